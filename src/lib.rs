@@ -1,0 +1,12 @@
+//! Reelcast: share a video you play into a WebRTC call, like the web's
+//! `HTMLMediaElement.captureStream()`, as a native desktop app.
+//!
+//! The layers below know nothing of GTK, so the command line, the tests and the window all
+//! use them directly: [`media`] plays, [`capture`] turns what plays into live tracks.
+
+pub mod capture;
+mod init;
+pub mod media;
+mod util;
+
+pub use init::{init, InitError};

@@ -1,0 +1,70 @@
+use std::time::Duration;
+
+use super::PlayerError;
+
+/// The kind of a media stream, and so of the track that captures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Video,
+    Audio,
+}
+
+impl MediaKind {
+    pub const ALL: [MediaKind; 2] = [MediaKind::Video, MediaKind::Audio];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+        }
+    }
+}
+
+impl std::fmt::Display for MediaKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaybackState {
+    /// No source, or the source was stopped or failed.
+    Stopped,
+    Paused,
+    Playing,
+}
+
+/// One stream of the current source that the player renders.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StreamInfo {
+    pub kind: MediaKind,
+    /// Codec as the container names it, when known ("VP8", "Opus", "H.264").
+    pub codec: Option<String>,
+    /// Language tag of the stream, when the file has one.
+    pub language: Option<String>,
+    /// Video: width and height in pixels.
+    pub size: Option<(i32, i32)>,
+    /// Video: frames per second (0 for variable frame rate).
+    pub frame_rate: Option<f64>,
+    /// Audio: sample rate and channels as decoded.
+    pub rate: Option<i32>,
+    pub channels: Option<i32>,
+}
+
+/// What the player reports. Delivered in order to every subscriber.
+#[derive(Debug, Clone)]
+pub enum PlayerEvent {
+    StateChanged(PlaybackState),
+    /// The streams of the current source are known (after it prerolled).
+    StreamsKnown(Vec<StreamInfo>),
+    DurationChanged(Option<Duration>),
+    Buffering(u8),
+    /// A seek finished; playback continues from `position`.
+    SeekDone(Duration),
+    EndOfStream,
+    /// With loop on, playback restarted from the beginning.
+    Looped,
+    Error(PlayerError),
+}

@@ -1,0 +1,13 @@
+//! Playback: a player over GStreamer's playbin, with its decoded output on tees that the
+//! capture layer taps. Knows nothing of WebRTC or GTK.
+
+mod error;
+mod events;
+mod output;
+mod player;
+
+pub use error::PlayerError;
+pub use events::{MediaKind, PlaybackState, PlayerEvent, StreamInfo};
+pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
+pub(crate) use output::OutputTap;
+pub use player::{AudioOutput, Player, PlayerOptions, SeekMode, VideoOutput};

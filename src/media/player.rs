@@ -1,0 +1,544 @@
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use gst::prelude::*;
+
+use super::error::{display_location, resolve_source};
+use super::output::{audio_device_sink, clocked_fakesink, pipeline_err, OutputBranch, OutputTap};
+use super::{MediaKind, PlaybackState, PlayerError, PlayerEvent, StreamInfo};
+use crate::util::Broadcast;
+
+/// Where the player renders locally.
+pub enum VideoOutput {
+    /// Into this sink element (for the window: gtk4paintablesink).
+    Sink(gst::Element),
+    /// Nowhere, at real-time pace (headless).
+    Discard,
+}
+
+pub enum AudioOutput {
+    /// The default audio device, or a fakesink when there is none.
+    Device,
+    /// Nowhere, at real-time pace (headless).
+    Discard,
+}
+
+pub struct PlayerOptions {
+    pub video: VideoOutput,
+    pub audio: AudioOutput,
+}
+
+impl PlayerOptions {
+    pub fn headless() -> Self {
+        Self {
+            video: VideoOutput::Discard,
+            audio: AudioOutput::Discard,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekMode {
+    /// To the exact position (decodes from the previous keyframe).
+    Accurate,
+    /// To the nearest keyframe: fast, for scrubbing.
+    Fast,
+}
+
+pub(crate) type Taps = Mutex<Vec<Weak<dyn OutputTap>>>;
+
+/// Plays one source at a time through GStreamer's playbin, in real time, and reports what
+/// happens as [`PlayerEvent`]s. Decoded media goes through tees ([`OutputBranch`]) so that
+/// captures can tap it.
+pub struct Player {
+    inner: Arc<Inner>,
+    bus_thread: Option<JoinHandle<()>>,
+}
+
+pub(crate) struct Inner {
+    playbin: gst::Pipeline,
+    outputs: [Arc<OutputBranch>; 2],
+    events: Broadcast<PlayerEvent>,
+    taps: Arc<Taps>,
+    playing: Arc<AtomicBool>,
+    looping: AtomicBool,
+    /// Bumped on every new source, so that bus messages of an old source are dropped.
+    generation: AtomicU64,
+    /// Serialises source changes against the bus thread's reactions (loop, error).
+    control: Mutex<Source>,
+}
+
+#[derive(Default)]
+struct Source {
+    uri: Option<String>,
+    location: String,
+    /// The source failed: it stays stopped until another is opened.
+    failed: Option<PlayerError>,
+    streams_reported: bool,
+    seeking: bool,
+    state: Option<PlaybackState>,
+}
+
+const SHUTDOWN: &str = "reelcast-player-shutdown";
+
+impl Player {
+    pub fn new(options: PlayerOptions) -> Result<Self, PlayerError> {
+        crate::init().map_err(|e| PlayerError::Pipeline(e.to_string()))?;
+        let playbin = gst::ElementFactory::make("playbin")
+            .name("player")
+            .build()
+            .map_err(|_| PlayerError::Pipeline("the GStreamer element 'playbin' is missing".into()))?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| PlayerError::Pipeline("playbin is not a pipeline".into()))?;
+        // One monotonic clock for every source, so capture timestamps never go back.
+        playbin.use_clock(Some(&gst::SystemClock::obtain()));
+
+        let video_sink = match options.video {
+            VideoOutput::Sink(sink) => sink,
+            VideoOutput::Discard => clocked_fakesink("video-display")?,
+        };
+        let audio_sink = match options.audio {
+            AudioOutput::Device => audio_device_sink()?,
+            AudioOutput::Discard => clocked_fakesink("audio-display")?,
+        };
+        let taps: Arc<Taps> = Arc::new(Mutex::new(Vec::new()));
+        let playing = Arc::new(AtomicBool::new(false));
+        let video = OutputBranch::new(
+            MediaKind::Video,
+            video_sink,
+            playing.clone(),
+            Arc::downgrade(&taps),
+        )?;
+        let audio = OutputBranch::new(
+            MediaKind::Audio,
+            audio_sink,
+            playing.clone(),
+            Arc::downgrade(&taps),
+        )?;
+        playbin.set_property("video-sink", video.bin());
+        playbin.set_property("audio-sink", audio.bin());
+
+        let inner = Arc::new(Inner {
+            playbin,
+            outputs: [video, audio],
+            events: Broadcast::default(),
+            taps,
+            playing,
+            looping: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            control: Mutex::new(Source::default()),
+        });
+        let bus = inner.playbin.bus().expect("a pipeline has a bus");
+        let weak = Arc::downgrade(&inner);
+        let bus_thread = std::thread::Builder::new()
+            .name("player-bus".into())
+            .spawn(move || run_bus(bus, weak))
+            .map_err(pipeline_err)?;
+        Ok(Self {
+            inner,
+            bus_thread: Some(bus_thread),
+        })
+    }
+
+    /// Events in order, from now on.
+    pub fn subscribe(&self) -> flume::Receiver<PlayerEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Opens a file path or URI and prerolls it (paused). A local file that cannot play at all
+    /// is refused here; other failures arrive as [`PlayerEvent::Error`].
+    pub fn open(&self, input: &str) -> Result<(), PlayerError> {
+        let uri = resolve_source(input)?;
+        let location = display_location(&uri);
+        let label = std::path::Path::new(&location)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| location.clone());
+        let inner = &self.inner;
+        let mut source = inner.control.lock().unwrap();
+        inner.stop_source();
+        inner.generation.fetch_add(1, Ordering::AcqRel);
+        *source = Source {
+            uri: Some(uri.clone()),
+            location,
+            ..Source::default()
+        };
+        for output in &inner.outputs {
+            output.set_source_label(&label);
+        }
+        inner.playbin.set_property("uri", &uri);
+        inner.set_state(gst::State::Paused)
+    }
+
+    pub fn play(&self) -> Result<(), PlayerError> {
+        self.change_state(gst::State::Playing)
+    }
+
+    pub fn pause(&self) -> Result<(), PlayerError> {
+        self.change_state(gst::State::Paused)
+    }
+
+    fn change_state(&self, state: gst::State) -> Result<(), PlayerError> {
+        let source = self.inner.control.lock().unwrap();
+        if let Some(error) = &source.failed {
+            return Err(error.clone());
+        }
+        if source.uri.is_none() {
+            return Err(PlayerError::Pipeline("no source is open".into()));
+        }
+        self.inner.set_state(state)
+    }
+
+    /// Stops playback and forgets nothing but the position: `play` starts the source again.
+    pub fn stop(&self) {
+        let mut source = self.inner.control.lock().unwrap();
+        self.inner.stop_source();
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        if source.state != Some(PlaybackState::Stopped) {
+            source.state = Some(PlaybackState::Stopped);
+            self.inner.emit_state(PlaybackState::Stopped);
+        }
+    }
+
+    pub fn seek(&self, position: Duration, mode: SeekMode) -> Result<(), PlayerError> {
+        let mut source = self.inner.control.lock().unwrap();
+        let flags = match mode {
+            SeekMode::Accurate => gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+            SeekMode::Fast => {
+                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_NEAREST
+            }
+        };
+        let target = gst::ClockTime::from_nseconds(position.as_nanos() as u64);
+        self.inner
+            .playbin
+            .seek_simple(flags, target)
+            .map_err(|_| PlayerError::Playback {
+                location: source.location.clone(),
+                cause: "this source cannot seek".into(),
+            })?;
+        source.seeking = true;
+        Ok(())
+    }
+
+    pub fn position(&self) -> Option<Duration> {
+        self.inner
+            .playbin
+            .query_position::<gst::ClockTime>()
+            .map(|t| Duration::from_nanos(t.nseconds()))
+    }
+
+    pub fn duration(&self) -> Option<Duration> {
+        self.inner
+            .playbin
+            .query_duration::<gst::ClockTime>()
+            .map(|t| Duration::from_nanos(t.nseconds()))
+    }
+
+    /// Local volume, 0.0 to 1.0. The capture is not affected.
+    pub fn set_volume(&self, volume: f64) {
+        if let Some(v) = self.inner.outputs[1].volume() {
+            v.set_property("volume", volume.clamp(0.0, 1.0));
+        }
+    }
+
+    pub fn volume(&self) -> f64 {
+        self.inner.outputs[1]
+            .volume()
+            .map(|v| v.property::<f64>("volume"))
+            .unwrap_or(1.0)
+    }
+
+    /// Local mute. The capture is not affected.
+    pub fn set_muted(&self, muted: bool) {
+        if let Some(v) = self.inner.outputs[1].volume() {
+            v.set_property("mute", muted);
+        }
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.inner.outputs[1]
+            .volume()
+            .map(|v| v.property::<bool>("mute"))
+            .unwrap_or(false)
+    }
+
+    /// With loop on, the end of the source starts it again from the beginning.
+    pub fn set_looping(&self, looping: bool) {
+        self.inner.looping.store(looping, Ordering::Release);
+    }
+
+    pub fn is_looping(&self) -> bool {
+        self.inner.looping.load(Ordering::Acquire)
+    }
+
+    pub fn state(&self) -> PlaybackState {
+        self.inner
+            .control
+            .lock()
+            .unwrap()
+            .state
+            .unwrap_or(PlaybackState::Stopped)
+    }
+
+    /// The current source as a URI, if any.
+    pub fn uri(&self) -> Option<String> {
+        self.inner.control.lock().unwrap().uri.clone()
+    }
+
+    /// The output branch of one kind: its tee is where captures attach.
+    pub fn output(&self, kind: MediaKind) -> &Arc<OutputBranch> {
+        self.inner.output(kind)
+    }
+
+    pub fn pipeline(&self) -> &gst::Pipeline {
+        &self.inner.playbin
+    }
+
+    pub(crate) fn add_tap(&self, tap: Weak<dyn OutputTap>) {
+        let mut taps = self.inner.taps.lock().unwrap();
+        taps.retain(|t| t.strong_count() > 0);
+        taps.push(tap);
+    }
+
+    pub(crate) fn is_playing(&self) -> bool {
+        self.inner.playing.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        let bus = self.inner.playbin.bus().expect("a pipeline has a bus");
+        let _ = bus.post(gst::message::Application::new(gst::Structure::new_empty(
+            SHUTDOWN,
+        )));
+        if let Some(thread) = self.bus_thread.take() {
+            let _ = thread.join();
+        }
+        self.inner.stop_source();
+        let _ = self.inner.playbin.set_state(gst::State::Null);
+    }
+}
+
+impl Inner {
+    fn output(&self, kind: MediaKind) -> &Arc<OutputBranch> {
+        match kind {
+            MediaKind::Video => &self.outputs[0],
+            MediaKind::Audio => &self.outputs[1],
+        }
+    }
+
+    fn set_state(&self, state: gst::State) -> Result<(), PlayerError> {
+        self.playbin
+            .set_state(state)
+            .map(|_| ())
+            .map_err(|_| PlayerError::Pipeline(format!("could not change to {state:?}")))
+    }
+
+    /// Stops streaming and ends every capture of the current source.
+    fn stop_source(&self) {
+        let _ = self.playbin.set_state(gst::State::Null);
+        self.playing.store(false, Ordering::Release);
+        // Messages of the old source still queued would act on the new one.
+        if let Some(bus) = self.playbin.bus() {
+            while bus
+                .pop_filtered(&[gst::MessageType::Error, gst::MessageType::Eos])
+                .is_some()
+            {}
+        }
+        self.end_sources(&MediaKind::ALL);
+    }
+
+    fn end_sources(&self, kinds: &[MediaKind]) {
+        for kind in kinds {
+            self.output(*kind).set_inactive();
+        }
+        for tap in self.taps() {
+            tap.source_ended(kinds);
+        }
+    }
+
+    fn taps(&self) -> Vec<Arc<dyn OutputTap>> {
+        self.taps.lock().unwrap().iter().filter_map(Weak::upgrade).collect()
+    }
+
+    fn emit_state(&self, state: PlaybackState) {
+        self.events.send(PlayerEvent::StateChanged(state));
+    }
+
+    fn set_playing(&self, playing: bool) {
+        if self.playing.swap(playing, Ordering::AcqRel) != playing {
+            for tap in self.taps() {
+                tap.playing_changed(playing);
+            }
+        }
+    }
+
+    fn handle(&self, msg: &gst::Message, generation: u64) {
+        use gst::MessageView;
+        let mut source = self.control.lock().unwrap();
+        if generation != self.generation.load(Ordering::Acquire) {
+            return;
+        }
+        match msg.view() {
+            MessageView::StateChanged(s) if msg.src() == Some(self.playbin.upcast_ref()) => {
+                let state = match s.current() {
+                    gst::State::Playing => PlaybackState::Playing,
+                    gst::State::Paused => PlaybackState::Paused,
+                    _ => PlaybackState::Stopped,
+                };
+                // Intermediate states (a flushing seek passes through PAUSED) are not changes.
+                if s.pending() != gst::State::VoidPending {
+                    return;
+                }
+                self.set_playing(state == PlaybackState::Playing);
+                if source.state != Some(state) {
+                    source.state = Some(state);
+                    self.emit_state(state);
+                }
+            }
+            MessageView::AsyncDone(_) => {
+                if !source.streams_reported && source.failed.is_none() {
+                    source.streams_reported = true;
+                    self.events.send(PlayerEvent::StreamsKnown(self.stream_infos()));
+                    self.events.send(PlayerEvent::DurationChanged(
+                        self.playbin
+                            .query_duration::<gst::ClockTime>()
+                            .map(|t| Duration::from_nanos(t.nseconds())),
+                    ));
+                }
+                if std::mem::take(&mut source.seeking) {
+                    let position = self
+                        .playbin
+                        .query_position::<gst::ClockTime>()
+                        .map(|t| Duration::from_nanos(t.nseconds()))
+                        .unwrap_or_default();
+                    self.events.send(PlayerEvent::SeekDone(position));
+                }
+            }
+            MessageView::DurationChanged(_) => {
+                self.events.send(PlayerEvent::DurationChanged(
+                    self.playbin
+                        .query_duration::<gst::ClockTime>()
+                        .map(|t| Duration::from_nanos(t.nseconds())),
+                ));
+            }
+            MessageView::Buffering(b) => {
+                self.events.send(PlayerEvent::Buffering(b.percent().clamp(0, 100) as u8));
+            }
+            MessageView::Eos(_) => {
+                // The spec: tracks end with playback, and replaying creates new ones.
+                self.end_sources(&MediaKind::ALL);
+                if self.looping.load(Ordering::Acquire) {
+                    let _ = self.playbin.seek_simple(
+                        gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                        gst::ClockTime::ZERO,
+                    );
+                    self.events.send(PlayerEvent::Looped);
+                } else {
+                    self.events.send(PlayerEvent::EndOfStream);
+                }
+            }
+            MessageView::Error(e) => {
+                if source.failed.is_some() {
+                    return;
+                }
+                let error = PlayerError::from_bus(
+                    &source.location,
+                    &e.error(),
+                    e.debug().as_ref().map(|d| d.as_str()),
+                    source.streams_reported,
+                );
+                tracing::warn!(error = %error, debug = ?e.debug(), "playback failed");
+                source.failed = Some(error.clone());
+                // NULL, not READY: a failed preroll can leave playbin's sinks half linked.
+                self.stop_source();
+                self.events.send(PlayerEvent::Error(error));
+                if source.state != Some(PlaybackState::Stopped) {
+                    source.state = Some(PlaybackState::Stopped);
+                    self.emit_state(PlaybackState::Stopped);
+                }
+            }
+            MessageView::Warning(w) => {
+                tracing::warn!(warning = %w.error(), debug = ?w.debug(), "playback warning");
+            }
+            _ => {}
+        }
+    }
+
+    fn stream_infos(&self) -> Vec<StreamInfo> {
+        let mut infos = Vec::new();
+        let n_video = self.playbin.property::<i32>("n-video");
+        let n_audio = self.playbin.property::<i32>("n-audio");
+        if n_video > 0 {
+            let tags = self.tags("get-video-tags", self.playbin.property::<i32>("current-video"));
+            let caps = self.outputs[0].decoded_caps();
+            let s = caps.as_ref().and_then(|c| c.structure(0).map(|s| s.to_owned()));
+            infos.push(StreamInfo {
+                kind: MediaKind::Video,
+                codec: tag_string::<gst::tags::VideoCodec>(&tags),
+                language: tag_string::<gst::tags::LanguageCode>(&tags),
+                size: s.as_ref().and_then(|s| {
+                    Some((s.get::<i32>("width").ok()?, s.get::<i32>("height").ok()?))
+                }),
+                frame_rate: s
+                    .as_ref()
+                    .and_then(|s| s.get::<gst::Fraction>("framerate").ok())
+                    .map(|f| f.numer() as f64 / f.denom().max(1) as f64),
+                rate: None,
+                channels: None,
+            });
+        }
+        for index in 0..n_audio {
+            let tags = self.tags("get-audio-tags", index);
+            let current = index == self.playbin.property::<i32>("current-audio");
+            let s = if current {
+                self.outputs[1]
+                    .decoded_caps()
+                    .and_then(|c| c.structure(0).map(|s| s.to_owned()))
+            } else {
+                None
+            };
+            infos.push(StreamInfo {
+                kind: MediaKind::Audio,
+                codec: tag_string::<gst::tags::AudioCodec>(&tags),
+                language: tag_string::<gst::tags::LanguageCode>(&tags),
+                size: None,
+                frame_rate: None,
+                rate: s.as_ref().and_then(|s| s.get::<i32>("rate").ok()),
+                channels: s.as_ref().and_then(|s| s.get::<i32>("channels").ok()),
+            });
+        }
+        infos
+    }
+
+    fn tags(&self, signal: &str, index: i32) -> Option<gst::TagList> {
+        self.playbin
+            .emit_by_name::<Option<gst::TagList>>(signal, &[&index])
+    }
+}
+
+fn tag_string<'a, T: gst::tags::Tag<'a, TagType = &'a str>>(
+    tags: &'a Option<gst::TagList>,
+) -> Option<String> {
+    tags.as_ref()?.get::<T>().map(|v| v.get().to_owned())
+}
+
+/// Reads the bus on its own thread, so the player works with or without a GLib main loop.
+fn run_bus(bus: gst::Bus, player: Weak<Inner>) {
+    while let Some(msg) = bus.timed_pop(gst::ClockTime::NONE) {
+        if let gst::MessageView::Application(a) = msg.view() {
+            if a.structure().is_some_and(|s| s.name() == SHUTDOWN) {
+                return;
+            }
+        }
+        let Some(inner) = player.upgrade() else {
+            return;
+        };
+        // Read the generation when the message leaves the bus: a source change that
+        // happens while we wait for the control lock makes this message stale.
+        let generation = inner.generation.load(Ordering::Acquire);
+        inner.handle(&msg, generation);
+    }
+}

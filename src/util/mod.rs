@@ -1,0 +1,5 @@
+//! Small helpers shared by the layers.
+
+mod broadcast;
+
+pub use broadcast::Broadcast;

@@ -1,0 +1,107 @@
+//! Test media, made at test time with gst-launch-1.0, and waiting helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub struct Media {
+    _dir: tempfile::TempDir,
+    pub av: PathBuf,
+    pub av_small: PathBuf,
+    pub audio_only: PathBuf,
+    pub video_only: PathBuf,
+    pub short: PathBuf,
+    pub mp4: PathBuf,
+    pub dir: PathBuf,
+}
+
+/// Generates the test files once per test binary.
+pub fn media() -> &'static Media {
+    static MEDIA: OnceLock<Media> = OnceLock::new();
+    MEDIA.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = |name: &str| dir.path().join(name);
+        let media = Media {
+            av: p("av.webm"),
+            av_small: p("av-small.webm"),
+            audio_only: p("audio-only.webm"),
+            video_only: p("video-only.webm"),
+            short: p("short.webm"),
+            mp4: p("clip.mp4"),
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+        };
+        make_webm(&media.av, Some((320, 240)), true, 6);
+        make_webm(&media.av_small, Some((160, 120)), true, 6);
+        make_webm(&media.audio_only, None, true, 6);
+        make_webm(&media.video_only, Some((320, 240)), false, 6);
+        make_webm(&media.short, Some((320, 240)), true, 1);
+        gst_launch(&format!(
+            "videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 \
+             ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! filesink location={}",
+            media.mp4.display()
+        ));
+        media
+    })
+}
+
+/// A WebM file of `seconds` seconds: a moving ball (VP8) and a 440 Hz sine (Opus).
+pub fn make_webm(path: &Path, video: Option<(u32, u32)>, audio: bool, seconds: u32) {
+    let mut desc = format!("webmmux name=mux ! filesink location={} ", path.display());
+    if let Some((w, h)) = video {
+        desc += &format!(
+            "videotestsrc num-buffers={} pattern=ball ! video/x-raw,width={w},height={h},framerate=30/1 \
+             ! vp8enc deadline=1 ! queue ! mux. ",
+            seconds * 30
+        );
+    }
+    if audio {
+        desc += &format!(
+            "audiotestsrc num-buffers={} samplesperbuffer=960 wave=sine freq=440 volume=0.5 \
+             ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! opusenc ! queue ! mux. ",
+            seconds * 50
+        );
+    }
+    gst_launch(&desc);
+}
+
+pub fn gst_launch(desc: &str) {
+    let status = Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args(desc.split_whitespace())
+        .status()
+        .expect("gst-launch-1.0 runs (install gstreamer1.0-tools)");
+    assert!(status.success(), "gst-launch-1.0 failed: {desc}");
+}
+
+/// Receives until `want` accepts an item, or fails the test at the deadline.
+pub fn wait_for<T: std::fmt::Debug, R>(
+    rx: &flume::Receiver<T>,
+    within: Duration,
+    what: &str,
+    mut want: impl FnMut(&T) -> Option<R>,
+) -> R {
+    let deadline = Instant::now() + within;
+    loop {
+        match rx.recv_deadline(deadline) {
+            Ok(item) => {
+                if let Some(r) = want(&item) {
+                    return r;
+                }
+            }
+            Err(_) => panic!("timed out after {within:?} waiting for {what}"),
+        }
+    }
+}
+
+/// Everything that arrives within `window` (for checks that something does NOT happen).
+pub fn collect_for<T>(rx: &flume::Receiver<T>, window: Duration) -> Vec<T> {
+    let deadline = Instant::now() + window;
+    let mut items = Vec::new();
+    while let Ok(item) = rx.recv_deadline(deadline) {
+        items.push(item);
+    }
+    items
+}
