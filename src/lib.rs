@@ -5,8 +5,12 @@
 //! use them directly: [`media`] plays, [`capture`] turns what plays into live tracks.
 
 pub mod capture;
+pub mod cli;
+pub mod headless;
 mod init;
 pub mod media;
+pub mod report;
+pub mod ui;
 mod util;
 
 pub use init::{init, InitError};

@@ -1,1 +1,39 @@
-fn main() {}
+use clap::Parser;
+
+use reelcast::cli::{exit, has_display, Cli, Command, PlayArgs};
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REELCAST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Command::Play(args)) => play(args),
+        None => play(PlayArgs {
+            source: None,
+            headless: false,
+            looping: false,
+            json: false,
+            mute: false,
+        }),
+    };
+    std::process::exit(code);
+}
+
+fn play(args: PlayArgs) -> i32 {
+    if args.headless || !has_display() {
+        if !args.headless {
+            eprintln!("reelcast: no display found; playing headless");
+        }
+        if let Err(e) = reelcast::init() {
+            eprintln!("reelcast: {e}");
+            return exit::SETUP_FAILED;
+        }
+        return reelcast::headless::play(&args);
+    }
+    reelcast::ui::run(args)
+}

@@ -80,11 +80,17 @@ fn an_av_file_gives_exactly_one_video_and_one_audio_track_with_frames() {
     assert_eq!(video_size(&got[0]), (320, 240));
     wait_samples(&sound, 15, "audio samples");
     assert_eq!(stream.tracks().len(), 2);
-    assert!(video.label().contains("av.webm"), "label: {}", video.label());
+    assert!(
+        video.label().contains("av.webm"),
+        "label: {}",
+        video.label()
+    );
     assert_eq!(video.state(), TrackState::Live);
     assert!(!video.is_muted());
     assert!(
-        !events.try_iter().any(|e| matches!(e, CaptureEvent::TrackAdded(_))),
+        !events
+            .try_iter()
+            .any(|e| matches!(e, CaptureEvent::TrackAdded(_))),
         "no further tracks"
     );
     drop(player);
@@ -138,7 +144,11 @@ fn pause_mutes_and_stops_frames_and_resume_brings_them_back() {
     assert!(stream.tracks().iter().all(|t| t.is_muted()));
     frames.drain();
     let while_paused = collect_for(&frames, Duration::from_millis(600));
-    assert!(while_paused.is_empty(), "{} frames while paused", while_paused.len());
+    assert!(
+        while_paused.is_empty(),
+        "{} frames while paused",
+        while_paused.len()
+    );
 
     player.play().unwrap();
     wait_for(&events, DEADLINE, "unmute on resume", |e| {
@@ -158,7 +168,9 @@ fn seeking_keeps_the_tracks_and_timestamps_monotonic() {
     let player_events = player.subscribe();
     events.drain();
 
-    player.seek(Duration::from_secs(4), SeekMode::Accurate).unwrap();
+    player
+        .seek(Duration::from_secs(4), SeekMode::Accurate)
+        .unwrap();
     wait_for(&player_events, DEADLINE, "seek done", |e| {
         matches!(e, PlayerEvent::SeekDone(_)).then_some(())
     });
@@ -271,7 +283,9 @@ fn stopping_one_track_removes_its_branch_and_nothing_else() {
     let (player, first, events) = play_captured(&media().av);
     let (video, audio) = wait_av(&events);
     let second = player.capture_stream();
-    let other_video = second.track(MediaKind::Video).expect("second capture has video");
+    let other_video = second
+        .track(MediaKind::Video)
+        .expect("second capture has video");
     let other_frames = other_video.samples(64);
     let sound = audio.samples(256);
     let sink_name = video.appsink().unwrap().name();
@@ -291,7 +305,9 @@ fn stopping_one_track_removes_its_branch_and_nothing_else() {
     assert!(player.position().unwrap() > position, "playback goes on");
     let later = collect_for(&events, Duration::from_millis(300));
     assert!(
-        !later.iter().any(|e| matches!(e, CaptureEvent::TrackAdded(_))),
+        !later
+            .iter()
+            .any(|e| matches!(e, CaptureEvent::TrackAdded(_))),
         "a stopped track does not come back for the same source"
     );
 }
@@ -300,7 +316,11 @@ fn stopping_one_track_removes_its_branch_and_nothing_else() {
 fn bad_input_gives_a_clear_error_and_the_player_still_plays_afterwards() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("notes.mp4");
-    std::fs::write(&text, "these are not the frames you are looking for\n".repeat(50)).unwrap();
+    std::fs::write(
+        &text,
+        "these are not the frames you are looking for\n".repeat(50),
+    )
+    .unwrap();
     let random = dir.path().join("noise.webm");
     let mut state = 0x2545F4914F6CDD1Du64;
     let noise: Vec<u8> = (0..200_000)
@@ -328,12 +348,20 @@ fn bad_input_gives_a_clear_error_and_the_player_still_plays_afterwards() {
 
     for bad in [&text, &random, &truncated] {
         player.open(bad.to_str().unwrap()).unwrap();
-        let err = wait_for(&events, DEADLINE, &format!("an error for {bad:?}"), |e| match e {
-            PlayerEvent::Error(err) => Some(err.clone()),
-            _ => None,
-        });
+        let err = wait_for(
+            &events,
+            DEADLINE,
+            &format!("an error for {bad:?}"),
+            |e| match e {
+                PlayerEvent::Error(err) => Some(err.clone()),
+                _ => None,
+            },
+        );
         let message = err.to_string();
-        assert!(message.contains(bad.to_str().unwrap()), "names the file: {message}");
+        assert!(
+            message.contains(bad.to_str().unwrap()),
+            "names the file: {message}"
+        );
         assert!(
             matches!(
                 err,
@@ -348,5 +376,9 @@ fn bad_input_gives_a_clear_error_and_the_player_still_plays_afterwards() {
     player.open(media().av.to_str().unwrap()).unwrap();
     player.play().unwrap();
     let video = wait_added(&capture, MediaKind::Video);
-    wait_samples(&video.samples(16), 5, "frames from a good file after errors");
+    wait_samples(
+        &video.samples(16),
+        5,
+        "frames from a good file after errors",
+    );
 }

@@ -87,7 +87,9 @@ impl MediaStream {
     }
 
     pub fn track(&self, kind: MediaKind) -> Option<CaptureTrack> {
-        self.inner.slots.lock().unwrap()[slot_index(kind)].track.clone()
+        self.inner.slots.lock().unwrap()[slot_index(kind)]
+            .track
+            .clone()
     }
 
     /// Ends every track and stops capturing.
@@ -134,7 +136,9 @@ impl StreamInner {
                 tracing::debug!(stream = %self.id, track = %track.id(), "track added");
                 self.events.send(CaptureEvent::TrackAdded(track));
             }
-            Err(e) => tracing::error!(stream = %self.id, "could not capture {}: {e}", output.kind()),
+            Err(e) => {
+                tracing::error!(stream = %self.id, "could not capture {}: {e}", output.kind())
+            }
         }
     }
 
@@ -189,7 +193,13 @@ impl OutputTap for StreamInner {
     }
 
     fn playing_changed(&self, playing: bool) {
-        for track in self.slots.lock().unwrap().iter().filter_map(|s| s.track.clone()) {
+        for track in self
+            .slots
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s.track.clone())
+        {
             if track.set_muted(!playing) {
                 self.events.send(if playing {
                     CaptureEvent::Unmuted(track)

@@ -158,7 +158,11 @@ impl CaptureTrack {
     }
 
     pub fn disconnect(&self, id: HandlerId) {
-        self.inner.handlers.lock().unwrap().retain(|(h, _)| *h != id.0);
+        self.inner
+            .handlers
+            .lock()
+            .unwrap()
+            .retain(|(h, _)| *h != id.0);
     }
 
     /// The samples from now on through a channel holding at most `capacity` of them; when the

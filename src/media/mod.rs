@@ -8,6 +8,6 @@ mod player;
 
 pub use error::PlayerError;
 pub use events::{MediaKind, PlaybackState, PlayerEvent, StreamInfo};
-pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
 pub(crate) use output::OutputTap;
+pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
 pub use player::{AudioOutput, Player, PlayerOptions, SeekMode, VideoOutput};

@@ -84,11 +84,14 @@ impl OutputBranch {
         bin.add_many(all.iter().copied()).map_err(pipeline_err)?;
         let upstream: Vec<&gst::Element> = chain_in.iter().chain(std::iter::once(&tee)).collect();
         gst::Element::link_many(upstream.iter().copied()).map_err(pipeline_err)?;
-        let downstream: Vec<&gst::Element> = std::iter::once(&tee).chain(display_chain.iter()).collect();
+        let downstream: Vec<&gst::Element> =
+            std::iter::once(&tee).chain(display_chain.iter()).collect();
         gst::Element::link_many(downstream.iter().copied()).map_err(pipeline_err)?;
 
         let first = chain_in.first().unwrap_or(&tee);
-        let sink_pad = first.static_pad("sink").expect("first element has a sink pad");
+        let sink_pad = first
+            .static_pad("sink")
+            .expect("first element has a sink pad");
         let ghost = gst::GhostPad::with_target(&sink_pad).map_err(pipeline_err)?;
         ghost.set_active(true).ok();
         bin.add_pad(&ghost).map_err(pipeline_err)?;
@@ -111,7 +114,12 @@ impl OutputBranch {
                 };
                 output.active.store(true, Ordering::Release);
                 let playing = playing.load(Ordering::Acquire);
-                let taps: Vec<_> = taps.lock().unwrap().iter().filter_map(Weak::upgrade).collect();
+                let taps: Vec<_> = taps
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .collect();
                 for tap in taps {
                     tap.data_flowing(&output, playing);
                 }
@@ -187,7 +195,10 @@ pub(crate) fn clocked_fakesink(name: &str) -> Result<gst::Element, PlayerError> 
 /// The default audio sink when a device answers, else a clocked fakesink: a machine without
 /// sound still plays (and captures) audio.
 pub(crate) fn audio_device_sink() -> Result<gst::Element, PlayerError> {
-    if let Ok(sink) = gst::ElementFactory::make("autoaudiosink").name("audio-device").build() {
+    if let Ok(sink) = gst::ElementFactory::make("autoaudiosink")
+        .name("audio-device")
+        .build()
+    {
         if sink.set_state(gst::State::Ready).is_ok() {
             sink.set_state(gst::State::Null).ok();
             // autoaudiosink may itself fall back to a fakesink; either way it renders.

@@ -89,7 +89,9 @@ impl Player {
         let playbin = gst::ElementFactory::make("playbin")
             .name("player")
             .build()
-            .map_err(|_| PlayerError::Pipeline("the GStreamer element 'playbin' is missing".into()))?
+            .map_err(|_| {
+                PlayerError::Pipeline("the GStreamer element 'playbin' is missing".into())
+            })?
             .downcast::<gst::Pipeline>()
             .map_err(|_| PlayerError::Pipeline("playbin is not a pipeline".into()))?;
         // One monotonic clock for every source, so capture timestamps never go back.
@@ -360,7 +362,12 @@ impl Inner {
     }
 
     fn taps(&self) -> Vec<Arc<dyn OutputTap>> {
-        self.taps.lock().unwrap().iter().filter_map(Weak::upgrade).collect()
+        self.taps
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
     }
 
     fn emit_state(&self, state: PlaybackState) {
@@ -401,7 +408,8 @@ impl Inner {
             MessageView::AsyncDone(_) => {
                 if !source.streams_reported && source.failed.is_none() {
                     source.streams_reported = true;
-                    self.events.send(PlayerEvent::StreamsKnown(self.stream_infos()));
+                    self.events
+                        .send(PlayerEvent::StreamsKnown(self.stream_infos()));
                     self.events.send(PlayerEvent::DurationChanged(
                         self.playbin
                             .query_duration::<gst::ClockTime>()
@@ -425,7 +433,8 @@ impl Inner {
                 ));
             }
             MessageView::Buffering(b) => {
-                self.events.send(PlayerEvent::Buffering(b.percent().clamp(0, 100) as u8));
+                self.events
+                    .send(PlayerEvent::Buffering(b.percent().clamp(0, 100) as u8));
             }
             MessageView::Eos(_) => {
                 // The spec: tracks end with playback, and replaying creates new ones.
@@ -472,9 +481,14 @@ impl Inner {
         let n_video = self.playbin.property::<i32>("n-video");
         let n_audio = self.playbin.property::<i32>("n-audio");
         if n_video > 0 {
-            let tags = self.tags("get-video-tags", self.playbin.property::<i32>("current-video"));
+            let tags = self.tags(
+                "get-video-tags",
+                self.playbin.property::<i32>("current-video"),
+            );
             let caps = self.outputs[0].decoded_caps();
-            let s = caps.as_ref().and_then(|c| c.structure(0).map(|s| s.to_owned()));
+            let s = caps
+                .as_ref()
+                .and_then(|c| c.structure(0).map(|s| s.to_owned()));
             infos.push(StreamInfo {
                 kind: MediaKind::Video,
                 codec: tag_string::<gst::tags::VideoCodec>(&tags),

@@ -1,0 +1,106 @@
+//! Playing without a window: for servers, CI and scripts.
+
+use std::time::Duration;
+
+use crate::cli::{exit, PlayArgs};
+use crate::media::{PlaybackState, Player, PlayerEvent, PlayerOptions};
+use crate::report::{clock, event_json, progress_json};
+
+/// Plays `args.source` to its end (or forever with loop), printing progress. Returns the exit
+/// code.
+pub fn play(args: &PlayArgs) -> i32 {
+    let Some(source) = args.source.as_deref() else {
+        eprintln!("reelcast: play --headless needs a file or URI");
+        return exit::USAGE;
+    };
+    let player = match Player::new(PlayerOptions::headless()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("reelcast: {e}");
+            return exit::SETUP_FAILED;
+        }
+    };
+    player.set_looping(args.looping);
+    player.set_muted(args.mute);
+    let events = player.subscribe();
+    if let Err(e) = player.open(source).and_then(|_| player.play()) {
+        report_error(args.json, &e.to_string());
+        return exit::PLAYBACK_FAILED;
+    }
+    // Progress once a second; events as they come.
+    let tick = Duration::from_secs(1);
+    loop {
+        match events.recv_timeout(tick) {
+            Ok(event) => {
+                if args.json {
+                    println!("{}", event_json(&event));
+                } else if let Some(line) = describe(&event) {
+                    println!("{line}");
+                }
+                match event {
+                    PlayerEvent::EndOfStream => return exit::OK,
+                    PlayerEvent::Error(e) => {
+                        if !args.json {
+                            eprintln!("reelcast: {e}");
+                        }
+                        return exit::PLAYBACK_FAILED;
+                    }
+                    _ => {}
+                }
+            }
+            Err(flume::RecvTimeoutError::Timeout) => {
+                if player.state() != PlaybackState::Playing {
+                    continue;
+                }
+                if args.json {
+                    println!("{}", progress_json(player.position(), player.duration()));
+                } else {
+                    let at = player.position().map(clock).unwrap_or_default();
+                    let of = player
+                        .duration()
+                        .map(clock)
+                        .unwrap_or_else(|| "live".into());
+                    println!("{at} / {of}");
+                }
+            }
+            Err(flume::RecvTimeoutError::Disconnected) => return exit::PLAYBACK_FAILED,
+        }
+    }
+}
+
+fn report_error(json: bool, message: &str) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "error", "message": message})
+        );
+    } else {
+        eprintln!("reelcast: {message}");
+    }
+}
+
+fn describe(event: &PlayerEvent) -> Option<String> {
+    Some(match event {
+        PlayerEvent::StateChanged(s) => format!("{s:?}").to_lowercase(),
+        PlayerEvent::StreamsKnown(streams) => {
+            let parts: Vec<String> = streams
+                .iter()
+                .map(|s| {
+                    let mut p = format!("{}", s.kind);
+                    if let Some(c) = &s.codec {
+                        p += &format!(" {c}");
+                    }
+                    if let Some((w, h)) = s.size {
+                        p += &format!(" {w}x{h}");
+                    }
+                    p
+                })
+                .collect();
+            format!("streams: {}", parts.join(", "))
+        }
+        PlayerEvent::EndOfStream => "end of stream".into(),
+        PlayerEvent::Looped => "looped".into(),
+        PlayerEvent::Buffering(p) if *p < 100 => format!("buffering {p}%"),
+        _ => return None,
+    })
+}
