@@ -10,7 +10,7 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
   # test: a real X server, screenshots, network namespaces
-  xvfb xauth imagemagick iproute2 util-linux
+  xvfb xauth imagemagick iproute2 util-linux desktop-file-utils appstream
 )
 
 missing=()
