@@ -14,5 +14,6 @@ exec "${ns[@]}" bash -c '
   ip link add rc0 type ifb
   ip addr add 10.99.0.1/24 dev rc0
   ip link set rc0 up
-  exec cargo test --offline --all-targets "$@"
+  if [ $# -eq 0 ]; then set -- --all-targets; fi
+  exec cargo test --offline "$@"
 ' reelcast-tests "$@"

@@ -10,6 +10,7 @@ pub mod headless;
 mod init;
 pub mod media;
 pub mod report;
+pub mod rtc;
 pub mod ui;
 mod util;
 

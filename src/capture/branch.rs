@@ -1,8 +1,7 @@
-use std::time::Duration;
-
 use gst::prelude::*;
 
 use crate::media::{MediaKind, OutputBranch};
+use crate::util::{release_tee_pad, remove_elements};
 
 /// One capture branch on an output's tee: `tee → queue → appsink`.
 pub(crate) struct Branch {
@@ -12,9 +11,6 @@ pub(crate) struct Branch {
     queue: gst::Element,
     sink: gst_app::AppSink,
 }
-
-/// Longest a branch waits for its tee pad to go idle before it is taken down regardless.
-const DETACH_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Branch {
     /// Adds a branch to `output`'s tee. Safe from the tee's own streaming thread: the tee
@@ -63,30 +59,10 @@ impl Branch {
         &self.sink
     }
 
-    /// Removes the branch without stalling the tee: the pad is unlinked once it is idle
-    /// (between two buffers), then the elements are shut down and removed. Never call this
+    /// Removes the branch without stalling the tee (see [`release_tee_pad`]). Never call this
     /// from the tee's streaming thread.
     pub(crate) fn detach(self) {
-        let (idle_tx, idle_rx) = flume::bounded(1);
-        self.tee_pad
-            .add_probe(gst::PadProbeType::IDLE, move |pad, _| {
-                if let Some(peer) = pad.peer() {
-                    let _ = pad.unlink(&peer);
-                }
-                let _ = idle_tx.try_send(());
-                gst::PadProbeReturn::Remove
-            });
-        if idle_rx.recv_timeout(DETACH_TIMEOUT).is_err() {
-            tracing::warn!("capture branch did not go idle; removing it anyway");
-            if let Some(peer) = self.tee_pad.peer() {
-                let _ = self.tee_pad.unlink(&peer);
-            }
-        }
-        self.tee.release_request_pad(&self.tee_pad);
-        let _ = self.sink.set_state(gst::State::Null);
-        let _ = self.queue.set_state(gst::State::Null);
-        let _ = self
-            .bin
-            .remove_many([&self.queue, self.sink.upcast_ref::<gst::Element>()]);
+        release_tee_pad(&self.tee, &self.tee_pad);
+        remove_elements(&self.bin, &[self.sink.upcast_ref(), &self.queue]);
     }
 }

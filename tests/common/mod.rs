@@ -1,6 +1,8 @@
 //! Test media, made at test time with gst-launch-1.0, and waiting helpers.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -13,6 +15,7 @@ pub struct Media {
     pub audio_only: PathBuf,
     pub video_only: PathBuf,
     pub short: PathBuf,
+    pub long: PathBuf,
     pub mp4: PathBuf,
     pub dir: PathBuf,
 }
@@ -29,6 +32,7 @@ pub fn media() -> &'static Media {
             audio_only: p("audio-only.webm"),
             video_only: p("video-only.webm"),
             short: p("short.webm"),
+            long: p("long.webm"),
             mp4: p("clip.mp4"),
             dir: dir.path().to_path_buf(),
             _dir: dir,
@@ -38,6 +42,7 @@ pub fn media() -> &'static Media {
         make_webm(&media.audio_only, None, true, 6);
         make_webm(&media.video_only, Some((320, 240)), false, 6);
         make_webm(&media.short, Some((320, 240)), true, 1);
+        make_webm(&media.long, Some((320, 240)), true, 20);
         gst_launch(&format!(
             "videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 \
              ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! filesink location={}",

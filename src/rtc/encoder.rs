@@ -1,0 +1,191 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use gst::prelude::*;
+
+use super::codec::{make, Codec};
+use crate::util::{release_tee_pad, remove_elements};
+
+/// One encoder for one codec, shared by every viewer who receives that codec:
+/// `raw tee → queue → encoder → payloader → rtp tee → (one branch per viewer)`.
+pub(crate) struct EncoderChain {
+    codec: Codec,
+    raw_tee: gst::Element,
+    raw_tee_pad: gst::Pad,
+    queue: gst::Element,
+    elements: Vec<gst::Element>,
+    encoder: gst::Element,
+    rtp_tee: gst::Element,
+    /// Encoded frames (or audio packets) so far, for the frame rate in stats.
+    frames: Arc<AtomicU64>,
+}
+
+/// A viewer's branch on an encoder's RTP tee.
+pub(crate) struct ViewerLink {
+    tee_pad: gst::Pad,
+    queue: gst::Element,
+    /// Keyframe requests (PLI, FIR) this viewer's RTP session sent upstream.
+    keyframe_requests: Arc<AtomicU64>,
+}
+
+impl ViewerLink {
+    pub(crate) fn keyframe_requests(&self) -> u64 {
+        self.keyframe_requests.load(Ordering::Relaxed)
+    }
+}
+
+fn leaky_queue(max_buffers: u32) -> Result<gst::Element, String> {
+    let queue = make("queue")?;
+    // Never let one slow branch stall the others: drop the oldest data instead.
+    queue.set_property_from_str("leaky", "downstream");
+    queue.set_property("max-size-buffers", max_buffers);
+    queue.set_property("max-size-bytes", 0u32);
+    queue.set_property("max-size-time", 0u64);
+    Ok(queue)
+}
+
+impl EncoderChain {
+    /// Builds the chain in `pipeline` and starts it, fed from `raw_tee`.
+    pub(crate) fn new(
+        pipeline: &gst::Pipeline,
+        raw_tee: &gst::Element,
+        codec: Codec,
+        bitrate: u32,
+    ) -> Result<Self, String> {
+        let queue = leaky_queue(4)?;
+        let elements = codec.make_chain(bitrate)?;
+        let encoder = elements[codec_encoder_index(codec)].clone();
+        let rtp_tee = make("tee")?;
+        rtp_tee.set_property("allow-not-linked", true);
+        let mut all = vec![queue.clone()];
+        all.extend(elements.iter().cloned());
+        all.push(rtp_tee.clone());
+        pipeline.add_many(&all).map_err(|e| e.to_string())?;
+        gst::Element::link_many(&all)
+            .map_err(|e| format!("cannot link the {codec} encoder: {e}"))?;
+        for element in all.iter().rev() {
+            element
+                .sync_state_with_parent()
+                .map_err(|e| e.to_string())?;
+        }
+        let frames = Arc::new(AtomicU64::new(0));
+        let counter = frames.clone();
+        encoder
+            .static_pad("src")
+            .expect("encoders have a src pad")
+            .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                gst::PadProbeReturn::Ok
+            });
+        let raw_tee_pad = raw_tee
+            .request_pad_simple("src_%u")
+            .ok_or("the raw tee gave no pad")?;
+        raw_tee_pad
+            .link(&queue.static_pad("sink").unwrap())
+            .map_err(|e| e.to_string())?;
+        tracing::info!(%codec, bitrate, "encoder started");
+        Ok(Self {
+            codec,
+            raw_tee: raw_tee.clone(),
+            raw_tee_pad,
+            queue,
+            elements,
+            encoder,
+            rtp_tee,
+            frames,
+        })
+    }
+
+    pub(crate) fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    pub(crate) fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_bitrate(&self, bitrate: u32) {
+        self.codec.set_bitrate(&self.encoder, bitrate);
+    }
+
+    /// Asks the encoder for a keyframe now (a viewer joined, a PLI, a seek).
+    pub(crate) fn request_keyframe(&self) {
+        if self.codec == Codec::Opus {
+            return;
+        }
+        let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+            .all_headers(true)
+            .build();
+        let _ = self.encoder.send_event(event);
+    }
+
+    /// Feeds this encoder's RTP to a viewer's webrtcbin sink pad.
+    pub(crate) fn link_viewer(
+        &self,
+        pipeline: &gst::Pipeline,
+        sink_pad: &gst::Pad,
+    ) -> Result<ViewerLink, String> {
+        let queue = leaky_queue(64)?;
+        pipeline.add(&queue).map_err(|e| e.to_string())?;
+        queue
+            .static_pad("src")
+            .unwrap()
+            .link(sink_pad)
+            .map_err(|e| format!("cannot link {} to the viewer: {e}", self.codec))?;
+        queue.sync_state_with_parent().map_err(|e| e.to_string())?;
+        let tee_pad = self
+            .rtp_tee
+            .request_pad_simple("src_%u")
+            .ok_or("the RTP tee gave no pad")?;
+        tee_pad
+            .link(&queue.static_pad("sink").unwrap())
+            .map_err(|e| e.to_string())?;
+        // webrtcbin turns the viewer's PLI and FIR into force-key-unit events that travel up
+        // to the shared encoder; counting them here tells whose they are.
+        let keyframe_requests = Arc::new(AtomicU64::new(0));
+        let counter = keyframe_requests.clone();
+        queue.static_pad("src").unwrap().add_probe(
+            gst::PadProbeType::EVENT_UPSTREAM,
+            move |_, info| {
+                if let Some(event) = info.event() {
+                    if gst_video::UpstreamForceKeyUnitEvent::parse(event).is_ok() {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        Ok(ViewerLink {
+            tee_pad,
+            queue,
+            keyframe_requests,
+        })
+    }
+
+    pub(crate) fn unlink_viewer(&self, pipeline: &gst::Pipeline, link: ViewerLink) {
+        release_tee_pad(&self.rtp_tee, &link.tee_pad);
+        remove_elements(pipeline.upcast_ref(), &[&link.queue]);
+    }
+
+    /// Number of viewers fed by this encoder.
+    pub(crate) fn viewer_count(&self) -> usize {
+        self.rtp_tee.num_src_pads() as usize
+    }
+
+    pub(crate) fn shut_down(self, pipeline: &gst::Pipeline) {
+        release_tee_pad(&self.raw_tee, &self.raw_tee_pad);
+        let mut all: Vec<&gst::Element> = vec![&self.queue];
+        all.extend(self.elements.iter());
+        all.push(&self.rtp_tee);
+        remove_elements(pipeline.upcast_ref(), &all);
+        tracing::info!(codec = %self.codec, "encoder stopped");
+    }
+}
+
+/// Where the encoder sits in [`Codec::make_chain`]'s list.
+fn codec_encoder_index(codec: Codec) -> usize {
+    match codec {
+        Codec::Opus => 2,
+        _ => 0,
+    }
+}

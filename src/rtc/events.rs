@@ -1,0 +1,75 @@
+use serde::Serialize;
+
+use super::Codec;
+
+/// A viewer's identity: the signalling session that asked for it.
+pub type ViewerId = String;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SdpKind {
+    Offer,
+    Answer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionState {
+    New,
+    Connecting,
+    Connected,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+/// A viewer's numbers over the last second.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViewerStats {
+    pub viewer: ViewerId,
+    pub connection: ConnectionState,
+    pub video_codec: Option<Codec>,
+    /// Bits per second sent to this viewer, all media.
+    pub bitrate: u64,
+    /// Frames per second of the video encoder this viewer receives.
+    pub frame_rate: f64,
+    /// Round-trip time from RTCP receiver reports, in seconds.
+    pub rtt: Option<f64>,
+    /// Fraction of packets lost (0 to 1) in the last receiver report.
+    pub packet_loss: Option<f64>,
+    pub nack_count: u64,
+    /// Keyframe requests from this viewer (RTCP PLI or FIR).
+    pub keyframe_requests: u64,
+    /// The shared video encoder's target bitrate this viewer's feedback asks for.
+    pub target_bitrate: u32,
+}
+
+/// What a [`super::Share`] reports. Descriptions and candidates go to the viewer through
+/// signalling; the rest is for the person and for scripts.
+#[derive(Debug, Clone)]
+pub enum ShareEvent {
+    LocalDescription {
+        viewer: ViewerId,
+        kind: SdpKind,
+        sdp: String,
+    },
+    LocalCandidate {
+        viewer: ViewerId,
+        mline: u32,
+        candidate: String,
+    },
+    ViewerState {
+        viewer: ViewerId,
+        state: ConnectionState,
+    },
+    ViewerStats(ViewerStats),
+    /// The viewer is gone and its resources are freed.
+    ViewerRemoved {
+        viewer: ViewerId,
+        reason: String,
+    },
+    Error {
+        viewer: Option<ViewerId>,
+        message: String,
+    },
+}

@@ -1,0 +1,129 @@
+use std::sync::Mutex;
+
+use gst::prelude::*;
+
+use super::codec::make;
+use crate::capture::{CaptureTrack, CapturedSample, HandlerId};
+use crate::media::MediaKind;
+
+/// Where one kind of captured media enters the sending pipeline:
+/// `appsrc → [convert] → raw tee`. It outlives tracks: a new track of the same kind feeds the
+/// same appsrc (the web's `replaceTrack()`), so encoders and viewers never notice the switch.
+pub(crate) struct Input {
+    kind: MediaKind,
+    appsrc: gst_app::AppSrc,
+    raw_tee: gst::Element,
+    feeding: Mutex<Option<(CaptureTrack, HandlerId)>>,
+}
+
+impl Input {
+    pub(crate) fn new(pipeline: &gst::Pipeline, kind: MediaKind) -> Result<Self, String> {
+        let appsrc = gst_app::AppSrc::builder()
+            .name(format!("{kind}-input"))
+            .is_live(true)
+            .format(gst::Format::Time)
+            .do_timestamp(false)
+            .block(false)
+            .build();
+        // Keep at most half a second queued; older data goes first when the encoder lags.
+        appsrc.set_property("max-time", 500_000_000u64);
+        appsrc.set_property("max-bytes", 0u64);
+        appsrc.set_property_from_str("leaky-type", "downstream");
+        let raw_tee = make("tee")?;
+        raw_tee.set_property("allow-not-linked", true);
+        let mut chain: Vec<gst::Element> = vec![appsrc.clone().upcast()];
+        if kind == MediaKind::Video {
+            // One conversion for every encoder.
+            chain.push(make("videoconvert")?);
+            let filter = make("capsfilter")?;
+            filter.set_property(
+                "caps",
+                gst::Caps::builder("video/x-raw")
+                    .field("format", "I420")
+                    .build(),
+            );
+            chain.push(filter);
+        }
+        chain.push(raw_tee.clone());
+        pipeline.add_many(&chain).map_err(|e| e.to_string())?;
+        gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
+        Ok(Self {
+            kind,
+            appsrc,
+            raw_tee,
+            feeding: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn kind(&self) -> MediaKind {
+        self.kind
+    }
+
+    pub(crate) fn raw_tee(&self) -> &gst::Element {
+        &self.raw_tee
+    }
+
+    /// True while a live track feeds this input.
+    pub(crate) fn has_track(&self) -> bool {
+        self.feeding.lock().unwrap().is_some()
+    }
+
+    /// Feeds `track` into the appsrc from now on, in place of the previous track.
+    pub(crate) fn feed(&self, track: &CaptureTrack, pipeline: &gst::Pipeline) {
+        let appsrc = self.appsrc.clone();
+        let pipeline = pipeline.downgrade();
+        let handler = track.connect_sample(move |sample| {
+            if let Some(pipeline) = pipeline.upgrade() {
+                push(&appsrc, &pipeline, sample);
+            }
+        });
+        let previous = self
+            .feeding
+            .lock()
+            .unwrap()
+            .replace((track.clone(), handler));
+        if let Some((old, id)) = previous {
+            old.disconnect(id);
+        }
+    }
+
+    /// Stops feeding `track`, if it is the one feeding.
+    pub(crate) fn unfeed(&self, track: &CaptureTrack) {
+        let mut feeding = self.feeding.lock().unwrap();
+        if feeding.as_ref().is_some_and(|(t, _)| t == track) {
+            if let Some((old, id)) = feeding.take() {
+                old.disconnect(id);
+            }
+        }
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if let Some((track, id)) = self.feeding.lock().unwrap().take() {
+            track.disconnect(id);
+        }
+    }
+}
+
+/// Pushes a captured sample with its capture time turned into this pipeline's running time.
+/// Both pipelines run on the system clock, so the sample keeps its place in real time.
+fn push(appsrc: &gst_app::AppSrc, pipeline: &gst::Pipeline, sample: &CapturedSample) {
+    let Some(base) = pipeline.base_time() else {
+        return;
+    };
+    let Some(pts) = sample.timestamp.checked_sub(base) else {
+        return; // captured before this share started
+    };
+    let mut buffer = sample.buffer.clone();
+    {
+        let buffer = buffer.make_mut();
+        buffer.set_pts(pts);
+        buffer.set_dts(gst::ClockTime::NONE);
+    }
+    let sample = gst::Sample::builder()
+        .buffer(&buffer)
+        .caps(&sample.caps)
+        .build();
+    let _ = appsrc.push_sample(&sample);
+}

@@ -1,0 +1,329 @@
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use gst::prelude::*;
+
+use super::codec::{make, Codec};
+use super::encoder::ViewerLink;
+use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
+use super::share::{Command, ShareConfig};
+use crate::media::MediaKind;
+use crate::util::Broadcast;
+
+/// One remote viewer: a webrtcbin in the sending pipeline, with one send-only transceiver per
+/// kind, fed from the shared encoders once its answer says which codec it takes.
+pub(crate) struct Viewer {
+    pub id: ViewerId,
+    pub webrtcbin: gst::Element,
+    pub media: Vec<ViewerMedia>,
+    /// When the viewer last sent RTCP: proof that it is still there.
+    pub last_heard: Arc<Mutex<Instant>>,
+    pub connection: Arc<Mutex<ConnectionState>>,
+    /// What this viewer's feedback says the video encoder may send.
+    pub target_bitrate: u32,
+    /// Bytes sent and when, at the previous stats tick.
+    pub previous_bytes: Option<(u64, Instant)>,
+    pub previous_frames: Option<(u64, Instant)>,
+}
+
+pub(crate) struct ViewerMedia {
+    pub kind: MediaKind,
+    pub sink_pad: gst::Pad,
+    pub codec: Option<Codec>,
+    pub link: Option<ViewerLink>,
+}
+
+/// Codec preferences for a transceiver: every codec of `kind` we can encode, `preferred` first.
+fn codec_preferences(kind: MediaKind, preferred: Codec) -> gst::Caps {
+    let mut codecs: Vec<Codec> = match kind {
+        MediaKind::Video => Codec::VIDEO.to_vec(),
+        MediaKind::Audio => vec![Codec::Opus],
+    };
+    codecs.sort_by_key(|c| *c != preferred);
+    let mut caps = gst::Caps::new_empty();
+    {
+        let caps = caps.get_mut().unwrap();
+        for codec in codecs {
+            if gst::ElementFactory::find(encoder_factory(codec)).is_some() {
+                caps.append_structure(codec.rtp_caps_structure());
+            }
+        }
+    }
+    caps
+}
+
+fn encoder_factory(codec: Codec) -> &'static str {
+    match codec {
+        Codec::Vp8 => "vp8enc",
+        Codec::Vp9 => "vp9enc",
+        Codec::H264 => "x264enc",
+        Codec::Opus => "opusenc",
+    }
+}
+
+fn map_state(state: gst_webrtc::WebRTCPeerConnectionState) -> ConnectionState {
+    use gst_webrtc::WebRTCPeerConnectionState as S;
+    match state {
+        S::New => ConnectionState::New,
+        S::Connecting => ConnectionState::Connecting,
+        S::Connected => ConnectionState::Connected,
+        S::Disconnected => ConnectionState::Disconnected,
+        S::Failed => ConnectionState::Failed,
+        _ => ConnectionState::Closed,
+    }
+}
+
+/// Element names allow only some characters; session ids are not ours to trust.
+fn element_name(id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(64)
+        .collect();
+    format!("viewer-{safe}")
+}
+
+impl Viewer {
+    /// Adds the viewer's webrtcbin to `pipeline` and starts making its offer; the offer and
+    /// the local candidates arrive as events.
+    pub(crate) fn create(
+        pipeline: &gst::Pipeline,
+        id: &ViewerId,
+        config: &ShareConfig,
+        kinds: &[MediaKind],
+        events: &Arc<Broadcast<ShareEvent>>,
+        commands: &flume::Sender<Command>,
+    ) -> Result<Self, String> {
+        let webrtcbin = make("webrtcbin")?;
+        webrtcbin.set_property("name", element_name(id));
+        webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
+        if let Some(stun) = &config.stun_server {
+            webrtcbin.set_property("stun-server", stun);
+        }
+        for turn in &config.turn_servers {
+            let _ = webrtcbin.emit_by_name::<bool>("add-turn-server", &[turn]);
+        }
+        pipeline.add(&webrtcbin).map_err(|e| e.to_string())?;
+
+        let mut media = Vec::new();
+        for &kind in kinds {
+            let sink_pad = webrtcbin
+                .request_pad_simple("sink_%u")
+                .ok_or("webrtcbin gave no sink pad")?;
+            let transceiver = sink_pad.property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver");
+            transceiver.set_property(
+                "direction",
+                gst_webrtc::WebRTCRTPTransceiverDirection::Sendonly,
+            );
+            let preferred = match kind {
+                MediaKind::Video => config.video_codec,
+                MediaKind::Audio => Codec::Opus,
+            };
+            transceiver.set_property("codec-preferences", codec_preferences(kind, preferred));
+            transceiver.set_property("do-nack", true);
+            media.push(ViewerMedia {
+                kind,
+                sink_pad,
+                codec: None,
+                link: None,
+            });
+        }
+
+        let last_heard = Arc::new(Mutex::new(Instant::now()));
+        let connection = Arc::new(Mutex::new(ConnectionState::New));
+        Self::connect_signals(&webrtcbin, id, events, commands, &last_heard, &connection);
+        webrtcbin
+            .sync_state_with_parent()
+            .map_err(|e| e.to_string())?;
+        Self::create_offer(&webrtcbin, id, events, commands);
+        Ok(Self {
+            id: id.clone(),
+            webrtcbin,
+            media,
+            last_heard,
+            connection,
+            target_bitrate: config.start_video_bitrate,
+            previous_bytes: None,
+            previous_frames: None,
+        })
+    }
+
+    fn connect_signals(
+        webrtcbin: &gst::Element,
+        id: &ViewerId,
+        events: &Arc<Broadcast<ShareEvent>>,
+        commands: &flume::Sender<Command>,
+        last_heard: &Arc<Mutex<Instant>>,
+        connection: &Arc<Mutex<ConnectionState>>,
+    ) {
+        // These run on webrtcbin's threads: they only send messages, never touch share state.
+        let (viewer, events_c) = (id.clone(), events.clone());
+        webrtcbin.connect("on-ice-candidate", false, move |args| {
+            let mline = args[1].get::<u32>().unwrap_or(0);
+            let candidate = args[2].get::<String>().unwrap_or_default();
+            events_c.send(ShareEvent::LocalCandidate {
+                viewer: viewer.clone(),
+                mline,
+                candidate,
+            });
+            None
+        });
+        let (viewer, events_c, commands_c, connection_c) = (
+            id.clone(),
+            events.clone(),
+            commands.clone(),
+            connection.clone(),
+        );
+        webrtcbin.connect_notify(Some("connection-state"), move |bin, _| {
+            let state = map_state(bin.property("connection-state"));
+            *connection_c.lock().unwrap() = state;
+            events_c.send(ShareEvent::ViewerState {
+                viewer: viewer.clone(),
+                state,
+            });
+            if state == ConnectionState::Failed {
+                let _ = commands_c.send(Command::RemoveViewer {
+                    id: viewer.clone(),
+                    reason: "the connection failed (ICE or DTLS)".into(),
+                });
+            }
+        });
+        if let Some(rtpbin) = webrtcbin
+            .downcast_ref::<gst::Bin>()
+            .and_then(|b| b.by_name("rtpbin"))
+        {
+            let last_heard = last_heard.clone();
+            // Every RTCP packet the viewer sends (receiver reports, PLI, NACK) passes these.
+            rtpbin.connect_pad_added(move |_, pad| {
+                if !pad.name().starts_with("recv_rtcp_sink") {
+                    return;
+                }
+                let last_heard = last_heard.clone();
+                pad.add_probe(
+                    gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+                    move |_, _| {
+                        *last_heard.lock().unwrap() = Instant::now();
+                        gst::PadProbeReturn::Ok
+                    },
+                );
+            });
+        }
+    }
+
+    fn create_offer(
+        webrtcbin: &gst::Element,
+        id: &ViewerId,
+        events: &Arc<Broadcast<ShareEvent>>,
+        commands: &flume::Sender<Command>,
+    ) {
+        let (viewer, events, commands) = (id.clone(), events.clone(), commands.clone());
+        let bin = webrtcbin.downgrade();
+        let promise = gst::Promise::with_change_func(move |reply| {
+            let offer = reply
+                .ok()
+                .flatten()
+                .and_then(|r| r.get::<gst_webrtc::WebRTCSessionDescription>("offer").ok());
+            let (Some(offer), Some(bin)) = (offer, bin.upgrade()) else {
+                // Seen in the wild: an empty reply. The viewer cannot go on without an offer.
+                let _ = commands.send(Command::RemoveViewer {
+                    id: viewer.clone(),
+                    reason: "could not create an offer".into(),
+                });
+                return;
+            };
+            bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
+            let sdp = offer.sdp().as_text().unwrap_or_default();
+            events.send(ShareEvent::LocalDescription {
+                viewer: viewer.clone(),
+                kind: SdpKind::Offer,
+                sdp,
+            });
+        });
+        webrtcbin.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
+    }
+
+    /// Applies the viewer's answer; returns the codec it takes for each m-line.
+    pub(crate) fn apply_answer(&mut self, sdp: &str) -> Result<Vec<Option<Codec>>, String> {
+        let message = gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
+            .map_err(|_| "the answer is not valid SDP".to_owned())?;
+        let chosen: Vec<Option<Codec>> = self
+            .media
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                message
+                    .media(i as u32)
+                    .and_then(|sdp_media| pick_codec(sdp_media, m.kind))
+            })
+            .collect();
+        let answer =
+            gst_webrtc::WebRTCSessionDescription::new(gst_webrtc::WebRTCSDPType::Answer, message);
+        let promise = gst::Promise::new();
+        self.webrtcbin
+            .emit_by_name::<()>("set-remote-description", &[&answer, &promise]);
+        promise.wait();
+        if let Some(Err(e)) = promise
+            .get_reply()
+            .map(|r| r.get::<glib_error::Error>("error"))
+        {
+            return Err(e.to_string());
+        }
+        for (m, codec) in self.media.iter_mut().zip(&chosen) {
+            m.codec = *codec;
+        }
+        Ok(chosen)
+    }
+
+    pub(crate) fn add_candidate(&self, mline: u32, candidate: &str) {
+        self.webrtcbin
+            .emit_by_name::<()>("add-ice-candidate", &[&mline, &candidate]);
+    }
+
+    pub(crate) fn video_codec(&self) -> Option<Codec> {
+        self.media
+            .iter()
+            .find(|m| m.kind == MediaKind::Video)
+            .and_then(|m| m.codec)
+    }
+
+    pub(crate) fn keyframe_requests(&self) -> u64 {
+        self.media
+            .iter()
+            .filter_map(|m| m.link.as_ref())
+            .map(|l| l.keyframe_requests())
+            .sum()
+    }
+
+    pub(crate) fn connection(&self) -> ConnectionState {
+        *self.connection.lock().unwrap()
+    }
+
+    pub(crate) fn last_heard(&self) -> Instant {
+        *self.last_heard.lock().unwrap()
+    }
+}
+
+mod glib_error {
+    pub use gst::glib::Error;
+}
+
+/// The first format of an answered m-line that we can send, if the m-line is still active.
+fn pick_codec(media: &gst_sdp::SDPMediaRef, kind: MediaKind) -> Option<Codec> {
+    if media.port() == 0 {
+        return None;
+    }
+    (0..media.formats_len()).find_map(|i| {
+        let pt: i32 = media.format(i)?.parse().ok()?;
+        let by_name = media.attributes().find_map(|a| {
+            if a.key() != "rtpmap" {
+                return None;
+            }
+            let value = a.value()?;
+            let (num, rest) = value.split_once(' ')?;
+            (num.parse::<i32>().ok()? == pt)
+                .then(|| Codec::from_encoding_name(rest.split('/').next()?))
+                .flatten()
+        });
+        by_name.filter(|c| c.kind() == kind && c.payload_type() == pt)
+    })
+}

@@ -1,0 +1,261 @@
+//! The WebRTC fan-out against real in-process receivers (webrtcbin, real decoders), inside the
+//! private network namespace of scripts/test.sh.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::receiver::{assert_private_network, wire, Receiver, Receivers};
+use common::{media, wait_for};
+use gst::prelude::*;
+use reelcast::capture::MediaStream;
+use reelcast::media::{Player, PlayerOptions};
+use reelcast::rtc::{Codec, Share, ShareConfig, ShareEvent};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Calls run one at a time: each runs real encoders and decoders in real time, and on a
+/// two-core machine parallel calls would measure the machine, not Reelcast.
+static ONE_CALL_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+struct Call {
+    _serial: std::sync::MutexGuard<'static, ()>,
+    _player: Player,
+    _stream: MediaStream,
+    share: Arc<Share>,
+    receivers: Receivers,
+    events: flume::Receiver<ShareEvent>,
+}
+
+impl Call {
+    fn start(config: ShareConfig) -> Self {
+        assert_private_network();
+        let serial = ONE_CALL_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let player = Player::new(PlayerOptions::headless()).unwrap();
+        player.set_looping(true);
+        let stream = player.capture_stream();
+        let share = Arc::new(Share::new(config).unwrap());
+        let events = share.subscribe();
+        share.attach(&stream);
+        let receivers: Receivers = Arc::new(Mutex::new(HashMap::new()));
+        wire(&share, receivers.clone());
+        player.open(media().long.to_str().unwrap()).unwrap();
+        player.play().unwrap();
+        Self {
+            _serial: serial,
+            _player: player,
+            _stream: stream,
+            share,
+            receivers,
+            events,
+        }
+    }
+
+    fn join(&self, id: &str, accept_only: Option<&str>) -> Arc<Receiver> {
+        let receiver = Receiver::new(id, accept_only, self.share.clone());
+        self.receivers
+            .lock()
+            .unwrap()
+            .insert(id.to_owned(), receiver.clone());
+        self.share.add_viewer(id).unwrap();
+        receiver
+    }
+
+    /// Elements of the sending pipeline whose factory is an encoder.
+    fn encoders(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .share
+            .pipeline()
+            .iterate_recurse()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter_map(|e| e.factory())
+            .filter(|f| {
+                f.metadata(gst::ELEMENT_METADATA_KLASS)
+                    .is_some_and(|k| k.contains("Codec/Encoder"))
+            })
+            .map(|f| f.name().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn webrtcbins(&self) -> usize {
+        self.share
+            .pipeline()
+            .iterate_elements()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.factory().is_some_and(|f| f.name() == "webrtcbin"))
+            .count()
+    }
+}
+
+fn wait_frames(receiver: &Receiver, n: u64) {
+    let deadline = Instant::now() + DEADLINE;
+    let (tx, rx) = flume::bounded::<()>(1);
+    // Frames arrive on streaming threads; poll the counter against the deadline.
+    while receiver.frames() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{}: {} frames of {n} within {DEADLINE:?}",
+            receiver.id,
+            receiver.frames()
+        );
+        let _ = rx.recv_timeout(Duration::from_millis(20));
+    }
+    drop(tx);
+}
+
+/// Frames each receiver decodes over `window`, as a share of the 30 fps the file plays.
+fn delivery_ratios(receivers: &[&Arc<Receiver>], window: Duration) -> Vec<f64> {
+    let start: Vec<(u64, Instant)> = receivers
+        .iter()
+        .map(|r| (r.frames(), Instant::now()))
+        .collect();
+    let (_tx, rx) = flume::bounded::<()>(1);
+    let _ = rx.recv_timeout(window);
+    receivers
+        .iter()
+        .zip(start)
+        .map(|(r, (frames, at))| (r.frames() - frames) as f64 / (at.elapsed().as_secs_f64() * 30.0))
+        .collect()
+}
+
+#[test]
+fn one_then_three_viewers_get_the_frames_from_one_shared_encoder() {
+    let call = Call::start(ShareConfig::default());
+    let a = call.join("a", None);
+    wait_frames(&a, 30);
+    assert_eq!(*a.size.lock().unwrap(), Some((320, 240)));
+    assert_eq!(a.codec.lock().unwrap().as_deref(), Some("VP8"));
+    assert!(a.audio_packets.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    let ratio = delivery_ratios(&[&a], Duration::from_secs(2));
+    assert!(ratio[0] >= 0.9, "one viewer got {ratio:?} of the frames");
+    let encoders_for_one = call.encoders();
+    assert_eq!(encoders_for_one, ["opusenc", "vp8enc"]);
+
+    let b = call.join("b", None);
+    let c = call.join("c", None);
+    wait_frames(&b, 30);
+    wait_frames(&c, 30);
+    assert_eq!(
+        call.encoders(),
+        encoders_for_one,
+        "the third viewer made no new encoder"
+    );
+    assert_eq!(call.webrtcbins(), 3);
+    let snapshot = call.share.snapshot();
+    assert_eq!(snapshot.encoders, vec![(Codec::Opus, 3), (Codec::Vp8, 3)]);
+    let ratios = delivery_ratios(&[&a, &b, &c], Duration::from_secs(3));
+    for (r, ratio) in [&a, &b, &c].iter().zip(&ratios) {
+        assert!(*ratio >= 0.9, "{} got {ratio:.2} of the frames", r.id);
+        assert_eq!(*r.size.lock().unwrap(), Some((320, 240)));
+    }
+}
+
+#[test]
+fn an_h264_only_viewer_gets_h264_while_others_keep_vp8() {
+    let call = Call::start(ShareConfig::default());
+    let a = call.join("vp8-viewer", None);
+    let b = call.join("h264-viewer", Some("H264"));
+    wait_frames(&a, 20);
+    wait_frames(&b, 20);
+    assert_eq!(a.codec.lock().unwrap().as_deref(), Some("VP8"));
+    assert_eq!(b.codec.lock().unwrap().as_deref(), Some("H264"));
+    assert_eq!(*b.size.lock().unwrap(), Some((320, 240)));
+    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "x264enc"]);
+
+    call.share.remove_viewer("h264-viewer", "test");
+    wait_for(&call.events, DEADLINE, "the H.264 viewer removed", |e| {
+        matches!(e, ShareEvent::ViewerRemoved { viewer, .. } if viewer == "h264-viewer")
+            .then_some(())
+    });
+    assert_eq!(
+        call.encoders(),
+        ["opusenc", "vp8enc"],
+        "the unused encoder stops"
+    );
+}
+
+#[test]
+fn removing_a_viewer_frees_its_elements_and_the_others_keep_receiving() {
+    let call = Call::start(ShareConfig::default());
+    let a = call.join("stays", None);
+    let b = call.join("leaves", None);
+    wait_frames(&a, 20);
+    wait_frames(&b, 20);
+    let with_two = call.share.pipeline().children().len();
+    call.share.remove_viewer("leaves", "said goodbye");
+    wait_for(&call.events, DEADLINE, "viewer removed", |e| {
+        matches!(e, ShareEvent::ViewerRemoved { viewer, reason } if viewer == "leaves" && reason == "said goodbye")
+            .then_some(())
+    });
+    assert_eq!(call.webrtcbins(), 1);
+    assert!(call.share.pipeline().by_name("viewer-leaves").is_none());
+    // Its webrtcbin and one queue per kind are gone.
+    assert_eq!(call.share.pipeline().children().len(), with_two - 3);
+    let before = a.frames();
+    wait_frames(&a, before + 30);
+}
+
+#[test]
+fn a_pli_from_a_viewer_produces_a_keyframe() {
+    let call = Call::start(ShareConfig::default());
+    let a = call.join("asks", None);
+    wait_frames(&a, 30);
+    let keyframes = a.keyframes();
+    a.request_keyframe();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let (_tx, rx) = flume::bounded::<()>(1);
+    while a.keyframes() == keyframes {
+        assert!(
+            Instant::now() < deadline,
+            "no keyframe within 2 s of the PLI"
+        );
+        let _ = rx.recv_timeout(Duration::from_millis(10));
+    }
+    wait_for(
+        &call.events,
+        DEADLINE,
+        "stats counting the request",
+        |e| match e {
+            ShareEvent::ViewerStats(s) if s.viewer == "asks" && s.keyframe_requests > 0 => Some(()),
+            _ => None,
+        },
+    );
+}
+
+#[test]
+fn a_viewer_that_vanishes_is_torn_down_and_the_others_are_unaffected() {
+    let call = Call::start(ShareConfig {
+        viewer_timeout: Duration::from_secs(8),
+        ..ShareConfig::default()
+    });
+    let a = call.join("stays", None);
+    let b = call.join("vanishes", None);
+    wait_frames(&a, 20);
+    wait_frames(&b, 20);
+    b.vanish();
+    let reason = wait_for(
+        &call.events,
+        Duration::from_secs(30),
+        "the vanished viewer torn down",
+        |e| match e {
+            ShareEvent::ViewerRemoved { viewer, reason } if viewer == "vanishes" => {
+                Some(reason.clone())
+            }
+            ShareEvent::ViewerRemoved { viewer, reason } => panic!("{viewer} removed: {reason}"),
+            _ => None,
+        },
+    );
+    assert!(reason.contains("stopped responding"), "{reason}");
+    assert_eq!(call.share.snapshot().viewers, ["stays"]);
+    assert_eq!(call.webrtcbins(), 1);
+    let before = a.frames();
+    wait_frames(&a, before + 30);
+}
