@@ -21,6 +21,26 @@ pub struct Cli {
 pub enum Command {
     /// Play a file or URI, in a window or headless.
     Play(PlayArgs),
+    /// Measure Reelcast (prints numbers; see scripts/bench.sh).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// CPU of sharing FILE to 1, 2, 4 and 8 viewers, against a bare decode + encode.
+    Fanout {
+        file: String,
+        /// Seconds measured per viewer count.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Viewer counts to measure.
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
+        viewers: Vec<usize>,
+    },
+    /// (Used by fanout) WebRTC receivers driven by JSON lines on stdin.
+    #[command(hide = true)]
+    Receivers,
 }
 
 #[derive(Debug, clap::Args)]

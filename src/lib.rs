@@ -4,6 +4,7 @@
 //! The layers below know nothing of GTK, so the command line, the tests and the window all
 //! use them directly: [`media`] plays, [`capture`] turns what plays into live tracks.
 
+pub mod bench;
 pub mod capture;
 pub mod cli;
 pub mod headless;

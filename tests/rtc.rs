@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::receiver::{assert_private_network, wire, Receiver, Receivers};
+use common::net::{assert_private_network, wire, Receivers};
 use common::{media, wait_for};
 use gst::prelude::*;
+use reelcast::bench::{Receiver, VideoHandling};
 use reelcast::capture::MediaStream;
 use reelcast::media::{Player, PlayerOptions};
 use reelcast::rtc::{Codec, Share, ShareConfig, ShareEvent};
@@ -56,7 +57,14 @@ impl Call {
     }
 
     fn join(&self, id: &str, accept_only: Option<&str>) -> Arc<Receiver> {
-        let receiver = Receiver::new(id, accept_only, self.share.clone());
+        let share = Arc::downgrade(&self.share);
+        let viewer = id.to_owned();
+        let receiver = Receiver::new(id, VideoHandling::Decode, accept_only, move |mline, c| {
+            if let Some(share) = share.upgrade() {
+                share.add_remote_candidate(&viewer, mline, &c);
+            }
+        })
+        .unwrap();
         self.receivers
             .lock()
             .unwrap()
@@ -209,7 +217,7 @@ fn a_pli_from_a_viewer_produces_a_keyframe() {
     let a = call.join("asks", None);
     wait_frames(&a, 30);
     let keyframes = a.keyframes();
-    a.request_keyframe();
+    assert!(a.request_keyframe(), "the keyframe request was handled");
     let deadline = Instant::now() + Duration::from_secs(2);
     let (_tx, rx) = flume::bounded::<()>(1);
     while a.keyframes() == keyframes {

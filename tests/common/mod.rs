@@ -1,7 +1,7 @@
 //! Test media, made at test time with gst-launch-1.0, and waiting helpers.
 #![allow(dead_code)]
 
-pub mod receiver;
+pub mod net;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up and runs the benchmarks in a private network namespace, on a generated 720p30 sample
+# (or the file given).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo build --release
+file=${1:-$(scripts/sample.sh)}
+ns=(unshare -n)
+[ "$(id -u)" -eq 0 ] || ns=(unshare -rn)
+exec "${ns[@]}" bash -c '
+  set -e
+  ip link set lo up
+  ip link add rc0 type ifb
+  ip addr add 10.99.0.1/24 dev rc0
+  ip link set rc0 up
+  target/release/reelcast bench fanout "$1"
+' reelcast-bench "$file"

@@ -1,0 +1,85 @@
+//! `reelcast bench receivers`: hosts WebRTC receivers in a process of their own, so that a
+//! benchmark measures the sender's CPU alone. Speaks JSON lines on standard input and output.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use super::{Receiver, VideoHandling};
+
+/// Longest line accepted on standard input (an SDP offer is a few kB).
+const MAX_LINE: usize = 256 * 1024;
+
+pub fn serve_receivers() -> i32 {
+    if let Err(e) = crate::init() {
+        eprintln!("reelcast: {e}");
+        return 3;
+    }
+    let out = Arc::new(Mutex::new(std::io::stdout()));
+    let say = {
+        let out = out.clone();
+        move |v: Value| {
+            let mut out = out.lock().unwrap();
+            let _ = writeln!(out, "{v}");
+            let _ = out.flush();
+        }
+    };
+    let mut receivers: HashMap<String, Arc<Receiver>> = HashMap::new();
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        if line.len() > MAX_LINE {
+            eprintln!("reelcast: line of {} bytes dropped", line.len());
+            continue;
+        }
+        let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+            eprintln!("reelcast: not JSON, dropped: {line:.80}");
+            continue;
+        };
+        let viewer = msg["viewer"].as_str().unwrap_or_default().to_owned();
+        match msg["op"].as_str() {
+            Some("offer") => {
+                let say_c = say.clone();
+                let id = viewer.clone();
+                let receiver = match Receiver::new(
+                    &viewer,
+                    VideoHandling::Depayload,
+                    None,
+                    move |mline, candidate| {
+                        say_c(
+                            json!({"op": "candidate", "viewer": id, "mline": mline, "candidate": candidate}),
+                        );
+                    },
+                ) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("reelcast: {e}");
+                        continue;
+                    }
+                };
+                match receiver.answer(msg["sdp"].as_str().unwrap_or_default()) {
+                    Ok(sdp) => say(json!({"op": "answer", "viewer": viewer, "sdp": sdp})),
+                    Err(e) => eprintln!("reelcast: viewer {viewer}: {e}"),
+                }
+                receivers.insert(viewer, receiver);
+            }
+            Some("candidate") => {
+                if let Some(r) = receivers.get(&viewer) {
+                    let mline = msg["mline"].as_u64().unwrap_or(0) as u32;
+                    r.add_candidate(mline, msg["candidate"].as_str().unwrap_or_default());
+                }
+            }
+            Some("report") => {
+                let frames: HashMap<&String, u64> =
+                    receivers.iter().map(|(id, r)| (id, r.frames())).collect();
+                say(json!({"op": "report", "frames": frames}));
+            }
+            Some("close") => {
+                receivers.remove(&viewer);
+            }
+            _ => eprintln!("reelcast: unknown message dropped: {line:.80}"),
+        }
+    }
+    0
+}
