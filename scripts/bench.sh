@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sets up and runs the benchmarks in a private network namespace, on a generated 720p30 sample
-# (or the file given).
+# (or the file given): the fan-out cost per viewer, then the time for a browser viewer to join.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 cargo build --release
+cargo bench --bench join --no-run
 file=${1:-$(scripts/sample.sh)}
 ns=(unshare -n)
 [ "$(id -u)" -eq 0 ] || ns=(unshare -rn)
@@ -15,4 +16,5 @@ exec "${ns[@]}" bash -c '
   ip addr add 10.99.0.1/24 dev rc0
   ip link set rc0 up
   target/release/reelcast bench fanout "$1"
+  cargo bench --offline --bench join -- "$1"
 ' reelcast-bench "$file"

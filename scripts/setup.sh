@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Reelcast needs to build, run and test, skipping those present.
+# Installs the Debian packages Reelcast needs to build and run, skipping those present.
+# With --tests, also what the tests need: a real X server, Chromium with a driver for it, and the
+# upstream signalling server.
 set -euo pipefail
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true
 
 packages=(
   # build
@@ -9,9 +13,16 @@ packages=(
   # run: decoders, encoders, WebRTC
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
-  # test: a real X server, screenshots, network namespaces
-  xvfb xauth imagemagick iproute2 util-linux desktop-file-utils appstream
 )
+if $tests; then
+  packages+=(
+    # a real X server, screenshots, network namespaces, desktop file checks
+    xvfb xauth imagemagick iproute2 util-linux desktop-file-utils appstream
+    # the remote viewer
+    chromium
+  )
+  command -v node >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -25,3 +36,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 command -v cargo >/dev/null || { echo "Rust is needed: see https://rustup.rs" >&2; exit 1; }
+$tests || exit 0
+
+cd "$(dirname "$0")/.."
+# The browser viewer's driver (playwright-core, using Debian's Chromium) and the upstream
+# gstwebrtc-api client, pinned by package-lock.json.
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/gstwebrtc-api ]; then
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+# The upstream GStreamer signalling server, which the tests use as a real peer.
+server="${CARGO_HOME:-$HOME/.cargo}/bin/gst-webrtc-signalling-server"
+if ! "$server" --help >/dev/null 2>&1 && ! gst-webrtc-signalling-server --help >/dev/null 2>&1; then
+  echo "Installing gst-webrtc-signalling-server (cargo install, a few minutes)"
+  cargo install --locked --quiet gst-plugin-webrtc-signalling --version 0.15.4
+fi

@@ -3,7 +3,7 @@
 # a test address on an ifb device), so nothing they do can reach another machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 cargo test --no-run --all-targets
 # As root (CI) a plain network namespace; otherwise one inside a user namespace.
 ns=(unshare -n)

@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Play a file or URI, in a window or headless.
     Play(PlayArgs),
+    /// Share a file or URI: viewers watch it over WebRTC.
+    Share(ShareArgs),
     /// Measure Reelcast (prints numbers; see scripts/bench.sh).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -66,6 +68,55 @@ impl PlayArgs {
     pub fn source_path(&self) -> Option<PathBuf> {
         self.source.as_ref().map(PathBuf::from)
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShareArgs {
+    /// A file path or a URI.
+    pub source: String,
+    /// A signalling server to join (ws:// or wss://, GStreamer protocol). Without it, Reelcast
+    /// runs its own on this computer and prints the link viewers open.
+    #[arg(long)]
+    pub signalling: Option<String>,
+    /// The name viewers see.
+    #[arg(long, default_value = "Reelcast")]
+    pub name: String,
+    /// The video codec offered first (viewers may pick another we support).
+    #[arg(long, default_value = "vp8", value_parser = ["vp8", "vp9", "h264"])]
+    pub codec: String,
+    /// Start again from the beginning at the end.
+    #[arg(long = "loop")]
+    pub looping: bool,
+    /// No window (the only mode for now).
+    #[arg(long)]
+    pub headless: bool,
+    /// Print one JSON event a line on standard output, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// An extra CA certificate (PEM) to trust for wss://.
+    #[arg(long)]
+    pub ca_file: Option<String>,
+    /// Embedded server: the address to listen on. Loopback unless you ask otherwise.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Embedded server: signalling port (the next free one is used when taken).
+    #[arg(long, default_value_t = 8443)]
+    pub signalling_port: u16,
+    /// Embedded server: viewer page port (the next free one is used when taken).
+    #[arg(long, default_value_t = 8080)]
+    pub http_port: u16,
+    /// A STUN server, stun://host:port (none by default).
+    #[arg(long)]
+    pub stun: Option<String>,
+    /// A TURN server, turn://user:password@host:port (repeatable).
+    #[arg(long)]
+    pub turn: Vec<String>,
+    /// Highest video bitrate, in kbit/s.
+    #[arg(long, default_value_t = 2500)]
+    pub max_bitrate: u32,
+    /// Most viewers at once; more are politely refused.
+    #[arg(long, default_value_t = 16)]
+    pub max_viewers: usize,
 }
 
 /// Exit codes, for scripts.

@@ -12,6 +12,8 @@ mod init;
 pub mod media;
 pub mod report;
 pub mod rtc;
+pub mod share_cli;
+pub mod signalling;
 pub mod ui;
 mod util;
 

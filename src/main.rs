@@ -13,6 +13,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Play(args)) => play(args),
+        Some(Command::Share(args)) => reelcast::share_cli::share(&args),
         Some(Command::Bench(BenchCommand::Fanout {
             file,
             seconds,

@@ -94,6 +94,8 @@ pub(crate) enum Command {
         id: ViewerId,
         reason: String,
     },
+    /// ICE and DTLS are up: media sent from now on reaches the viewer.
+    ViewerConnected(ViewerId),
     Snapshot(flume::Sender<ShareSnapshot>),
     Stop,
 }
@@ -331,6 +333,7 @@ impl Actor {
                 None => tracing::debug!(viewer = %id, "candidate for an unknown viewer dropped"),
             },
             Command::RemoveViewer { id, reason } => self.remove_viewer(&id, &reason),
+            Command::ViewerConnected(id) => self.viewer_connected(&id),
             Command::Snapshot(reply) => {
                 let mut encoders: Vec<_> = self
                     .encoders
@@ -426,11 +429,30 @@ impl Actor {
                 .link_viewer(&self.pipeline, &media.sink_pad)
                 .map_err(ShareError::Pipeline)?;
             media.link = Some(link);
-            // A joining viewer needs a keyframe to start decoding.
-            encoder.request_keyframe();
         }
         tracing::info!(viewer = %id, codec = ?self.viewers[id].video_codec(), "viewer negotiated");
         Ok(())
+    }
+
+    /// A joining viewer needs a keyframe to start decoding. Asked for once its DTLS is up, not
+    /// at the answer: a keyframe sent before that is dropped, and the viewer would wait for
+    /// its own PLI to get another.
+    fn viewer_connected(&mut self, id: &ViewerId) {
+        let Some(viewer) = self.viewers.get(id) else {
+            return;
+        };
+        for codec in viewer
+            .media
+            .iter()
+            .filter(|m| m.link.is_some())
+            .filter_map(|m| m.codec)
+        {
+            if let Some(encoder) = self.encoders.get(&codec) {
+                if codec.kind() == MediaKind::Video {
+                    encoder.request_keyframe();
+                }
+            }
+        }
     }
 
     fn remove_viewer(&mut self, id: &ViewerId, reason: &str) {

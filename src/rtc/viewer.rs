@@ -181,11 +181,17 @@ impl Viewer {
                 viewer: viewer.clone(),
                 state,
             });
-            if state == ConnectionState::Failed {
-                let _ = commands_c.send(Command::RemoveViewer {
-                    id: viewer.clone(),
-                    reason: "the connection failed (ICE or DTLS)".into(),
-                });
+            match state {
+                ConnectionState::Connected => {
+                    let _ = commands_c.send(Command::ViewerConnected(viewer.clone()));
+                }
+                ConnectionState::Failed => {
+                    let _ = commands_c.send(Command::RemoveViewer {
+                        id: viewer.clone(),
+                        reason: "the connection failed (ICE or DTLS)".into(),
+                    });
+                }
+                _ => {}
             }
         });
         if let Some(rtpbin) = webrtcbin

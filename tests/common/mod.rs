@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod net;
+pub mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,6 +100,21 @@ pub fn wait_for<T: std::fmt::Debug, R>(
             Err(_) => panic!("timed out after {within:?} waiting for {what}"),
         }
     }
+}
+
+/// Receives until `want` accepts an item; `None` at the deadline.
+pub fn wait_for_opt<T, R>(
+    rx: &flume::Receiver<T>,
+    within: Duration,
+    mut want: impl FnMut(&T) -> Option<R>,
+) -> Option<R> {
+    let deadline = Instant::now() + within;
+    while let Ok(item) = rx.recv_deadline(deadline) {
+        if let Some(r) = want(&item) {
+            return Some(r);
+        }
+    }
+    None
 }
 
 /// Everything that arrives within `window` (for checks that something does NOT happen).

@@ -1,0 +1,195 @@
+// Reelcast's viewer: a plain RTCPeerConnection speaking the GStreamer signalling protocol.
+"use strict";
+
+// The signalling server runs next to this page's server: same host as the page, its own port.
+// (A full ws:// or wss:// URL there is used as it is.)
+const signallingMeta = document.querySelector('meta[name="reelcast-signalling"]').content;
+const signallingUrl = /^wss?:/.test(signallingMeta)
+  ? signallingMeta
+  : `${location.protocol === "https:" ? "wss" : "ws"}://${location.host.replace(/:\d+$/, "")}:${signallingMeta}`;
+const wanted = new URLSearchParams(location.search).get("producer");
+const statusEl = document.getElementById("status");
+const video = document.getElementById("video");
+const picker = document.getElementById("picker");
+const sharesEl = document.getElementById("shares");
+const emptyEl = document.getElementById("empty");
+const unmuteEl = document.getElementById("unmute");
+
+// Browsers only autoplay muted video without a click: play muted, offer the sound.
+unmuteEl.onclick = () => {
+  video.muted = false;
+  unmuteEl.classList.add("hidden");
+};
+video.onvolumechange = () => unmuteEl.classList.toggle("hidden", !video.muted || video.classList.contains("hidden"));
+
+// joinMs: from sending startSession to the first decoded frame on screen.
+const state = { status: "connecting", sessionId: null, producerId: null, pc: null, ws: null, joinStartedAt: null, joinMs: null, timeline: {} };
+const producers = new Map();
+
+function setStatus(text, status) {
+  statusEl.textContent = text;
+  if (status) state.status = status;
+}
+
+// Milliseconds since the join started, per step: where a slow join spends its time.
+function mark(step) {
+  if (state.joinStartedAt !== null && state.timeline && !(step in state.timeline)) {
+    state.timeline[step] = Math.round(performance.now() - state.joinStartedAt);
+  }
+}
+
+function send(msg) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
+}
+
+function renderProducers() {
+  sharesEl.replaceChildren();
+  for (const [id, meta] of producers) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.textContent = "Watch " + ((meta && meta.name) || id);
+    button.onclick = () => watch(id);
+    li.appendChild(button);
+    sharesEl.appendChild(li);
+  }
+  emptyEl.classList.toggle("hidden", producers.size > 0);
+  if (!state.producerId && producers.size > 0) {
+    const pick = wanted && producers.has(wanted) ? wanted : (!wanted && producers.size === 1 ? [...producers.keys()][0] : null);
+    if (pick) watch(pick);
+  }
+}
+
+function watch(producerId) {
+  if (state.producerId) return;
+  state.producerId = producerId;
+  setStatus("Joining…", "joining");
+  state.joinStartedAt = performance.now();
+  state.joinMs = null;
+  state.timeline = {};
+  send({ type: "startSession", peerId: producerId });
+}
+
+function endWatching(text) {
+  if (state.pc) state.pc.close();
+  state.pc = null;
+  state.sessionId = null;
+  state.producerId = null;
+  video.classList.add("hidden");
+  unmuteEl.classList.add("hidden");
+  picker.classList.remove("hidden");
+  setStatus(text, "ended");
+}
+
+async function onPeer(msg) {
+  if (msg.sdp) {
+    mark("offer");
+    const pc = makePeerConnection();
+    await pc.setRemoteDescription(msg.sdp);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    send({ type: "peer", sessionId: state.sessionId, sdp: { type: "answer", sdp: answer.sdp } });
+    mark("answer");
+  } else if (msg.ice && state.pc) {
+    try {
+      await state.pc.addIceCandidate({ candidate: msg.ice.candidate, sdpMLineIndex: msg.ice.sdpMLineIndex });
+    } catch (e) {
+      console.warn("candidate refused", e);
+    }
+  }
+}
+
+function makePeerConnection() {
+  const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+  state.pc = pc;
+  const stream = new MediaStream();
+  video.srcObject = stream;
+  pc.ontrack = (e) => {
+    mark("track");
+    stream.addTrack(e.track);
+    picker.classList.add("hidden");
+    video.classList.remove("hidden");
+    unmuteEl.classList.toggle("hidden", !video.muted);
+    video.play().catch(() => {});
+    if (e.track.kind === "video" && "requestVideoFrameCallback" in video) {
+      video.requestVideoFrameCallback(() => {
+        if (state.joinMs === null && state.joinStartedAt !== null) state.joinMs = performance.now() - state.joinStartedAt;
+        mark("frame");
+      });
+    }
+  };
+  pc.onicecandidate = (e) => {
+    if (e.candidate && e.candidate.candidate) {
+      send({ type: "peer", sessionId: state.sessionId, ice: { candidate: e.candidate.candidate, sdpMLineIndex: e.candidate.sdpMLineIndex } });
+    }
+  };
+  pc.onconnectionstatechange = () => {
+    mark(pc.connectionState);
+    if (pc.connectionState === "connected") setStatus("Watching", "watching");
+    if (pc.connectionState === "failed") endWatching("The connection failed");
+  };
+  return pc;
+}
+
+function connect() {
+  const ws = new WebSocket(signallingUrl);
+  state.ws = ws;
+  ws.onopen = () => setStatus("Connected", "connected");
+  ws.onclose = () => {
+    setStatus("Signalling lost; retrying…", state.pc ? state.status : "reconnecting");
+    setTimeout(connect, 2000);
+  };
+  ws.onmessage = (event) => {
+    let msg;
+    try { msg = JSON.parse(event.data); } catch (e) { return; }
+    switch (msg.type) {
+      case "welcome":
+        send({ type: "setPeerStatus", roles: ["listener"], meta: { name: "reelcast-viewer" } });
+        send({ type: "list" });
+        break;
+      case "list":
+        producers.clear();
+        for (const p of msg.producers || []) producers.set(p.id, p.meta);
+        renderProducers();
+        break;
+      case "peerStatusChanged":
+        if ((msg.roles || []).includes("producer")) producers.set(msg.peerId, msg.meta);
+        else producers.delete(msg.peerId);
+        renderProducers();
+        break;
+      case "sessionStarted":
+        state.sessionId = msg.sessionId;
+        mark("sessionStarted");
+        break;
+      case "peer":
+        if (msg.sessionId === state.sessionId) onPeer(msg);
+        break;
+      case "endSession":
+        if (msg.sessionId === state.sessionId) endWatching("The share ended");
+        break;
+      case "error":
+        setStatus("Error: " + msg.details, "error");
+        break;
+    }
+  };
+}
+
+// For people curious about the connection, and for tests.
+window.reelcastViewer = {
+  state,
+  async stats() {
+    const out = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, joinMs: state.joinMs };
+    if (!state.pc) return out;
+    const report = await state.pc.getStats();
+    report.forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        out.framesDecoded = s.framesDecoded || 0;
+        out.frameWidth = s.frameWidth || 0;
+        out.frameHeight = s.frameHeight || 0;
+      }
+      if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived || 0;
+    });
+    return out;
+  },
+};
+
+connect();

@@ -1,0 +1,189 @@
+//! `reelcast share`: play a file and share it, without a window.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::cli::{exit, ShareArgs};
+use crate::media::{Player, PlayerEvent, PlayerOptions};
+use crate::report::event_json;
+use crate::rtc::{Share, ShareConfig, ShareEvent};
+use crate::signalling::{
+    EmbeddedServer, EmbeddedServerOptions, GstSignaller, GstSignallerOptions, ShareSession,
+    Signaller, SignallingEvent, SignallingState,
+};
+
+pub fn share(args: &ShareArgs) -> i32 {
+    if let Err(e) = crate::init() {
+        eprintln!("reelcast: {e}");
+        return exit::SETUP_FAILED;
+    }
+    let out = Output { json: args.json };
+    let config = ShareConfig {
+        video_codec: args.codec.parse().unwrap_or(crate::rtc::Codec::Vp8),
+        max_video_bitrate: args.max_bitrate.saturating_mul(1000),
+        start_video_bitrate: args.max_bitrate.saturating_mul(1000).min(1_500_000),
+        stun_server: args.stun.clone(),
+        turn_servers: args.turn.clone(),
+        max_viewers: args.max_viewers,
+        ..ShareConfig::default()
+    };
+    let player = match Player::new(PlayerOptions::headless()) {
+        Ok(p) => p,
+        Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
+    };
+    player.set_looping(args.looping);
+    let stream = player.capture_stream();
+    let share = match Share::new(config) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
+    };
+    share.attach(&stream);
+
+    // With no URL, our own server and page on this computer.
+    let embedded = if args.signalling.is_none() {
+        match EmbeddedServer::start(&EmbeddedServerOptions {
+            host: args.host,
+            signalling_port: args.signalling_port,
+            http_port: args.http_port,
+        }) {
+            Ok(server) => Some(server),
+            Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
+        }
+    } else {
+        None
+    };
+    let url = match (&args.signalling, &embedded) {
+        (Some(url), _) => url.clone(),
+        (None, Some(server)) => server.signalling_url(),
+        (None, None) => unreachable!("one of the two is set above"),
+    };
+    let signaller: Arc<dyn Signaller> = match GstSignaller::start(GstSignallerOptions {
+        url,
+        name: args.name.clone(),
+        ca_file: args.ca_file.clone(),
+    }) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return out.fatal(&e.to_string(), exit::USAGE),
+    };
+    let signalling_events = signaller.subscribe();
+    let _session = ShareSession::start(share.clone(), signaller.clone());
+    if let Some(server) = &embedded {
+        out.line(
+            &format!("Open {} in a browser to watch.", server.viewer_url()),
+            json!({"event": "viewer-url", "url": server.viewer_url(), "signalling": server.signalling_url()}),
+        );
+    }
+
+    let player_events = player.subscribe();
+    let share_events = share.subscribe();
+    if let Err(e) = player.open(&args.source).and_then(|_| player.play()) {
+        return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
+    }
+    let mut last_stats_line = Instant::now();
+    loop {
+        let step = flume::Selector::new()
+            .recv(&player_events, |e| e.map(Step::Player))
+            .recv(&share_events, |e| e.map(Step::Share))
+            .recv(&signalling_events, |e| e.map(Step::Signalling))
+            .wait_timeout(Duration::from_secs(1));
+        let Ok(Ok(step)) = step else { continue };
+        match step {
+            Step::Player(event) => {
+                if out.json {
+                    println!("{}", event_json(&event));
+                }
+                match event {
+                    PlayerEvent::EndOfStream => {
+                        out.line("The file ended; the share is over.", json!({"event": "share-ended"}));
+                        break;
+                    }
+                    // A broken file does not end the call; the person can play another.
+                    PlayerEvent::Error(e) => out.error(&e.to_string()),
+                    _ => {}
+                }
+            }
+            Step::Share(event) => match event {
+                ShareEvent::ViewerState { viewer, state } => out.line(
+                    &format!("viewer {viewer}: {state:?}").to_lowercase(),
+                    json!({"event": "viewer-state", "viewer": viewer, "state": state}),
+                ),
+                ShareEvent::ViewerRemoved { viewer, reason } => out.line(
+                    &format!("viewer {viewer} left: {reason}"),
+                    json!({"event": "viewer-left", "viewer": viewer, "reason": reason}),
+                ),
+                ShareEvent::ViewerStats(stats) => {
+                    if out.json {
+                        println!("{}", json!({"event": "stats", "stats": stats}));
+                    } else if last_stats_line.elapsed() >= Duration::from_secs(5) {
+                        last_stats_line = Instant::now();
+                        println!(
+                            "viewer {}: {} kbit/s {:.0} fps{}",
+                            stats.viewer,
+                            stats.bitrate / 1000,
+                            stats.frame_rate,
+                            stats.rtt.map(|r| format!(" rtt {:.0} ms", r * 1000.0)).unwrap_or_default()
+                        );
+                    }
+                }
+                ShareEvent::Error { viewer, message } => out.error(&match viewer {
+                    Some(v) => format!("viewer {v}: {message}"),
+                    None => message,
+                }),
+                _ => {}
+            },
+            Step::Signalling(event) => match event {
+                SignallingEvent::State(SignallingState::Registered { peer_id }) => out.line(
+                    &format!("Registered with the signalling server as {peer_id}."),
+                    json!({"event": "registered", "peer_id": peer_id}),
+                ),
+                SignallingEvent::State(SignallingState::Reconnecting { attempt, retry_in_ms }) => out.line(
+                    &format!("Signalling lost; retry {attempt} in {:.1} s.", retry_in_ms as f64 / 1000.0),
+                    json!({"event": "reconnecting", "attempt": attempt, "retry_in_ms": retry_in_ms}),
+                ),
+                SignallingEvent::SessionRequested { session, .. } => out.line(
+                    &format!("viewer {session} joined"),
+                    json!({"event": "viewer-joined", "viewer": session}),
+                ),
+                SignallingEvent::Error(message) => out.error(&message),
+                _ => {}
+            },
+        }
+    }
+    signaller.stop();
+    exit::OK
+}
+
+enum Step {
+    Player(PlayerEvent),
+    Share(ShareEvent),
+    Signalling(SignallingEvent),
+}
+
+struct Output {
+    json: bool,
+}
+
+impl Output {
+    fn line(&self, text: &str, json: serde_json::Value) {
+        if self.json {
+            println!("{json}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    fn error(&self, message: &str) {
+        if self.json {
+            println!("{}", json!({"event": "error", "message": message}));
+        } else {
+            eprintln!("reelcast: {message}");
+        }
+    }
+
+    fn fatal(&self, message: &str, code: i32) -> i32 {
+        self.error(message);
+        code
+    }
+}

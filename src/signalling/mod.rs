@@ -1,0 +1,117 @@
+//! Signalling: how viewers find the share and exchange descriptions and candidates with it.
+//! One trait, [`Signaller`]; each protocol in its own module. Runs on one tokio runtime kept
+//! apart from GStreamer's threads and the GLib main loop.
+
+mod client;
+mod embedded;
+mod protocol;
+mod session;
+mod tls;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub use client::{GstSignaller, GstSignallerOptions};
+pub use embedded::{EmbeddedServer, EmbeddedServerOptions};
+pub use session::ShareSession;
+
+use crate::rtc::SdpKind;
+
+/// Where the signaller's connection stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase", tag = "state")]
+pub enum SignallingState {
+    Connecting,
+    /// Registered with the server under this peer id.
+    Registered {
+        peer_id: String,
+    },
+    /// The connection dropped or failed; the next try is after `retry_in_ms`.
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: u64,
+    },
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignallingEvent {
+    State(SignallingState),
+    /// A viewer wants to watch; with `offer`, the viewer made the offer.
+    SessionRequested {
+        session: String,
+        peer: String,
+        offer: Option<String>,
+    },
+    RemoteSdp {
+        session: String,
+        kind: SdpKind,
+        sdp: String,
+    },
+    RemoteIce {
+        session: String,
+        mline: u32,
+        candidate: String,
+    },
+    SessionEnded {
+        session: String,
+    },
+    /// Something a person should know: the server's own errors, connection failures.
+    Error(String),
+}
+
+/// A signalling backend, seen from the share: it turns a protocol's messages into these
+/// events and these calls into its messages.
+pub trait Signaller: Send + Sync {
+    fn subscribe(&self) -> flume::Receiver<SignallingEvent>;
+    fn send_sdp(&self, session: &str, kind: SdpKind, sdp: &str);
+    fn send_ice(&self, session: &str, mline: u32, candidate: &str);
+    fn end_session(&self, session: &str);
+    fn stop(&self);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignallingError {
+    #[error("{url}: not a signalling URL ({cause})")]
+    BadUrl { url: String, cause: String },
+    #[error("{path}: cannot use as a CA file ({cause})")]
+    BadCaFile { path: String, cause: String },
+    #[error("cannot start the embedded server on {address}: {cause}")]
+    Bind { address: String, cause: String },
+}
+
+/// Largest signalling message accepted (an SDP is a few kB).
+pub const MAX_MESSAGE_SIZE: usize = 256 * 1024;
+
+/// How long the next reconnection waits: doubles from half a second, capped at 30 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let ms = 500u64.saturating_mul(1u64 << attempt.min(16));
+    Duration::from_millis(ms.min(30_000))
+}
+
+/// The tokio runtime for networking.
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("reelcast-net")
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(3), Duration::from_secs(4));
+        assert_eq!(backoff(10), Duration::from_secs(30));
+        assert_eq!(backoff(u32::MAX), Duration::from_secs(30));
+    }
+}

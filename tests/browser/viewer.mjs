@@ -1,0 +1,137 @@
+// Drives headless Chromium as a real remote viewer for Reelcast's tests.
+//
+//   node viewer.mjs page URL [--viewers N]            Reelcast's own viewer page, from its http:// URL,
+//                                                     or from the sources, for a ws:// signalling URL
+//   node viewer.mjs gstwebrtc-api WS_URL [--viewers N] the upstream gstwebrtc-api consumer
+//
+//   node viewer.mjs joins URL [--count N]              N joins one after another on Reelcast's page
+//                                                     (a benchmark): one {"join", "joinMs"} line each
+//
+// Prints one JSON line per viewer every 250 ms: {"viewer", "framesDecoded", "frameWidth",
+// "frameHeight", "audioPackets", "status", "joinMs"}; joinMs is the time from asking for a session
+// to the first frame on screen. Runs until killed, or until Chromium goes away.
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [mode, target, ...rest] = process.argv.slice(2);
+const viewers = Number(rest[rest.indexOf("--viewers") + 1] || 1) || 1;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+  ],
+});
+
+browser.on("disconnected", () => process.exit(0));
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.on(signal, async () => {
+    await browser.close().catch(() => {});
+    process.exit(0);
+  });
+}
+
+const gstApi = readFileSync(join(here, "node_modules/gstwebrtc-api/dist/gstwebrtc-api-3.0.0.min.js"), "utf8");
+
+async function openViewer(i) {
+  const page = await browser.newPage();
+  page.on("console", (m) => process.stderr.write(`[viewer ${i}] ${m.text()}\n`));
+  if (mode === "page") {
+    if (/^wss?:/.test(target)) {
+      const sources = join(here, "../../resources/viewer");
+      const html = readFileSync(join(sources, "index.html"), "utf8")
+        .replace("{{SIGNALLING_PORT}}", target)
+        .replace('<script src="viewer.js"></script>', "");
+      await page.setContent(html);
+      await page.addScriptTag({ content: readFileSync(join(sources, "viewer.js"), "utf8") });
+    } else {
+      await page.goto(target);
+    }
+    return async () => {
+      const s = await page.evaluate(() => window.reelcastViewer.stats());
+      const status = await page.evaluate(() => window.reelcastViewer.state.status);
+      return { ...s, status };
+    };
+  }
+  await page.setContent("<html><body><video id=v autoplay muted playsinline></video></body></html>");
+  await page.addScriptTag({ content: gstApi });
+  await page.evaluate((url) => {
+    const api = new window.GstWebRTCAPI({
+      meta: { name: "chromium-test-viewer" },
+      signalingServerUrl: url,
+      reconnectionTimeout: 1000,
+      webrtcConfig: { iceServers: [], bundlePolicy: "max-bundle" },
+    });
+    window.viewer = { session: null, status: "waiting", joinStartedAt: null, joinMs: null };
+    const video = document.getElementById("v");
+    const watch = (producer) => {
+      if (window.viewer.session) return;
+      const session = api.createConsumerSession(producer.id);
+      window.viewer.session = session;
+      window.viewer.status = "joining";
+      session.addEventListener("streamsChanged", () => {
+        if (session.streams.length > 0) {
+          video.srcObject = session.streams[0];
+          window.viewer.status = "watching";
+          video.requestVideoFrameCallback(() => {
+            if (window.viewer.joinMs === null) window.viewer.joinMs = performance.now() - window.viewer.joinStartedAt;
+          });
+        }
+      });
+      session.addEventListener("closed", () => { window.viewer.status = "closed"; });
+      window.viewer.joinStartedAt = performance.now();
+      session.connect();
+    };
+    api.registerPeerListener({ producerAdded: watch, producerRemoved: () => {} });
+    for (const p of api.getAvailableProducers()) watch(p);
+  }, target);
+  return async () => page.evaluate(async () => {
+    const out = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, status: window.viewer.status, joinMs: window.viewer.joinMs };
+    const pc = window.viewer.session && window.viewer.session.rtcPeerConnection;
+    if (!pc) return out;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        out.framesDecoded = s.framesDecoded || 0;
+        out.frameWidth = s.frameWidth || 0;
+        out.frameHeight = s.frameHeight || 0;
+      }
+      if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived || 0;
+    });
+    return out;
+  });
+}
+
+if (mode === "joins") {
+  // One warm browser; each join is a fresh page, so each is a new session from startSession on.
+  const count = Number(rest[rest.indexOf("--count") + 1] || 10) || 10;
+  for (let i = 0; i < count; i++) {
+    const page = await browser.newPage();
+    await page.goto(target);
+    const handle = await page.waitForFunction(() => window.reelcastViewer.state.joinMs, null, { timeout: 30000, polling: 20 });
+    const timeline = await page.evaluate(() => window.reelcastViewer.state.timeline);
+    process.stdout.write(JSON.stringify({ join: i, joinMs: await handle.jsonValue(), timeline }) + "\n");
+    await page.close();
+  }
+  await browser.close();
+  process.exit(0);
+}
+
+const probes = [];
+for (let i = 0; i < viewers; i++) probes.push(await openViewer(i));
+for (;;) {
+  for (let i = 0; i < probes.length; i++) {
+    try {
+      const s = await probes[i]();
+      process.stdout.write(JSON.stringify({ viewer: i, ...s }) + "\n");
+    } catch (e) {
+      process.stdout.write(JSON.stringify({ viewer: i, error: String(e) }) + "\n");
+    }
+  }
+  await new Promise((r) => setTimeout(r, 250));
+}

@@ -1,0 +1,309 @@
+//! Joining a call: `reelcast share` against the upstream signalling server and its embedded
+//! default, watched by headless Chromium. Runs inside scripts/test.sh's private network.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use common::net::assert_private_network;
+use common::peers::{
+    browser_viewers, reelcast_share, signalling_server, viewer_stats, wait_decoding, Peer,
+    ViewerKind,
+};
+use serde_json::Value;
+
+const SIZE: (u64, u64) = (640, 360);
+/// Chromium's first start on a busy two-core machine takes a while.
+const JOIN: Duration = Duration::from_secs(60);
+
+/// Chromium and the encoders are heavy: one scenario at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A 640x360 A/V file, shared with --loop so that it outlasts any test.
+fn clip() -> &'static PathBuf {
+    static CLIP: OnceLock<PathBuf> = OnceLock::new();
+    CLIP.get_or_init(|| {
+        let path = common::media().dir.join("share-640x360.webm");
+        common::make_webm(&path, Some((SIZE.0 as u32, SIZE.1 as u32)), true, 10);
+        path
+    })
+}
+
+fn event_is(v: &Value, name: &str) -> bool {
+    v.get("event").and_then(Value::as_str) == Some(name)
+}
+
+fn wait_registered(share: &Peer) -> String {
+    share.wait_json(Duration::from_secs(30), "registered", |v| {
+        event_is(v, "registered").then(|| v["peer_id"].as_str().unwrap_or_default().to_owned())
+    })
+}
+
+#[test]
+fn upstream_server_and_gstwebrtc_api_viewer_decode_video_and_audio() {
+    assert_private_network();
+    let _serial = serial();
+    let _server = signalling_server(18443);
+    let share = reelcast_share(
+        clip(),
+        &[
+            "--loop",
+            "--signalling",
+            "ws://127.0.0.1:18443",
+            "--name",
+            "test clip",
+        ],
+    );
+    wait_registered(&share);
+    let browser = browser_viewers(ViewerKind::GstWebrtcApi, "ws://127.0.0.1:18443", 1);
+    let stats = wait_decoding(&browser, 0, 60, SIZE, JOIN);
+    assert!(stats.audio_packets > 0);
+    share.wait_json(Duration::from_secs(5), "viewer-joined", |v| {
+        event_is(v, "viewer-joined").then_some(())
+    });
+}
+
+#[test]
+fn embedded_default_serves_a_page_that_plays_the_share() {
+    assert_private_network();
+    let _serial = serial();
+    // Port 0: any free port, so the test does not depend on 8080 and 8443 being free.
+    let share = reelcast_share(
+        clip(),
+        &["--loop", "--signalling-port", "0", "--http-port", "0"],
+    );
+    let url = share.wait_json(Duration::from_secs(30), "viewer-url", |v| {
+        event_is(v, "viewer-url").then(|| v["url"].as_str().unwrap().to_owned())
+    });
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "loopback by default: {url}"
+    );
+    wait_registered(&share);
+    let browser = browser_viewers(ViewerKind::Page, &url, 1);
+    let stats = wait_decoding(&browser, 0, 60, SIZE, JOIN);
+    assert!(
+        stats.join_ms.is_some(),
+        "the page measures its join time: {stats:?}"
+    );
+}
+
+#[test]
+fn two_browser_viewers_both_decode() {
+    assert_private_network();
+    let _serial = serial();
+    let _server = signalling_server(18543);
+    let share = reelcast_share(clip(), &["--loop", "--signalling", "ws://127.0.0.1:18543"]);
+    wait_registered(&share);
+    let browser = browser_viewers(ViewerKind::GstWebrtcApi, "ws://127.0.0.1:18543", 2);
+    let mut decoding = [false, false];
+    common::wait_for(&browser.lines, JOIN, "both viewers decoding", |line| {
+        let s = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|v| viewer_stats(&v))?;
+        if s.frames >= 60 && (s.width, s.height) == SIZE && s.audio_packets > 0 {
+            decoding[s.viewer as usize] = true;
+        }
+        (decoding == [true, true]).then_some(())
+    });
+    // Two sessions on the share's side, each its own viewer.
+    let mut joined = std::collections::HashSet::new();
+    share.wait_json(Duration::from_secs(5), "two viewer-joined events", |v| {
+        if event_is(v, "viewer-joined") {
+            joined.insert(v["viewer"].as_str().unwrap_or_default().to_owned());
+        }
+        (joined.len() == 2).then_some(())
+    });
+}
+
+#[test]
+fn viewers_keep_watching_through_a_signalling_outage() {
+    assert_private_network();
+    let _serial = serial();
+    let url = "ws://127.0.0.1:18643";
+    let mut server = signalling_server(18643);
+    let share = reelcast_share(clip(), &["--loop", "--signalling", url]);
+    let first_id = wait_registered(&share);
+    // Reelcast's page keeps its peer connection when signalling drops (gstwebrtc-api closes
+    // its sessions then, so it cannot show this).
+    let first = browser_viewers(ViewerKind::Page, url, 1);
+    let before = wait_decoding(&first, 0, 30, SIZE, JOIN);
+
+    server.kill();
+    share.wait_json(Duration::from_secs(10), "reconnecting", |v| {
+        event_is(v, "reconnecting").then_some(())
+    });
+    // Media does not need the server: two more seconds of frames arrive while it is down.
+    wait_decoding(&first, 0, before.frames + 60, SIZE, Duration::from_secs(20));
+
+    let _server = signalling_server(18643);
+    let second_id = wait_registered(&share);
+    assert_ne!(
+        first_id, second_id,
+        "a new registration with the new server"
+    );
+    let second = browser_viewers(ViewerKind::GstWebrtcApi, url, 1);
+    wait_decoding(&second, 0, 60, SIZE, JOIN);
+    // And the first viewer is still watching.
+    let now = wait_decoding(&first, 0, 0, SIZE, Duration::from_secs(5)).frames;
+    wait_decoding(&first, 0, now + 30, SIZE, Duration::from_secs(10));
+}
+
+/// A server that speaks the protocol badly: garbage, unknown types, messages for sessions that
+/// do not exist, an error, and finally a message over the size limit. The signaller logs and
+/// drops what it cannot use, reports the error, keeps serving, and reconnects after the
+/// oversized message closes the connection.
+#[test]
+fn malformed_and_oversized_messages_are_dropped_not_fatal() {
+    use futures_util::{SinkExt, StreamExt};
+    use reelcast::signalling::{
+        GstSignaller, GstSignallerOptions, Signaller, SignallingEvent, SignallingState,
+    };
+    use tokio_tungstenite::tungstenite::Message;
+
+    assert_private_network();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (registrations_tx, registrations) = flume::unbounded::<Value>();
+    runtime.spawn(async move {
+        for connection in 0.. {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            let text = |s: &str| Message::Text(s.to_owned().into());
+            ws.send(text(&format!(r#"{{"type":"welcome","peerId":"p{connection}"}}"#)))
+                .await
+                .unwrap();
+            if let Some(Ok(Message::Text(t))) = ws.next().await {
+                let _ = registrations_tx.send(serde_json::from_str(t.as_str()).unwrap());
+            }
+            for bad in [
+                "not json at all",
+                r#"{"type":"somethingNew","x":1}"#,
+                r#"{"type":"peer","sessionId":"no-such-session","ice":{"candidate":"candidate:1 1 UDP 1 10.99.0.1 9 typ host","sdpMLineIndex":0}}"#,
+                r#"{"type":"peer","sessionId":"s","sdp":{"type":"pranswer","sdp":"v=0"}}"#,
+                r#"{"type":"startSession"}"#,
+                r#"{"type":"error","details":"boom from the server"}"#,
+                r#"{"type":"startSession","peerId":"viewer","sessionId":"s1"}"#,
+            ] {
+                ws.send(text(bad)).await.unwrap();
+            }
+            if connection == 0 {
+                let huge = format!(r#"{{"type":"error","details":"{}"}}"#, "x".repeat(300 * 1024));
+                let _ = ws.send(text(&huge)).await;
+            }
+            // Hold the connection until the client goes.
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    });
+
+    let signaller = GstSignaller::start(GstSignallerOptions {
+        url: format!("ws://127.0.0.1:{port}"),
+        name: "hostile test".into(),
+        ca_file: None,
+    })
+    .unwrap();
+    let events = signaller.subscribe();
+    let registration = common::wait_for(
+        &registrations,
+        Duration::from_secs(10),
+        "setPeerStatus",
+        |v| Some(v.clone()),
+    );
+    assert_eq!(registration["type"], "setPeerStatus");
+    assert_eq!(registration["roles"], serde_json::json!(["producer"]));
+    assert_eq!(registration["meta"]["name"], "hostile test");
+
+    let mut saw_error = false;
+    let mut saw_session = false;
+    common::wait_for(
+        &events,
+        Duration::from_secs(10),
+        "the error and the session",
+        |e| {
+            match e {
+                SignallingEvent::Error(m) if m.contains("boom from the server") => saw_error = true,
+                SignallingEvent::SessionRequested { session, .. } if session == "s1" => {
+                    saw_session = true
+                }
+                _ => {}
+            }
+            (saw_error && saw_session).then_some(())
+        },
+    );
+    // The oversized message ends that connection; the signaller registers again.
+    common::wait_for(&events, Duration::from_secs(15), "registered again", |e| {
+        matches!(e, SignallingEvent::State(SignallingState::Registered { peer_id }) if peer_id == "p1")
+            .then_some(())
+    });
+    let again = common::wait_for(
+        &registrations,
+        Duration::from_secs(5),
+        "setPeerStatus again",
+        |v| Some(v.clone()),
+    );
+    assert_eq!(again["meta"]["name"], "hostile test");
+    signaller.stop();
+}
+
+/// The embedded page server: the page and its script, nothing else, and bounded requests.
+#[test]
+fn embedded_page_server_serves_only_the_viewer() {
+    use reelcast::signalling::{EmbeddedServer, EmbeddedServerOptions};
+    use std::io::{Read, Write};
+
+    assert_private_network();
+    let server = EmbeddedServer::start(&EmbeddedServerOptions {
+        signalling_port: 0,
+        http_port: 0,
+        ..EmbeddedServerOptions::default()
+    })
+    .unwrap();
+    let http = server.viewer_url();
+    let address = http
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let request = |raw: &[u8]| {
+        let mut tcp = std::net::TcpStream::connect(&address).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        tcp.write_all(raw).unwrap();
+        let mut response = String::new();
+        let _ = tcp.read_to_string(&mut response);
+        response
+    };
+    let page = request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page:.200}");
+    let port = server
+        .signalling_url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        page.contains(&format!(
+            r#"<meta name="reelcast-signalling" content="{port}">"#
+        )),
+        "the page names the signalling port"
+    );
+    let script = request(b"GET /viewer.js HTTP/1.1\r\n\r\n");
+    assert!(script.starts_with("HTTP/1.1 200") && script.contains("RTCPeerConnection"));
+    for path in ["/../../etc/passwd", "/src/main.rs", "/viewer.js/.."] {
+        let r = request(format!("GET {path} HTTP/1.1\r\n\r\n").as_bytes());
+        assert!(r.starts_with("HTTP/1.1 404"), "{path}: {r:.100}");
+    }
+    let post = request(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert!(post.starts_with("HTTP/1.1 405"), "{post:.100}");
+    // Over the 8 KiB limit, sent whole and never finished: all read, then refused.
+    let mut huge = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(9000));
+    huge.truncate(9000);
+    let r = request(huge.as_bytes());
+    assert!(r.starts_with("HTTP/1.1 431"), "{r:.100}");
+}
