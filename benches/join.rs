@@ -1,8 +1,8 @@
 //! Time from a viewer's `startSession` to its first decoded frame on screen, over 10 joins of
-//! Reelcast's own viewer page in headless Chromium, against the embedded default. Prints p50
-//! and max. Run through scripts/bench.sh (a private network namespace).
+//! Reelcast's own viewer page in headless Chromium, against the embedded default. Prints each
+//! join's steps, then p50 and max. Run through scripts/bench.sh (a private network namespace).
 //!
-//!     cargo bench --bench join -- [FILE] [--count N]
+//!     cargo bench --bench join -- [FILE] [--count N]     (default: a generated 640x360 clip)
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -34,8 +34,8 @@ fn main() {
     {
         Some(f) => PathBuf::from(f),
         None => {
-            let path = common::media().dir.join("join-720p.webm");
-            common::make_webm(&path, Some((1280, 720)), true, 10);
+            let path = common::media().dir.join("join-640x360.webm");
+            common::make_webm(&path, Some((640, 360)), true, 10);
             path
         }
     };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the benchmarks in a private network namespace, on a generated 720p30 sample
-# (or the file given): the fan-out cost per viewer, then the time for a browser viewer to join.
+# (or the file given): the fan-out cost per viewer, then the time for a browser viewer to join,
+# with that file and with a generated 640x360 clip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
@@ -17,4 +18,5 @@ exec "${ns[@]}" bash -c '
   ip link set rc0 up
   target/release/reelcast bench fanout "$1"
   cargo bench --offline --bench join -- "$1"
+  cargo bench --offline --bench join
 ' reelcast-bench "$file"

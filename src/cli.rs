@@ -78,9 +78,9 @@ pub struct ShareArgs {
     /// runs its own on this computer and prints the link viewers open.
     #[arg(long)]
     pub signalling: Option<String>,
-    /// The name viewers see.
-    #[arg(long, default_value = "Reelcast")]
-    pub name: String,
+    /// The name viewers see in the list of shares (default: the file's name).
+    #[arg(long)]
+    pub name: Option<String>,
     /// The video codec offered first (viewers may pick another we support).
     #[arg(long, default_value = "vp8", value_parser = ["vp8", "vp9", "h264"])]
     pub codec: String,

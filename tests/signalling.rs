@@ -85,11 +85,28 @@ fn embedded_default_serves_a_page_that_plays_the_share() {
         "loopback by default: {url}"
     );
     wait_registered(&share);
-    let browser = browser_viewers(ViewerKind::Page, &url, 1);
+    // What a person sees, kept for the README (docs/screenshots/viewer-page.png).
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("viewer-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let browser = common::peers::browser_viewers_with(
+        ViewerKind::Page,
+        &url,
+        1,
+        &["--screenshot", shot.to_str().unwrap()],
+    );
+    // The screenshot is taken at 30 frames, before the 60 waited for below.
+    browser.wait_json(JOIN, "the screenshot", |v| v.get("screenshot").map(|_| ()));
     let stats = wait_decoding(&browser, 0, 60, SIZE, JOIN);
     assert!(
         stats.join_ms.is_some(),
         "the page measures its join time: {stats:?}"
+    );
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 10_000,
+        "a screenshot with a picture in it: {size} bytes"
     );
 }
 
@@ -306,4 +323,147 @@ fn embedded_page_server_serves_only_the_viewer() {
     huge.truncate(9000);
     let r = request(huge.as_bytes());
     assert!(r.starts_with("HTTP/1.1 431"), "{r:.100}");
+}
+
+/// `wss://` checks the server's certificate: one from a private CA is refused with an error that
+/// says so, and accepted once that CA is given with --ca-file.
+#[test]
+fn wss_verifies_certificates_and_takes_an_extra_ca() {
+    assert_private_network();
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(
+        at("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                &at("ca.key"),
+                "-out",
+                &at("ca.pem"),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Reelcast test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                &at("server.key"),
+                "-out",
+                &at("server.csr"),
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &at("server.csr"),
+        "-CA",
+        &at("ca.pem"),
+        "-CAkey",
+        &at("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        &at("server.pem"),
+        "-days",
+        "2",
+        "-extfile",
+        &at("server.ext"),
+    ]);
+    let _server = common::peers::signalling_server_tls(18743, &at("server.pem"), &at("server.key"));
+    let url = "wss://127.0.0.1:18743";
+
+    let untrusted = reelcast_share(clip(), &["--signalling", url]);
+    let message = untrusted.wait_json(Duration::from_secs(20), "a certificate error", |v| {
+        assert!(
+            !event_is(v, "registered"),
+            "registered with an untrusted certificate"
+        );
+        let m = v["message"].as_str().filter(|_| event_is(v, "error"))?;
+        Some(m.to_owned())
+    });
+    assert!(message.contains(url), "the error names the URL: {message}");
+    assert!(
+        message.contains("certificate"),
+        "the error says why: {message}"
+    );
+
+    let trusted = reelcast_share(clip(), &["--signalling", url, "--ca-file", &at("ca.pem")]);
+    wait_registered(&trusted);
+
+    let missing = reelcast_share(
+        clip(),
+        &["--signalling", url, "--ca-file", "/nonexistent/ca.pem"],
+    );
+    missing.wait_json(
+        Duration::from_secs(20),
+        "an error naming the CA file",
+        |v| {
+            let m = v["message"].as_str()?;
+            m.contains("/nonexistent/ca.pem").then_some(())
+        },
+    );
+}
+
+/// A port already taken moves the embedded server to another one instead of failing.
+#[test]
+fn embedded_server_moves_off_a_taken_port() {
+    use reelcast::signalling::{EmbeddedServer, EmbeddedServerOptions};
+
+    assert_private_network();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let server = EmbeddedServer::start(&EmbeddedServerOptions {
+        signalling_port: port,
+        http_port: port,
+        ..EmbeddedServerOptions::default()
+    })
+    .unwrap();
+    let used = |url: String| {
+        url.trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap()
+    };
+    let (signalling, http) = (used(server.signalling_url()), used(server.viewer_url()));
+    assert_ne!(signalling, port);
+    assert_ne!(http, port);
+    assert_ne!(signalling, http);
 }

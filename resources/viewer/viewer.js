@@ -124,7 +124,10 @@ function makePeerConnection() {
   };
   pc.onconnectionstatechange = () => {
     mark(pc.connectionState);
-    if (pc.connectionState === "connected") setStatus("Watching", "watching");
+    if (pc.connectionState === "connected") {
+      const meta = producers.get(state.producerId);
+      setStatus(meta && meta.name ? `Watching ${meta.name}` : "Watching", "watching");
+    }
     if (pc.connectionState === "failed") endWatching("The connection failed");
   };
   return pc;

@@ -1,7 +1,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 
@@ -79,9 +79,25 @@ struct Source {
     streams_reported: bool,
     seeking: bool,
     state: Option<PlaybackState>,
+    /// A source that has not prerolled by then is reported as broken. decodebin can swallow
+    /// a demuxer's error during preroll (seen with a truncated MP4 on a loaded machine), and
+    /// playbin then waits forever; a person would see nothing happen.
+    preroll_deadline: Option<Instant>,
 }
 
 const SHUTDOWN: &str = "reelcast-player-shutdown";
+/// Wakes the bus thread so that it sees a new preroll deadline.
+const WAKE: &str = "reelcast-player-wake";
+
+/// How long a source may take to preroll: a local file is quick or broken; a network source
+/// may have to connect and buffer first.
+fn preroll_limit(uri: &str) -> Duration {
+    if uri.starts_with("file:") {
+        Duration::from_secs(8)
+    } else {
+        Duration::from_secs(30)
+    }
+}
 
 impl Player {
     pub fn new(options: PlayerOptions) -> Result<Self, PlayerError> {
@@ -171,7 +187,14 @@ impl Player {
             output.set_source_label(&label);
         }
         inner.playbin.set_property("uri", &uri);
-        inner.set_state(gst::State::Paused)
+        inner.set_state(gst::State::Paused)?;
+        source.preroll_deadline = Some(Instant::now() + preroll_limit(&uri));
+        if let Some(bus) = inner.playbin.bus() {
+            let _ = bus.post(gst::message::Application::new(gst::Structure::new_empty(
+                WAKE,
+            )));
+        }
+        Ok(())
     }
 
     pub fn play(&self) -> Result<(), PlayerError> {
@@ -198,6 +221,7 @@ impl Player {
         let mut source = self.inner.control.lock().unwrap();
         self.inner.stop_source();
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        source.preroll_deadline = None;
         if source.state != Some(PlaybackState::Stopped) {
             source.state = Some(PlaybackState::Stopped);
             self.inner.emit_state(PlaybackState::Stopped);
@@ -406,6 +430,7 @@ impl Inner {
                 }
             }
             MessageView::AsyncDone(_) => {
+                source.preroll_deadline = None;
                 if !source.streams_reported && source.failed.is_none() {
                     source.streams_reported = true;
                     self.events
@@ -460,20 +485,53 @@ impl Inner {
                     source.streams_reported,
                 );
                 tracing::warn!(error = %error, debug = ?e.debug(), "playback failed");
-                source.failed = Some(error.clone());
-                // NULL, not READY: a failed preroll can leave playbin's sinks half linked.
-                self.stop_source();
-                self.events.send(PlayerEvent::Error(error));
-                if source.state != Some(PlaybackState::Stopped) {
-                    source.state = Some(PlaybackState::Stopped);
-                    self.emit_state(PlaybackState::Stopped);
-                }
+                self.fail(&mut source, error);
             }
             MessageView::Warning(w) => {
                 tracing::warn!(warning = %w.error(), debug = ?w.debug(), "playback warning");
             }
             _ => {}
         }
+    }
+
+    /// The source cannot go on: it stops, and stays stopped until another is opened.
+    fn fail(&self, source: &mut Source, error: PlayerError) {
+        source.failed = Some(error.clone());
+        source.preroll_deadline = None;
+        // NULL, not READY: a failed preroll can leave playbin's sinks half linked.
+        self.stop_source();
+        self.events.send(PlayerEvent::Error(error));
+        if source.state != Some(PlaybackState::Stopped) {
+            source.state = Some(PlaybackState::Stopped);
+            self.emit_state(PlaybackState::Stopped);
+        }
+    }
+
+    /// How long the bus thread may wait for a message before the preroll deadline passes.
+    fn bus_wait(&self) -> Option<gst::ClockTime> {
+        let deadline = self.control.lock().unwrap().preroll_deadline?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        Some(gst::ClockTime::from_nseconds(left.as_nanos() as u64))
+    }
+
+    fn check_preroll_deadline(&self) {
+        let mut source = self.control.lock().unwrap();
+        let Some(deadline) = source.preroll_deadline else {
+            return;
+        };
+        if Instant::now() < deadline || source.failed.is_some() || source.streams_reported {
+            return;
+        }
+        let waited = preroll_limit(source.uri.as_deref().unwrap_or_default());
+        let error = PlayerError::Damaged {
+            location: source.location.clone(),
+            cause: format!(
+                "nothing playable was found in it within {} s",
+                waited.as_secs()
+            ),
+        };
+        tracing::warn!(error = %error, "source never prerolled");
+        self.fail(&mut source, error);
     }
 
     fn stream_infos(&self) -> Vec<StreamInfo> {
@@ -541,10 +599,23 @@ fn tag_string<'a, T: gst::tags::Tag<'a, TagType = &'a str>>(
 
 /// Reads the bus on its own thread, so the player works with or without a GLib main loop.
 fn run_bus(bus: gst::Bus, player: Weak<Inner>) {
-    while let Some(msg) = bus.timed_pop(gst::ClockTime::NONE) {
+    loop {
+        let wait = match player.upgrade() {
+            Some(inner) => inner.bus_wait(),
+            None => return,
+        };
+        let Some(msg) = bus.timed_pop(wait) else {
+            match player.upgrade() {
+                Some(inner) => inner.check_preroll_deadline(),
+                None => return,
+            }
+            continue;
+        };
         if let gst::MessageView::Application(a) = msg.view() {
-            if a.structure().is_some_and(|s| s.name() == SHUTDOWN) {
-                return;
+            match a.structure().map(|s| s.name().as_str()) {
+                Some(SHUTDOWN) => return,
+                Some(WAKE) => continue,
+                _ => {}
             }
         }
         let Some(inner) = player.upgrade() else {
@@ -554,5 +625,7 @@ fn run_bus(bus: gst::Bus, player: Weak<Inner>) {
         // happens while we wait for the control lock makes this message stale.
         let generation = inner.generation.load(Ordering::Acquire);
         inner.handle(&msg, generation);
+        // A stream of unrelated messages must not hold the deadline off.
+        inner.check_preroll_deadline();
     }
 }

@@ -73,6 +73,27 @@ fn map_state(state: gst_webrtc::WebRTCPeerConnectionState) -> ConnectionState {
     }
 }
 
+/// Quicker connections. ICE over TCP only helps where UDP is blocked, and there a TURN server
+/// is the answer; its candidates only add checks. libnice paces its checks 20 ms apart by
+/// default; 5 ms is RFC 8445's minimum and takes a join's checks from tens of ms to a few.
+fn tune_ice(webrtcbin: &gst::Element) {
+    let Some(ice) = webrtcbin.property::<Option<gst::glib::Object>>("ice-agent") else {
+        return;
+    };
+    if ice.has_property("ice-tcp") {
+        ice.set_property("ice-tcp", false);
+    }
+    let agent = ice
+        .has_property("agent")
+        .then(|| ice.property::<Option<gst::glib::Object>>("agent"))
+        .flatten();
+    if let Some(agent) = agent {
+        if agent.has_property("stun-pacing-timer") {
+            agent.set_property("stun-pacing-timer", 5u32);
+        }
+    }
+}
+
 /// Element names allow only some characters; session ids are not ours to trust.
 fn element_name(id: &str) -> String {
     let safe: String = id
@@ -97,6 +118,7 @@ impl Viewer {
         let webrtcbin = make("webrtcbin")?;
         webrtcbin.set_property("name", element_name(id));
         webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
+        tune_ice(&webrtcbin);
         if let Some(stun) = &config.stun_server {
             webrtcbin.set_property("stun-server", stun);
         }

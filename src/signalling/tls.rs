@@ -1,5 +1,8 @@
 use std::sync::Arc;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+
 use super::SignallingError;
 
 /// TLS for `wss://`: certificates are always verified, against the public web roots and, if
@@ -16,7 +19,7 @@ pub(crate) fn client_config(
         };
         let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
         let mut added = 0;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert = cert.map_err(|e| bad(e.to_string()))?;
             roots.add(cert).map_err(|e| bad(e.to_string()))?;
             added += 1;

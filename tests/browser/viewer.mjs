@@ -17,7 +17,10 @@ import { dirname, join } from "node:path";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [mode, target, ...rest] = process.argv.slice(2);
-const viewers = Number(rest[rest.indexOf("--viewers") + 1] || 1) || 1;
+const option = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
+const viewers = Number(option("--viewers") || 1) || 1;
+// --screenshot PATH: viewer 0's page as a person sees it, once 30 frames have played.
+const screenshot = option("--screenshot");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -109,12 +112,21 @@ async function openViewer(i) {
 
 if (mode === "joins") {
   // One warm browser; each join is a fresh page, so each is a new session from startSession on.
-  const count = Number(rest[rest.indexOf("--count") + 1] || 10) || 10;
+  const count = Number(option("--count") || 10) || 10;
   for (let i = 0; i < count; i++) {
     const page = await browser.newPage();
     await page.goto(target);
     const handle = await page.waitForFunction(() => window.reelcastViewer.state.joinMs, null, { timeout: 30000, polling: 20 });
-    const timeline = await page.evaluate(() => window.reelcastViewer.state.timeline);
+    const timeline = await page.evaluate(async () => {
+      const t = { ...window.reelcastViewer.state.timeline };
+      (await window.reelcastViewer.state.pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video") {
+          Object.assign(t, { pli: s.pliCount, nack: s.nackCount, keyframes: s.keyFramesDecoded, received: s.framesReceived,
+            jbMs: Math.round(1000 * s.jitterBufferDelay / Math.max(1, s.jitterBufferEmittedCount)) });
+        }
+      });
+      return t;
+    });
     process.stdout.write(JSON.stringify({ join: i, joinMs: await handle.jsonValue(), timeline }) + "\n");
     await page.close();
   }
@@ -124,10 +136,16 @@ if (mode === "joins") {
 
 const probes = [];
 for (let i = 0; i < viewers; i++) probes.push(await openViewer(i));
+let shot = !screenshot;
 for (;;) {
   for (let i = 0; i < probes.length; i++) {
     try {
       const s = await probes[i]();
+      if (!shot && i === 0 && s.framesDecoded >= 30) {
+        shot = true;
+        await browser.contexts()[0].pages()[0].screenshot({ path: screenshot });
+        process.stdout.write(JSON.stringify({ screenshot }) + "\n");
+      }
       process.stdout.write(JSON.stringify({ viewer: i, ...s }) + "\n");
     } catch (e) {
       process.stdout.write(JSON.stringify({ viewer: i, error: String(e) }) + "\n");

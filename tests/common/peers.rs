@@ -116,6 +116,24 @@ pub fn signalling_server(port: u16) -> Peer {
     server
 }
 
+/// The same server with TLS (`wss://`).
+pub fn signalling_server_tls(port: u16, cert: &str, key: &str) -> Peer {
+    let mut command = Command::new(signalling_server_binary());
+    command.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--cert",
+        cert,
+        "--key",
+        key,
+    ]);
+    let server = Peer::spawn("signalling-server", command);
+    server.wait_line("Listening on", Duration::from_secs(20));
+    server
+}
+
 fn signalling_server_binary() -> PathBuf {
     let name = "gst-webrtc-signalling-server";
     if let Some(home) = std::env::var_os("CARGO_HOME") {
@@ -156,6 +174,11 @@ pub enum ViewerKind {
 
 /// Headless Chromium with `count` viewers, each printing its stats as a JSON line every 250 ms.
 pub fn browser_viewers(kind: ViewerKind, url: &str, count: usize) -> Peer {
+    browser_viewers_with(kind, url, count, &[])
+}
+
+/// The same, with more arguments for viewer.mjs (e.g. `--screenshot PATH`).
+pub fn browser_viewers_with(kind: ViewerKind, url: &str, count: usize, extra: &[&str]) -> Peer {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/viewer.mjs");
     assert!(
         script.with_file_name("node_modules").exists(),
@@ -168,7 +191,8 @@ pub fn browser_viewers(kind: ViewerKind, url: &str, count: usize) -> Peer {
     let mut command = Command::new("node");
     command
         .arg(script)
-        .args([mode, url, "--viewers", &count.to_string()]);
+        .args([mode, url, "--viewers", &count.to_string()])
+        .args(extra);
     Peer::spawn("chromium", command)
 }
 
