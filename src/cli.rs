@@ -87,7 +87,7 @@ pub struct ShareArgs {
     /// Start again from the beginning at the end.
     #[arg(long = "loop")]
     pub looping: bool,
-    /// No window (the only mode for now).
+    /// No window, even with a display: print the link and events instead.
     #[arg(long)]
     pub headless: bool,
     /// Print one JSON event a line on standard output, for scripts.

@@ -13,6 +13,7 @@ pub mod media;
 pub mod report;
 pub mod rtc;
 pub mod share_cli;
+pub mod sharing;
 pub mod signalling;
 pub mod ui;
 mod util;

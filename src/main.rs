@@ -13,7 +13,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Play(args)) => play(args),
-        Some(Command::Share(args)) => reelcast::share_cli::share(&args),
+        Some(Command::Share(args)) => share(args),
         Some(Command::Bench(BenchCommand::Fanout {
             file,
             seconds,
@@ -46,5 +46,13 @@ fn play(args: PlayArgs) -> i32 {
         }
         return reelcast::headless::play(&args);
     }
-    reelcast::ui::run(args)
+    reelcast::ui::run(reelcast::ui::Start::Play(args))
+}
+
+/// With a display, the window shares and shows the link; without one, the command line does.
+fn share(args: reelcast::cli::ShareArgs) -> i32 {
+    if args.headless || !has_display() {
+        return reelcast::share_cli::share(&args);
+    }
+    reelcast::ui::run(reelcast::ui::Start::Share(args))
 }

@@ -1,6 +1,5 @@
 //! `reelcast share`: play a file and share it, without a window.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -8,11 +7,9 @@ use serde_json::json;
 use crate::cli::{exit, ShareArgs};
 use crate::media::{Player, PlayerEvent, PlayerOptions};
 use crate::report::event_json;
-use crate::rtc::{Share, ShareConfig, ShareEvent};
-use crate::signalling::{
-    EmbeddedServer, EmbeddedServerOptions, GstSignaller, GstSignallerOptions, ShareSession,
-    Signaller, SignallingEvent, SignallingState,
-};
+use crate::rtc::ShareConfig;
+use crate::sharing::{Sharing, SharingError, SharingEvent, SharingOptions};
+use crate::signalling::{EmbeddedServerOptions, SignallingError};
 
 pub fn share(args: &ShareArgs) -> i32 {
     if let Err(e) = crate::init() {
@@ -20,67 +17,21 @@ pub fn share(args: &ShareArgs) -> i32 {
         return exit::SETUP_FAILED;
     }
     let out = Output { json: args.json };
-    let config = ShareConfig {
-        video_codec: args.codec.parse().unwrap_or(crate::rtc::Codec::Vp8),
-        max_video_bitrate: args.max_bitrate.saturating_mul(1000),
-        start_video_bitrate: args.max_bitrate.saturating_mul(1000).min(1_500_000),
-        stun_server: args.stun.clone(),
-        turn_servers: args.turn.clone(),
-        max_viewers: args.max_viewers,
-        ..ShareConfig::default()
-    };
     let player = match Player::new(PlayerOptions::headless()) {
         Ok(p) => p,
         Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
     };
     player.set_looping(args.looping);
-    let stream = player.capture_stream();
-    let share = match Share::new(config) {
-        Ok(s) => Arc::new(s),
+    let sharing = match Sharing::start(&player, sharing_options(args)) {
+        Ok(s) => s,
+        Err(e @ SharingError::Signalling(SignallingError::BadUrl { .. }))
+        | Err(e @ SharingError::Signalling(SignallingError::BadCaFile { .. })) => {
+            return out.fatal(&e.to_string(), exit::USAGE)
+        }
         Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
     };
-    share.attach(&stream);
-
-    // With no URL, our own server and page on this computer.
-    let embedded = if args.signalling.is_none() {
-        match EmbeddedServer::start(&EmbeddedServerOptions {
-            host: args.host,
-            signalling_port: args.signalling_port,
-            http_port: args.http_port,
-        }) {
-            Ok(server) => Some(server),
-            Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
-        }
-    } else {
-        None
-    };
-    let url = match (&args.signalling, &embedded) {
-        (Some(url), _) => url.clone(),
-        (None, Some(server)) => server.signalling_url(),
-        (None, None) => unreachable!("one of the two is set above"),
-    };
-    let signaller: Arc<dyn Signaller> = match GstSignaller::start(GstSignallerOptions {
-        url,
-        name: args
-            .name
-            .clone()
-            .unwrap_or_else(|| share_name(&args.source)),
-        ca_file: args.ca_file.clone(),
-    }) {
-        Ok(s) => Arc::new(s),
-        Err(e) => return out.fatal(&e.to_string(), exit::USAGE),
-    };
-    let signalling_events = signaller.subscribe();
-    let _session = ShareSession::start(share.clone(), signaller.clone());
-    if let Some(server) = &embedded {
-        out.line(
-            &format!("Open {} in a browser to watch.", server.viewer_url()),
-            json!({"event": "viewer-url", "url": server.viewer_url(), "signalling": server.signalling_url()}),
-        );
-    }
-
+    let sharing_events = sharing.subscribe();
     let player_events = player.subscribe();
-    let share_events = share.subscribe();
     if let Err(e) = player.open(&args.source).and_then(|_| player.play()) {
         return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
     }
@@ -88,8 +39,7 @@ pub fn share(args: &ShareArgs) -> i32 {
     loop {
         let step = flume::Selector::new()
             .recv(&player_events, |e| e.map(Step::Player))
-            .recv(&share_events, |e| e.map(Step::Share))
-            .recv(&signalling_events, |e| e.map(Step::Signalling))
+            .recv(&sharing_events, |e| e.map(Step::Sharing))
             .wait_timeout(Duration::from_secs(1));
         let Ok(Ok(step)) = step else { continue };
         match step {
@@ -99,7 +49,10 @@ pub fn share(args: &ShareArgs) -> i32 {
                 }
                 match event {
                     PlayerEvent::EndOfStream => {
-                        out.line("The file ended; the share is over.", json!({"event": "share-ended"}));
+                        out.line(
+                            "The file ended; the share is over.",
+                            json!({"event": "share-ended"}),
+                        );
                         break;
                     }
                     // A broken file does not end the call; the person can play another.
@@ -107,59 +60,87 @@ pub fn share(args: &ShareArgs) -> i32 {
                     _ => {}
                 }
             }
-            Step::Share(event) => match event {
-                ShareEvent::ViewerState { viewer, state } => out.line(
-                    &format!("viewer {viewer}: {state:?}").to_lowercase(),
-                    json!({"event": "viewer-state", "viewer": viewer, "state": state}),
-                ),
-                ShareEvent::ViewerRemoved { viewer, reason } => out.line(
-                    &format!("viewer {viewer} left: {reason}"),
-                    json!({"event": "viewer-left", "viewer": viewer, "reason": reason}),
-                ),
-                ShareEvent::ViewerStats(stats) => {
-                    if out.json {
-                        println!("{}", json!({"event": "stats", "stats": stats}));
-                    } else if last_stats_line.elapsed() >= Duration::from_secs(5) {
-                        last_stats_line = Instant::now();
-                        println!(
-                            "viewer {}: {} kbit/s {:.0} fps{}",
-                            stats.viewer,
-                            stats.bitrate / 1000,
-                            stats.frame_rate,
-                            stats.rtt.map(|r| format!(" rtt {:.0} ms", r * 1000.0)).unwrap_or_default()
-                        );
+            Step::Sharing(event) => {
+                if out.json {
+                    if let Ok(line) = serde_json::to_string(&event) {
+                        println!("{line}");
                     }
+                    continue;
                 }
-                ShareEvent::Error { viewer, message } => out.error(&match viewer {
-                    Some(v) => format!("viewer {v}: {message}"),
-                    None => message,
-                }),
-                _ => {}
-            },
-            Step::Signalling(event) => match event {
-                SignallingEvent::State(SignallingState::Registered { peer_id }) => out.line(
-                    &format!("Registered with the signalling server as {peer_id}."),
-                    json!({"event": "registered", "peer_id": peer_id}),
-                ),
-                SignallingEvent::State(SignallingState::Reconnecting { attempt, retry_in_ms }) => out.line(
-                    &format!("Signalling lost; retry {attempt} in {:.1} s.", retry_in_ms as f64 / 1000.0),
-                    json!({"event": "reconnecting", "attempt": attempt, "retry_in_ms": retry_in_ms}),
-                ),
-                SignallingEvent::SessionRequested { session, .. } => out.line(
-                    &format!("viewer {session} joined"),
-                    json!({"event": "viewer-joined", "viewer": session}),
-                ),
-                SignallingEvent::Error(message) => out.error(&message),
-                _ => {}
-            },
+                match event {
+                    SharingEvent::ViewerUrl { url, .. } => {
+                        println!("Open {url} in a browser to watch.")
+                    }
+                    SharingEvent::Registered { peer_id } => {
+                        println!("Registered with the signalling server as {peer_id}.")
+                    }
+                    SharingEvent::Reconnecting {
+                        attempt,
+                        retry_in_ms,
+                    } => println!(
+                        "Signalling lost; retry {attempt} in {:.1} s.",
+                        retry_in_ms as f64 / 1000.0
+                    ),
+                    SharingEvent::ViewerJoined { viewer } => println!("viewer {viewer} joined"),
+                    SharingEvent::ViewerState { viewer, state } => {
+                        println!("{}", format!("viewer {viewer}: {state:?}").to_lowercase())
+                    }
+                    SharingEvent::ViewerLeft { viewer, reason } => {
+                        println!("viewer {viewer} left: {reason}")
+                    }
+                    SharingEvent::Stats { stats } => {
+                        if last_stats_line.elapsed() >= Duration::from_secs(5) {
+                            last_stats_line = Instant::now();
+                            println!(
+                                "viewer {}: {} kbit/s {:.0} fps{}",
+                                stats.viewer,
+                                stats.bitrate / 1000,
+                                stats.frame_rate,
+                                stats
+                                    .rtt
+                                    .map(|r| format!(" rtt {:.0} ms", r * 1000.0))
+                                    .unwrap_or_default()
+                            );
+                        }
+                    }
+                    SharingEvent::Error { message } => out.error(&message),
+                    SharingEvent::Connecting => {}
+                }
+            }
         }
     }
-    signaller.stop();
+    sharing.stop();
     exit::OK
 }
 
+/// The command line's choices as sharing options.
+pub fn sharing_options(args: &ShareArgs) -> SharingOptions {
+    SharingOptions {
+        signalling: args.signalling.clone(),
+        name: args
+            .name
+            .clone()
+            .unwrap_or_else(|| share_name(&args.source)),
+        ca_file: args.ca_file.clone(),
+        embedded: EmbeddedServerOptions {
+            host: args.host,
+            signalling_port: args.signalling_port,
+            http_port: args.http_port,
+        },
+        config: ShareConfig {
+            video_codec: args.codec.parse().unwrap_or(crate::rtc::Codec::Vp8),
+            max_video_bitrate: args.max_bitrate.saturating_mul(1000),
+            start_video_bitrate: args.max_bitrate.saturating_mul(1000).min(1_500_000),
+            stun_server: args.stun.clone(),
+            turn_servers: args.turn.clone(),
+            max_viewers: args.max_viewers,
+            ..ShareConfig::default()
+        },
+    }
+}
+
 /// What viewers see by default: the file's name, without folders or URI parts.
-fn share_name(source: &str) -> String {
+pub fn share_name(source: &str) -> String {
     let name = if source.contains("://") {
         let path = source.split(['?', '#']).next().unwrap_or(source);
         percent_decode(
@@ -206,8 +187,7 @@ fn percent_decode(text: &str) -> String {
 
 enum Step {
     Player(PlayerEvent),
-    Share(ShareEvent),
-    Signalling(SignallingEvent),
+    Sharing(SharingEvent),
 }
 
 struct Output {

@@ -159,3 +159,100 @@ fn play_shows_a_window_with_moving_video() {
     let _ = app.kill();
     let _ = app.wait();
 }
+
+/// The app, started with `args` on the X server, its output lines on a channel.
+fn app(x: &Xvfb, args: &[&str]) -> common::peers::Peer {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reelcast"));
+    command
+        .args(args)
+        .env("DISPLAY", &x.display)
+        .env("GDK_BACKEND", "x11")
+        .env_remove("WAYLAND_DISPLAY");
+    common::peers::Peer::spawn("reelcast", command)
+}
+
+/// Share of light pixels (the libadwaita panel) in the right quarter of the window area.
+fn light_on_the_right(rgb: &[u8]) -> f64 {
+    let (mut light, mut all) = (0, 0);
+    for y in (HEIGHT / 8..HEIGHT * 3 / 4).step_by(4) {
+        for x in (WIDTH * 3 / 4..WIDTH * 15 / 16).step_by(4) {
+            let i = (y * WIDTH + x) * 3;
+            all += 1;
+            if rgb[i] > 200 && rgb[i + 1] > 200 && rgb[i + 2] > 200 {
+                light += 1;
+            }
+        }
+    }
+    light as f64 / all as f64
+}
+
+/// `reelcast share FILE` with a display: the window plays, opens the share panel with the
+/// built-in link, and a Chromium viewer opening that link decodes the video.
+#[test]
+fn share_in_the_window_shows_the_link_and_a_browser_watches() {
+    common::net::assert_private_network();
+    let clip = common::media().dir.join("window-share.webm");
+    common::make_webm(&clip, Some((640, 360)), true, 10);
+    let x = Xvfb::start();
+    let app = app(
+        &x,
+        &[
+            "share",
+            "--json",
+            "--loop",
+            "--signalling-port",
+            "0",
+            "--http-port",
+            "0",
+            clip.to_str().unwrap(),
+        ],
+    );
+    let url = app.wait_json(Duration::from_secs(30), "the viewer link", |v| {
+        (v["event"] == "viewer-url").then(|| v["url"].as_str().unwrap().to_owned())
+    });
+    app.wait_json(Duration::from_secs(30), "registered", |v| {
+        (v["event"] == "registered").then_some(())
+    });
+    let browser = common::peers::browser_viewers(common::peers::ViewerKind::Page, &url, 1);
+    common::peers::wait_decoding(&browser, 0, 30, (640, 360), Duration::from_secs(60));
+    // The viewer is in the panel's list with its numbers once video flows to it.
+    app.wait_json(Duration::from_secs(10), "the viewer's stats", |v| {
+        (v["event"] == "stats" && v["stats"]["frame_rate"].as_f64() > Some(10.0)).then_some(())
+    });
+    screen_until(
+        &x,
+        Duration::from_secs(10),
+        "video and the share panel",
+        |s| colours_in_middle(s) >= 6 && light_on_the_right(s) > 0.5,
+    );
+    x.save_png(&screenshots_dir().join("window-sharing.png"));
+}
+
+/// A broken file opened in the window: a toast says so, and the app keeps running.
+#[test]
+fn a_broken_file_shows_a_toast_and_the_app_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.webm");
+    std::fs::write(
+        &broken,
+        b"this is not a video, whatever its name says\n".repeat(100),
+    )
+    .unwrap();
+    let x = Xvfb::start();
+    let mut app = app(&x, &["play", "--json", broken.to_str().unwrap()]);
+    let message = app.wait_json(Duration::from_secs(30), "the error", |v| {
+        (v["event"] == "error").then(|| v["message"].as_str().unwrap_or_default().to_owned())
+    });
+    assert!(message.contains("broken.webm"), "names the file: {message}");
+    // The toast: a dark box over the light empty page, just above the controls.
+    screen_until(&x, Duration::from_secs(10), "the toast", |s| {
+        let dark = (540..566)
+            .step_by(2)
+            .flat_map(|y| (400..600).step_by(4).map(move |x| (y * WIDTH + x) * 3))
+            .filter(|&i| s[i] < 80 && s[i + 1] < 80 && s[i + 2] < 80)
+            .count();
+        dark > 400
+    });
+    x.save_png(&screenshots_dir().join("window-error.png"));
+    assert!(app.is_running(), "the app is still there after the error");
+}

@@ -1,15 +1,19 @@
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::time::Duration;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 
+use super::share_panel::ReelcastSharePanel;
 use crate::media::{
     AudioOutput, MediaKind, PlaybackState, Player, PlayerError, PlayerEvent, PlayerOptions,
     SeekMode, VideoOutput,
 };
 use crate::report::{clock, event_json};
+use crate::rtc::ShareConfig;
+use crate::sharing::{Sharing, SharingEvent, SharingOptions};
+use crate::signalling::EmbeddedServerOptions;
 
 mod imp {
     use super::*;
@@ -32,10 +36,26 @@ mod imp {
         #[template_child]
         pub seek_adjustment: TemplateChild<gtk::Adjustment>,
         #[template_child]
-        pub time_label: TemplateChild<gtk::Label>,
+        pub elapsed_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub remaining_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub mute_button: TemplateChild<gtk::ToggleButton>,
+        #[template_child]
+        pub loop_button: TemplateChild<gtk::ToggleButton>,
+        #[template_child]
+        pub volume_adjustment: TemplateChild<gtk::Adjustment>,
+        #[template_child]
+        pub share_revealer: TemplateChild<gtk::Revealer>,
+        #[template_child]
+        pub share_panel: TemplateChild<ReelcastSharePanel>,
         pub player: OnceCell<Player>,
+        /// The share in progress, if any.
+        pub sharing: RefCell<Option<Sharing>>,
+        /// Preferences; `None` when the schema is not installed (then defaults apply).
+        pub settings: OnceCell<Option<gio::Settings>>,
+        /// The open source as given (path or URI), for the share's default name.
+        pub source: RefCell<Option<String>>,
         /// Print player events as JSON lines (for scripts and tests).
         pub json: Cell<bool>,
         /// Set while the seek bar is moved by the position timer, not by the person.
@@ -49,7 +69,17 @@ mod imp {
         type ParentType = adw::ApplicationWindow;
 
         fn class_init(klass: &mut Self::Class) {
+            ReelcastSharePanel::ensure_type();
             klass.bind_template();
+            klass.install_action("win.share", None, |win, _, _| {
+                let revealer = &win.imp().share_revealer;
+                revealer.set_reveal_child(!revealer.reveals_child());
+            });
+            klass.install_action("win.start-sharing", None, |win, _, _| {
+                win.start_sharing_from_panel()
+            });
+            klass.install_action("win.stop-sharing", None, |win, _, _| win.stop_sharing());
+            klass.install_action("win.copy-link", None, |win, _, _| win.copy_link());
             klass.install_action("win.open", None, |win, _, _| win.choose_file());
             klass.install_action("win.play-pause", None, |win, _, _| win.toggle_play());
             klass.install_action("win.toggle-mute", None, |win, _, _| {
@@ -61,6 +91,11 @@ mod imp {
             klass.install_action("win.fullscreen", None, |win, _, _| {
                 win.set_fullscreened(!win.is_fullscreen());
             });
+            klass.add_binding_action(
+                gtk::gdk::Key::s,
+                gtk::gdk::ModifierType::CONTROL_MASK,
+                "win.share",
+            );
             klass.add_binding_action(
                 gtk::gdk::Key::space,
                 gtk::gdk::ModifierType::empty(),
@@ -109,10 +144,15 @@ glib::wrapper! {
 }
 
 impl ReelcastWindow {
-    pub fn new(app: &adw::Application, json: bool) -> Result<Self, PlayerError> {
+    pub fn new(
+        app: &adw::Application,
+        json: bool,
+        settings: Option<gio::Settings>,
+    ) -> Result<Self, PlayerError> {
         let window: Self = glib::Object::builder().property("application", app).build();
         let imp = window.imp();
         imp.json.set(json);
+        let _ = imp.settings.set(settings);
 
         let sink = gst::ElementFactory::make("gtk4paintablesink")
             .build()
@@ -129,7 +169,15 @@ impl ReelcastWindow {
         let _ = imp.player.set(player);
 
         window.connect_controls();
+        window.connect_drop();
+        window.apply_settings();
         Ok(window)
+    }
+
+    /// Loop on or off, as the loop button shows.
+    pub fn set_looping(&self, looping: bool) {
+        self.imp().loop_button.set_active(looping);
+        self.player().set_looping(looping);
     }
 
     pub fn player(&self) -> &Player {
@@ -139,27 +187,69 @@ impl ReelcastWindow {
             .expect("the player is made in new()")
     }
 
+    fn settings(&self) -> Option<&gio::Settings> {
+        self.imp().settings.get().and_then(Option::as_ref)
+    }
+
+    /// Local volume from the preferences, and the share form's defaults.
+    fn apply_settings(&self) {
+        let imp = self.imp();
+        if let Some(settings) = self.settings() {
+            settings
+                .bind("volume", &*imp.volume_adjustment, "value")
+                .build();
+            imp.share_panel.set_defaults(
+                &settings.string("signalling-url"),
+                &settings.string("share-name"),
+            );
+        }
+    }
+
     /// Opens a file path or URI; a failure shows as a toast.
     pub fn open(&self, source: &str) {
         let player = self.player();
         match player.open(source).and_then(|_| player.play()) {
             Ok(()) => {
-                let name = std::path::Path::new(source)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| source.to_owned());
-                self.imp().window_title.set_subtitle(&name);
+                self.imp()
+                    .window_title
+                    .set_subtitle(&crate::share_cli::share_name(source));
+                self.imp().source.replace(Some(source.to_owned()));
             }
-            Err(e) => self.show_error(&e),
+            Err(e) => self.show_player_error(&e),
         }
     }
 
-    fn show_error(&self, error: &PlayerError) {
-        tracing::warn!("{error}");
+    fn show_player_error(&self, error: &PlayerError) {
+        let name = self
+            .imp()
+            .source
+            .borrow()
+            .as_deref()
+            .map(crate::share_cli::share_name);
+        let summary = match name {
+            Some(name) => format!("Cannot play {name}"),
+            None => "Cannot play this".to_owned(),
+        };
+        self.show_error(&summary, &error.to_string());
+    }
+
+    /// A toast with a short summary; the whole message on demand.
+    fn show_error(&self, summary: &str, details: &str) {
+        tracing::warn!("{details}");
         let toast = adw::Toast::builder()
-            .title(error.to_string())
-            .timeout(8)
+            .title(glib::markup_escape_text(summary))
+            .button_label("Details")
+            .timeout(10)
             .build();
+        let window = self.downgrade();
+        let (summary, details) = (summary.to_owned(), details.to_owned());
+        toast.connect_button_clicked(move |_| {
+            if let Some(window) = window.upgrade() {
+                let dialog = adw::MessageDialog::new(Some(&window), Some(&summary), Some(&details));
+                dialog.add_response("close", "_Close");
+                dialog.present();
+            }
+        });
         self.imp().toast_overlay.add_toast(toast);
     }
 
@@ -187,6 +277,20 @@ impl ReelcastWindow {
         chooser.show();
     }
 
+    /// A file dropped anywhere on the window opens it.
+    fn connect_drop(&self) {
+        let target = gtk::DropTarget::new(gio::File::static_type(), gtk::gdk::DragAction::COPY);
+        let window = self.downgrade();
+        target.connect_drop(move |_, value, _, _| {
+            let (Some(window), Ok(file)) = (window.upgrade(), value.get::<gio::File>()) else {
+                return false;
+            };
+            window.open(&file.uri());
+            true
+        });
+        self.add_controller(target);
+    }
+
     fn toggle_play(&self) {
         let player = self.player();
         let result = match player.state() {
@@ -194,7 +298,7 @@ impl ReelcastWindow {
             _ => player.play(),
         };
         if let Err(e) = result {
-            self.show_error(&e);
+            self.show_player_error(&e);
         }
     }
 
@@ -203,6 +307,121 @@ impl ReelcastWindow {
         if let Some(position) = player.position() {
             let target = (position.as_secs_f64() + seconds).max(0.0);
             let _ = player.seek(Duration::from_secs_f64(target), SeekMode::Accurate);
+        }
+    }
+
+    /// Starts sharing with what the panel's form says and the preferences.
+    fn start_sharing_from_panel(&self) {
+        let choice = self.imp().share_panel.choice();
+        if choice.signalling.as_deref() == Some("") {
+            self.show_error(
+                "Enter the signalling server's address",
+                "Sharing through a signalling server needs its ws:// or wss:// address.",
+            );
+            return;
+        }
+        let name = if choice.name.is_empty() {
+            self.imp()
+                .source
+                .borrow()
+                .as_deref()
+                .map(crate::share_cli::share_name)
+                .unwrap_or_else(|| "Reelcast".to_owned())
+        } else {
+            choice.name
+        };
+        let options = SharingOptions {
+            signalling: choice.signalling,
+            name,
+            ca_file: None,
+            embedded: EmbeddedServerOptions::default(),
+            config: self.share_config(),
+        };
+        self.start_sharing(options);
+    }
+
+    fn share_config(&self) -> ShareConfig {
+        let mut config = ShareConfig::default();
+        if let Some(settings) = self.settings() {
+            if let Ok(codec) = settings.string("video-codec").parse() {
+                config.video_codec = codec;
+            }
+            config.max_video_bitrate = settings.uint("max-bitrate").saturating_mul(1000);
+            config.start_video_bitrate = config.start_video_bitrate.min(config.max_video_bitrate);
+            let stun = settings.string("stun-server");
+            config.stun_server = (!stun.is_empty()).then(|| stun.to_string());
+            let turn = settings.string("turn-server");
+            config.turn_servers = turn.split_whitespace().map(str::to_owned).collect();
+        }
+        config
+    }
+
+    /// Starts a share; its state shows in the panel, which opens.
+    pub fn start_sharing(&self, options: SharingOptions) {
+        let imp = self.imp();
+        imp.sharing.replace(None);
+        let sharing = match Sharing::start(self.player(), options) {
+            Ok(s) => s,
+            Err(e) => {
+                self.show_error("Cannot start sharing", &e.to_string());
+                return;
+            }
+        };
+        let events = sharing.subscribe();
+        imp.sharing.replace(Some(sharing));
+        imp.share_panel.show_live();
+        imp.share_revealer.set_reveal_child(true);
+        let window = self.downgrade();
+        glib::spawn_future_local(async move {
+            while let Ok(event) = events.recv_async().await {
+                let Some(window) = window.upgrade() else {
+                    break;
+                };
+                window.on_sharing_event(&event);
+            }
+        });
+    }
+
+    fn on_sharing_event(&self, event: &SharingEvent) {
+        let imp = self.imp();
+        if imp.sharing.borrow().is_none() {
+            return; // events of a share already stopped
+        }
+        if imp.json.get() {
+            if let Ok(line) = serde_json::to_string(event) {
+                println!("{line}");
+            }
+        }
+        imp.share_panel.apply(event);
+        match event {
+            SharingEvent::Error { message } => self.show_error("Sharing problem", message),
+            SharingEvent::ViewerJoined { .. } => {
+                let toast = adw::Toast::builder()
+                    .title("A viewer joined")
+                    .timeout(3)
+                    .build();
+                imp.toast_overlay.add_toast(toast);
+            }
+            _ => {}
+        }
+    }
+
+    fn stop_sharing(&self) {
+        let imp = self.imp();
+        if let Some(sharing) = imp.sharing.take() {
+            sharing.stop();
+        }
+        imp.share_panel.show_setup();
+    }
+
+    fn copy_link(&self) {
+        if let Some(link) = self.imp().share_panel.link() {
+            self.clipboard().set_text(&link);
+            let toast = adw::Toast::builder()
+                .title("Link copied")
+                .timeout(2)
+                .build();
+            self.imp().toast_overlay.add_toast(toast);
         }
     }
 
@@ -223,11 +442,21 @@ impl ReelcastWindow {
         imp.mute_button.connect_toggled(move |button| {
             if let Some(window) = window.upgrade() {
                 window.player().set_muted(button.is_active());
-                button.set_icon_name(if button.is_active() {
-                    "audio-volume-muted-symbolic"
-                } else {
-                    "audio-volume-high-symbolic"
-                });
+                window.update_volume_icon();
+            }
+        });
+        let window = self.downgrade();
+        imp.volume_adjustment
+            .connect_value_changed(move |adjustment| {
+                if let Some(window) = window.upgrade() {
+                    window.player().set_volume(adjustment.value());
+                    window.update_volume_icon();
+                }
+            });
+        let window = self.downgrade();
+        imp.loop_button.connect_toggled(move |button| {
+            if let Some(window) = window.upgrade() {
+                window.player().set_looping(button.is_active());
             }
         });
         // The position is polled for display only; nothing waits on it.
@@ -241,6 +470,21 @@ impl ReelcastWindow {
         });
     }
 
+    fn update_volume_icon(&self) {
+        let imp = self.imp();
+        let volume = imp.volume_adjustment.value();
+        let icon = if imp.mute_button.is_active() || volume <= 0.0 {
+            "audio-volume-muted-symbolic"
+        } else if volume < 0.34 {
+            "audio-volume-low-symbolic"
+        } else if volume < 0.67 {
+            "audio-volume-medium-symbolic"
+        } else {
+            "audio-volume-high-symbolic"
+        };
+        imp.mute_button.set_icon_name(icon);
+    }
+
     fn refresh_position(&self) {
         let imp = self.imp();
         let player = self.player();
@@ -252,9 +496,11 @@ impl ReelcastWindow {
         }
         imp.seek_adjustment.set_value(position.as_secs_f64());
         imp.updating_position.set(false);
-        let total = duration.map(clock).unwrap_or_else(|| "–".into());
-        imp.time_label
-            .set_label(&format!("{} / {total}", clock(position)));
+        imp.elapsed_label.set_label(&clock(position));
+        let remaining = duration
+            .map(|d| format!("-{}", clock(d.saturating_sub(position))))
+            .unwrap_or_else(|| "–".into());
+        imp.remaining_label.set_label(&remaining);
     }
 
     fn watch_player(&self, events: flume::Receiver<PlayerEvent>) {
@@ -286,9 +532,10 @@ impl ReelcastWindow {
                 imp.stack
                     .set_visible_child_name(if has_video { "video" } else { "empty" });
             }
+            // The share, if any, goes on: the person can open another file.
             PlayerEvent::Error(e) => {
                 imp.stack.set_visible_child_name("empty");
-                self.show_error(e);
+                self.show_player_error(e);
             }
             _ => {}
         }

@@ -1,0 +1,223 @@
+//! A share in progress, from a person's point of view: the player's capture sent to viewers
+//! through a signalling server (the embedded default or a given one). Both the command line
+//! and the window drive this; it knows nothing of GTK.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::capture::MediaStream;
+use crate::media::Player;
+use crate::rtc::{ConnectionState, Share, ShareConfig, ShareEvent, ViewerId, ViewerStats};
+use crate::signalling::{
+    EmbeddedServer, EmbeddedServerOptions, GstSignaller, GstSignallerOptions, ShareSession,
+    Signaller, SignallingEvent, SignallingState,
+};
+use crate::util::Broadcast;
+
+#[derive(Debug, Clone)]
+pub struct SharingOptions {
+    /// A signalling server to join; `None` runs the embedded default.
+    pub signalling: Option<String>,
+    /// What viewers see in the list of shares.
+    pub name: String,
+    /// An extra CA certificate (PEM) for `wss://`.
+    pub ca_file: Option<String>,
+    pub embedded: EmbeddedServerOptions,
+    pub config: ShareConfig,
+}
+
+/// What a person (or a script) is told about a share.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum SharingEvent {
+    /// The embedded default is up: the page to open, and its signalling address.
+    ViewerUrl {
+        url: String,
+        signalling: String,
+    },
+    Connecting,
+    /// Registered with the signalling server: viewers can find the share.
+    Registered {
+        peer_id: String,
+    },
+    /// Signalling was lost; the next try is in `retry_in_ms`. Viewers keep watching.
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: u64,
+    },
+    ViewerJoined {
+        viewer: ViewerId,
+    },
+    ViewerState {
+        viewer: ViewerId,
+        state: ConnectionState,
+    },
+    Stats {
+        stats: ViewerStats,
+    },
+    ViewerLeft {
+        viewer: ViewerId,
+        reason: String,
+    },
+    Error {
+        message: String,
+    },
+}
+
+/// A running share; it stops when dropped or with [`Sharing::stop`].
+pub struct Sharing {
+    events: Arc<Broadcast<SharingEvent>>,
+    early: std::sync::Mutex<Option<flume::Receiver<SharingEvent>>>,
+    viewer_url: Option<String>,
+    signaller: Arc<dyn Signaller>,
+    // Dropped in this order: signalling first, then the media.
+    _session: ShareSession,
+    _embedded: Option<EmbeddedServer>,
+    share: Arc<Share>,
+    _stream: MediaStream,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SharingError {
+    #[error(transparent)]
+    Signalling(#[from] crate::signalling::SignallingError),
+    #[error(transparent)]
+    Share(#[from] crate::rtc::ShareError),
+}
+
+impl Sharing {
+    /// Starts sharing what `player` plays. Fails only on what cannot work at all (a bad URL
+    /// or CA file, no free port, a missing GStreamer element); a server that does not
+    /// answer yet is retried in the background and reported as events.
+    pub fn start(player: &Player, options: SharingOptions) -> Result<Self, SharingError> {
+        let share = Arc::new(Share::new(options.config.clone())?);
+        let stream = player.capture_stream();
+        share.attach(&stream);
+        let embedded = match options.signalling {
+            Some(_) => None,
+            None => Some(EmbeddedServer::start(&options.embedded)?),
+        };
+        let url = match (&options.signalling, &embedded) {
+            (Some(url), _) => url.clone(),
+            (None, Some(server)) => server.signalling_url(),
+            (None, None) => unreachable!("one of the two is set above"),
+        };
+        let signaller: Arc<dyn Signaller> = Arc::new(GstSignaller::start(GstSignallerOptions {
+            url,
+            name: options.name.clone(),
+            ca_file: options.ca_file.clone(),
+        })?);
+        let events: Arc<Broadcast<SharingEvent>> = Arc::default();
+        let early = events.subscribe();
+        if let Some(server) = &embedded {
+            events.send(SharingEvent::ViewerUrl {
+                url: server.viewer_url(),
+                signalling: server.signalling_url(),
+            });
+        }
+        forward(share.subscribe(), signaller.subscribe(), events.clone());
+        let session = ShareSession::start(share.clone(), signaller.clone());
+        Ok(Self {
+            events,
+            early: std::sync::Mutex::new(Some(early)),
+            viewer_url: embedded.as_ref().map(EmbeddedServer::viewer_url),
+            signaller,
+            _session: session,
+            _embedded: embedded,
+            share,
+            _stream: stream,
+        })
+    }
+
+    /// Events from now on; the first subscriber also gets those sent before it subscribed.
+    pub fn subscribe(&self) -> flume::Receiver<SharingEvent> {
+        self.early
+            .lock()
+            .unwrap()
+            .take()
+            .unwrap_or_else(|| self.events.subscribe())
+    }
+
+    /// The page viewers open, when the embedded default runs.
+    pub fn viewer_url(&self) -> Option<&str> {
+        self.viewer_url.as_deref()
+    }
+
+    /// How many viewers are watching now.
+    pub fn viewer_count(&self) -> usize {
+        self.share.snapshot().viewers.len()
+    }
+
+    /// Leaves the signalling server; viewers are told the share ended.
+    pub fn stop(&self) {
+        self.signaller.stop();
+    }
+}
+
+impl Drop for Sharing {
+    fn drop(&mut self) {
+        self.signaller.stop();
+    }
+}
+
+/// Turns the call layer's and the signaller's events into a person's view of the share.
+fn forward(
+    share: flume::Receiver<ShareEvent>,
+    signalling: flume::Receiver<SignallingEvent>,
+    out: Arc<Broadcast<SharingEvent>>,
+) {
+    let _ = std::thread::Builder::new()
+        .name("sharing-events".into())
+        .spawn(move || loop {
+            let event = flume::Selector::new()
+                .recv(&share, |e| e.ok().map(from_share))
+                .recv(&signalling, |e| e.ok().map(from_signalling))
+                .wait();
+            match event {
+                Some(Some(event)) => out.send(event),
+                Some(None) => {}
+                // One side closed: the share or the signaller is gone, so is the sharing.
+                None => return,
+            }
+        });
+}
+
+fn from_share(event: ShareEvent) -> Option<SharingEvent> {
+    Some(match event {
+        ShareEvent::ViewerState { viewer, state } => SharingEvent::ViewerState { viewer, state },
+        ShareEvent::ViewerStats(stats) => SharingEvent::Stats { stats },
+        ShareEvent::ViewerRemoved { viewer, reason } => SharingEvent::ViewerLeft { viewer, reason },
+        ShareEvent::Error { viewer, message } => SharingEvent::Error {
+            message: match viewer {
+                Some(v) => format!("viewer {v}: {message}"),
+                None => message,
+            },
+        },
+        ShareEvent::LocalDescription { .. } | ShareEvent::LocalCandidate { .. } => return None,
+    })
+}
+
+fn from_signalling(event: SignallingEvent) -> Option<SharingEvent> {
+    Some(match event {
+        SignallingEvent::State(SignallingState::Connecting) => SharingEvent::Connecting,
+        SignallingEvent::State(SignallingState::Registered { peer_id }) => {
+            SharingEvent::Registered { peer_id }
+        }
+        SignallingEvent::State(SignallingState::Reconnecting {
+            attempt,
+            retry_in_ms,
+        }) => SharingEvent::Reconnecting {
+            attempt,
+            retry_in_ms,
+        },
+        SignallingEvent::SessionRequested { session, .. } => {
+            SharingEvent::ViewerJoined { viewer: session }
+        }
+        SignallingEvent::Error(message) => SharingEvent::Error { message },
+        SignallingEvent::State(SignallingState::Stopped)
+        | SignallingEvent::RemoteSdp { .. }
+        | SignallingEvent::RemoteIce { .. }
+        | SignallingEvent::SessionEnded { .. } => return None,
+    })
+}

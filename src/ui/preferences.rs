@@ -1,0 +1,89 @@
+//! The preferences window: every row is bound to a GSettings key, so changes are saved as
+//! they are made and the next share uses them.
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib, CompositeTemplate};
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, CompositeTemplate)]
+    #[template(resource = "/io/github/reelcast/Reelcast/ui/preferences.ui")]
+    pub struct ReelcastPreferences {
+        #[template_child]
+        pub signalling_url_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub share_name_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub codec_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub bitrate_adjustment: TemplateChild<gtk::Adjustment>,
+        #[template_child]
+        pub stun_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub turn_row: TemplateChild<adw::EntryRow>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ReelcastPreferences {
+        const NAME: &'static str = "ReelcastPreferences";
+        type Type = super::ReelcastPreferences;
+        type ParentType = adw::PreferencesWindow;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for ReelcastPreferences {}
+    impl WidgetImpl for ReelcastPreferences {}
+    impl WindowImpl for ReelcastPreferences {}
+    impl AdwWindowImpl for ReelcastPreferences {}
+    impl PreferencesWindowImpl for ReelcastPreferences {}
+}
+
+glib::wrapper! {
+    pub struct ReelcastPreferences(ObjectSubclass<imp::ReelcastPreferences>)
+        @extends adw::PreferencesWindow, adw::Window, gtk::Window, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+                    gtk::Root, gtk::ShortcutManager;
+}
+
+/// The codecs in the order of the combo row.
+const CODECS: [&str; 3] = ["vp8", "vp9", "h264"];
+
+impl ReelcastPreferences {
+    pub fn new(parent: &impl IsA<gtk::Window>, settings: &gio::Settings) -> Self {
+        let window: Self = glib::Object::builder()
+            .property("transient-for", parent)
+            .property("modal", true)
+            .build();
+        let imp = window.imp();
+        settings
+            .bind("signalling-url", &*imp.signalling_url_row, "text")
+            .build();
+        settings
+            .bind("share-name", &*imp.share_name_row, "text")
+            .build();
+        settings.bind("stun-server", &*imp.stun_row, "text").build();
+        settings.bind("turn-server", &*imp.turn_row, "text").build();
+        settings
+            .bind("max-bitrate", &*imp.bitrate_adjustment, "value")
+            .build();
+        let current = settings.string("video-codec");
+        let index = CODECS.iter().position(|c| *c == current).unwrap_or(0);
+        imp.codec_row.set_selected(index as u32);
+        let settings = settings.clone();
+        imp.codec_row.connect_selected_notify(move |row| {
+            if let Some(codec) = CODECS.get(row.selected() as usize) {
+                let _ = settings.set_string("video-codec", codec);
+            }
+        });
+        window
+    }
+}
