@@ -117,6 +117,12 @@ pub struct ShareArgs {
     /// Most viewers at once; more are politely refused.
     #[arg(long, default_value_t = 16)]
     pub max_viewers: usize,
+    /// Largest video sent, in lines (bigger is scaled down once for all viewers); 0: as the file.
+    #[arg(long, default_value_t = 1080)]
+    pub max_height: u32,
+    /// Highest frame rate sent (faster video has frames dropped); 0: as the file.
+    #[arg(long, default_value_t = 30)]
+    pub max_fps: u32,
 }
 
 /// Exit codes, for scripts.

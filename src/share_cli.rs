@@ -134,6 +134,10 @@ pub fn sharing_options(args: &ShareArgs) -> SharingOptions {
             stun_server: args.stun.clone(),
             turn_servers: args.turn.clone(),
             max_viewers: args.max_viewers,
+            limits: crate::rtc::VideoLimits {
+                max_height: (args.max_height > 0).then_some(args.max_height),
+                max_frame_rate: (args.max_fps > 0).then_some(args.max_fps),
+            },
             ..ShareConfig::default()
         },
     }

@@ -267,3 +267,28 @@ fn a_viewer_that_vanishes_is_torn_down_and_the_others_are_unaffected() {
     let before = a.frames();
     wait_frames(&a, before + 30);
 }
+
+/// Capture limits: a 320x240 30 fps file shared with at most 120 lines and 15 fps reaches the
+/// viewer at 160x120, and the encoders are fed 15 frames a second.
+#[test]
+fn capture_limits_scale_and_drop_once_before_the_encoders() {
+    let call = Call::start(ShareConfig {
+        limits: reelcast::rtc::VideoLimits {
+            max_height: Some(120),
+            max_frame_rate: Some(15),
+        },
+        ..ShareConfig::default()
+    });
+    let viewer = call.join("small", None);
+    wait_frames(&viewer, 20);
+    assert_eq!(viewer.frame_size(), Some((160, 120)));
+    let limits = call.share.pipeline().by_name("video-limits").unwrap();
+    let caps = limits.static_pad("src").unwrap().current_caps().unwrap();
+    let s = caps.structure(0).unwrap();
+    assert_eq!(s.get::<i32>("width").unwrap(), 160);
+    assert_eq!(s.get::<i32>("height").unwrap(), 120);
+    assert_eq!(
+        s.get::<gst::Fraction>("framerate").unwrap(),
+        gst::Fraction::new(15, 1)
+    );
+}

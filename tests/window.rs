@@ -186,8 +186,9 @@ fn light_on_the_right(rgb: &[u8]) -> f64 {
     light as f64 / all as f64
 }
 
-/// `reelcast share FILE` with a display: the window plays, opens the share panel with the
-/// built-in link, and a Chromium viewer opening that link decodes the video.
+/// `reelcast share FILE` with a display: the window plays and activates its share action (the
+/// Start Sharing button's `win.start-sharing`); the panel opens with the built-in link, and a
+/// Chromium viewer opening that link decodes the video.
 #[test]
 fn share_in_the_window_shows_the_link_and_a_browser_watches() {
     common::net::assert_private_network();

@@ -6,6 +6,14 @@ use super::codec::make;
 use crate::capture::{CaptureTrack, CapturedSample, HandlerId};
 use crate::media::MediaKind;
 
+/// What the share sends at most, whatever the file: bigger or faster video is scaled down or
+/// has frames dropped once, before every encoder.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VideoLimits {
+    pub max_height: Option<u32>,
+    pub max_frame_rate: Option<u32>,
+}
+
 /// Where one kind of captured media enters the sending pipeline:
 /// `appsrc → [convert] → raw tee`. It outlives tracks: a new track of the same kind feeds the
 /// same appsrc (the web's `replaceTrack()`), so encoders and viewers never notice the switch.
@@ -17,7 +25,11 @@ pub(crate) struct Input {
 }
 
 impl Input {
-    pub(crate) fn new(pipeline: &gst::Pipeline, kind: MediaKind) -> Result<Self, String> {
+    pub(crate) fn new(
+        pipeline: &gst::Pipeline,
+        kind: MediaKind,
+        limits: VideoLimits,
+    ) -> Result<Self, String> {
         let appsrc = gst_app::AppSrc::builder()
             .name(format!("{kind}-input"))
             .is_live(true)
@@ -33,15 +45,28 @@ impl Input {
         raw_tee.set_property("allow-not-linked", true);
         let mut chain: Vec<gst::Element> = vec![appsrc.clone().upcast()];
         if kind == MediaKind::Video {
-            // One conversion for every encoder.
+            // One conversion, scaling and rate limit for every encoder.
             chain.push(make("videoconvert")?);
+            let mut caps = gst::Caps::builder("video/x-raw").field("format", "I420");
+            if let Some(height) = limits.max_height {
+                // Within a 16:9 box of that height; videoscale keeps the picture's aspect.
+                let height = height.max(2) as i32;
+                let width = (height * 16 / 9) & !1;
+                chain.push(make("videoscale")?);
+                caps = caps
+                    .field("width", gst::IntRange::new(2, width))
+                    .field("height", gst::IntRange::new(2, height))
+                    .field("pixel-aspect-ratio", gst::Fraction::new(1, 1));
+            }
+            if let Some(rate) = limits.max_frame_rate {
+                let videorate = make("videorate")?;
+                videorate.set_property("drop-only", true);
+                videorate.set_property("max-rate", rate.max(1) as i32);
+                chain.push(videorate);
+            }
             let filter = make("capsfilter")?;
-            filter.set_property(
-                "caps",
-                gst::Caps::builder("video/x-raw")
-                    .field("format", "I420")
-                    .build(),
-            );
+            filter.set_property("name", "video-limits");
+            filter.set_property("caps", caps.build());
             chain.push(filter);
         }
         chain.push(raw_tee.clone());

@@ -11,4 +11,5 @@ mod viewer;
 
 pub use codec::Codec;
 pub use events::{ConnectionState, SdpKind, ShareEvent, ViewerId, ViewerStats};
+pub use input::VideoLimits;
 pub use share::{Share, ShareConfig, ShareError, ShareSnapshot};

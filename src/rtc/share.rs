@@ -7,7 +7,7 @@ use gst::prelude::*;
 
 use super::encoder::EncoderChain;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId, ViewerStats};
-use super::input::Input;
+use super::input::{Input, VideoLimits};
 use super::stats::{read_stats, StatsSample};
 use super::viewer::Viewer;
 use super::Codec;
@@ -32,6 +32,8 @@ pub struct ShareConfig {
     /// seconds (RFC 3550 allows up to 7.5 s between them), so this must be well above that.
     pub viewer_timeout: Duration,
     pub max_viewers: usize,
+    /// Video size and frame rate sent at most (scaled and dropped once for all encoders).
+    pub limits: VideoLimits,
 }
 
 impl Default for ShareConfig {
@@ -46,6 +48,12 @@ impl Default for ShareConfig {
             turn_servers: Vec::new(),
             viewer_timeout: Duration::from_secs(15),
             max_viewers: 16,
+            // Real-time encoding above 1080p30 is beyond most desktops, and beyond most
+            // viewers' downlinks.
+            limits: VideoLimits {
+                max_height: Some(1080),
+                max_frame_rate: Some(30),
+            },
         }
     }
 }
@@ -121,8 +129,8 @@ impl Share {
         // The same monotonic clock as the player's, so capture timestamps are ours too.
         pipeline.use_clock(Some(&gst::SystemClock::obtain()));
         let inputs = Arc::new([
-            Input::new(&pipeline, MediaKind::Video).map_err(ShareError::Pipeline)?,
-            Input::new(&pipeline, MediaKind::Audio).map_err(ShareError::Pipeline)?,
+            Input::new(&pipeline, MediaKind::Video, config.limits).map_err(ShareError::Pipeline)?,
+            Input::new(&pipeline, MediaKind::Audio, config.limits).map_err(ShareError::Pipeline)?,
         ]);
         pipeline
             .set_state(gst::State::Playing)

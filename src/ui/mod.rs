@@ -100,7 +100,7 @@ pub fn run(start: Start) -> i32 {
             Start::Share(args) => {
                 window.set_looping(args.looping);
                 window.open(&args.source);
-                window.start_sharing(crate::share_cli::sharing_options(args));
+                window.share_with(crate::share_cli::sharing_options(args));
             }
         }
     });

@@ -18,6 +18,10 @@ mod imp {
         #[template_child]
         pub codec_row: TemplateChild<adw::ComboRow>,
         #[template_child]
+        pub size_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub rate_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
         pub bitrate_adjustment: TemplateChild<gtk::Adjustment>,
         #[template_child]
         pub stun_row: TemplateChild<adw::EntryRow>,
@@ -56,6 +60,32 @@ glib::wrapper! {
 
 /// The codecs in the order of the combo row.
 const CODECS: [&str; 3] = ["vp8", "vp9", "h264"];
+/// Sizes (lines) and frame rates in the order of their combo rows; 0 is "as the file".
+const HEIGHTS: [u32; 7] = [0, 2160, 1440, 1080, 720, 480, 360];
+const RATES: [u32; 5] = [0, 60, 30, 24, 15];
+
+/// Keeps a combo row and an unsigned key in step; a value not in `choices` shows the nearest.
+fn bind_choice(
+    settings: &gio::Settings,
+    key: &'static str,
+    row: &adw::ComboRow,
+    choices: &'static [u32],
+) {
+    let current = settings.uint(key);
+    let index = choices
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, c)| c.abs_diff(current))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    row.set_selected(index as u32);
+    let settings = settings.clone();
+    row.connect_selected_notify(move |row| {
+        if let Some(value) = choices.get(row.selected() as usize) {
+            let _ = settings.set_uint(key, *value);
+        }
+    });
+}
 
 impl ReelcastPreferences {
     pub fn new(parent: &impl IsA<gtk::Window>, settings: &gio::Settings) -> Self {
@@ -75,6 +105,8 @@ impl ReelcastPreferences {
         settings
             .bind("max-bitrate", &*imp.bitrate_adjustment, "value")
             .build();
+        bind_choice(settings, "max-height", &imp.size_row, &HEIGHTS);
+        bind_choice(settings, "max-frame-rate", &imp.rate_row, &RATES);
         let current = settings.string("video-codec");
         let index = CODECS.iter().position(|c| *c == current).unwrap_or(0);
         imp.codec_row.set_selected(index as u32);

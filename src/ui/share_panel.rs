@@ -21,6 +21,8 @@ mod imp {
         #[template_child]
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
+        pub local_check: TemplateChild<gtk::CheckButton>,
+        #[template_child]
         pub server_check: TemplateChild<gtk::CheckButton>,
         #[template_child]
         pub url_row: TemplateChild<adw::EntryRow>,
@@ -101,6 +103,19 @@ impl ReelcastSharePanel {
     pub fn set_defaults(&self, signalling_url: &str, name: &str) {
         let imp = self.imp();
         imp.url_row.set_text(signalling_url);
+        imp.name_row.set_text(name);
+    }
+
+    /// Shows a choice made elsewhere (the command line).
+    pub fn set_choice(&self, signalling: Option<&str>, name: &str) {
+        let imp = self.imp();
+        match signalling {
+            Some(_) => imp.server_check.set_active(true),
+            None => imp.local_check.set_active(true),
+        }
+        if let Some(url) = signalling {
+            imp.url_row.set_text(url);
+        }
         imp.name_row.set_text(name);
     }
 

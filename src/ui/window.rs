@@ -54,6 +54,8 @@ mod imp {
         pub sharing: RefCell<Option<Sharing>>,
         /// Preferences; `None` when the schema is not installed (then defaults apply).
         pub settings: OnceCell<Option<gio::Settings>>,
+        /// Sharing options given on the command line; the panel's choices apply on top.
+        pub share_defaults: RefCell<Option<SharingOptions>>,
         /// The open source as given (path or URI), for the share's default name.
         pub source: RefCell<Option<String>>,
         /// Print player events as JSON lines (for scripts and tests).
@@ -310,6 +312,17 @@ impl ReelcastWindow {
         }
     }
 
+    /// Shares as the command line asked, through the same action as the Start Sharing
+    /// button: the panel shows the choice, and the command line's ports, CA file and limits
+    /// apply.
+    pub fn share_with(&self, options: SharingOptions) {
+        self.imp()
+            .share_panel
+            .set_choice(options.signalling.as_deref(), &options.name);
+        self.imp().share_defaults.replace(Some(options));
+        let _ = WidgetExt::activate_action(self, "win.start-sharing", None);
+    }
+
     /// Starts sharing with what the panel's form says and the preferences.
     fn start_sharing_from_panel(&self) {
         let choice = self.imp().share_panel.choice();
@@ -330,12 +343,19 @@ impl ReelcastWindow {
         } else {
             choice.name
         };
-        let options = SharingOptions {
-            signalling: choice.signalling,
-            name,
-            ca_file: None,
-            embedded: EmbeddedServerOptions::default(),
-            config: self.share_config(),
+        let options = match self.imp().share_defaults.borrow().clone() {
+            Some(defaults) => SharingOptions {
+                signalling: choice.signalling,
+                name,
+                ..defaults
+            },
+            None => SharingOptions {
+                signalling: choice.signalling,
+                name,
+                ca_file: None,
+                embedded: EmbeddedServerOptions::default(),
+                config: self.share_config(),
+            },
         };
         self.start_sharing(options);
     }
@@ -348,6 +368,11 @@ impl ReelcastWindow {
             }
             config.max_video_bitrate = settings.uint("max-bitrate").saturating_mul(1000);
             config.start_video_bitrate = config.start_video_bitrate.min(config.max_video_bitrate);
+            let positive = |v: u32| (v > 0).then_some(v);
+            config.limits = crate::rtc::VideoLimits {
+                max_height: positive(settings.uint("max-height")),
+                max_frame_rate: positive(settings.uint("max-frame-rate")),
+            };
             let stun = settings.string("stun-server");
             config.stun_server = (!stun.is_empty()).then(|| stun.to_string());
             let turn = settings.string("turn-server");
@@ -357,7 +382,7 @@ impl ReelcastWindow {
     }
 
     /// Starts a share; its state shows in the panel, which opens.
-    pub fn start_sharing(&self, options: SharingOptions) {
+    fn start_sharing(&self, options: SharingOptions) {
         let imp = self.imp();
         imp.sharing.replace(None);
         let sharing = match Sharing::start(self.player(), options) {
