@@ -52,6 +52,8 @@ mod imp {
         pub player: OnceCell<Player>,
         /// The share in progress, if any.
         pub sharing: RefCell<Option<Sharing>>,
+        /// Counts shares started, so that a stopped share's late events are ignored.
+        pub share_generation: Cell<u64>,
         /// Preferences; `None` when the schema is not installed (then defaults apply).
         pub settings: OnceCell<Option<gio::Settings>>,
         /// Sharing options given on the command line; the panel's choices apply on top.
@@ -167,7 +169,7 @@ impl ReelcastWindow {
             video: VideoOutput::Sink(sink),
             audio: AudioOutput::Device,
         })?;
-        window.watch_player(player.subscribe());
+        window.listen(player.subscribe(), Self::on_player_event);
         let _ = imp.player.set(player);
 
         window.connect_controls();
@@ -384,7 +386,9 @@ impl ReelcastWindow {
     /// Starts a share; its state shows in the panel, which opens.
     fn start_sharing(&self, options: SharingOptions) {
         let imp = self.imp();
-        imp.sharing.replace(None);
+        if let Some(old) = imp.sharing.take() {
+            stop_in_background(old);
+        }
         let sharing = match Sharing::start(self.player(), options) {
             Ok(s) => s,
             Err(e) => {
@@ -396,22 +400,31 @@ impl ReelcastWindow {
         imp.sharing.replace(Some(sharing));
         imp.share_panel.show_live();
         imp.share_revealer.set_reveal_child(true);
+        // Events of a share stopped since are not this one's.
+        let generation = imp.share_generation.get() + 1;
+        imp.share_generation.set(generation);
+        self.listen(events, move |window, event| {
+            if window.imp().share_generation.get() == generation {
+                window.on_sharing_event(event);
+            }
+        });
+    }
+
+    /// Brings events from other threads to the main loop, for as long as the window lives.
+    fn listen<T: 'static>(&self, events: flume::Receiver<T>, on: impl Fn(&Self, &T) + 'static) {
         let window = self.downgrade();
         glib::spawn_future_local(async move {
             while let Ok(event) = events.recv_async().await {
                 let Some(window) = window.upgrade() else {
                     break;
                 };
-                window.on_sharing_event(&event);
+                on(&window, &event);
             }
         });
     }
 
     fn on_sharing_event(&self, event: &SharingEvent) {
         let imp = self.imp();
-        if imp.sharing.borrow().is_none() {
-            return; // events of a share already stopped
-        }
         if imp.json.get() {
             if let Ok(line) = serde_json::to_string(event) {
                 println!("{line}");
@@ -434,8 +447,9 @@ impl ReelcastWindow {
     fn stop_sharing(&self) {
         let imp = self.imp();
         if let Some(sharing) = imp.sharing.take() {
-            sharing.stop();
+            stop_in_background(sharing);
         }
+        imp.share_generation.set(imp.share_generation.get() + 1);
         imp.share_panel.show_setup();
     }
 
@@ -528,18 +542,6 @@ impl ReelcastWindow {
         imp.remaining_label.set_label(&remaining);
     }
 
-    fn watch_player(&self, events: flume::Receiver<PlayerEvent>) {
-        let window = self.downgrade();
-        glib::spawn_future_local(async move {
-            while let Ok(event) = events.recv_async().await {
-                let Some(window) = window.upgrade() else {
-                    break;
-                };
-                window.on_player_event(&event);
-            }
-        });
-    }
-
     fn on_player_event(&self, event: &PlayerEvent) {
         let imp = self.imp();
         if imp.json.get() {
@@ -565,4 +567,13 @@ impl ReelcastWindow {
             _ => {}
         }
     }
+}
+
+/// Tearing a share down waits for its pipeline to stop, which can take a moment with many
+/// viewers: not on the main loop, so the window stays responsive.
+fn stop_in_background(sharing: Sharing) {
+    sharing.stop();
+    let _ = std::thread::Builder::new()
+        .name("sharing-stop".into())
+        .spawn(move || drop(sharing));
 }
