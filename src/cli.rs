@@ -40,7 +40,18 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
         viewers: Vec<usize>,
     },
-    /// (Used by fanout) WebRTC receivers driven by JSON lines on stdin.
+    /// Viewers join and leave FILE's share again and again: memory, elements, threads and
+    /// file descriptors before and after, and with 8 viewers.
+    Churn {
+        file: String,
+        /// Join/leave cycles.
+        #[arg(long, default_value_t = 100)]
+        cycles: usize,
+        /// Keep one viewer watching throughout (the encoders then live on).
+        #[arg(long)]
+        resident: bool,
+    },
+    /// (Used by fanout and churn) WebRTC receivers driven by JSON lines on stdin.
     #[command(hide = true)]
     Receivers,
 }

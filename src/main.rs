@@ -23,6 +23,11 @@ fn main() {
             seconds,
             viewer_counts: viewers,
         }),
+        Some(Command::Bench(BenchCommand::Churn {
+            file,
+            cycles,
+            resident,
+        })) => reelcast::bench::run_churn(&file, cycles, resident),
         Some(Command::Bench(BenchCommand::Receivers)) => reelcast::bench::serve_receivers(),
         None => play(PlayArgs {
             source: None,

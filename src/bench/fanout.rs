@@ -151,7 +151,7 @@ fn measure(file: &str, viewers: usize, seconds: u64) -> Result<Row, String> {
 
 /// Passes offers and candidates to the receivers process and its answers back; returns the
 /// channel of its frame reports.
-fn relay(
+pub(crate) fn relay(
     child: &mut Child,
     share: &Arc<Share>,
     stdin: &Arc<Mutex<ChildStdin>>,
@@ -221,7 +221,7 @@ fn relay(
     Ok(rx)
 }
 
-fn report(
+pub(crate) fn report(
     stdin: &Arc<Mutex<ChildStdin>>,
     reports: &flume::Receiver<HashMap<String, u64>>,
 ) -> Result<HashMap<String, u64>, String> {

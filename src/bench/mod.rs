@@ -1,9 +1,11 @@
 //! Benchmarks that print numbers (`reelcast bench ...`), and the receiver they measure against.
 
+mod churn;
 mod fanout;
 mod receiver;
 mod receivers;
 
+pub use churn::{churn, run_churn, ChurnReport, Footprint};
 pub use fanout::{run_fanout, FanoutOptions};
 pub use receiver::{Receiver, VideoHandling};
 pub use receivers::serve_receivers;

@@ -237,6 +237,8 @@ impl Receiver {
 impl Drop for Receiver {
     fn drop(&mut self) {
         let _ = self.pipeline.set_state(gst::State::Null);
+        let _ = self.pipeline.remove(&self.webrtcbin);
+        crate::util::break_webrtcbin_cycle(&self.webrtcbin);
     }
 }
 

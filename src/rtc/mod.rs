@@ -13,3 +13,4 @@ pub use codec::Codec;
 pub use events::{ConnectionState, SdpKind, ShareEvent, ViewerId, ViewerStats};
 pub use input::VideoLimits;
 pub use share::{Share, ShareConfig, ShareError, ShareSnapshot};
+pub use viewer::answer_codecs;

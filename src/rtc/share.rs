@@ -475,6 +475,7 @@ impl Actor {
             }
         }
         crate::util::remove_elements(self.pipeline.upcast_ref(), &[&viewer.webrtcbin]);
+        crate::util::break_webrtcbin_cycle(&viewer.webrtcbin);
         // An encoder nobody receives costs CPU for nothing.
         let idle: Vec<Codec> = self
             .encoders

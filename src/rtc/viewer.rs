@@ -272,18 +272,9 @@ impl Viewer {
 
     /// Applies the viewer's answer; returns the codec it takes for each m-line.
     pub(crate) fn apply_answer(&mut self, sdp: &str) -> Result<Vec<Option<Codec>>, String> {
-        let message = gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
-            .map_err(|_| "the answer is not valid SDP".to_owned())?;
-        let chosen: Vec<Option<Codec>> = self
-            .media
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                message
-                    .media(i as u32)
-                    .and_then(|sdp_media| pick_codec(sdp_media, m.kind))
-            })
-            .collect();
+        let message = parse_sdp(sdp)?;
+        let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
+        let chosen = codecs_in(&message, &kinds);
         let answer =
             gst_webrtc::WebRTCSessionDescription::new(gst_webrtc::WebRTCSDPType::Answer, message);
         let promise = gst::Promise::new();
@@ -333,6 +324,35 @@ impl Viewer {
 
 mod glib_error {
     pub use gst::glib::Error;
+}
+
+fn parse_sdp(sdp: &str) -> Result<gst_sdp::SDPMessage, String> {
+    // GStreamer's parser asserts (a g_critical) on an empty buffer: refuse it first.
+    if sdp.trim().is_empty() {
+        return Err("the answer is empty".to_owned());
+    }
+    gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
+        .map_err(|_| "the answer is not valid SDP".to_owned())
+}
+
+/// For each of our m-lines (of these kinds, in order), the codec the answer accepts.
+fn codecs_in(message: &gst_sdp::SDPMessageRef, kinds: &[MediaKind]) -> Vec<Option<Codec>> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            message
+                .media(i as u32)
+                .and_then(|sdp_media| pick_codec(sdp_media, *kind))
+        })
+        .collect()
+}
+
+/// What a viewer's answer accepts, read the way the share reads it: for each of our m-lines
+/// (of these kinds), the codec to send, or `None`. Never panics on any input.
+pub fn answer_codecs(sdp: &str, kinds: &[MediaKind]) -> Result<Vec<Option<Codec>>, String> {
+    let message = parse_sdp(sdp)?;
+    Ok(codecs_in(&message, kinds))
 }
 
 /// The first format of an answered m-line that we can send, if the m-line is still active.

@@ -241,27 +241,23 @@ async fn serve(
                     Some(Ok(_)) => continue, // pings, pongs, binary: nothing for us
                     Some(Err(e)) => return Ended::Lost(e.to_string()),
                 };
-                let message = match serde_json::from_str::<ServerMessage>(text.as_str()) {
-                    Ok(m) => m,
+                match decode(text.as_str()) {
+                    Ok(Incoming::Welcome { peer_id }) => {
+                        let register = ClientMessage::SetPeerStatus {
+                            roles: vec!["producer".into()],
+                            meta: serde_json::json!({ "name": options.name }),
+                        };
+                        if let Err(e) = send(&mut sink, &register).await {
+                            return Ended::Lost(e);
+                        }
+                        *attempt = 0;
+                        events.send(SignallingEvent::State(SignallingState::Registered { peer_id }));
+                    }
+                    Ok(Incoming::Event(event)) => events.send(event),
+                    Ok(Incoming::Ignored) => {}
                     Err(e) => {
                         tracing::warn!("malformed signalling message dropped ({e}): {:.200}", text.as_str());
-                        continue;
                     }
-                };
-                if let ServerMessage::Welcome { peer_id } = &message {
-                    let register = ClientMessage::SetPeerStatus {
-                        roles: vec!["producer".into()],
-                        meta: serde_json::json!({ "name": options.name }),
-                    };
-                    if let Err(e) = send(&mut sink, &register).await {
-                        return Ended::Lost(e);
-                    }
-                    *attempt = 0;
-                    events.send(SignallingEvent::State(SignallingState::Registered { peer_id: peer_id.clone() }));
-                    continue;
-                }
-                if let Some(event) = to_event(message) {
-                    events.send(event);
                 }
             }
             msg = outgoing.recv() => match msg {
@@ -295,6 +291,27 @@ async fn send(
     sink.send(Message::Text(text.into()))
         .await
         .map_err(|e| e.to_string())
+}
+
+/// What one text frame from the server means to a producer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// The server's greeting: time to register.
+    Welcome {
+        peer_id: String,
+    },
+    Event(SignallingEvent),
+    /// Valid, but nothing for a producer (listener traffic, an SDP of unknown type).
+    Ignored,
+}
+
+/// Reads one text frame. Never panics: anything malformed is an `Err` to log and drop.
+pub fn decode(text: &str) -> Result<Incoming, String> {
+    let message = serde_json::from_str::<ServerMessage>(text).map_err(|e| e.to_string())?;
+    Ok(match message {
+        ServerMessage::Welcome { peer_id } => Incoming::Welcome { peer_id },
+        other => to_event(other).map_or(Incoming::Ignored, Incoming::Event),
+    })
 }
 
 fn to_event(message: ServerMessage) -> Option<SignallingEvent> {

@@ -126,7 +126,7 @@ const MAX_REQUEST: usize = 8 * 1024;
 async fn serve_http(mut stream: TcpStream, signalling_port: u16) -> std::io::Result<()> {
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+    let route = loop {
         let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
             .await
             .map_err(|_| std::io::Error::other("request timed out"))??;
@@ -134,31 +134,13 @@ async fn serve_http(mut stream: TcpStream, signalling_port: u16) -> std::io::Res
             return Ok(());
         }
         head.extend_from_slice(&buf[..n]);
-        if head.len() > MAX_REQUEST {
-            return respond(
-                &mut stream,
-                "431 Request Header Fields Too Large",
-                "text/plain",
-                b"too large",
-            )
-            .await;
+        match route_request(&head) {
+            Route::Incomplete => continue,
+            route => break route,
         }
-    }
-    let line = String::from_utf8_lossy(&head);
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if method != "GET" {
-        return respond(
-            &mut stream,
-            "405 Method Not Allowed",
-            "text/plain",
-            b"GET only",
-        )
-        .await;
-    }
-    let path = path.split('?').next().unwrap_or("");
-    match path {
-        "/" | "/index.html" => {
+    };
+    match route {
+        Route::Page => {
             let page = VIEWER_HTML.replace("{{SIGNALLING_PORT}}", &signalling_port.to_string());
             respond(
                 &mut stream,
@@ -168,7 +150,7 @@ async fn serve_http(mut stream: TcpStream, signalling_port: u16) -> std::io::Res
             )
             .await
         }
-        "/viewer.js" => {
+        Route::Script => {
             respond(
                 &mut stream,
                 "200 OK",
@@ -177,7 +159,61 @@ async fn serve_http(mut stream: TcpStream, signalling_port: u16) -> std::io::Res
             )
             .await
         }
-        _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found").await,
+        Route::NotAllowed => {
+            respond(
+                &mut stream,
+                "405 Method Not Allowed",
+                "text/plain",
+                b"GET only",
+            )
+            .await
+        }
+        Route::TooLarge => {
+            respond(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "text/plain",
+                b"too large",
+            )
+            .await
+        }
+        Route::NotFound | Route::Incomplete => {
+            respond(&mut stream, "404 Not Found", "text/plain", b"not found").await
+        }
+    }
+}
+
+/// What a request asks of the page server. Only two fixed files exist: no path from the
+/// request ever reaches the file system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Page,
+    Script,
+    NotFound,
+    NotAllowed,
+    TooLarge,
+    /// The request head has not ended yet.
+    Incomplete,
+}
+
+/// Reads a request head (as received so far). Never panics on any input.
+pub fn route_request(head: &[u8]) -> Route {
+    if head.len() > MAX_REQUEST {
+        return Route::TooLarge;
+    }
+    if !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Route::Incomplete;
+    }
+    let line = String::from_utf8_lossy(head);
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if method != "GET" {
+        return Route::NotAllowed;
+    }
+    match path.split('?').next().unwrap_or("") {
+        "/" | "/index.html" => Route::Page,
+        "/viewer.js" => Route::Script,
+        _ => Route::NotFound,
     }
 }
 

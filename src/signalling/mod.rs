@@ -11,8 +11,8 @@ mod tls;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub use client::{GstSignaller, GstSignallerOptions};
-pub use embedded::{EmbeddedServer, EmbeddedServerOptions};
+pub use client::{decode, GstSignaller, GstSignallerOptions, Incoming};
+pub use embedded::{route_request, EmbeddedServer, EmbeddedServerOptions, Route};
 pub use session::ShareSession;
 
 use crate::rtc::SdpKind;
