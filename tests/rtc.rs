@@ -292,3 +292,29 @@ fn capture_limits_scale_and_drop_once_before_the_encoders() {
         gst::Fraction::new(15, 1)
     );
 }
+
+/// 100 viewers come and go: afterwards the share holds no more elements, threads or file
+/// descriptors than before (memory is measured by `reelcast bench churn`, not asserted here).
+#[test]
+fn viewers_coming_and_going_leave_nothing_behind() {
+    assert_private_network();
+    let _serial = ONE_CALL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let report = reelcast::bench::churn(
+        media().long.to_str().unwrap(),
+        100,
+        2,
+        false,
+        std::path::Path::new(env!("CARGO_BIN_EXE_reelcast")),
+    )
+    .unwrap();
+    let (before, after) = (report.before, report.after);
+    assert_eq!(after.elements, before.elements, "{before:?} -> {after:?}");
+    // A thread pool may keep an idle worker or two; a leak would be one per cycle.
+    assert!(
+        after.threads <= before.threads + 3,
+        "{before:?} -> {after:?}"
+    );
+    assert!(after.fds <= before.fds + 3, "{before:?} -> {after:?}");
+}

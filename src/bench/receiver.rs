@@ -40,10 +40,16 @@ impl Receiver {
         on_candidate: impl Fn(u32, String) + Send + Sync + 'static,
     ) -> Result<Arc<Self>, String> {
         let pipeline = gst::Pipeline::with_name(&format!("receiver-{id}"));
+        // Nobody reads this bus: drop messages as they come, or each would keep its element
+        // alive (errors show in the frame counts the tests and benchmarks check).
+        if let Some(bus) = pipeline.bus() {
+            bus.set_sync_handler(|_, _| gst::BusSyncReply::Drop);
+        }
         let webrtcbin = gst::ElementFactory::make("webrtcbin")
             .build()
             .map_err(|_| "the GStreamer element 'webrtcbin' is missing".to_owned())?;
         webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
+        crate::util::disable_upnp(&webrtcbin);
         pipeline.add(&webrtcbin).map_err(|e| e.to_string())?;
         let receiver = Arc::new(Self {
             id: id.to_owned(),
@@ -236,9 +242,7 @@ impl Receiver {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        let _ = self.pipeline.set_state(gst::State::Null);
-        let _ = self.pipeline.remove(&self.webrtcbin);
-        crate::util::break_webrtcbin_cycle(&self.webrtcbin);
+        crate::util::stop_fully(self.pipeline.upcast_ref());
     }
 }
 

@@ -104,6 +104,7 @@ pub(crate) enum Command {
     },
     /// ICE and DTLS are up: media sent from now on reaches the viewer.
     ViewerConnected(ViewerId),
+    RecalculateLatency,
     Snapshot(flume::Sender<ShareSnapshot>),
     Stop,
 }
@@ -137,6 +138,7 @@ impl Share {
             .map_err(|e| ShareError::Pipeline(e.to_string()))?;
         let events = Arc::new(Broadcast::default());
         let (commands, receiver) = flume::unbounded();
+        watch_bus(&pipeline, &events, &commands);
         let actor = Actor {
             pipeline: pipeline.clone(),
             config,
@@ -255,6 +257,47 @@ impl Drop for Share {
     }
 }
 
+/// Reads the sending pipeline's bus as messages are posted. Nothing may pile up there: every
+/// message holds a reference to the element that posted it, so an unread bus kept every
+/// viewer's webrtcbin (with its sockets) and every stopped encoder alive for good.
+fn watch_bus(
+    pipeline: &gst::Pipeline,
+    events: &Arc<Broadcast<ShareEvent>>,
+    commands: &flume::Sender<Command>,
+) {
+    let Some(bus) = pipeline.bus() else { return };
+    let events = Arc::downgrade(events);
+    let commands = commands.clone();
+    bus.set_sync_handler(move |_, message| {
+        use gst::MessageView;
+        match message.view() {
+            MessageView::Error(e) => {
+                let source = message
+                    .src()
+                    .map(|s| s.path_string().to_string())
+                    .unwrap_or_default();
+                tracing::warn!(%source, debug = ?e.debug(), "sending pipeline error: {}", e.error());
+                if let Some(events) = events.upgrade() {
+                    events.send(ShareEvent::Error {
+                        viewer: None,
+                        message: format!("{source}: {}", e.error()),
+                    });
+                }
+            }
+            MessageView::Warning(w) => {
+                tracing::debug!(debug = ?w.debug(), "sending pipeline warning: {}", w.error());
+            }
+            // A live pipeline's latency changes as viewers come and go; the actor, not a
+            // streaming thread, recomputes it.
+            MessageView::Latency(_) => {
+                let _ = commands.send(Command::RecalculateLatency);
+            }
+            _ => {}
+        }
+        gst::BusSyncReply::Drop
+    });
+}
+
 fn kind_index(kind: MediaKind) -> usize {
     match kind {
         MediaKind::Video => 0,
@@ -342,6 +385,9 @@ impl Actor {
             },
             Command::RemoveViewer { id, reason } => self.remove_viewer(&id, &reason),
             Command::ViewerConnected(id) => self.viewer_connected(&id),
+            Command::RecalculateLatency => {
+                let _ = self.pipeline.recalculate_latency();
+            }
             Command::Snapshot(reply) => {
                 let mut encoders: Vec<_> = self
                     .encoders
@@ -475,7 +521,6 @@ impl Actor {
             }
         }
         crate::util::remove_elements(self.pipeline.upcast_ref(), &[&viewer.webrtcbin]);
-        crate::util::break_webrtcbin_cycle(&viewer.webrtcbin);
         // An encoder nobody receives costs CPU for nothing.
         let idle: Vec<Codec> = self
             .encoders

@@ -77,6 +77,7 @@ fn map_state(state: gst_webrtc::WebRTCPeerConnectionState) -> ConnectionState {
 /// is the answer; its candidates only add checks. libnice paces its checks 20 ms apart by
 /// default; 5 ms is RFC 8445's minimum and takes a join's checks from tens of ms to a few.
 fn tune_ice(webrtcbin: &gst::Element) {
+    crate::util::disable_upnp(webrtcbin);
     let Some(ice) = webrtcbin.property::<Option<gst::glib::Object>>("ice-agent") else {
         return;
     };

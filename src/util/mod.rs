@@ -4,4 +4,4 @@ mod broadcast;
 mod tee;
 
 pub use broadcast::Broadcast;
-pub use tee::{break_webrtcbin_cycle, release_tee_pad, remove_elements};
+pub use tee::{disable_upnp, release_tee_pad, remove_elements, stop_fully};

@@ -30,19 +30,40 @@ pub fn release_tee_pad(tee: &gst::Element, tee_pad: &gst::Pad) {
 /// Shuts `elements` down and removes them from `bin`.
 pub fn remove_elements(bin: &gst::Bin, elements: &[&gst::Element]) {
     for element in elements {
-        let _ = element.set_state(gst::State::Null);
+        stop_fully(element);
     }
     let _ = bin.remove_many(elements.iter().copied());
 }
 
-/// A removed webrtcbin (GStreamer 1.22) is never finalized: it keeps references to itself
-/// (5 before removal, 7 after NULL, with ours and the bin's only 2). Running its dispose by
-/// hand, once it is stopped and out of the pipeline, frees its children and one of the two
-/// threads each viewer used to leak. Not everything: `reelcast bench churn` still shows about
-/// 12 sockets, 1 thread and 0.6 MB kept per viewer that came and went (see the README).
-pub fn break_webrtcbin_cycle(webrtcbin: &gst::Element) {
-    debug_assert!(webrtcbin.parent().is_none(), "remove it from its bin first");
-    // SAFETY: the element is stopped (NULL) and out of every bin; nothing of ours uses it
-    // after this, and GObject keeps a disposed object valid until its last reference goes.
-    unsafe { webrtcbin.run_dispose() };
+/// Sets an element to NULL, and every element inside it too: webrtcbin keeps some children
+/// (rtpbin's jitterbuffers) in a locked state that a plain state change skips, and freeing
+/// them while PAUSED warns and can crash their still-running threads.
+pub fn stop_fully(element: &gst::Element) {
+    let _ = element.set_state(gst::State::Null);
+    if let Some(bin) = element.downcast_ref::<gst::Bin>() {
+        for child in bin.iterate_recurse().into_iter().flatten() {
+            if child.current_state() != gst::State::Null {
+                let _ = child.set_state(gst::State::Null);
+            }
+        }
+    }
+}
+
+/// libnice asks the local router, by UPnP, to open a port for every ICE agent: SSDP multicast
+/// on the LAN, unasked, and a gupnp-igd thread with a dozen sockets per agent that is never
+/// freed (found with `reelcast bench churn` and gdb: one leaked thread per viewer, all in
+/// libgupnp-igd). Reelcast opens nothing on anyone's router; STUN and TURN are the ways across
+/// NAT. Call before the agent starts gathering.
+pub fn disable_upnp(webrtcbin: &gst::Element) {
+    let Some(ice) = webrtcbin.property::<Option<gst::glib::Object>>("ice-agent") else {
+        return;
+    };
+    if !ice.has_property("agent") {
+        return;
+    }
+    if let Some(agent) = ice.property::<Option<gst::glib::Object>>("agent") {
+        if agent.has_property("upnp") {
+            agent.set_property("upnp", false);
+        }
+    }
 }
