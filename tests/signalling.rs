@@ -467,3 +467,57 @@ fn embedded_server_moves_off_a_taken_port() {
     assert_ne!(http, port);
     assert_ne!(signalling, http);
 }
+
+/// A signalling server that is not there at start: the error names the URL and the cause, and
+/// Reelcast keeps trying, each time waiting longer.
+#[test]
+fn an_unreachable_server_is_reported_and_retried_with_backoff() {
+    assert_private_network();
+    let _serial = serial();
+    // Nothing listens on port 1 inside the test's own network namespace.
+    let url = "ws://127.0.0.1:1";
+    let share = reelcast_share(clip(), &["--loop", "--signalling", url]);
+    let message = share.wait_json(Duration::from_secs(20), "an error", |v| {
+        event_is(v, "error").then(|| v["message"].as_str().unwrap_or_default().to_owned())
+    });
+    assert!(message.contains(url), "names the URL: {message}");
+    assert!(message.contains("refused"), "says why: {message}");
+    let mut waits = Vec::new();
+    share.wait_json(Duration::from_secs(20), "three retries", |v| {
+        if event_is(v, "reconnecting") {
+            waits.push(v["retry_in_ms"].as_u64().unwrap_or(0));
+        }
+        (waits.len() == 3).then_some(())
+    });
+    assert!(
+        waits.windows(2).all(|w| w[1] > w[0]),
+        "each wait longer than the last: {waits:?}"
+    );
+}
+
+/// Over `--max-viewers`, a viewer is turned away politely (its session ends) and the viewers
+/// already watching are not disturbed.
+#[test]
+fn viewers_over_the_limit_are_refused_and_the_others_keep_watching() {
+    assert_private_network();
+    let _serial = serial();
+    let _server = signalling_server(18843);
+    let share = reelcast_share(
+        clip(),
+        &[
+            "--loop",
+            "--signalling",
+            "ws://127.0.0.1:18843",
+            "--max-viewers",
+            "1",
+        ],
+    );
+    wait_registered(&share);
+    let first = browser_viewers(ViewerKind::GstWebrtcApi, "ws://127.0.0.1:18843", 1);
+    let before = wait_decoding(&first, 0, 30, SIZE, JOIN);
+    let second = browser_viewers(ViewerKind::GstWebrtcApi, "ws://127.0.0.1:18843", 1);
+    second.wait_json(JOIN, "the second viewer's session to end", |v| {
+        (v["status"] == "closed").then_some(())
+    });
+    wait_decoding(&first, 0, before.frames + 30, SIZE, Duration::from_secs(10));
+}
