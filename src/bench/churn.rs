@@ -4,17 +4,12 @@
 //! (`reelcast bench receivers`), so only the sender is measured.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gst::prelude::*;
-use serde_json::json;
-use std::io::Write;
 
-use super::fanout::{relay, report};
-use crate::media::{Player, PlayerOptions};
-use crate::rtc::{Share, ShareConfig, ShareEvent};
+use super::harness::Harness;
+use crate::rtc::{Share, ShareEvent};
 
 /// What the process holds at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,44 +57,17 @@ pub fn churn(
     resident: bool,
     receivers_exe: &Path,
 ) -> Result<ChurnReport, String> {
-    let player = Player::new(PlayerOptions::headless()).map_err(|e| e.to_string())?;
-    player.set_looping(true);
-    let stream = player.capture_stream();
-    let share = Arc::new(Share::new(ShareConfig::default()).map_err(|e| e.to_string())?);
-    share.attach(&stream);
-    player.open(file).map_err(|e| e.to_string())?;
-    player.play().map_err(|e| e.to_string())?;
-    let mut child = Command::new(receivers_exe)
-        .args(["bench", "receivers"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the receivers: {e}"))?;
-    let stdin = Arc::new(Mutex::new(child.stdin.take().ok_or("no stdin")?));
-    let reports = relay(&mut child, &share, &stdin)?;
+    let harness = Harness::start(file, receivers_exe)?;
+    let share = &harness.share;
     let events = share.subscribe();
 
     let cycle = |name: &str| -> Result<Duration, String> {
         let started = Instant::now();
         share.add_viewer(name).map_err(|e| e.to_string())?;
-        let deadline = started + Duration::from_secs(20);
-        loop {
-            let frames = report(&stdin, &reports)?;
-            if frames.get(name).copied().unwrap_or(0) > 0 {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("viewer {name} got no frame within 20 s"));
-            }
-        }
+        harness.wait_receiving(&[name.to_owned()], Duration::from_secs(20))?;
         let joined = started.elapsed();
         share.remove_viewer(name, "churn");
-        writeln!(
-            stdin.lock().unwrap(),
-            "{}",
-            json!({"op": "close", "viewer": name})
-        )
-        .map_err(|e| e.to_string())?;
+        harness.close(name)?;
         // Gone once the share says so: its elements are out of the pipeline by then.
         let gone = Instant::now() + Duration::from_secs(10);
         loop {
@@ -118,33 +86,18 @@ pub fn churn(
     // One cycle first: encoders, thread pools and caches that stay for the process's life
     // are made here, not counted as growth.
     cycle("warm-up")?;
-    let before = footprint(&share);
+    let before = footprint(share);
     let mut join_times = Vec::with_capacity(cycles);
     for i in 0..cycles {
         join_times.push(cycle(&format!("churn-{i}"))?);
     }
-    let after = footprint(&share);
-    for i in 0..viewers {
-        share
-            .add_viewer(&format!("many-{i}"))
-            .map_err(|e| e.to_string())?;
+    let after = footprint(share);
+    let names: Vec<String> = (0..viewers).map(|i| format!("many-{i}")).collect();
+    for name in &names {
+        share.add_viewer(name).map_err(|e| e.to_string())?;
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let frames = report(&stdin, &reports)?;
-        let watching = (0..viewers)
-            .filter(|i| frames.get(&format!("many-{i}")).copied().unwrap_or(0) > 0)
-            .count();
-        if watching == viewers {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("only {watching} of {viewers} viewers receive"));
-        }
-    }
-    let loaded = footprint(&share);
-    let _ = child.kill();
-    let _ = child.wait();
+    harness.wait_receiving(&names, Duration::from_secs(30))?;
+    let loaded = footprint(share);
     Ok(ChurnReport {
         cycles,
         before,

@@ -1,17 +1,11 @@
 //! `reelcast bench fanout FILE`: the CPU cost of sharing to 1, 2, 4, 8 viewers, against the
 //! floor of decoding and encoding the file once with a bare gst-launch-1.0 pipeline.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-
 use super::cpu_seconds;
-use crate::media::{Player, PlayerOptions};
-use crate::rtc::{SdpKind, Share, ShareConfig, ShareEvent};
+use super::harness::Harness;
 
 pub struct FanoutOptions {
     pub file: String,
@@ -89,146 +83,31 @@ pub fn run_fanout(options: &FanoutOptions) -> i32 {
 }
 
 fn measure(file: &str, viewers: usize, seconds: u64) -> Result<Row, String> {
-    let player = Player::new(PlayerOptions::headless()).map_err(|e| e.to_string())?;
-    player.set_looping(true);
-    let stream = player.capture_stream();
-    let share = Arc::new(Share::new(ShareConfig::default()).map_err(|e| e.to_string())?);
-    share.attach(&stream);
-    player.open(file).map_err(|e| e.to_string())?;
-    player.play().map_err(|e| e.to_string())?;
-
-    let mut child = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-        .args(["bench", "receivers"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the receivers: {e}"))?;
-    let stdin = Arc::new(Mutex::new(child.stdin.take().ok_or("no stdin")?));
-    let reports = relay(&mut child, &share, &stdin)?;
-
-    for i in 0..viewers {
-        share
-            .add_viewer(&format!("v{i}"))
-            .map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let harness = Harness::start(file, &exe)?;
+    let names: Vec<String> = (0..viewers).map(|i| format!("v{i}")).collect();
+    for name in &names {
+        harness.share.add_viewer(name).map_err(|e| e.to_string())?;
     }
     // Everyone decodes before the clock starts.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let frames = report(&stdin, &reports)?;
-        if frames.len() == viewers && frames.values().all(|f| *f > 0) {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "only {} of {viewers} viewers receive",
-                frames.values().filter(|f| **f > 0).count()
-            ));
-        }
-    }
-    let before = report(&stdin, &reports)?;
+    harness.wait_receiving(&names, Duration::from_secs(30))?;
+    let before = harness.frames()?;
     let (cpu0, _) = cpu_seconds();
     // The measurement window itself: a fixed time, nothing to synchronise with.
     std::thread::sleep(Duration::from_secs(seconds));
     let (cpu1, _) = cpu_seconds();
-    let after = report(&stdin, &reports)?;
+    let after = harness.frames()?;
     let delivered: Vec<u64> = after
         .iter()
         .map(|(id, f)| f.saturating_sub(*before.get(id).unwrap_or(&0)))
         .collect();
-    // The relay thread holds stdin too: end the receivers outright.
-    let _ = child.kill();
-    let _ = child.wait();
-    drop(share);
-    drop(stream);
-    drop(player);
+    drop(harness);
     Ok(Row {
         viewers,
         cpu: cpu1 - cpu0,
         frames_min: delivered.iter().copied().min().unwrap_or(0),
         frames_avg: delivered.iter().sum::<u64>() as f64 / delivered.len().max(1) as f64,
     })
-}
-
-/// Passes offers and candidates to the receivers process and its answers back; returns the
-/// channel of its frame reports.
-pub(crate) fn relay(
-    child: &mut Child,
-    share: &Arc<Share>,
-    stdin: &Arc<Mutex<ChildStdin>>,
-) -> Result<flume::Receiver<HashMap<String, u64>>, String> {
-    let events = share.subscribe();
-    let to_child = stdin.clone();
-    std::thread::spawn(move || {
-        while let Ok(event) = events.recv() {
-            let msg = match event {
-                ShareEvent::LocalDescription { viewer, sdp, .. } => {
-                    json!({"op": "offer", "viewer": viewer, "sdp": sdp})
-                }
-                ShareEvent::LocalCandidate {
-                    viewer,
-                    mline,
-                    candidate,
-                } => {
-                    json!({"op": "candidate", "viewer": viewer, "mline": mline, "candidate": candidate})
-                }
-                _ => continue,
-            };
-            if writeln!(to_child.lock().unwrap(), "{msg}").is_err() {
-                return;
-            }
-        }
-    });
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let (tx, rx) = flume::unbounded();
-    let share = Arc::downgrade(share);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let Ok(msg) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            let Some(share) = share.upgrade() else { return };
-            let viewer = msg["viewer"].as_str().unwrap_or_default();
-            match msg["op"].as_str() {
-                Some("answer") => {
-                    if let Err(e) = share.set_remote_description(
-                        viewer,
-                        SdpKind::Answer,
-                        msg["sdp"].as_str().unwrap_or_default(),
-                    ) {
-                        eprintln!("reelcast: {e}");
-                    }
-                }
-                Some("candidate") => share.add_remote_candidate(
-                    viewer,
-                    msg["mline"].as_u64().unwrap_or(0) as u32,
-                    msg["candidate"].as_str().unwrap_or_default(),
-                ),
-                Some("report") => {
-                    let frames = msg["frames"]
-                        .as_object()
-                        .map(|o| {
-                            o.iter()
-                                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let _ = tx.send(frames);
-                }
-                _ => {}
-            }
-        }
-    });
-    Ok(rx)
-}
-
-pub(crate) fn report(
-    stdin: &Arc<Mutex<ChildStdin>>,
-    reports: &flume::Receiver<HashMap<String, u64>>,
-) -> Result<HashMap<String, u64>, String> {
-    writeln!(stdin.lock().unwrap(), "{}", json!({"op": "report"})).map_err(|e| e.to_string())?;
-    reports
-        .recv_timeout(Duration::from_secs(5))
-        .map_err(|_| "the receivers did not report".to_owned())
 }
 
 /// CPU seconds and wall seconds of decoding and encoding `file` in real time with a bare

@@ -2,6 +2,7 @@
 
 mod churn;
 mod fanout;
+mod harness;
 mod receiver;
 mod receivers;
 

@@ -242,7 +242,13 @@ impl Receiver {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        crate::util::stop_fully(self.pipeline.upcast_ref());
+        // The last reference may go on one of the pipeline's own streaming threads (a
+        // pad-added handler holds one while it runs), and a pipeline cannot be stopped from
+        // its own thread: stop it from a thread of its own.
+        let pipeline = self.pipeline.clone();
+        let _ = std::thread::Builder::new()
+            .name("receiver-stop".into())
+            .spawn(move || crate::util::stop_fully(pipeline.upcast_ref()));
     }
 }
 

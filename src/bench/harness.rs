@@ -1,0 +1,173 @@
+//! What the benchmarks share: a file playing into a share, and WebRTC receivers for it in a
+//! child process (`reelcast bench receivers`), so that only the sender is measured.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::capture::MediaStream;
+use crate::media::{Player, PlayerOptions};
+use crate::rtc::{SdpKind, Share, ShareConfig, ShareEvent};
+
+pub(crate) struct Harness {
+    pub share: Arc<Share>,
+    child: Child,
+    stdin: Arc<Mutex<ChildStdin>>,
+    reports: flume::Receiver<HashMap<String, u64>>,
+    _stream: MediaStream,
+    _player: Player,
+}
+
+impl Harness {
+    /// Plays `file` (looping) into a share; `receivers_exe` is a `reelcast` binary.
+    pub(crate) fn start(file: &str, receivers_exe: &Path) -> Result<Self, String> {
+        let player = Player::new(PlayerOptions::headless()).map_err(|e| e.to_string())?;
+        player.set_looping(true);
+        let stream = player.capture_stream();
+        let share = Arc::new(Share::new(ShareConfig::default()).map_err(|e| e.to_string())?);
+        share.attach(&stream);
+        player.open(file).map_err(|e| e.to_string())?;
+        player.play().map_err(|e| e.to_string())?;
+        let mut child = Command::new(receivers_exe)
+            .args(["bench", "receivers"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the receivers: {e}"))?;
+        let stdin = Arc::new(Mutex::new(child.stdin.take().ok_or("no stdin")?));
+        let reports = relay(&mut child, &share, &stdin)?;
+        Ok(Self {
+            share,
+            child,
+            stdin,
+            reports,
+            _stream: stream,
+            _player: player,
+        })
+    }
+
+    /// Frames received so far, per receiver.
+    pub(crate) fn frames(&self) -> Result<HashMap<String, u64>, String> {
+        writeln!(self.stdin.lock().unwrap(), "{}", json!({"op": "report"}))
+            .map_err(|e| e.to_string())?;
+        self.reports
+            .recv_timeout(Duration::from_secs(5))
+            .map_err(|_| "the receivers did not report".to_owned())
+    }
+
+    /// Waits until every one of `names` has received a frame.
+    pub(crate) fn wait_receiving(&self, names: &[String], within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let frames = self.frames()?;
+            let receiving = names
+                .iter()
+                .filter(|n| frames.get(*n).copied().unwrap_or(0) > 0)
+                .count();
+            if receiving == names.len() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "only {receiving} of {} viewers receive after {within:?}",
+                    names.len()
+                ));
+            }
+        }
+    }
+
+    /// Ends a receiver in the child process.
+    pub(crate) fn close(&self, name: &str) -> Result<(), String> {
+        writeln!(
+            self.stdin.lock().unwrap(),
+            "{}",
+            json!({"op": "close", "viewer": name})
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        // The relay thread holds stdin too: end the receivers outright.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Passes offers and candidates to the receivers process and its answers back; returns the
+/// channel of its frame reports.
+fn relay(
+    child: &mut Child,
+    share: &Arc<Share>,
+    stdin: &Arc<Mutex<ChildStdin>>,
+) -> Result<flume::Receiver<HashMap<String, u64>>, String> {
+    let events = share.subscribe();
+    let to_child = stdin.clone();
+    std::thread::spawn(move || {
+        while let Ok(event) = events.recv() {
+            let msg = match event {
+                ShareEvent::LocalDescription { viewer, sdp, .. } => {
+                    json!({"op": "offer", "viewer": viewer, "sdp": sdp})
+                }
+                ShareEvent::LocalCandidate {
+                    viewer,
+                    mline,
+                    candidate,
+                } => {
+                    json!({"op": "candidate", "viewer": viewer, "mline": mline, "candidate": candidate})
+                }
+                _ => continue,
+            };
+            if writeln!(to_child.lock().unwrap(), "{msg}").is_err() {
+                return;
+            }
+        }
+    });
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = flume::unbounded();
+    let share = Arc::downgrade(share);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            let Some(share) = share.upgrade() else { return };
+            let viewer = msg["viewer"].as_str().unwrap_or_default();
+            match msg["op"].as_str() {
+                Some("answer") => {
+                    if let Err(e) = share.set_remote_description(
+                        viewer,
+                        SdpKind::Answer,
+                        msg["sdp"].as_str().unwrap_or_default(),
+                    ) {
+                        eprintln!("reelcast: {e}");
+                    }
+                }
+                Some("candidate") => share.add_remote_candidate(
+                    viewer,
+                    msg["mline"].as_u64().unwrap_or(0) as u32,
+                    msg["candidate"].as_str().unwrap_or_default(),
+                ),
+                Some("report") => {
+                    let frames = msg["frames"]
+                        .as_object()
+                        .map(|o| {
+                            o.iter()
+                                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let _ = tx.send(frames);
+                }
+                _ => {}
+            }
+        }
+    });
+    Ok(rx)
+}
