@@ -8,14 +8,8 @@ scripts/setup.sh --tests
 cargo build --release
 cargo bench --bench join --no-run
 file=${1:-$(scripts/sample.sh)}
-ns=(unshare -n)
-[ "$(id -u)" -eq 0 ] || ns=(unshare -rn)
-exec "${ns[@]}" bash -c '
+exec scripts/private-net.sh bash -c '
   set -e
-  ip link set lo up
-  ip link add rc0 type ifb
-  ip addr add 10.99.0.1/24 dev rc0
-  ip link set rc0 up
   target/release/reelcast bench fanout "$1"
   target/release/reelcast bench churn "$1"
   target/release/reelcast bench churn --resident "$1"

@@ -5,15 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
 cargo test --no-run --all-targets
-# As root (CI) a plain network namespace; otherwise one inside a user namespace.
-ns=(unshare -n)
-[ "$(id -u)" -eq 0 ] || ns=(unshare -rn)
-exec "${ns[@]}" bash -c '
-  set -e
-  ip link set lo up
-  ip link add rc0 type ifb
-  ip addr add 10.99.0.1/24 dev rc0
-  ip link set rc0 up
-  if [ $# -eq 0 ]; then set -- --all-targets; fi
-  exec cargo test --offline "$@"
-' reelcast-tests "$@"
+if [ $# -eq 0 ]; then set -- --all-targets; fi
+exec scripts/private-net.sh cargo test --offline "$@"

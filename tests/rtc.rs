@@ -281,7 +281,7 @@ fn capture_limits_scale_and_drop_once_before_the_encoders() {
     });
     let viewer = call.join("small", None);
     wait_frames(&viewer, 20);
-    assert_eq!(viewer.frame_size(), Some((160, 120)));
+    assert_eq!(*viewer.size.lock().unwrap(), Some((160, 120)));
     let limits = call.share.pipeline().by_name("video-limits").unwrap();
     let caps = limits.static_pad("src").unwrap().current_caps().unwrap();
     let s = caps.structure(0).unwrap();

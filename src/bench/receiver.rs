@@ -221,11 +221,6 @@ impl Receiver {
         peer.send_event(event)
     }
 
-    /// The size of the last decoded frame (with `VideoHandling::Decode`).
-    pub fn frame_size(&self) -> Option<(i32, i32)> {
-        *self.size.lock().unwrap()
-    }
-
     pub fn frames(&self) -> u64 {
         self.frames.load(Ordering::Relaxed)
     }

@@ -7,7 +7,6 @@ mod window;
 use adw::prelude::*;
 use gtk::{gio, glib};
 
-pub use share_panel::describe_stats;
 pub use window::ReelcastWindow;
 
 use crate::cli::{exit, PlayArgs, ShareArgs};

@@ -226,7 +226,7 @@ impl ReelcastSharePanel {
 }
 
 /// One line a person can read: codec, bitrate, frame rate, round trip, loss.
-pub fn describe_stats(stats: &ViewerStats) -> String {
+fn describe_stats(stats: &ViewerStats) -> String {
     let mut parts = Vec::new();
     if let Some(codec) = stats.video_codec {
         parts.push(codec.to_string().to_uppercase());
