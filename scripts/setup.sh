@@ -16,8 +16,8 @@ packages=(
 )
 if $tests; then
   packages+=(
-    # a real X server, screenshots, network namespaces, desktop file checks
-    xvfb xauth imagemagick iproute2 util-linux desktop-file-utils appstream
+    # a real X server, screenshots, key presses, network namespaces, desktop file checks
+    xvfb xauth xdotool imagemagick iproute2 util-linux desktop-file-utils appstream
     # the remote viewer
     chromium
   )

@@ -1,7 +1,5 @@
 //! The command line: what a person or a script can ask for.
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -58,8 +56,10 @@ pub enum BenchCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct PlayArgs {
-    /// A file path or a URI (file://, http://, ...).
-    pub source: Option<String>,
+    /// File paths or URIs (file://, http://, ...), played one after another. Headless, the
+    /// first error ends the run.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
     /// No window: local output goes to clocked fakesinks. Automatic without a display.
     #[arg(long)]
     pub headless: bool,
@@ -74,17 +74,11 @@ pub struct PlayArgs {
     pub mute: bool,
 }
 
-impl PlayArgs {
-    /// A path given on the command line, made absolute for the window's file chooser.
-    pub fn source_path(&self) -> Option<PathBuf> {
-        self.source.as_ref().map(PathBuf::from)
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct ShareArgs {
-    /// A file path or a URI.
-    pub source: String,
+    /// File paths or URIs, shared one after another without a break for the viewers.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
     /// A signalling server to join (ws:// or wss://, GStreamer protocol). Without it, Reelcast
     /// runs its own on this computer and prints the link viewers open.
     #[arg(long)]
@@ -95,7 +89,7 @@ pub struct ShareArgs {
     /// The video codec offered first (viewers may pick another we support).
     #[arg(long, default_value = "vp8", value_parser = ["vp8", "vp9", "h264"])]
     pub codec: String,
-    /// Start again from the beginning at the end.
+    /// Start again from the beginning at the end (of the last source, with several).
     #[arg(long = "loop")]
     pub looping: bool,
     /// No window, even with a display: print the link and events instead.

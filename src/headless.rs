@@ -6,13 +6,13 @@ use crate::cli::{exit, PlayArgs};
 use crate::media::{PlaybackState, Player, PlayerEvent, PlayerOptions};
 use crate::report::{clock, event_json, progress_json};
 
-/// Plays `args.source` to its end (or forever with loop), printing progress. Returns the exit
+/// Plays `args.sources` to the end of the last (or forever with loop), printing progress. Returns the exit
 /// code.
 pub fn play(args: &PlayArgs) -> i32 {
-    let Some(source) = args.source.as_deref() else {
+    if args.sources.is_empty() {
         eprintln!("reelcast: play --headless needs a file or URI");
         return exit::USAGE;
-    };
+    }
     let player = match Player::new(PlayerOptions::headless()) {
         Ok(p) => p,
         Err(e) => {
@@ -23,7 +23,7 @@ pub fn play(args: &PlayArgs) -> i32 {
     player.set_looping(args.looping);
     player.set_muted(args.mute);
     let events = player.subscribe();
-    if let Err(e) = player.open(source).and_then(|_| player.play()) {
+    if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
         report_error(args.json, &e.to_string());
         return exit::PLAYBACK_FAILED;
     }
@@ -100,6 +100,7 @@ fn describe(event: &PlayerEvent) -> Option<String> {
         }
         PlayerEvent::EndOfStream => "end of stream".into(),
         PlayerEvent::Looped => "looped".into(),
+        PlayerEvent::Advanced { location, .. } => format!("next: {location}"),
         PlayerEvent::Buffering(p) if *p < 100 => format!("buffering {p}%"),
         _ => return None,
     })

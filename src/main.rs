@@ -30,7 +30,7 @@ fn main() {
         })) => reelcast::bench::run_churn(&file, cycles, resident),
         Some(Command::Bench(BenchCommand::Receivers)) => reelcast::bench::serve_receivers(),
         None => play(PlayArgs {
-            source: None,
+            sources: Vec::new(),
             headless: false,
             looping: false,
             json: false,

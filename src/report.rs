@@ -20,6 +20,10 @@ pub fn event_json(event: &PlayerEvent) -> serde_json::Value {
         }
         PlayerEvent::EndOfStream => json!({"event": "end-of-stream"}),
         PlayerEvent::Looped => json!({"event": "looped"}),
+        PlayerEvent::Advanced { index, location } => {
+            json!({"event": "next", "index": index, "location": location})
+        }
+        PlayerEvent::AudioSelected(index) => json!({"event": "audio-selected", "index": index}),
         PlayerEvent::Error(e) => json!({"event": "error", "message": e.to_string()}),
     }
 }

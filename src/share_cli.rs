@@ -32,7 +32,7 @@ pub fn share(args: &ShareArgs) -> i32 {
     };
     let sharing_events = sharing.subscribe();
     let player_events = player.subscribe();
-    if let Err(e) = player.open(&args.source).and_then(|_| player.play()) {
+    if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
         return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
     }
     let mut last_stats_line = Instant::now();
@@ -48,6 +48,9 @@ pub fn share(args: &ShareArgs) -> i32 {
                     println!("{}", event_json(&event));
                 }
                 match event {
+                    PlayerEvent::Advanced { location, .. } if !out.json => {
+                        println!("Now sharing {location}.")
+                    }
                     PlayerEvent::EndOfStream => {
                         out.line(
                             "The file ended; the share is over.",
@@ -120,7 +123,7 @@ pub fn sharing_options(args: &ShareArgs) -> SharingOptions {
         name: args
             .name
             .clone()
-            .unwrap_or_else(|| share_name(&args.source)),
+            .unwrap_or_else(|| share_name(&args.sources[0])),
         ca_file: args.ca_file.clone(),
         embedded: EmbeddedServerOptions {
             host: args.host,

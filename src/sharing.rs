@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::capture::MediaStream;
-use crate::media::Player;
+use crate::media::{Player, PlayerEvent};
 use crate::rtc::{ConnectionState, Share, ShareConfig, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
     EmbeddedServer, EmbeddedServerOptions, GstSignaller, GstSignallerOptions, ShareSession,
@@ -76,6 +76,8 @@ pub struct Sharing {
     _embedded: Option<EmbeddedServer>,
     share: Arc<Share>,
     _stream: MediaStream,
+    /// Dropping it ends the thread that follows the player.
+    _following: flume::Sender<()>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,6 +120,8 @@ impl Sharing {
         }
         forward(share.subscribe(), signaller.subscribe(), events.clone());
         let session = ShareSession::start(share.clone(), signaller.clone());
+        let (following, stop_following) = flume::bounded(0);
+        follow_player(player.subscribe(), stop_following, Arc::downgrade(&share));
         Ok(Self {
             events,
             early: std::sync::Mutex::new(Some(early)),
@@ -127,6 +131,7 @@ impl Sharing {
             _embedded: embedded,
             share,
             _stream: stream,
+            _following: following,
         })
     }
 
@@ -159,6 +164,32 @@ impl Drop for Sharing {
     fn drop(&mut self) {
         self.signaller.stop();
     }
+}
+
+/// What the person does with the player that viewers must hear of: a seek shows a new
+/// picture at once (a keyframe), the end of the video ends their sessions, which the viewer
+/// page shows ("The share ended").
+fn follow_player(
+    events: flume::Receiver<PlayerEvent>,
+    stop: flume::Receiver<()>,
+    share: std::sync::Weak<Share>,
+) {
+    let _ = std::thread::Builder::new()
+        .name("sharing-player".into())
+        .spawn(move || loop {
+            let event = flume::Selector::new()
+                .recv(&events, |e| e.ok())
+                .recv(&stop, |_| None)
+                .wait();
+            let (Some(event), Some(share)) = (event, share.upgrade()) else {
+                return;
+            };
+            match event {
+                PlayerEvent::SeekDone(_) => share.request_keyframes(),
+                PlayerEvent::EndOfStream => share.remove_all_viewers("the video ended"),
+                _ => {}
+            }
+        });
 }
 
 /// Turns the call layer's and the signaller's events into a person's view of the share.

@@ -183,11 +183,24 @@ fn an_h264_only_viewer_gets_h264_while_others_keep_vp8() {
         matches!(e, ShareEvent::ViewerRemoved { viewer, .. } if viewer == "h264-viewer")
             .then_some(())
     });
+    // The unused encoder stays built for the next H.264 viewer but encodes nothing.
+    let parked = call.share.snapshot();
+    assert_eq!(parked.encoders, vec![(Codec::Opus, 1), (Codec::Vp8, 1)]);
+    assert_eq!(parked.parked.len(), 1, "{parked:?}");
+    assert_eq!(parked.parked[0].0, Codec::H264);
+    let seen = a.frames();
+    wait_frames(&a, seen + 30);
     assert_eq!(
-        call.encoders(),
-        ["opusenc", "vp8enc"],
-        "the unused encoder stops"
+        call.share.snapshot().parked,
+        parked.parked,
+        "a parked encoder encodes nothing while the others go on"
     );
+
+    // The next H.264 viewer gets the same encoder, encoding again.
+    let c = call.join("next-h264-viewer", Some("H264"));
+    wait_frames(&c, 20);
+    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "x264enc"]);
+    assert!(call.share.snapshot().parked.is_empty());
 }
 
 #[test]

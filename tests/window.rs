@@ -87,6 +87,22 @@ fn colours_in_middle(rgb: &[u8]) -> usize {
     seen.len()
 }
 
+/// Strongly coloured (not grey) points in the middle of the screen.
+fn coloured_in_middle(rgb: &[u8]) -> usize {
+    (HEIGHT / 4..HEIGHT * 3 / 4)
+        .step_by(4)
+        .flat_map(|y| {
+            (WIDTH / 4..WIDTH * 3 / 4)
+                .step_by(4)
+                .map(move |x| (y * WIDTH + x) * 3)
+        })
+        .filter(|&i| {
+            let (lo, hi) = (rgb[i..i + 3].iter().min(), rgb[i..i + 3].iter().max());
+            hi.unwrap() - lo.unwrap() > 100
+        })
+        .count()
+}
+
 fn middle_differs(a: &[u8], b: &[u8]) -> bool {
     (HEIGHT / 4..HEIGHT * 3 / 4).any(|y| {
         let row = y * WIDTH * 3;
@@ -256,4 +272,65 @@ fn a_broken_file_shows_a_toast_and_the_app_stays() {
     });
     x.save_png(&screenshots_dir().join("window-error.png"));
     assert!(app.is_running(), "the app is still there after the error");
+}
+
+/// A play queue in the window: `reelcast play A B C` plays A, goes on to B by itself at A's
+/// end, and to C when the person presses N (the Next button's shortcut).
+#[test]
+fn the_window_plays_a_queue_and_n_skips_to_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = |name: &str, pattern: &str, seconds: u32| {
+        let path = dir.path().join(name);
+        common::gst_launch(&format!(
+            "webmmux name=mux ! filesink location={} \
+             videotestsrc num-buffers={} pattern={pattern} horizontal-speed=8 \
+             ! video/x-raw,width=640,height=360,framerate=30/1 ! vp8enc deadline=1 ! queue ! mux.",
+            path.display(),
+            seconds * 30
+        ));
+        path
+    };
+    let first = clip("first.webm", "ball", 2);
+    let second = clip("second.webm", "ball", 30);
+    let third = clip("third.webm", "smpte", 30);
+    let x = Xvfb::start();
+    let app = app(
+        &x,
+        &[
+            "play",
+            "--json",
+            first.to_str().unwrap(),
+            second.to_str().unwrap(),
+            third.to_str().unwrap(),
+        ],
+    );
+    let next = |index: u64| {
+        app.wait_json(Duration::from_secs(30), "the next file", |v| {
+            assert_ne!(v["event"], "error", "{v}");
+            (v["event"] == "next" && v["index"] == index)
+                .then(|| v["location"].as_str().unwrap_or_default().to_owned())
+        })
+    };
+    assert!(next(1).ends_with("second.webm"));
+    // The ball: white on black, no colour.
+    let shot = screen_until(&x, Duration::from_secs(10), "the second file", |s| {
+        colours_in_middle(s) >= 2 && coloured_in_middle(s) < 50
+    });
+    screen_until(&x, Duration::from_secs(10), "the second file moving", |s| {
+        middle_differs(&shot, s)
+    });
+
+    // N goes to the key window (no window manager here: focus follows the pointer).
+    let pressed = Command::new("xdotool")
+        .args(["mousemove", "512", "300", "key", "n"])
+        .env("DISPLAY", &x.display)
+        .status()
+        .expect("xdotool runs (install xdotool)");
+    assert!(pressed.success());
+    assert!(next(2).ends_with("third.webm"));
+    // Colour bars where the ball had black and white.
+    screen_until(&x, Duration::from_secs(10), "the third file", |s| {
+        coloured_in_middle(s) >= 500
+    });
+    x.save_png(&screenshots_dir().join("window-queue.png"));
 }

@@ -23,7 +23,13 @@ unmuteEl.onclick = () => {
 video.onvolumechange = () => unmuteEl.classList.toggle("hidden", !video.muted || video.classList.contains("hidden"));
 
 // joinMs: from sending startSession to the first decoded frame on screen.
-const state = { status: "connecting", sessionId: null, producerId: null, pc: null, ws: null, joinStartedAt: null, joinMs: null, timeline: {} };
+// counts: sessions asked for, offers received (more than one per session: renegotiations),
+// peer connections made. frames: the last frames shown, [wall clock ms, width, height].
+const state = {
+  status: "connecting", sessionId: null, producerId: null, pc: null, ws: null, joinStartedAt: null, joinMs: null, timeline: {},
+  counts: { sessions: 0, offers: 0, peerConnections: 0 }, frames: [],
+};
+const FRAMES_KEPT = 90;
 const producers = new Map();
 
 function setStatus(text, status) {
@@ -66,6 +72,7 @@ function watch(producerId) {
   state.joinStartedAt = performance.now();
   state.joinMs = null;
   state.timeline = {};
+  state.counts.sessions += 1;
   send({ type: "startSession", peerId: producerId });
 }
 
@@ -83,7 +90,9 @@ function endWatching(text) {
 async function onPeer(msg) {
   if (msg.sdp) {
     mark("offer");
-    const pc = makePeerConnection();
+    state.counts.offers += 1;
+    // A later offer renegotiates the same connection (the share's media changed kinds).
+    const pc = state.pc || makePeerConnection();
     await pc.setRemoteDescription(msg.sdp);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
@@ -98,9 +107,24 @@ async function onPeer(msg) {
   }
 }
 
+// Every frame shown, with when: how long the picture stood still around a seek, a pause or a
+// change of file is read from here.
+let watchingFrames = false;
+function watchFrames() {
+  if (watchingFrames) return;
+  watchingFrames = true;
+  const onFrame = (now, meta) => {
+    state.frames.push([Date.now(), meta.width, meta.height]);
+    if (state.frames.length > FRAMES_KEPT) state.frames.shift();
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
 function makePeerConnection() {
   const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
   state.pc = pc;
+  state.counts.peerConnections += 1;
   const stream = new MediaStream();
   video.srcObject = stream;
   pc.ontrack = (e) => {
@@ -115,6 +139,7 @@ function makePeerConnection() {
         if (state.joinMs === null && state.joinStartedAt !== null) state.joinMs = performance.now() - state.joinStartedAt;
         mark("frame");
       });
+      watchFrames();
     }
   };
   pc.onicecandidate = (e) => {
@@ -180,7 +205,11 @@ function connect() {
 window.reelcastViewer = {
   state,
   async stats() {
-    const out = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, joinMs: state.joinMs };
+    const out = {
+      framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, audioBytes: 0, keyFrames: 0,
+      joinMs: state.joinMs, counts: state.counts, frames: state.frames.slice(),
+      kinds: state.pc ? state.pc.getTransceivers().filter((t) => /recv/.test(t.currentDirection || "")).map((t) => t.receiver.track.kind) : [],
+    };
     if (!state.pc) return out;
     const report = await state.pc.getStats();
     report.forEach((s) => {
@@ -188,8 +217,12 @@ window.reelcastViewer = {
         out.framesDecoded = s.framesDecoded || 0;
         out.frameWidth = s.frameWidth || 0;
         out.frameHeight = s.frameHeight || 0;
+        out.keyFrames = s.keyFramesDecoded || 0;
       }
-      if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived || 0;
+      if (s.type === "inbound-rtp" && s.kind === "audio") {
+        out.audioPackets = s.packetsReceived || 0;
+        out.audioBytes = s.bytesReceived || 0;
+      }
     });
     return out;
   },

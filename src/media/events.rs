@@ -66,5 +66,12 @@ pub enum PlayerEvent {
     EndOfStream,
     /// With loop on, playback restarted from the beginning.
     Looped,
+    /// The queue moved on to its source `index` (the previous one ended or failed).
+    Advanced {
+        index: usize,
+        location: String,
+    },
+    /// Audio stream `index` of the current source plays now.
+    AudioSelected(usize),
     Error(PlayerError),
 }

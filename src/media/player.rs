@@ -68,6 +68,16 @@ pub(crate) struct Inner {
     generation: AtomicU64,
     /// Serialises source changes against the bus thread's reactions (loop, error).
     control: Mutex<Source>,
+    /// What plays one after another; taken after `control` when both are held.
+    queue: Mutex<PlayQueue>,
+}
+
+/// The sources to play in order (URIs) and which one is current. One source is a queue of
+/// one. Loop repeats the current source when it is alone, the whole queue otherwise.
+#[derive(Default)]
+struct PlayQueue {
+    items: Vec<String>,
+    current: usize,
 }
 
 #[derive(Default)]
@@ -147,6 +157,7 @@ impl Player {
             looping: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             control: Mutex::new(Source::default()),
+            queue: Mutex::new(PlayQueue::default()),
         });
         let bus = inner.playbin.bus().expect("a pipeline has a bus");
         let weak = Arc::downgrade(&inner);
@@ -168,33 +179,79 @@ impl Player {
     /// Opens a file path or URI and prerolls it (paused). A local file that cannot play at all
     /// is refused here; other failures arrive as [`PlayerEvent::Error`].
     pub fn open(&self, input: &str) -> Result<(), PlayerError> {
-        let uri = resolve_source(input)?;
-        let location = display_location(&uri);
-        let label = std::path::Path::new(&location)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| location.clone());
-        let inner = &self.inner;
-        let mut source = inner.control.lock().unwrap();
-        inner.stop_source();
-        inner.generation.fetch_add(1, Ordering::AcqRel);
-        *source = Source {
-            uri: Some(uri.clone()),
-            location,
-            ..Source::default()
+        self.open_queue(&[input])
+    }
+
+    /// Opens several sources to play one after another, the first one now (prerolled,
+    /// paused). Every local file is checked first: a missing one is refused, by name, and
+    /// nothing changes.
+    pub fn open_queue<S: AsRef<str>>(&self, inputs: &[S]) -> Result<(), PlayerError> {
+        let uris = inputs
+            .iter()
+            .map(|i| resolve_source(i.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(first) = uris.first().cloned() else {
+            return Err(PlayerError::Pipeline("nothing to open".into()));
         };
-        for output in &inner.outputs {
-            output.set_source_label(&label);
-        }
-        inner.playbin.set_property("uri", &uri);
-        inner.set_state(gst::State::Paused)?;
-        source.preroll_deadline = Some(Instant::now() + preroll_limit(&uri));
-        if let Some(bus) = inner.playbin.bus() {
-            let _ = bus.post(gst::message::Application::new(gst::Structure::new_empty(
-                WAKE,
-            )));
-        }
+        let mut source = self.inner.control.lock().unwrap();
+        *self.inner.queue.lock().unwrap() = PlayQueue {
+            items: uris,
+            current: 0,
+        };
+        self.inner.open_uri(&mut source, &first)
+    }
+
+    /// Adds a source to play after the others; the current one plays on.
+    pub fn enqueue(&self, input: &str) -> Result<(), PlayerError> {
+        let uri = resolve_source(input)?;
+        let _source = self.inner.control.lock().unwrap();
+        self.inner.queue.lock().unwrap().items.push(uri);
         Ok(())
+    }
+
+    /// The queue's sources as URIs, and the index of the current one.
+    pub fn queue(&self) -> (Vec<String>, usize) {
+        let queue = self.inner.queue.lock().unwrap();
+        (queue.items.clone(), queue.current)
+    }
+
+    /// Plays the next source in the queue now; false when there is none.
+    pub fn skip_to_next(&self) -> bool {
+        let mut source = self.inner.control.lock().unwrap();
+        let Some(next) = self.inner.next_in_queue(true) else {
+            return false;
+        };
+        self.inner.advance(&mut source, next);
+        true
+    }
+
+    /// Plays audio stream `index` of the current source (0 to n-1, in
+    /// [`PlayerEvent::StreamsKnown`] order among the audio streams). The capture's audio
+    /// track ends and a new one follows with the new stream, as the spec asks.
+    pub fn select_audio(&self, index: usize) -> Result<(), PlayerError> {
+        let source = self.inner.control.lock().unwrap();
+        let count = self.inner.playbin.property::<i32>("n-audio").max(0) as usize;
+        if index >= count {
+            return Err(PlayerError::Playback {
+                location: source.location.clone(),
+                cause: format!("it has no audio stream {index} (it has {count})"),
+            });
+        }
+        if self.inner.playbin.property::<i32>("current-audio") == index as i32 {
+            return Ok(());
+        }
+        self.inner
+            .playbin
+            .set_property("current-audio", index as i32);
+        // The old stream's track ends now; the new stream's first buffer starts a new one.
+        self.inner.end_sources(&[MediaKind::Audio]);
+        self.inner.events.send(PlayerEvent::AudioSelected(index));
+        Ok(())
+    }
+
+    /// The audio stream playing now, as in [`Player::select_audio`].
+    pub fn current_audio(&self) -> Option<usize> {
+        usize::try_from(self.inner.playbin.property::<i32>("current-audio")).ok()
     }
 
     pub fn play(&self) -> Result<(), PlayerError> {
@@ -348,6 +405,70 @@ impl Drop for Player {
 }
 
 impl Inner {
+    /// Replaces the current source with `uri`, prerolled (paused).
+    fn open_uri(&self, source: &mut Source, uri: &str) -> Result<(), PlayerError> {
+        let location = display_location(uri);
+        let label = std::path::Path::new(&location)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| location.clone());
+        self.stop_source();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *source = Source {
+            uri: Some(uri.to_owned()),
+            location,
+            ..Source::default()
+        };
+        for output in &self.outputs {
+            output.set_source_label(&label);
+        }
+        self.playbin.set_property("uri", uri);
+        self.set_state(gst::State::Paused)?;
+        source.preroll_deadline = Some(Instant::now() + preroll_limit(uri));
+        if let Some(bus) = self.playbin.bus() {
+            let _ = bus.post(gst::message::Application::new(gst::Structure::new_empty(
+                WAKE,
+            )));
+        }
+        Ok(())
+    }
+
+    /// The queue's next index: the following source, or with loop on, the first again.
+    /// `wrap` false never goes back to the start (after a failure, so that a queue of broken
+    /// files cannot go round for ever).
+    fn next_in_queue(&self, wrap: bool) -> Option<usize> {
+        let queue = self.queue.lock().unwrap();
+        let next = queue.current + 1;
+        if next < queue.items.len() {
+            Some(next)
+        } else if wrap && self.looping.load(Ordering::Acquire) && queue.items.len() > 1 {
+            Some(0)
+        } else {
+            None
+        }
+    }
+
+    /// Plays the queue's source `index` from its start.
+    fn advance(&self, source: &mut Source, index: usize) {
+        let uri = {
+            let mut queue = self.queue.lock().unwrap();
+            queue.current = index;
+            queue.items[index].clone()
+        };
+        let location = display_location(&uri);
+        tracing::info!(%location, index, "next in the queue");
+        self.events.send(PlayerEvent::Advanced {
+            index,
+            location: location.clone(),
+        });
+        let opened = self
+            .open_uri(source, &uri)
+            .and_then(|_| self.set_state(gst::State::Playing));
+        if let Err(error) = opened {
+            self.fail(source, error);
+        }
+    }
+
     fn output(&self, kind: MediaKind) -> &Arc<OutputBranch> {
         match kind {
             MediaKind::Video => &self.outputs[0],
@@ -464,7 +585,9 @@ impl Inner {
             MessageView::Eos(_) => {
                 // The spec: tracks end with playback, and replaying creates new ones.
                 self.end_sources(&MediaKind::ALL);
-                if self.looping.load(Ordering::Acquire) {
+                if let Some(next) = self.next_in_queue(true) {
+                    self.advance(&mut source, next);
+                } else if self.looping.load(Ordering::Acquire) {
                     let _ = self.playbin.seek_simple(
                         gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
                         gst::ClockTime::ZERO,
@@ -501,6 +624,11 @@ impl Inner {
         // NULL, not READY: a failed preroll can leave playbin's sinks half linked.
         self.stop_source();
         self.events.send(PlayerEvent::Error(error));
+        // A broken file in a queue does not stop the show: the next one plays.
+        if let Some(next) = self.next_in_queue(false) {
+            self.advance(source, next);
+            return;
+        }
         if source.state != Some(PlaybackState::Stopped) {
             source.state = Some(PlaybackState::Stopped);
             self.emit_state(PlaybackState::Stopped);

@@ -137,6 +137,8 @@ impl Codec {
                 chain.push(make("audioresample")?);
                 let enc = make("opusenc")?;
                 enc.set_property("bitrate", bitrate as i32);
+                // As browsers send: quiet passages and silence cost a fraction of the upload.
+                enc.set_property_from_str("bitrate-type", "vbr");
                 enc.set_property("inband-fec", true);
                 chain.push(enc);
             }

@@ -10,14 +10,15 @@ use crate::util::{release_tee_pad, remove_elements};
 /// `raw tee → queue → encoder → payloader → rtp tee → (one branch per viewer)`.
 pub(crate) struct EncoderChain {
     codec: Codec,
-    raw_tee: gst::Element,
-    raw_tee_pad: gst::Pad,
-    queue: gst::Element,
-    elements: Vec<gst::Element>,
     encoder: gst::Element,
     rtp_tee: gst::Element,
     /// Encoded frames (or audio packets) so far, for the frame rate in stats.
     frames: Arc<AtomicU64>,
+    /// Closed (dropping) while no viewer receives this codec: the encoder then costs no
+    /// CPU, yet stays built for the next viewer. Tearing a chain down and building it again
+    /// for every viewer who came after a quiet spell cost megabytes each time (allocator
+    /// fragmentation in the encoder libraries) and a slower join.
+    valve: gst::Element,
 }
 
 /// A viewer's branch on an encoder's RTP tee.
@@ -52,12 +53,19 @@ impl EncoderChain {
         codec: Codec,
         bitrate: u32,
     ) -> Result<Self, String> {
+        // The valve parks the chain: closed, it drops raw data before the encoder.
+        let valve = make("valve")?;
+        if valve.has_property("drop-mode") {
+            // Caps and segments still pass, so the encoder is ready for the current picture
+            // size when it opens.
+            valve.set_property_from_str("drop-mode", "forward-sticky-events");
+        }
         let queue = leaky_queue(4)?;
         let elements = codec.make_chain(bitrate)?;
         let encoder = elements[codec_encoder_index(codec)].clone();
         let rtp_tee = make("tee")?;
         rtp_tee.set_property("allow-not-linked", true);
-        let mut all = vec![queue.clone()];
+        let mut all = vec![valve.clone(), queue.clone()];
         all.extend(elements.iter().cloned());
         all.push(rtp_tee.clone());
         pipeline.add_many(&all).map_err(|e| e.to_string())?;
@@ -81,19 +89,37 @@ impl EncoderChain {
             .request_pad_simple("src_%u")
             .ok_or("the raw tee gave no pad")?;
         raw_tee_pad
-            .link(&queue.static_pad("sink").unwrap())
+            .link(&valve.static_pad("sink").unwrap())
             .map_err(|e| e.to_string())?;
         tracing::info!(%codec, bitrate, "encoder started");
         Ok(Self {
             codec,
-            raw_tee: raw_tee.clone(),
-            raw_tee_pad,
-            queue,
-            elements,
             encoder,
             rtp_tee,
             frames,
+            valve,
         })
+    }
+
+    /// Stops encoding until [`EncoderChain::unpark`]; used when the last viewer leaves.
+    pub(crate) fn park(&self) {
+        if !self.is_parked() {
+            self.valve.set_property("drop", true);
+            tracing::info!(codec = %self.codec, "encoder parked: nobody receives it");
+        }
+    }
+
+    /// Encodes again; the first frame is a keyframe, as a new viewer needs.
+    pub(crate) fn unpark(&self) {
+        if self.is_parked() {
+            self.valve.set_property("drop", false);
+            tracing::info!(codec = %self.codec, "encoder resumed");
+            self.request_keyframe();
+        }
+    }
+
+    pub(crate) fn is_parked(&self) -> bool {
+        self.valve.property::<bool>("drop")
     }
 
     pub(crate) fn codec(&self) -> Codec {
@@ -170,15 +196,6 @@ impl EncoderChain {
     /// Number of viewers fed by this encoder.
     pub(crate) fn viewer_count(&self) -> usize {
         self.rtp_tee.num_src_pads() as usize
-    }
-
-    pub(crate) fn shut_down(self, pipeline: &gst::Pipeline) {
-        release_tee_pad(&self.raw_tee, &self.raw_tee_pad);
-        let mut all: Vec<&gst::Element> = vec![&self.queue];
-        all.extend(self.elements.iter());
-        all.push(&self.rtp_tee);
-        remove_elements(pipeline.upcast_ref(), &all);
-        tracing::info!(codec = %self.codec, "encoder stopped");
     }
 }
 

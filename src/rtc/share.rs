@@ -80,6 +80,9 @@ pub struct ShareSnapshot {
     pub viewers: Vec<ViewerId>,
     /// Each running encoder and how many viewers it feeds.
     pub encoders: Vec<(Codec, usize)>,
+    /// Encoders nobody receives now, kept built (not encoding) for the next viewer, with the
+    /// frames each has encoded in all.
+    pub parked: Vec<(Codec, u64)>,
 }
 
 pub(crate) enum Command {
@@ -104,6 +107,10 @@ pub(crate) enum Command {
     },
     /// ICE and DTLS are up: media sent from now on reaches the viewer.
     ViewerConnected(ViewerId),
+    /// A keyframe from every video encoder: the picture jumped (seek, resume, new source).
+    RequestKeyframes,
+    /// A track started or ended: the kinds sent may have changed.
+    TracksChanged,
     RecalculateLatency,
     Snapshot(flume::Sender<ShareSnapshot>),
     Stop,
@@ -147,6 +154,7 @@ impl Share {
             commands: commands.clone(),
             viewers: HashMap::new(),
             encoders: HashMap::new(),
+            check_kinds_at: None,
         };
         let actor = std::thread::Builder::new()
             .name("share".into())
@@ -174,9 +182,11 @@ impl Share {
         }
         let inputs = Arc::downgrade(&self.inputs);
         let pipeline = self.pipeline.downgrade();
+        let commands = self.commands.clone();
+        let _ = self.commands.send(Command::TracksChanged);
         let _ = std::thread::Builder::new()
             .name("share-tracks".into())
-            .spawn(move || follow_tracks(events, inputs, pipeline));
+            .spawn(move || follow_tracks(events, inputs, pipeline, commands));
     }
 
     fn input(&self, kind: MediaKind) -> &Input {
@@ -239,6 +249,19 @@ impl Share {
             return ShareSnapshot::default();
         }
         rx.recv().unwrap_or_default()
+    }
+
+    /// Asks every video encoder for a keyframe now, e.g. after the person seeked: viewers then
+    /// see the new position whole at once.
+    pub fn request_keyframes(&self) {
+        let _ = self.commands.send(Command::RequestKeyframes);
+    }
+
+    /// Ends every viewer's session (e.g. the video ended), with `reason` in the events.
+    pub fn remove_all_viewers(&self, reason: &str) {
+        for id in self.snapshot().viewers {
+            self.remove_viewer(&id, reason);
+        }
     }
 
     /// The sending pipeline, for inspection.
@@ -309,15 +332,33 @@ fn follow_tracks(
     events: flume::Receiver<CaptureEvent>,
     inputs: Weak<[Input; 2]>,
     pipeline: gst::glib::WeakRef<gst::Pipeline>,
+    commands: flume::Sender<Command>,
 ) {
     while let Ok(event) = events.recv() {
         let (Some(inputs), Some(pipeline)) = (inputs.upgrade(), pipeline.upgrade()) else {
             return;
         };
-        let input = &inputs[kind_index(event.track().kind())];
+        let kind = event.track().kind();
+        let input = &inputs[kind_index(kind)];
+        let video = kind == MediaKind::Video;
+        // Sending fails only once the share stopped, and then there is nothing to do.
         match event {
-            CaptureEvent::TrackAdded(track) => input.feed(&track, &pipeline),
-            CaptureEvent::Ended(track) => input.unfeed(&track),
+            CaptureEvent::TrackAdded(track) => {
+                // replaceTrack(): the viewers' senders stay; a new picture starts whole.
+                input.feed(&track, &pipeline);
+                let _ = commands.send(Command::TracksChanged);
+                if video {
+                    let _ = commands.send(Command::RequestKeyframes);
+                }
+            }
+            CaptureEvent::Ended(track) => {
+                input.unfeed(&track);
+                let _ = commands.send(Command::TracksChanged);
+            }
+            // Resumed after a pause: the viewers' decoders restart from a keyframe.
+            CaptureEvent::Unmuted(_) if video => {
+                let _ = commands.send(Command::RequestKeyframes);
+            }
             _ => {}
         }
     }
@@ -332,7 +373,14 @@ struct Actor {
     commands: flume::Sender<Command>,
     viewers: HashMap<ViewerId, Viewer>,
     encoders: HashMap<Codec, EncoderChain>,
+    /// When to compare each viewer's media with the kinds captured (see [`KINDS_SETTLE`]).
+    check_kinds_at: Option<Instant>,
 }
+
+/// A source change ends the old tracks and adds new ones a moment later: the kinds captured
+/// are compared with each viewer's once they have been still this long, so a switch between
+/// files of the same kinds never renegotiates.
+const KINDS_SETTLE: Duration = Duration::from_millis(400);
 
 const TICK: Duration = Duration::from_secs(1);
 
@@ -340,12 +388,22 @@ impl Actor {
     fn run(mut self, commands: flume::Receiver<Command>) {
         let mut next_tick = Instant::now() + TICK;
         loop {
-            match commands.recv_deadline(next_tick) {
+            let deadline = self
+                .check_kinds_at
+                .map_or(next_tick, |at| at.min(next_tick));
+            match commands.recv_deadline(deadline) {
                 Ok(Command::Stop) | Err(flume::RecvTimeoutError::Disconnected) => break,
                 Ok(command) => self.handle(command),
                 Err(flume::RecvTimeoutError::Timeout) => {
-                    next_tick = Instant::now() + TICK;
-                    self.tick();
+                    let now = Instant::now();
+                    if self.check_kinds_at.is_some_and(|at| at <= now) {
+                        self.check_kinds_at = None;
+                        self.renegotiate_changed_kinds();
+                    }
+                    if next_tick <= now {
+                        next_tick = now + TICK;
+                        self.tick();
+                    }
                 }
             }
         }
@@ -385,19 +443,33 @@ impl Actor {
             },
             Command::RemoveViewer { id, reason } => self.remove_viewer(&id, &reason),
             Command::ViewerConnected(id) => self.viewer_connected(&id),
+            Command::RequestKeyframes => {
+                for encoder in self.encoders.values() {
+                    if encoder.codec().kind() == MediaKind::Video && !encoder.is_parked() {
+                        encoder.request_keyframe();
+                    }
+                }
+            }
+            Command::TracksChanged => {
+                self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
+            }
             Command::RecalculateLatency => {
                 let _ = self.pipeline.recalculate_latency();
             }
             Command::Snapshot(reply) => {
-                let mut encoders: Vec<_> = self
-                    .encoders
-                    .values()
+                let (parked, running): (Vec<_>, Vec<_>) =
+                    self.encoders.values().partition(|e| e.is_parked());
+                let mut encoders: Vec<_> = running
+                    .iter()
                     .map(|e| (e.codec(), e.viewer_count()))
                     .collect();
                 encoders.sort_by_key(|(c, _)| c.to_string());
+                let mut parked: Vec<_> = parked.iter().map(|e| (e.codec(), e.frames())).collect();
+                parked.sort_by_key(|(c, _)| c.to_string());
                 let _ = reply.send(ShareSnapshot {
                     viewers: self.viewers.keys().cloned().collect(),
                     encoders,
+                    parked,
                 });
             }
             Command::Stop => {}
@@ -415,12 +487,7 @@ impl Actor {
             });
         }
         // Offer what the capture has now; with nothing captured yet, both kinds.
-        let mut kinds: Vec<MediaKind> = self
-            .inputs
-            .iter()
-            .filter(|i| i.has_track())
-            .map(|i| i.kind())
-            .collect();
+        let mut kinds = self.captured_kinds();
         if kinds.is_empty() {
             kinds = MediaKind::ALL.to_vec();
         }
@@ -466,6 +533,11 @@ impl Actor {
         }
         for (index, codec) in chosen.into_iter().enumerate() {
             let Some(codec) = codec else { continue };
+            let media = &self.viewers[id].media[index];
+            // Linked in an earlier negotiation, or switched off in this one.
+            if media.link.is_some() || !media.active {
+                continue;
+            }
             if !self.encoders.contains_key(&codec) {
                 let input = &self.inputs[kind_index(codec.kind())];
                 let bitrate = match codec.kind() {
@@ -477,15 +549,74 @@ impl Actor {
                 self.encoders.insert(codec, chain);
             }
             let encoder = &self.encoders[&codec];
+            encoder.unpark();
             let viewer = self.viewers.get_mut(id).expect("checked above");
             let media = &mut viewer.media[index];
             let link = encoder
                 .link_viewer(&self.pipeline, &media.sink_pad)
                 .map_err(ShareError::Pipeline)?;
             media.link = Some(link);
+            if codec.kind() == MediaKind::Video && viewer.connection() == ConnectionState::Connected
+            {
+                // Video added to a running call: its first frame must be a keyframe.
+                encoder.request_keyframe();
+            }
         }
         tracing::info!(viewer = %id, codec = ?self.viewers[id].video_codec(), "viewer negotiated");
+        // The kinds may have changed while this negotiation was under way.
+        self.check_kinds_at = Some(Instant::now());
         Ok(())
+    }
+
+    /// The kinds of media being captured now.
+    fn captured_kinds(&self) -> Vec<MediaKind> {
+        self.inputs
+            .iter()
+            .filter(|i| i.has_track())
+            .map(|i| i.kind())
+            .collect()
+    }
+
+    /// The web's addTrack()/removeTrack() and a new offer: each viewer whose media differ
+    /// from the kinds captured renegotiates, on the same connection. Nothing captured at all
+    /// (a stopped or broken source) is no reason: the viewers keep what they have.
+    fn renegotiate_changed_kinds(&mut self) {
+        let kinds = self.captured_kinds();
+        if kinds.is_empty() {
+            return;
+        }
+        let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
+        for id in ids {
+            let viewer = self.viewers.get_mut(&id).expect("listed above");
+            if viewer.active_kinds() == kinds || viewer.is_negotiating() {
+                continue;
+            }
+            tracing::info!(viewer = %id, ?kinds, "the kinds sent change: renegotiating");
+            for (codec, link) in viewer.switch_off_except(&kinds) {
+                if let Some(encoder) = self.encoders.get(&codec) {
+                    encoder.unlink_viewer(&self.pipeline, link);
+                }
+            }
+            let viewer = self.viewers.get_mut(&id).expect("listed above");
+            if let Err(cause) =
+                viewer.renegotiate(&kinds, &self.config, &self.events, &self.commands)
+            {
+                self.events.send(ShareEvent::Error {
+                    viewer: Some(id.clone()),
+                    message: format!("could not renegotiate: {cause}"),
+                });
+            }
+        }
+        self.park_idle_encoders();
+    }
+
+    fn park_idle_encoders(&self) {
+        // An encoder nobody receives costs CPU for nothing; it waits, built, for the next.
+        for encoder in self.encoders.values() {
+            if encoder.viewer_count() == 0 {
+                encoder.park();
+            }
+        }
     }
 
     /// A joining viewer needs a keyframe to start decoding. Asked for once its DTLS is up, not
@@ -521,18 +652,7 @@ impl Actor {
             }
         }
         crate::util::remove_elements(self.pipeline.upcast_ref(), &[&viewer.webrtcbin]);
-        // An encoder nobody receives costs CPU for nothing.
-        let idle: Vec<Codec> = self
-            .encoders
-            .iter()
-            .filter(|(_, e)| e.viewer_count() == 0)
-            .map(|(c, _)| *c)
-            .collect();
-        for codec in idle {
-            if let Some(encoder) = self.encoders.remove(&codec) {
-                encoder.shut_down(&self.pipeline);
-            }
-        }
+        self.park_idle_encoders();
         tracing::info!(viewer = %id, reason, "viewer removed");
         self.events.send(ShareEvent::ViewerRemoved {
             viewer: id.clone(),

@@ -24,6 +24,8 @@ pub(crate) struct Viewer {
     /// Bytes sent and when, at the previous stats tick.
     pub previous_bytes: Option<(u64, Instant)>,
     pub previous_frames: Option<(u64, Instant)>,
+    /// Our offer is out and its answer not in yet.
+    negotiating: bool,
 }
 
 pub(crate) struct ViewerMedia {
@@ -31,6 +33,9 @@ pub(crate) struct ViewerMedia {
     pub sink_pad: gst::Pad,
     pub codec: Option<Codec>,
     pub link: Option<ViewerLink>,
+    /// Sending. A kind the source no longer has is switched off (direction inactive), as
+    /// the web's removeTrack() does: transceivers are never removed from a connection.
+    pub active: bool,
 }
 
 /// Codec preferences for a transceiver: every codec of `kind` we can encode, `preferred` first.
@@ -95,6 +100,51 @@ fn tune_ice(webrtcbin: &gst::Element) {
     }
 }
 
+/// A send-only transceiver for `kind` on a new sink pad of `webrtcbin`.
+fn add_media(
+    webrtcbin: &gst::Element,
+    kind: MediaKind,
+    config: &ShareConfig,
+) -> Result<ViewerMedia, String> {
+    let sink_pad = webrtcbin
+        .request_pad_simple("sink_%u")
+        .ok_or("webrtcbin gave no sink pad")?;
+    let transceiver = sink_pad.property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver");
+    transceiver.set_property(
+        "direction",
+        gst_webrtc::WebRTCRTPTransceiverDirection::Sendonly,
+    );
+    let preferred = match kind {
+        MediaKind::Video => config.video_codec,
+        MediaKind::Audio => Codec::Opus,
+    };
+    transceiver.set_property("codec-preferences", codec_preferences(kind, preferred));
+    transceiver.set_property("do-nack", true);
+    Ok(ViewerMedia {
+        kind,
+        sink_pad,
+        codec: None,
+        link: None,
+        active: true,
+    })
+}
+
+fn set_direction(sink_pad: &gst::Pad, direction: gst_webrtc::WebRTCRTPTransceiverDirection) {
+    sink_pad
+        .property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver")
+        .set_property("direction", direction);
+}
+
+/// The offer as sent: without its `a=ssrc` lines. The first offer has none (the encoders are
+/// linked once the answer chose a codec), so a viewer learns our streams unsignalled; a later
+/// offer that names the same streams is refused by Chromium ("Failed to add remote stream
+/// ssrc"), which already receives them.
+fn without_ssrcs(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|line| !line.starts_with("a=ssrc:") && !line.starts_with("a=ssrc-group:"))
+        .collect()
+}
+
 /// Element names allow only some characters; session ids are not ours to trust.
 fn element_name(id: &str) -> String {
     let safe: String = id
@@ -130,26 +180,7 @@ impl Viewer {
 
         let mut media = Vec::new();
         for &kind in kinds {
-            let sink_pad = webrtcbin
-                .request_pad_simple("sink_%u")
-                .ok_or("webrtcbin gave no sink pad")?;
-            let transceiver = sink_pad.property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver");
-            transceiver.set_property(
-                "direction",
-                gst_webrtc::WebRTCRTPTransceiverDirection::Sendonly,
-            );
-            let preferred = match kind {
-                MediaKind::Video => config.video_codec,
-                MediaKind::Audio => Codec::Opus,
-            };
-            transceiver.set_property("codec-preferences", codec_preferences(kind, preferred));
-            transceiver.set_property("do-nack", true);
-            media.push(ViewerMedia {
-                kind,
-                sink_pad,
-                codec: None,
-                link: None,
-            });
+            media.push(add_media(&webrtcbin, kind, config)?);
         }
 
         let last_heard = Arc::new(Mutex::new(Instant::now()));
@@ -168,7 +199,67 @@ impl Viewer {
             target_bitrate: config.start_video_bitrate,
             previous_bytes: None,
             previous_frames: None,
+            negotiating: true,
         })
+    }
+
+    pub(crate) fn is_negotiating(&self) -> bool {
+        self.negotiating
+    }
+
+    /// The kinds this viewer is sent now, video first.
+    pub(crate) fn active_kinds(&self) -> Vec<MediaKind> {
+        MediaKind::ALL
+            .into_iter()
+            .filter(|k| self.media.iter().any(|m| m.active && m.kind == *k))
+            .collect()
+    }
+
+    /// Switches off the media of kinds not in `kinds`; returns their links to the encoders,
+    /// for the caller to undo.
+    pub(crate) fn switch_off_except(&mut self, kinds: &[MediaKind]) -> Vec<(Codec, ViewerLink)> {
+        let mut links = Vec::new();
+        for media in self.media.iter_mut().filter(|m| m.active) {
+            if kinds.contains(&media.kind) {
+                continue;
+            }
+            media.active = false;
+            set_direction(
+                &media.sink_pad,
+                gst_webrtc::WebRTCRTPTransceiverDirection::Inactive,
+            );
+            if let (Some(codec), Some(link)) = (media.codec, media.link.take()) {
+                links.push((codec, link));
+            }
+        }
+        links
+    }
+
+    /// Sends `kinds` from now on: a kind switched off before is switched on again, a kind
+    /// never sent gets a new transceiver; then a new offer goes out on the same connection.
+    pub(crate) fn renegotiate(
+        &mut self,
+        kinds: &[MediaKind],
+        config: &ShareConfig,
+        events: &Arc<Broadcast<ShareEvent>>,
+        commands: &flume::Sender<Command>,
+    ) -> Result<(), String> {
+        for &kind in kinds {
+            match self.media.iter_mut().find(|m| m.kind == kind) {
+                Some(media) if !media.active => {
+                    media.active = true;
+                    set_direction(
+                        &media.sink_pad,
+                        gst_webrtc::WebRTCRTPTransceiverDirection::Sendonly,
+                    );
+                }
+                Some(_) => {}
+                None => self.media.push(add_media(&self.webrtcbin, kind, config)?),
+            }
+        }
+        self.negotiating = true;
+        Self::create_offer(&self.webrtcbin, &self.id, events, commands);
+        Ok(())
     }
 
     fn connect_signals(
@@ -261,7 +352,7 @@ impl Viewer {
                 return;
             };
             bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
-            let sdp = offer.sdp().as_text().unwrap_or_default();
+            let sdp = without_ssrcs(&offer.sdp().as_text().unwrap_or_default());
             events.send(ShareEvent::LocalDescription {
                 viewer: viewer.clone(),
                 kind: SdpKind::Offer,
@@ -291,6 +382,7 @@ impl Viewer {
         for (m, codec) in self.media.iter_mut().zip(&chosen) {
             m.codec = *codec;
         }
+        self.negotiating = false;
         Ok(chosen)
     }
 
@@ -375,4 +467,19 @@ fn pick_codec(media: &gst_sdp::SDPMediaRef, kind: MediaKind) -> Option<Codec> {
         });
         by_name.filter(|c| c.kind() == kind && c.payload_type() == pt)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_ssrcs;
+
+    #[test]
+    fn offers_go_out_without_ssrc_lines() {
+        let sdp = "v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=ssrc-group:FID 1 2\r\n\
+                   a=ssrc:1 cname:x\r\na=ssrc:2 cname:x\r\na=mid:audio1\r\n";
+        assert_eq!(
+            without_ssrcs(sdp),
+            "v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:audio1\r\n"
+        );
+    }
 }

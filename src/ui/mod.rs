@@ -92,13 +92,13 @@ pub fn run(start: Start) -> i32 {
             Start::Play(args) => {
                 window.set_looping(args.looping);
                 window.player().set_muted(args.mute);
-                if let Some(source) = &args.source {
-                    window.open(source);
+                if !args.sources.is_empty() {
+                    window.open_queue(&args.sources);
                 }
             }
             Start::Share(args) => {
                 window.set_looping(args.looping);
-                window.open(&args.source);
+                window.open_queue(&args.sources);
                 window.share_with(crate::share_cli::sharing_options(args));
             }
         }

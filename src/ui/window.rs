@@ -44,6 +44,10 @@ mod imp {
         #[template_child]
         pub loop_button: TemplateChild<gtk::ToggleButton>,
         #[template_child]
+        pub next_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub audio_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
         pub volume_adjustment: TemplateChild<gtk::Adjustment>,
         #[template_child]
         pub share_revealer: TemplateChild<gtk::Revealer>,
@@ -60,6 +64,8 @@ mod imp {
         pub share_defaults: RefCell<Option<SharingOptions>>,
         /// The open source as given (path or URI), for the share's default name.
         pub source: RefCell<Option<String>>,
+        /// The current source's streams, for the audio track menu.
+        pub streams: RefCell<Vec<crate::media::StreamInfo>>,
         /// Print player events as JSON lines (for scripts and tests).
         pub json: Cell<bool>,
         /// Set while the seek bar is moved by the position timer, not by the person.
@@ -85,6 +91,21 @@ mod imp {
             klass.install_action("win.stop-sharing", None, |win, _, _| win.stop_sharing());
             klass.install_action("win.copy-link", None, |win, _, _| win.copy_link());
             klass.install_action("win.open", None, |win, _, _| win.choose_file());
+            klass.install_action("win.next", None, |win, _, _| {
+                win.player().skip_to_next();
+            });
+            klass.install_action(
+                "win.audio-stream",
+                Some(glib::VariantTy::INT32),
+                |win, _, index| {
+                    let Some(index) = index.and_then(|v| v.get::<i32>()) else {
+                        return;
+                    };
+                    if let Err(e) = win.player().select_audio(index.max(0) as usize) {
+                        win.show_player_error(&e);
+                    }
+                },
+            );
             klass.install_action("win.play-pause", None, |win, _, _| win.toggle_play());
             klass.install_action("win.toggle-mute", None, |win, _, _| {
                 let button = &win.imp().mute_button;
@@ -124,6 +145,11 @@ mod imp {
                 gtk::gdk::Key::Left,
                 gtk::gdk::ModifierType::empty(),
                 "win.seek-backward",
+            );
+            klass.add_binding_action(
+                gtk::gdk::Key::n,
+                gtk::gdk::ModifierType::empty(),
+                "win.next",
             );
         }
 
@@ -211,16 +237,59 @@ impl ReelcastWindow {
 
     /// Opens a file path or URI; a failure shows as a toast.
     pub fn open(&self, source: &str) {
+        self.open_queue(&[source.to_owned()]);
+    }
+
+    /// Opens sources to play one after another (and to share so, while sharing).
+    pub fn open_queue(&self, sources: &[String]) {
         let player = self.player();
-        match player.open(source).and_then(|_| player.play()) {
-            Ok(()) => {
-                self.imp()
-                    .window_title
-                    .set_subtitle(&crate::share_cli::share_name(source));
-                self.imp().source.replace(Some(source.to_owned()));
-            }
+        match player.open_queue(sources).and_then(|_| player.play()) {
+            Ok(()) => self.now_playing(&sources[0]),
             Err(e) => self.show_player_error(&e),
         }
+    }
+
+    fn now_playing(&self, source: &str) {
+        let imp = self.imp();
+        imp.window_title
+            .set_subtitle(&crate::share_cli::share_name(source));
+        imp.source.replace(Some(source.to_owned()));
+        let (queue, current) = self.player().queue();
+        imp.next_button.set_visible(queue.len() > 1);
+        imp.next_button
+            .set_sensitive(current + 1 < queue.len() || self.player().is_looping());
+    }
+
+    /// One menu entry per audio stream when there are several (languages, commentary).
+    fn offer_audio_streams(&self, streams: &[crate::media::StreamInfo]) {
+        let audio: Vec<_> = streams
+            .iter()
+            .filter(|s| s.kind == MediaKind::Audio)
+            .collect();
+        let button = &self.imp().audio_button;
+        button.set_visible(audio.len() > 1);
+        if audio.len() < 2 {
+            return;
+        }
+        let current = self.player().current_audio();
+        let menu = gio::Menu::new();
+        for (i, stream) in audio.iter().enumerate() {
+            let mut label = match &stream.language {
+                Some(language) => format!("{} ({language})", i + 1),
+                None => format!("Audio {}", i + 1),
+            };
+            if current == Some(i) {
+                label.push_str(" ✓");
+            }
+            menu.append(
+                Some(&label),
+                Some(&gio::Action::print_detailed_name(
+                    "win.audio-stream",
+                    Some(&(i as i32).to_variant()),
+                )),
+            );
+        }
+        button.set_menu_model(Some(&menu));
     }
 
     fn show_player_error(&self, error: &PlayerError) {
@@ -270,26 +339,43 @@ impl ReelcastWindow {
             Some("_Cancel"),
         );
         chooser.add_filter(&filter);
+        // Several files play one after another.
+        chooser.set_select_multiple(true);
         let window = self.downgrade();
         chooser.connect_response(move |chooser, response| {
-            if response == gtk::ResponseType::Accept {
-                if let (Some(window), Some(file)) = (window.upgrade(), chooser.file()) {
-                    window.open(&file.uri());
-                }
+            if response != gtk::ResponseType::Accept {
+                return;
+            }
+            let uris: Vec<String> = chooser
+                .files()
+                .iter::<gio::File>()
+                .filter_map(Result::ok)
+                .map(|f| f.uri().to_string())
+                .collect();
+            if let (Some(window), false) = (window.upgrade(), uris.is_empty()) {
+                window.open_queue(&uris);
             }
         });
         chooser.show();
     }
 
-    /// A file dropped anywhere on the window opens it.
+    /// Files dropped anywhere on the window open (several: one after another).
     fn connect_drop(&self) {
-        let target = gtk::DropTarget::new(gio::File::static_type(), gtk::gdk::DragAction::COPY);
+        let target = gtk::DropTarget::new(
+            gtk::gdk::FileList::static_type(),
+            gtk::gdk::DragAction::COPY,
+        );
         let window = self.downgrade();
         target.connect_drop(move |_, value, _, _| {
-            let (Some(window), Ok(file)) = (window.upgrade(), value.get::<gio::File>()) else {
+            let (Some(window), Ok(files)) = (window.upgrade(), value.get::<gtk::gdk::FileList>())
+            else {
                 return false;
             };
-            window.open(&file.uri());
+            let uris: Vec<String> = files.files().iter().map(|f| f.uri().to_string()).collect();
+            if uris.is_empty() {
+                return false;
+            }
+            window.open_queue(&uris);
             true
         });
         self.add_controller(target);
@@ -558,7 +644,14 @@ impl ReelcastWindow {
                 let has_video = streams.iter().any(|s| s.kind == MediaKind::Video);
                 imp.stack
                     .set_visible_child_name(if has_video { "video" } else { "empty" });
+                imp.streams.replace(streams.clone());
+                self.offer_audio_streams(streams);
             }
+            PlayerEvent::AudioSelected(_) => {
+                let streams = imp.streams.borrow().clone();
+                self.offer_audio_streams(&streams);
+            }
+            PlayerEvent::Advanced { location, .. } => self.now_playing(location),
             // The share, if any, goes on: the person can open another file.
             PlayerEvent::Error(e) => {
                 imp.stack.set_visible_child_name("empty");

@@ -209,9 +209,27 @@ pub struct ViewerStats {
     pub height: u64,
     pub audio_packets: u64,
     pub join_ms: Option<f64>,
+    /// What the page says it is doing ("watching", "ended", …).
+    pub status: String,
+    /// Our page only: keyframes decoded, audio payload bytes received, the kinds received now, and the
+    /// counts of sessions asked for, offers received and peer connections made.
+    pub keyframes: u64,
+    pub audio_bytes: u64,
+    pub kinds: Vec<String>,
+    pub sessions: u64,
+    pub offers: u64,
+    pub peer_connections: u64,
+    /// Our page only: the last frames shown, (wall clock ms, width, height).
+    pub shown: Vec<(u64, u64, u64)>,
 }
 
 pub fn viewer_stats(v: &Value) -> Option<ViewerStats> {
+    let count = |name: &str| {
+        v.get("counts")
+            .and_then(|c| c.get(name))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
     Some(ViewerStats {
         viewer: v.get("viewer")?.as_u64()?,
         frames: v.get("framesDecoded")?.as_u64()?,
@@ -219,6 +237,41 @@ pub fn viewer_stats(v: &Value) -> Option<ViewerStats> {
         height: v.get("frameHeight")?.as_u64()?,
         audio_packets: v.get("audioPackets")?.as_u64()?,
         join_ms: v.get("joinMs").and_then(Value::as_f64),
+        status: v
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        keyframes: v.get("keyFrames").and_then(Value::as_u64).unwrap_or(0),
+        audio_bytes: v.get("audioBytes").and_then(Value::as_u64).unwrap_or(0),
+        kinds: v
+            .get("kinds")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        sessions: count("sessions"),
+        offers: count("offers"),
+        peer_connections: count("peerConnections"),
+        shown: v
+            .get("frames")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| {
+                        let f = f.as_array()?;
+                        Some((
+                            f.first()?.as_u64()?,
+                            f.get(1)?.as_u64()?,
+                            f.get(2)?.as_u64()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
