@@ -13,6 +13,8 @@ packages=(
   # run: decoders, encoders, WebRTC
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools
+  # the sample video's clock (timeoverlay)
+  gstreamer1.0-x
 )
 if $tests; then
   packages+=(
@@ -20,6 +22,8 @@ if $tests; then
     xvfb xauth xdotool imagemagick iproute2 util-linux desktop-file-utils appstream
     # the remote viewer
     chromium
+    # an SFU to publish into
+    janus
   )
   command -v node >/dev/null || packages+=(nodejs npm)
 fi

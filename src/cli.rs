@@ -79,8 +79,9 @@ pub struct ShareArgs {
     /// File paths or URIs, shared one after another without a break for the viewers.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
-    /// A signalling server to join (ws:// or wss://, GStreamer protocol). Without it, Reelcast
-    /// runs its own on this computer and prints the link viewers open.
+    /// Where to share: a GStreamer signalling server (ws:// or wss://), or a Janus VideoRoom
+    /// (janus+ws://HOST:8188/?room=1234[&pin=PIN][&display=NAME], or janus+wss://). Without
+    /// it, Reelcast runs its own server on this computer and prints the link viewers open.
     #[arg(long)]
     pub signalling: Option<String>,
     /// The name viewers see in the list of shares (default: the file's name).
@@ -140,6 +141,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// GStreamer or a required element is missing.
     pub const SETUP_FAILED: i32 = 3;
+    /// The signalling server or SFU refused the share (no such room, wrong pin).
+    pub const REFUSED: i32 = 4;
 }
 
 /// True when a window can be shown.

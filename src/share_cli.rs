@@ -64,6 +64,10 @@ pub fn share(args: &ShareArgs) -> i32 {
                 }
             }
             Step::Sharing(event) => {
+                if let SharingEvent::Refused { message } = &event {
+                    sharing.stop();
+                    return out.fatal(message, exit::REFUSED);
+                }
                 if out.json {
                     if let Ok(line) = serde_json::to_string(&event) {
                         println!("{line}");
@@ -107,7 +111,7 @@ pub fn share(args: &ShareArgs) -> i32 {
                         }
                     }
                     SharingEvent::Error { message } => out.error(&message),
-                    SharingEvent::Connecting => {}
+                    SharingEvent::Connecting | SharingEvent::Refused { .. } => {}
                 }
             }
         }

@@ -10,8 +10,8 @@ use crate::capture::MediaStream;
 use crate::media::{Player, PlayerEvent};
 use crate::rtc::{ConnectionState, Share, ShareConfig, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
-    EmbeddedServer, EmbeddedServerOptions, GstSignaller, GstSignallerOptions, ShareSession,
-    Signaller, SignallingEvent, SignallingState,
+    is_janus_url, EmbeddedServer, EmbeddedServerOptions, GstSignaller, GstSignallerOptions,
+    JanusOptions, JanusSignaller, ShareSession, Signaller, SignallingEvent, SignallingState,
 };
 use crate::util::Broadcast;
 
@@ -63,6 +63,10 @@ pub enum SharingEvent {
     Error {
         message: String,
     },
+    /// The server or SFU refused the share for good (no such room, wrong pin).
+    Refused {
+        message: String,
+    },
 }
 
 /// A running share; it stops when dropped or with [`Sharing::stop`].
@@ -105,11 +109,20 @@ impl Sharing {
             (None, Some(server)) => server.signalling_url(),
             (None, None) => unreachable!("one of the two is set above"),
         };
-        let signaller: Arc<dyn Signaller> = Arc::new(GstSignaller::start(GstSignallerOptions {
-            url,
-            name: options.name.clone(),
-            ca_file: options.ca_file.clone(),
-        })?);
+        // The URL's scheme picks the protocol: an SFU's, or GStreamer's.
+        let signaller: Arc<dyn Signaller> = if is_janus_url(&url) {
+            Arc::new(JanusSignaller::start(JanusOptions {
+                url,
+                name: options.name.clone(),
+                ca_file: options.ca_file.clone(),
+            })?)
+        } else {
+            Arc::new(GstSignaller::start(GstSignallerOptions {
+                url,
+                name: options.name.clone(),
+                ca_file: options.ca_file.clone(),
+            })?)
+        };
         let events: Arc<Broadcast<SharingEvent>> = Arc::default();
         let early = events.subscribe();
         if let Some(server) = &embedded {
@@ -186,6 +199,9 @@ fn follow_player(
             };
             match event {
                 PlayerEvent::SeekDone(_) => share.request_keyframes(),
+                PlayerEvent::StreamsKnown(streams) => {
+                    share.set_source_kinds(streams.iter().map(|s| s.kind).collect())
+                }
                 PlayerEvent::EndOfStream => share.remove_all_viewers("the video ended"),
                 _ => {}
             }
@@ -246,6 +262,9 @@ fn from_signalling(event: SignallingEvent) -> Option<SharingEvent> {
             SharingEvent::ViewerJoined { viewer: session }
         }
         SignallingEvent::Error(message) => SharingEvent::Error { message },
+        SignallingEvent::State(SignallingState::Refused { reason }) => {
+            SharingEvent::Refused { message: reason }
+        }
         SignallingEvent::State(SignallingState::Stopped)
         | SignallingEvent::RemoteSdp { .. }
         | SignallingEvent::RemoteIce { .. }

@@ -5,7 +5,10 @@
 
 use reelcast::media::MediaKind;
 use reelcast::rtc::answer_codecs;
-use reelcast::signalling::{decode, route_request, Incoming, Route, SignallingEvent};
+use reelcast::signalling::{
+    decode, decode_janus, parse_janus_url, route_request, Incoming, JanusIncoming, Route,
+    SignallingEvent,
+};
 
 /// xorshift64*: small, fast, and deterministic from its seed.
 struct Rng(u64);
@@ -46,6 +49,12 @@ const TOKENS: &[&[u8]] = &[
     b"\"sessionId\"",
     b"\"startSession\"",
     b"\"offer\"",
+    b"\"janus\"",
+    b"\"plugindata\"",
+    b"\"jsep\"",
+    b"\"error_code\"",
+    b"room=",
+    b"&pin=",
     b"\r\n",
     b"m=",
     b"a=rtpmap:",
@@ -145,6 +154,64 @@ fn signalling_frames_never_panic() {
     // tokenizer's first byte.
     assert!(decoded > n / 100, "only {decoded} of {n} cases parsed");
     eprintln!("signalling: {n} cases, {decoded} still valid messages");
+}
+
+const JANUS_SEEDS: &[&str] = &[
+    r#"{"janus":"success","transaction":"reelcast-1","data":{"id":4988827764424490}}"#,
+    r#"{"janus":"ack","session_id":1,"transaction":"reelcast-3"}"#,
+    r#"{"janus":"event","session_id":1,"transaction":"reelcast-3","sender":2,"plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"joined","room":1234,"description":"Room","id":8131225562440543,"private_id":1,"publishers":[]}}}"#,
+    r#"{"janus":"event","session_id":1,"sender":2,"transaction":"reelcast-3","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","error_code":426,"error":"No such room (999)"}}}"#,
+    r#"{"janus":"event","session_id":1,"sender":2,"transaction":"reelcast-4","plugindata":{"plugin":"janus.plugin.videoroom","data":{"videoroom":"event","room":1234,"configured":"ok"}},"jsep":{"type":"answer","sdp":"v=0\r\no=- 1 1 IN IP4 10.99.0.1\r\n"}}"#,
+    r#"{"janus":"error","transaction":"reelcast-9","error":{"code":458,"reason":"No such session 1"}}"#,
+    r#"{"janus":"trickle","session_id":1,"sender":2,"candidate":{"sdpMLineIndex":0,"candidate":"candidate:1 1 udp 2015363327 10.99.0.1 20004 typ host"}}"#,
+    r#"{"janus":"hangup","session_id":1,"sender":2,"reason":"DTLS alert"}"#,
+    r#"{"janus":"webrtcup","session_id":1,"sender":2}"#,
+    r#"{"janus":"timeout","session_id":1}"#,
+];
+
+/// Janus's replies reach [`decode_janus`] from a server that may not be ours; the URL comes
+/// from the person, and may be pasted from anywhere.
+#[test]
+fn janus_replies_and_urls_never_panic() {
+    let mut rng = Rng(0x5EED_0004);
+    let n = cases(100_000);
+    let mut decoded = 0;
+    for i in 0..n {
+        let seed = JANUS_SEEDS[i % JANUS_SEEDS.len()].as_bytes();
+        let data = mutate(&mut rng, seed);
+        let text = String::from_utf8_lossy(&data);
+        match decode_janus(&text) {
+            Ok(JanusIncoming::Trickle { candidate, .. }) => {
+                assert!(candidate.len() <= text.len());
+                decoded += 1;
+            }
+            Ok(JanusIncoming::Event { answer, .. }) => {
+                assert!(answer.is_none_or(|a| a.len() <= text.len()));
+                decoded += 1;
+            }
+            Ok(_) => decoded += 1,
+            Err(e) => assert!(!e.is_empty()),
+        }
+    }
+    assert!(decoded > n / 100, "only {decoded} of {n} cases parsed");
+    let mut urls = 0;
+    let url = b"janus+ws://127.0.0.1:8188/janus?room=1234&pin=s3cret&display=Movie%20night";
+    for _ in 0..n / 10 {
+        let data = mutate(&mut rng, url);
+        let text = String::from_utf8_lossy(&data);
+        match parse_janus_url(&text) {
+            Ok(target) => {
+                assert!(target.websocket.starts_with("ws"), "{text}");
+                urls += 1;
+            }
+            // The error names what was given.
+            Err(e) => assert!(e.to_string().contains(text.as_ref()), "{e}"),
+        }
+    }
+    eprintln!(
+        "janus: {n} replies, {decoded} still valid; {} URLs, {urls} valid",
+        n / 10
+    );
 }
 
 /// A real answer from Chromium to Reelcast's offer, shortened.

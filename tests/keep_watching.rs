@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::net::assert_private_network;
-use common::peers::{browser_viewers, viewer_stats, Peer, ViewerKind, ViewerStats};
+use common::peers::{
+    browser_viewers, reelcast_share, viewer_stats, wait_decoding, Peer, ViewerKind, ViewerStats,
+};
 use reelcast::capture::CaptureEvent;
 use reelcast::media::{MediaKind, Player, PlayerEvent, PlayerOptions, SeekMode};
 use reelcast::rtc::ShareConfig;
@@ -197,11 +199,18 @@ fn viewers_keep_watching_through_everything_the_person_does() {
     let paused_at = now_ms();
     player.pause().unwrap();
     let keyframes_before = viewer.last.keyframes;
+    let settled = viewer.until(STEP, "the pause settling", |_, _| {
+        now_ms() >= paused_at + 400
+    });
     viewer.until(STEP, "a second of pause", |_, _| {
         now_ms() >= paused_at + 1_500
     });
     let during_pause = viewer.shown.range((paused_at + 400, 0, 0)..).count();
     assert_eq!(during_pause, 0, "frames shown while paused");
+    assert_eq!(
+        viewer.last.audio_packets, settled.audio_packets,
+        "audio sent while paused"
+    );
     let resumed_at = now_ms();
     player.play().unwrap();
     let resume_ms = viewer.first_frame_after(resumed_at, "a frame after resuming", |_, _| true);
@@ -363,4 +372,43 @@ fn viewers_keep_watching_through_everything_the_person_does() {
     for (what, ms) in &timings {
         eprintln!("keep watching: {what}: {ms} ms");
     }
+}
+
+/// `reelcast share A B`: the second file follows the first for the same viewer session, and
+/// the end of the last ends the share.
+#[test]
+fn share_on_the_command_line_plays_a_queue() {
+    assert_private_network();
+    let dir = &common::media().dir;
+    let first = dir.join("queue-first-320x240.webm");
+    common::make_webm(&first, Some((320, 240)), true, 4);
+    let second = dir.join("queue-second-640x360.webm");
+    common::make_webm(&second, Some((640, 360)), true, 6);
+    let share = reelcast_share(
+        &first,
+        &[
+            second.to_str().unwrap(),
+            "--signalling-port",
+            "0",
+            "--http-port",
+            "0",
+        ],
+    );
+    let url = share.wait_json(STEP, "the viewer link", |v| {
+        (v["event"] == "viewer-url").then(|| v["url"].as_str().unwrap().to_owned())
+    });
+    let browser = browser_viewers(ViewerKind::Page, &url, 1);
+    wait_decoding(&browser, 0, 10, (320, 240), STEP);
+    share.wait_json(STEP, "the second file", |v| {
+        (v["event"] == "next" && v["index"] == 1).then_some(())
+    });
+    let after = wait_decoding(&browser, 0, 10, (640, 360), STEP);
+    assert_eq!(
+        (after.sessions, after.peer_connections),
+        (1, 1),
+        "the same session"
+    );
+    share.wait_json(STEP, "the end of the queue", |v| {
+        (v["event"] == "share-ended").then_some(())
+    });
 }

@@ -89,7 +89,8 @@ impl Codec {
     }
 
     /// `encoder ! [capsfilter] ! payloader`, ready to link; the first element takes raw media.
-    pub(crate) fn make_chain(self, bitrate: u32) -> Result<Vec<gst::Element>, String> {
+    /// The payloader sends as `ssrc`.
+    pub(crate) fn make_chain(self, bitrate: u32, ssrc: u32) -> Result<Vec<gst::Element>, String> {
         let mut chain = Vec::new();
         match self {
             Codec::Vp8 | Codec::Vp9 => {
@@ -158,6 +159,7 @@ impl Codec {
             pay.set_property_from_str("picture-id-mode", "15-bit");
         }
         pay.set_property("pt", self.payload_type() as u32);
+        pay.set_property("ssrc", ssrc);
         pay.set_property("mtu", 1200u32);
         chain.push(pay);
         Ok(chain)
@@ -204,6 +206,36 @@ pub(crate) fn make(factory: &str) -> Result<gst::Element, String> {
         .map_err(|_| format!("the GStreamer element '{factory}' is missing"))
 }
 
+/// The SSRC each kind is sent with: the same for every viewer and every codec of the kind,
+/// so that every offer can name it, even the first, made before any encoder runs. Janus drops
+/// packets of an SSRC the offer did not name; Chromium refuses a later offer naming an SSRC it
+/// already receives unnamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ssrcs {
+    pub video: u32,
+    pub audio: u32,
+}
+
+impl Ssrcs {
+    pub(crate) fn random() -> Self {
+        use std::hash::BuildHasher;
+        // SSRCs need to be unlikely to collide, not secret.
+        let state = std::collections::hash_map::RandomState::new();
+        let value = |salt: &str| (state.hash_one(salt) as u32).max(1);
+        Self {
+            video: value("video"),
+            audio: value("audio"),
+        }
+    }
+
+    pub(crate) fn of(self, kind: MediaKind) -> u32 {
+        match kind {
+            MediaKind::Video => self.video,
+            MediaKind::Audio => self.audio,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,7 +244,7 @@ mod tests {
     fn every_codec_builds_its_chain_and_names_round_trip() {
         gst::init().unwrap();
         for codec in [Codec::Vp8, Codec::Vp9, Codec::H264, Codec::Opus] {
-            let chain = codec.make_chain(500_000).unwrap();
+            let chain = codec.make_chain(500_000, 1234).unwrap();
             assert!(chain.len() >= 2, "{codec}");
             assert_eq!(
                 Codec::from_encoding_name(codec.encoding_name()),

@@ -33,6 +33,11 @@ impl ViewerLink {
     pub(crate) fn keyframe_requests(&self) -> u64 {
         self.keyframe_requests.load(Ordering::Relaxed)
     }
+
+    /// Stops and removes the viewer's queue, once the encoder no longer feeds it.
+    pub(crate) fn remove(self, pipeline: &gst::Pipeline) {
+        remove_elements(pipeline.upcast_ref(), &[&self.queue]);
+    }
 }
 
 fn leaky_queue(max_buffers: u32) -> Result<gst::Element, String> {
@@ -52,6 +57,7 @@ impl EncoderChain {
         raw_tee: &gst::Element,
         codec: Codec,
         bitrate: u32,
+        ssrc: u32,
     ) -> Result<Self, String> {
         // The valve parks the chain: closed, it drops raw data before the encoder.
         let valve = make("valve")?;
@@ -61,7 +67,7 @@ impl EncoderChain {
             valve.set_property_from_str("drop-mode", "forward-sticky-events");
         }
         let queue = leaky_queue(4)?;
-        let elements = codec.make_chain(bitrate)?;
+        let elements = codec.make_chain(bitrate, ssrc)?;
         let encoder = elements[codec_encoder_index(codec)].clone();
         let rtp_tee = make("tee")?;
         rtp_tee.set_property("allow-not-linked", true);
@@ -189,8 +195,13 @@ impl EncoderChain {
     }
 
     pub(crate) fn unlink_viewer(&self, pipeline: &gst::Pipeline, link: ViewerLink) {
+        self.detach_viewer(&link);
+        link.remove(pipeline);
+    }
+
+    /// Stops feeding the viewer's queue, leaving the queue in place (see [`ViewerLink::remove`]).
+    pub(crate) fn detach_viewer(&self, link: &ViewerLink) {
         release_tee_pad(&self.rtp_tee, &link.tee_pad);
-        remove_elements(pipeline.upcast_ref(), &[&link.queue]);
     }
 
     /// Number of viewers fed by this encoder.

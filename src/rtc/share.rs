@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 
+use super::codec::Ssrcs;
 use super::encoder::EncoderChain;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId, ViewerStats};
 use super::input::{Input, VideoLimits};
@@ -111,6 +112,8 @@ pub(crate) enum Command {
     RequestKeyframes,
     /// A track started or ended: the kinds sent may have changed.
     TracksChanged,
+    /// The kinds of media the source playing now has.
+    SourceKinds(Vec<MediaKind>),
     RecalculateLatency,
     Snapshot(flume::Sender<ShareSnapshot>),
     Stop,
@@ -154,6 +157,8 @@ impl Share {
             commands: commands.clone(),
             viewers: HashMap::new(),
             encoders: HashMap::new(),
+            ssrcs: Ssrcs::random(),
+            source_kinds: None,
             check_kinds_at: None,
         };
         let actor = std::thread::Builder::new()
@@ -255,6 +260,13 @@ impl Share {
     /// see the new position whole at once.
     pub fn request_keyframes(&self) {
         let _ = self.commands.send(Command::RequestKeyframes);
+    }
+
+    /// Tells the share which kinds of media the source now playing has (the player knows
+    /// before the first samples arrive). With it, a kind the source lacks is switched off for
+    /// the viewers; without it, kinds are only ever added.
+    pub fn set_source_kinds(&self, kinds: Vec<MediaKind>) {
+        let _ = self.commands.send(Command::SourceKinds(kinds));
     }
 
     /// Ends every viewer's session (e.g. the video ended), with `reason` in the events.
@@ -373,6 +385,9 @@ struct Actor {
     commands: flume::Sender<Command>,
     viewers: HashMap<ViewerId, Viewer>,
     encoders: HashMap<Codec, EncoderChain>,
+    ssrcs: Ssrcs,
+    /// What the source playing now has, when the player said ([`Share::set_source_kinds`]).
+    source_kinds: Option<Vec<MediaKind>>,
     /// When to compare each viewer's media with the kinds captured (see [`KINDS_SETTLE`]).
     check_kinds_at: Option<Instant>,
 }
@@ -453,6 +468,10 @@ impl Actor {
             Command::TracksChanged => {
                 self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
             }
+            Command::SourceKinds(kinds) => {
+                self.source_kinds = Some(kinds);
+                self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
+            }
             Command::RecalculateLatency => {
                 let _ = self.pipeline.recalculate_latency();
             }
@@ -495,6 +514,7 @@ impl Actor {
             &self.pipeline,
             id,
             &self.config,
+            self.ssrcs,
             &kinds,
             &self.events,
             &self.commands,
@@ -544,8 +564,10 @@ impl Actor {
                     MediaKind::Video => self.config.start_video_bitrate,
                     MediaKind::Audio => self.config.audio_bitrate,
                 };
-                let chain = EncoderChain::new(&self.pipeline, input.raw_tee(), codec, bitrate)
-                    .map_err(ShareError::Pipeline)?;
+                let ssrc = self.ssrcs.of(codec.kind());
+                let chain =
+                    EncoderChain::new(&self.pipeline, input.raw_tee(), codec, bitrate, ssrc)
+                        .map_err(ShareError::Pipeline)?;
                 self.encoders.insert(codec, chain);
             }
             let encoder = &self.encoders[&codec];
@@ -564,7 +586,7 @@ impl Actor {
         }
         tracing::info!(viewer = %id, codec = ?self.viewers[id].video_codec(), "viewer negotiated");
         // The kinds may have changed while this negotiation was under way.
-        self.check_kinds_at = Some(Instant::now());
+        self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
         Ok(())
     }
 
@@ -578,17 +600,36 @@ impl Actor {
     }
 
     /// The web's addTrack()/removeTrack() and a new offer: each viewer whose media differ
-    /// from the kinds captured renegotiates, on the same connection. Nothing captured at all
-    /// (a stopped or broken source) is no reason: the viewers keep what they have.
+    /// from the source's kinds renegotiates, on the same connection. The source's kinds count
+    /// once all of them are captured (tracks start a moment apart); a kind is switched off
+    /// only when the source says it has none, never on a guess from tracks not here yet.
+    /// Nothing captured at all (a stopped or broken source) is no reason: the viewers keep
+    /// what they have.
     fn renegotiate_changed_kinds(&mut self) {
-        let kinds = self.captured_kinds();
-        if kinds.is_empty() {
+        let captured = self.captured_kinds();
+        if captured.is_empty() {
             return;
         }
+        let source = match &self.source_kinds {
+            Some(source) if source.iter().all(|k| captured.contains(k)) => Some(source.clone()),
+            Some(_) => return,
+            None => None,
+        };
         let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
         for id in ids {
             let viewer = self.viewers.get_mut(&id).expect("listed above");
-            if viewer.active_kinds() == kinds || viewer.is_negotiating() {
+            let active = viewer.active_kinds();
+            let kinds: Vec<MediaKind> = match &source {
+                Some(source) => MediaKind::ALL
+                    .into_iter()
+                    .filter(|k| source.contains(k))
+                    .collect(),
+                None => MediaKind::ALL
+                    .into_iter()
+                    .filter(|k| active.contains(k) || captured.contains(k))
+                    .collect(),
+            };
+            if kinds.is_empty() || active == kinds || viewer.is_negotiating() {
                 continue;
             }
             tracing::info!(viewer = %id, ?kinds, "the kinds sent change: renegotiating");
@@ -644,15 +685,26 @@ impl Actor {
         let Some(mut viewer) = self.viewers.remove(id) else {
             return;
         };
+        // In three steps. Until its transport is up, webrtcbin holds the data pushed into it
+        // (a blocking probe on its sink pads), and a queue whose thread is held there cannot
+        // be stopped; stopping webrtcbin flushes its pads, which lets those threads go. But
+        // the encoders' tees must be cut off first, or the flush would travel up and stop
+        // the shared encoders for every viewer.
+        let mut links = Vec::new();
         for media in &mut viewer.media {
             if let (Some(link), Some(codec)) = (media.link.take(), media.codec) {
                 if let Some(encoder) = self.encoders.get(&codec) {
-                    encoder.unlink_viewer(&self.pipeline, link);
+                    encoder.detach_viewer(&link);
                 }
+                links.push(link);
             }
         }
         crate::util::remove_elements(self.pipeline.upcast_ref(), &[&viewer.webrtcbin]);
+        for link in links {
+            link.remove(&self.pipeline);
+        }
         self.park_idle_encoders();
+        crate::util::release_freed_memory();
         tracing::info!(viewer = %id, reason, "viewer removed");
         self.events.send(ShareEvent::ViewerRemoved {
             viewer: id.clone(),

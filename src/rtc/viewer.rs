@@ -3,7 +3,7 @@ use std::time::Instant;
 
 use gst::prelude::*;
 
-use super::codec::{make, Codec};
+use super::codec::{make, Codec, Ssrcs};
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::share::{Command, ShareConfig};
@@ -26,6 +26,7 @@ pub(crate) struct Viewer {
     pub previous_frames: Option<(u64, Instant)>,
     /// Our offer is out and its answer not in yet.
     negotiating: bool,
+    ssrcs: Ssrcs,
 }
 
 pub(crate) struct ViewerMedia {
@@ -135,14 +136,36 @@ fn set_direction(sink_pad: &gst::Pad, direction: gst_webrtc::WebRTCRTPTransceive
         .set_property("direction", direction);
 }
 
-/// The offer as sent: without its `a=ssrc` lines. The first offer has none (the encoders are
-/// linked once the answer chose a codec), so a viewer learns our streams unsignalled; a later
-/// offer that names the same streams is refused by Chromium ("Failed to add remote stream
-/// ssrc"), which already receives them.
-fn without_ssrcs(sdp: &str) -> String {
-    sdp.split_inclusive('\n')
-        .filter(|line| !line.starts_with("a=ssrc:") && !line.starts_with("a=ssrc-group:"))
-        .collect()
+/// The offer as sent: each media section names the one SSRC of its kind ([`Ssrcs`]).
+/// webrtcbin names SSRCs only once an encoder feeds it, so its first offer (made before the
+/// answer chose a codec) names none and later ones add retransmission SSRCs; its own lines
+/// are replaced so that every offer says the same.
+fn with_our_ssrcs(sdp: &str, ssrcs: Ssrcs) -> String {
+    let mut out = String::with_capacity(sdp.len() + 128);
+    let mut section: Option<MediaKind> = None;
+    let close = |out: &mut String, section: Option<MediaKind>| {
+        if let Some(kind) = section {
+            out.push_str(&format!("a=ssrc:{} cname:reelcast\r\n", ssrcs.of(kind)));
+        }
+    };
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("a=ssrc:") || line.starts_with("a=ssrc-group:") {
+            continue;
+        }
+        if let Some(media) = line.strip_prefix("m=") {
+            close(&mut out, section);
+            section = if media.starts_with("video ") {
+                Some(MediaKind::Video)
+            } else if media.starts_with("audio ") {
+                Some(MediaKind::Audio)
+            } else {
+                None
+            };
+        }
+        out.push_str(line);
+    }
+    close(&mut out, section);
+    out
 }
 
 /// Element names allow only some characters; session ids are not ours to trust.
@@ -162,6 +185,7 @@ impl Viewer {
         pipeline: &gst::Pipeline,
         id: &ViewerId,
         config: &ShareConfig,
+        ssrcs: Ssrcs,
         kinds: &[MediaKind],
         events: &Arc<Broadcast<ShareEvent>>,
         commands: &flume::Sender<Command>,
@@ -189,9 +213,10 @@ impl Viewer {
         webrtcbin
             .sync_state_with_parent()
             .map_err(|e| e.to_string())?;
-        Self::create_offer(&webrtcbin, id, events, commands);
+        Self::create_offer(&webrtcbin, id, ssrcs, events, commands);
         Ok(Self {
             id: id.clone(),
+            ssrcs,
             webrtcbin,
             media,
             last_heard,
@@ -258,7 +283,7 @@ impl Viewer {
             }
         }
         self.negotiating = true;
-        Self::create_offer(&self.webrtcbin, &self.id, events, commands);
+        Self::create_offer(&self.webrtcbin, &self.id, self.ssrcs, events, commands);
         Ok(())
     }
 
@@ -333,6 +358,7 @@ impl Viewer {
     fn create_offer(
         webrtcbin: &gst::Element,
         id: &ViewerId,
+        ssrcs: Ssrcs,
         events: &Arc<Broadcast<ShareEvent>>,
         commands: &flume::Sender<Command>,
     ) {
@@ -352,7 +378,7 @@ impl Viewer {
                 return;
             };
             bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
-            let sdp = without_ssrcs(&offer.sdp().as_text().unwrap_or_default());
+            let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs);
             events.send(ShareEvent::LocalDescription {
                 viewer: viewer.clone(),
                 kind: SdpKind::Offer,
@@ -471,15 +497,18 @@ fn pick_codec(media: &gst_sdp::SDPMediaRef, kind: MediaKind) -> Option<Codec> {
 
 #[cfg(test)]
 mod tests {
-    use super::without_ssrcs;
+    use super::{with_our_ssrcs, Ssrcs};
 
     #[test]
-    fn offers_go_out_without_ssrc_lines() {
-        let sdp = "v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=ssrc-group:FID 1 2\r\n\
+    fn offers_name_one_ssrc_a_kind() {
+        let sdp = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:video0\r\n\
+                   m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=ssrc-group:FID 1 2\r\n\
                    a=ssrc:1 cname:x\r\na=ssrc:2 cname:x\r\na=mid:audio1\r\n";
+        let ssrcs = Ssrcs { video: 7, audio: 8 };
         assert_eq!(
-            without_ssrcs(sdp),
-            "v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:audio1\r\n"
+            with_our_ssrcs(sdp, ssrcs),
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:video0\r\na=ssrc:7 cname:reelcast\r\n\
+             m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:audio1\r\na=ssrc:8 cname:reelcast\r\n"
         );
     }
 }

@@ -144,7 +144,7 @@ async fn run(
     let mut attempt = 0u32;
     loop {
         events.send(SignallingEvent::State(SignallingState::Connecting));
-        let ended = match connect(&options.url, tls.clone()).await {
+        let ended = match connect(&options.url, tls.clone(), None).await {
             Ok(ws) => {
                 let ended = serve(ws, &options, &events, &mut outgoing, &mut attempt).await;
                 if let Ended::Lost(why) = &ended {
@@ -189,16 +189,30 @@ async fn run(
     events.send(SignallingEvent::State(SignallingState::Stopped));
 }
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(url: &str, tls: Option<Arc<rustls::ClientConfig>>) -> Result<Ws, String> {
+/// Opens a websocket (asking for `protocol` as its subprotocol, if any), messages bounded by
+/// [`MAX_MESSAGE_SIZE`].
+pub(crate) async fn connect(
+    url: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    protocol: Option<&str>,
+) -> Result<Ws, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE));
     let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    if let Some(protocol) = protocol {
+        let value = protocol.parse().map_err(|_| "bad subprotocol".to_owned())?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", value);
+    }
     let connecting =
-        tokio_tungstenite::connect_async_tls_with_config(url, Some(config), false, connector);
+        tokio_tungstenite::connect_async_tls_with_config(request, Some(config), false, connector);
     match tokio::time::timeout(Duration::from_secs(10), connecting).await {
         Ok(Ok((ws, _))) => Ok(ws),
         Ok(Err(e)) => Err(describe_connect_error(&e)),

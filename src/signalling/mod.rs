@@ -4,6 +4,7 @@
 
 mod client;
 mod embedded;
+mod janus;
 mod protocol;
 mod session;
 mod tls;
@@ -13,6 +14,10 @@ use std::time::Duration;
 
 pub use client::{decode, GstSignaller, GstSignallerOptions, Incoming};
 pub use embedded::{route_request, EmbeddedServer, EmbeddedServerOptions, Route};
+pub use janus::{
+    decode_janus, is_janus_url, parse_janus_url, JanusIncoming, JanusOptions, JanusSignaller,
+    JanusTarget,
+};
 pub use session::ShareSession;
 
 use crate::rtc::SdpKind;
@@ -32,6 +37,10 @@ pub enum SignallingState {
         retry_in_ms: u64,
     },
     Stopped,
+    /// The server said no (no such room, wrong pin): no more tries; the reason in plain words.
+    Refused {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

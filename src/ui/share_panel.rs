@@ -185,6 +185,9 @@ impl ReelcastSharePanel {
             SharingEvent::Error { message } => {
                 imp.status_row.set_subtitle(message);
             }
+            SharingEvent::Refused { message } => {
+                self.set_status("Refused", "dialog-error-symbolic", Some(message))
+            }
             SharingEvent::ViewerJoined { viewer } => {
                 self.viewer_row(viewer).set_subtitle("Joining…");
             }

@@ -518,7 +518,9 @@ impl ReelcastWindow {
         }
         imp.share_panel.apply(event);
         match event {
-            SharingEvent::Error { message } => self.show_error("Sharing problem", message),
+            SharingEvent::Error { message } | SharingEvent::Refused { message } => {
+                self.show_error("Sharing problem", message)
+            }
             SharingEvent::ViewerJoined { .. } => {
                 let toast = adw::Toast::builder()
                     .title("A viewer joined")

@@ -1,7 +1,9 @@
 //! Small helpers shared by the layers.
 
 mod broadcast;
+mod memory;
 mod tee;
 
 pub use broadcast::Broadcast;
+pub use memory::release_freed_memory;
 pub use tee::{disable_upnp, release_tee_pad, remove_elements, stop_fully};

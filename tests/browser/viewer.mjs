@@ -3,6 +3,8 @@
 //   node viewer.mjs page URL [--viewers N]            Reelcast's own viewer page, from its http:// URL,
 //                                                     or from the sources, for a ws:// signalling URL
 //   node viewer.mjs gstwebrtc-api WS_URL [--viewers N] the upstream gstwebrtc-api consumer
+//   node viewer.mjs janus WS_URL?room=ROOM            a subscriber to the first publisher in a Janus
+//                                                     VideoRoom, over Janus's own JSON API
 //
 //   node viewer.mjs joins URL [--count N]              N joins one after another on Reelcast's page
 //                                                     (a benchmark): one {"join", "joinMs"} line each
@@ -63,6 +65,10 @@ async function openViewer(i) {
     };
   }
   await page.setContent("<html><body><video id=v autoplay muted playsinline></video></body></html>");
+  if (mode === "janus") {
+    await page.evaluate(subscribeToJanus, target);
+    return async () => page.evaluate(readStats);
+  }
   await page.addScriptTag({ content: gstApi });
   await page.evaluate((url) => {
     const api = new window.GstWebRTCAPI({
@@ -94,20 +100,94 @@ async function openViewer(i) {
     api.registerPeerListener({ producerAdded: watch, producerRemoved: () => {} });
     for (const p of api.getAvailableProducers()) watch(p);
   }, target);
-  return async () => page.evaluate(async () => {
-    const out = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, status: window.viewer.status, joinMs: window.viewer.joinMs };
-    const pc = window.viewer.session && window.viewer.session.rtcPeerConnection;
-    if (!pc) return out;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video") {
-        out.framesDecoded = s.framesDecoded || 0;
-        out.frameWidth = s.frameWidth || 0;
-        out.frameHeight = s.frameHeight || 0;
-      }
-      if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived || 0;
-    });
-    return out;
+  return async () => page.evaluate(readStats);
+}
+
+// In the page: the stats line of window.viewer's peer connection.
+async function readStats() {
+  const out = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, status: window.viewer.status, joinMs: window.viewer.joinMs };
+  const pc = window.viewer.pc || (window.viewer.session && window.viewer.session.rtcPeerConnection);
+  if (!pc) return out;
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") {
+      out.framesDecoded = s.framesDecoded || 0;
+      out.frameWidth = s.frameWidth || 0;
+      out.frameHeight = s.frameHeight || 0;
+    }
+    if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived || 0;
   });
+  return out;
+}
+
+// In the page: subscribes to the first publisher of a Janus VideoRoom with Janus's JSON API
+// (create, attach, listparticipants, join as subscriber, answer, start). Returns at once; the
+// status in window.viewer follows.
+function subscribeToJanus(target) {
+  const url = new URL(target);
+  const room = /^[0-9]+$/.test(url.searchParams.get("room")) ? Number(url.searchParams.get("room")) : url.searchParams.get("room");
+  url.search = "";
+  window.viewer = { status: "waiting", pc: null, joinStartedAt: performance.now(), joinMs: null };
+  const video = document.getElementById("v");
+  const ws = new WebSocket(url.toString(), "janus-protocol");
+  const waiting = new Map();
+  let tx = 0;
+  const post = (msg) => ws.send(JSON.stringify({ ...msg, transaction: "v" + (++tx) }));
+  const ask = (msg) => new Promise((resolve) => {
+    const t = "v" + (++tx);
+    waiting.set(t, resolve);
+    ws.send(JSON.stringify({ ...msg, transaction: t }));
+  });
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.janus === "ack") return;
+    if (m.transaction && waiting.has(m.transaction)) {
+      const resolve = waiting.get(m.transaction);
+      waiting.delete(m.transaction);
+      resolve(m);
+    } else if (m.janus === "hangup") {
+      window.viewer.status = "closed";
+    }
+  };
+  ws.onclose = () => { window.viewer.status = "closed"; };
+  (async () => {
+    await new Promise((r) => { ws.onopen = r; });
+    const session = (await ask({ janus: "create" })).data.id;
+    setInterval(() => post({ janus: "keepalive", session_id: session }), 20000);
+    const handle = (await ask({ janus: "attach", session_id: session, plugin: "janus.plugin.videoroom" })).data.id;
+    const inRoom = { janus: "message", session_id: session, handle_id: handle };
+    let feed = null;
+    while (feed === null) {
+      const r = await ask({ ...inRoom, body: { request: "listparticipants", room } });
+      const publisher = ((r.plugindata.data || {}).participants || []).find((p) => p.publisher);
+      if (publisher) feed = publisher.id;
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+    window.viewer.status = "joining";
+    window.viewer.joinStartedAt = performance.now();
+    const joined = await ask({ ...inRoom, body: { request: "join", ptype: "subscriber", room, streams: [{ feed }] } });
+    if (!joined.jsep) throw new Error("no offer from Janus: " + JSON.stringify(joined));
+    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    window.viewer.pc = pc;
+    const stream = new MediaStream();
+    video.srcObject = stream;
+    pc.ontrack = (e) => {
+      stream.addTrack(e.track);
+      window.viewer.status = "watching";
+      if (e.track.kind === "video") {
+        video.requestVideoFrameCallback(() => {
+          if (window.viewer.joinMs === null) window.viewer.joinMs = performance.now() - window.viewer.joinStartedAt;
+        });
+      }
+    };
+    pc.onicecandidate = (e) => post({
+      janus: "trickle", session_id: session, handle_id: handle,
+      candidate: e.candidate ? { candidate: e.candidate.candidate, sdpMLineIndex: e.candidate.sdpMLineIndex } : { completed: true },
+    });
+    await pc.setRemoteDescription(joined.jsep);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    await ask({ ...inRoom, body: { request: "start", room }, jsep: { type: "answer", sdp: answer.sdp } });
+  })().catch((e) => { console.log("Janus subscriber: " + e); window.viewer.status = "error"; });
 }
 
 if (mode === "joins") {

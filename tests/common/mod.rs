@@ -1,6 +1,7 @@
 //! Test media, made at test time with gst-launch-1.0, and waiting helpers.
 #![allow(dead_code)]
 
+pub mod janus;
 pub mod net;
 pub mod peers;
 

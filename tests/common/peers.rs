@@ -174,6 +174,8 @@ pub enum ViewerKind {
     GstWebrtcApi,
     /// Reelcast's own viewer page, given its http:// URL or a signalling ws:// URL.
     Page,
+    /// A subscriber to a Janus VideoRoom, given `ws://HOST:PORT/?room=ROOM`.
+    Janus,
 }
 
 /// Headless Chromium with `count` viewers, each printing its stats as a JSON line every 250 ms.
@@ -191,6 +193,7 @@ pub fn browser_viewers_with(kind: ViewerKind, url: &str, count: usize, extra: &[
     let mode = match kind {
         ViewerKind::GstWebrtcApi => "gstwebrtc-api",
         ViewerKind::Page => "page",
+        ViewerKind::Janus => "janus",
     };
     let mut command = Command::new("node");
     command

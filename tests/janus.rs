@@ -1,0 +1,104 @@
+//! Publishing into a real Janus VideoRoom (Debian's `janus`): Reelcast joins the room as a
+//! publisher and a headless Chromium subscriber, speaking Janus's own API, decodes the video.
+//! A missing room and a wrong pin are refused in plain words. Runs in scripts/test.sh's
+//! private network namespace.
+
+mod common;
+
+use std::time::Duration;
+
+use common::janus::Janus;
+use common::net::assert_private_network;
+use common::peers::{browser_viewers, wait_decoding, ViewerKind};
+use reelcast::media::{Player, PlayerOptions};
+use reelcast::rtc::{ConnectionState, ShareConfig};
+use reelcast::sharing::{Sharing, SharingEvent, SharingOptions};
+use reelcast::signalling::EmbeddedServerOptions;
+
+const STEP: Duration = Duration::from_secs(30);
+
+fn share_to(player: &Player, url: &str) -> Sharing {
+    Sharing::start(
+        player,
+        SharingOptions {
+            signalling: Some(url.to_owned()),
+            name: "Reelcast into Janus".into(),
+            ca_file: None,
+            embedded: EmbeddedServerOptions::default(),
+            config: ShareConfig::default(),
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_janus_room_carries_the_share_to_a_browser_subscriber() {
+    assert_private_network();
+    let janus = Janus::start(18188);
+    let clip = common::media().dir.join("janus-640x360.webm");
+    common::make_webm(&clip, Some((640, 360)), true, 20);
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    player.set_looping(true);
+    player.open(clip.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+
+    let sharing = share_to(&player, &janus.publish_url(1234, None));
+    let events = sharing.subscribe();
+    common::wait_for(&events, STEP, "joined the room", |e| {
+        matches!(e, SharingEvent::Registered { .. }).then_some(())
+    });
+    common::wait_for(&events, STEP, "media up with Janus", |e| {
+        matches!(
+            e,
+            SharingEvent::ViewerState {
+                state: ConnectionState::Connected,
+                ..
+            }
+        )
+        .then_some(())
+    });
+    let room = format!("{}?room=1234", janus.url);
+    let browser = browser_viewers(ViewerKind::Janus, &room, 1);
+    let seen = wait_decoding(&browser, 0, 30, (640, 360), Duration::from_secs(60));
+    eprintln!(
+        "janus: the subscriber decoded {} frames of 640x360, first frame {:.0} ms after joining",
+        seen.frames,
+        seen.join_ms.unwrap_or_default()
+    );
+    // One publisher for any number of subscribers: Reelcast has one peer connection.
+    assert_eq!(sharing.viewer_count(), 1);
+}
+
+#[test]
+fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
+    assert_private_network();
+    let janus = Janus::start(18189);
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    for (url, expected) in [
+        (
+            janus.publish_url(999, None),
+            "there is no room 999 on this Janus server",
+        ),
+        (
+            janus.publish_url(4321, Some("wrong")),
+            "wrong pin for room 4321",
+        ),
+        (janus.publish_url(4321, None), "room 4321 needs a pin"),
+    ] {
+        let sharing = share_to(&player, &url);
+        let events = sharing.subscribe();
+        let message = common::wait_for(&events, STEP, "the refusal", |e| match e {
+            SharingEvent::Refused { message } => Some(message.clone()),
+            SharingEvent::Registered { .. } => panic!("{url}: joined anyway"),
+            _ => None,
+        });
+        assert!(message.starts_with(&url), "names the URL: {message}");
+        assert!(message.contains(expected), "{message}");
+        assert_eq!(sharing.viewer_count(), 0);
+    }
+    // The right pin gets in.
+    let sharing = share_to(&player, &janus.publish_url(4321, Some("secret")));
+    common::wait_for(&sharing.subscribe(), STEP, "joined with the pin", |e| {
+        matches!(e, SharingEvent::Registered { .. }).then_some(())
+    });
+}
