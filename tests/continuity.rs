@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 use common::net::assert_private_network;
 use common::peers::{browser_viewers, viewer_stats, ViewerKind};
 use reelcast::media::{Player, PlayerEvent, PlayerOptions};
-use reelcast::rtc::ShareConfig;
-use reelcast::sharing::{Sharing, SharingEvent, SharingOptions};
-use reelcast::signalling::EmbeddedServerOptions;
+use reelcast::sharing::SharingEvent;
 
 #[test]
 fn a_broken_file_keeps_the_viewers_and_the_next_file_reaches_them() {
@@ -26,21 +24,7 @@ fn a_broken_file_keeps_the_viewers_and_the_next_file_reaches_them() {
     let player = Player::new(PlayerOptions::headless()).unwrap();
     player.set_looping(true);
     let player_events = player.subscribe();
-    let sharing = Sharing::start(
-        &player,
-        SharingOptions {
-            signalling: None,
-            name: "continuity".into(),
-            ca_file: None,
-            embedded: EmbeddedServerOptions {
-                signalling_port: 0,
-                http_port: 0,
-                ..EmbeddedServerOptions::default()
-            },
-            config: ShareConfig::default(),
-        },
-    )
-    .unwrap();
+    let sharing = common::share(&player, "continuity", None);
     let events = sharing.subscribe();
     player.open(first.to_str().unwrap()).unwrap();
     player.play().unwrap();

@@ -11,24 +11,13 @@ use common::janus::Janus;
 use common::net::assert_private_network;
 use common::peers::{browser_viewers, wait_decoding, ViewerKind};
 use reelcast::media::{Player, PlayerOptions};
-use reelcast::rtc::{ConnectionState, ShareConfig};
-use reelcast::sharing::{Sharing, SharingEvent, SharingOptions};
-use reelcast::signalling::EmbeddedServerOptions;
+use reelcast::rtc::ConnectionState;
+use reelcast::sharing::{Sharing, SharingEvent};
 
 const STEP: Duration = Duration::from_secs(30);
 
 fn share_to(player: &Player, url: &str) -> Sharing {
-    Sharing::start(
-        player,
-        SharingOptions {
-            signalling: Some(url.to_owned()),
-            name: "Reelcast into Janus".into(),
-            ca_file: None,
-            embedded: EmbeddedServerOptions::default(),
-            config: ShareConfig::default(),
-        },
-    )
-    .unwrap()
+    common::share(player, "Reelcast into Janus", Some(url))
 }
 
 #[test]

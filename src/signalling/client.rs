@@ -1,7 +1,7 @@
 //! The producer side of the GStreamer signalling protocol over a websocket, with keepalive and
 //! reconnection. Media does not need the server: sessions already running survive an outage.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -11,8 +11,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::protocol::{ClientMessage, Ice, PeerBody, PeerMessage, Sdp, ServerMessage};
 use super::{
-    backoff, runtime, Signaller, SignallingError, SignallingEvent, SignallingState,
-    MAX_MESSAGE_SIZE,
+    runtime, wait_to_retry, Signaller, SignallerEvents, SignallingError, SignallingEvent,
+    SignallingState, MAX_MESSAGE_SIZE,
 };
 use crate::rtc::SdpKind;
 use crate::util::Broadcast;
@@ -36,9 +36,7 @@ enum Outgoing {
 /// `gst-webrtc-signalling-server`, or Reelcast's embedded one).
 pub struct GstSignaller {
     outgoing: mpsc::UnboundedSender<Outgoing>,
-    events: Arc<Broadcast<SignallingEvent>>,
-    /// Events sent before anyone subscribed, for the first subscriber.
-    early: Mutex<Option<flume::Receiver<SignallingEvent>>>,
+    events: SignallerEvents,
 }
 
 const PING_EVERY: Duration = Duration::from_secs(15);
@@ -63,15 +61,10 @@ impl GstSignaller {
         } else {
             None
         };
-        let events: Arc<Broadcast<SignallingEvent>> = Arc::new(Broadcast::default());
-        let early = events.subscribe();
+        let events = SignallerEvents::new();
         let (outgoing, rx) = mpsc::unbounded_channel();
-        runtime().spawn(run(options, tls, events.clone(), rx));
-        Ok(Self {
-            outgoing,
-            events,
-            early: Mutex::new(Some(early)),
-        })
+        runtime().spawn(run(options, tls, events.sender(), rx));
+        Ok(Self { outgoing, events })
     }
 
     fn send(&self, message: ClientMessage) {
@@ -81,11 +74,7 @@ impl GstSignaller {
 
 impl Signaller for GstSignaller {
     fn subscribe(&self) -> flume::Receiver<SignallingEvent> {
-        self.early
-            .lock()
-            .unwrap()
-            .take()
-            .unwrap_or_else(|| self.events.subscribe())
+        self.events.subscribe()
     }
 
     fn send_sdp(&self, session: &str, kind: SdpKind, sdp: &str) {
@@ -163,27 +152,9 @@ async fn run(
         if let Ended::Stopped = ended {
             break;
         }
-        let delay = backoff(attempt);
-        attempt = attempt.saturating_add(1);
-        events.send(SignallingEvent::State(SignallingState::Reconnecting {
-            attempt,
-            retry_in_ms: delay.as_millis() as u64,
-        }));
-        // Wait for the next try, but stop at once if asked; other messages are dropped:
-        // they were for a connection that no longer exists.
-        let sleep = tokio::time::sleep(delay);
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                _ = &mut sleep => break,
-                msg = outgoing.recv() => match msg {
-                    Some(Outgoing::Stop) | None => {
-                        events.send(SignallingEvent::State(SignallingState::Stopped));
-                        return;
-                    }
-                    Some(Outgoing::Message(_)) => {}
-                },
-            }
+        let is_stop = |o: &Outgoing| matches!(o, Outgoing::Stop);
+        if !wait_to_retry(&events, &mut attempt, &mut outgoing, is_stop).await {
+            break;
         }
     }
     events.send(SignallingEvent::State(SignallingState::Stopped));

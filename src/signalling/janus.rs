@@ -3,7 +3,7 @@
 //! (subprotocol `janus-protocol`), chosen by a URL of the form
 //! `janus+ws://HOST:8188/?room=1234&pin=SECRET&display=NAME` (`janus+wss://` for TLS).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
@@ -14,7 +14,10 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::client::{connect, Ws};
-use super::{backoff, runtime, Signaller, SignallingError, SignallingEvent, SignallingState};
+use super::{
+    runtime, wait_to_retry, Signaller, SignallerEvents, SignallingError, SignallingEvent,
+    SignallingState,
+};
 use crate::rtc::SdpKind;
 use crate::util::Broadcast;
 
@@ -106,8 +109,7 @@ enum Outgoing {
 /// peer connection, whatever the number of subscribers.
 pub struct JanusSignaller {
     outgoing: mpsc::UnboundedSender<Outgoing>,
-    events: Arc<Broadcast<SignallingEvent>>,
-    early: Mutex<Option<flume::Receiver<SignallingEvent>>>,
+    events: SignallerEvents,
 }
 
 /// Janus ends a session silent for 60 s (its default `session_timeout`).
@@ -124,26 +126,17 @@ impl JanusSignaller {
         } else {
             None
         };
-        let events: Arc<Broadcast<SignallingEvent>> = Arc::new(Broadcast::default());
-        let early = events.subscribe();
+        let events = SignallerEvents::new();
         let (outgoing, rx) = mpsc::unbounded_channel();
         let display = target.display.clone().unwrap_or(options.name.clone());
-        runtime().spawn(run(options.url, target, display, tls, events.clone(), rx));
-        Ok(Self {
-            outgoing,
-            events,
-            early: Mutex::new(Some(early)),
-        })
+        runtime().spawn(run(options.url, target, display, tls, events.sender(), rx));
+        Ok(Self { outgoing, events })
     }
 }
 
 impl Signaller for JanusSignaller {
     fn subscribe(&self) -> flume::Receiver<SignallingEvent> {
-        self.early
-            .lock()
-            .unwrap()
-            .take()
-            .unwrap_or_else(|| self.events.subscribe())
+        self.events.subscribe()
     }
 
     fn send_sdp(&self, session: &str, kind: SdpKind, sdp: &str) {
@@ -230,25 +223,9 @@ async fn run(
                 events.send(SignallingEvent::Error(format!("{url}: {why}")));
             }
         }
-        let delay = backoff(attempt);
-        attempt = attempt.saturating_add(1);
-        events.send(SignallingEvent::State(SignallingState::Reconnecting {
-            attempt,
-            retry_in_ms: delay.as_millis() as u64,
-        }));
-        let sleep = tokio::time::sleep(delay);
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                _ = &mut sleep => break,
-                msg = outgoing.recv() => match msg {
-                    Some(Outgoing::Stop) | None => {
-                        events.send(SignallingEvent::State(SignallingState::Stopped));
-                        return;
-                    }
-                    Some(_) => {}
-                },
-            }
+        let is_stop = |o: &Outgoing| matches!(o, Outgoing::Stop);
+        if !wait_to_retry(&events, &mut attempt, &mut outgoing, is_stop).await {
+            break;
         }
     }
     events.send(SignallingEvent::State(SignallingState::Stopped));

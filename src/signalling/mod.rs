@@ -9,7 +9,7 @@ mod protocol;
 mod session;
 mod tls;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 pub use client::{decode, GstSignaller, GstSignallerOptions, Incoming};
@@ -21,6 +21,7 @@ pub use janus::{
 pub use session::ShareSession;
 
 use crate::rtc::SdpKind;
+use crate::util::Broadcast;
 
 /// Where the signaller's connection stands.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -87,6 +88,62 @@ pub enum SignallingError {
     BadCaFile { path: String, cause: String },
     #[error("cannot start the embedded server on {address}: {cause}")]
     Bind { address: String, cause: String },
+}
+
+/// A signaller's events: a broadcast, and what was sent before the first subscriber came
+/// (the connection starts at once, so its first events would otherwise be lost).
+pub(crate) struct SignallerEvents {
+    events: Arc<Broadcast<SignallingEvent>>,
+    early: Mutex<Option<flume::Receiver<SignallingEvent>>>,
+}
+
+impl SignallerEvents {
+    pub(crate) fn new() -> Self {
+        let events: Arc<Broadcast<SignallingEvent>> = Arc::default();
+        let early = Mutex::new(Some(events.subscribe()));
+        Self { events, early }
+    }
+
+    /// Where the connection's task sends its events.
+    pub(crate) fn sender(&self) -> Arc<Broadcast<SignallingEvent>> {
+        self.events.clone()
+    }
+
+    /// Events from now on; the first subscriber also gets those sent before.
+    pub(crate) fn subscribe(&self) -> flume::Receiver<SignallingEvent> {
+        self.early
+            .lock()
+            .unwrap()
+            .take()
+            .unwrap_or_else(|| self.events.subscribe())
+    }
+}
+
+/// After a lost connection: says when the next try is and waits for it. Returns false if
+/// asked to stop meanwhile; other requests are dropped, being for a connection that is gone.
+pub(crate) async fn wait_to_retry<T>(
+    events: &Broadcast<SignallingEvent>,
+    attempt: &mut u32,
+    requests: &mut tokio::sync::mpsc::UnboundedReceiver<T>,
+    is_stop: fn(&T) -> bool,
+) -> bool {
+    let delay = backoff(*attempt);
+    *attempt = attempt.saturating_add(1);
+    events.send(SignallingEvent::State(SignallingState::Reconnecting {
+        attempt: *attempt,
+        retry_in_ms: delay.as_millis() as u64,
+    }));
+    let sleep = tokio::time::sleep(delay);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            _ = &mut sleep => return true,
+            request = requests.recv() => match request {
+                Some(request) if !is_stop(&request) => {}
+                _ => return false,
+            },
+        }
+    }
 }
 
 /// Largest signalling message accepted (an SDP is a few kB).

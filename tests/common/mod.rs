@@ -10,6 +10,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use reelcast::media::Player;
+use reelcast::rtc::ShareConfig;
+use reelcast::sharing::{Sharing, SharingOptions};
+use reelcast::signalling::EmbeddedServerOptions;
+
 pub struct Media {
     _dir: tempfile::TempDir,
     pub av: PathBuf,
@@ -126,4 +131,24 @@ pub fn collect_for<T>(rx: &flume::Receiver<T>, window: Duration) -> Vec<T> {
         items.push(item);
     }
     items
+}
+
+/// Shares what `player` plays under `name`: on `signalling`, or on the embedded default with
+/// ports of its own (0: any free one).
+pub fn share(player: &Player, name: &str, signalling: Option<&str>) -> Sharing {
+    Sharing::start(
+        player,
+        SharingOptions {
+            signalling: signalling.map(str::to_owned),
+            name: name.into(),
+            ca_file: None,
+            embedded: EmbeddedServerOptions {
+                signalling_port: 0,
+                http_port: 0,
+                ..EmbeddedServerOptions::default()
+            },
+            config: ShareConfig::default(),
+        },
+    )
+    .unwrap()
 }
