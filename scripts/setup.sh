@@ -54,3 +54,7 @@ if ! "$server" --help >/dev/null 2>&1 && ! gst-webrtc-signalling-server --help >
   echo "Installing gst-webrtc-signalling-server (cargo install, a few minutes)"
   cargo install --locked --quiet gst-plugin-webrtc-signalling --version 0.15.4
 fi
+# A real WHIP endpoint for the tests: gst-plugins-rs' whipserversrc, from crates.io (several
+# minutes the first time, then cached in target/).
+CARGO_TARGET_DIR=target/whip-endpoint cargo build --release --quiet \
+  --manifest-path tests/whip-endpoint/Cargo.toml

@@ -79,9 +79,11 @@ pub struct ShareArgs {
     /// File paths or URIs, shared one after another without a break for the viewers.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
-    /// Where to share: a GStreamer signalling server (ws:// or wss://), or a Janus VideoRoom
-    /// (janus+ws://HOST:8188/?room=1234[&pin=PIN][&display=NAME], or janus+wss://). Without
-    /// it, Reelcast runs its own server on this computer and prints the link viewers open.
+    /// Where to share: a GStreamer signalling server (ws:// or wss://), a Janus VideoRoom
+    /// (janus+ws://HOST:8188/?room=1234[&pin=PIN][&display=NAME], or janus+wss://), or a WHIP
+    /// endpoint (whip+https://HOST/PATH or whip+http://; a bearer token from the environment
+    /// variable REELCAST_WHIP_TOKEN). Without it, Reelcast runs its own server on this
+    /// computer and prints the link viewers open.
     #[arg(long)]
     pub signalling: Option<String>,
     /// The name viewers see in the list of shares (default: the file's name).

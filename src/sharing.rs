@@ -10,8 +10,9 @@ use crate::capture::MediaStream;
 use crate::media::{Player, PlayerEvent};
 use crate::rtc::{ConnectionState, Share, ShareConfig, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
-    is_janus_url, EmbeddedServer, EmbeddedServerOptions, GstSignaller, GstSignallerOptions,
-    JanusOptions, JanusSignaller, ShareSession, Signaller, SignallingEvent, SignallingState,
+    is_janus_url, is_whip_url, EmbeddedServer, EmbeddedServerOptions, GstSignaller,
+    GstSignallerOptions, JanusOptions, PublisherSignaller, ShareSession, Signaller,
+    SignallingEvent, SignallingState, WhipOptions, WHIP_TOKEN_VARIABLE,
 };
 use crate::util::Broadcast;
 
@@ -110,8 +111,14 @@ impl Sharing {
             (None, None) => unreachable!("one of the two is set above"),
         };
         // The URL's scheme picks the protocol: an SFU's, or GStreamer's.
-        let signaller: Arc<dyn Signaller> = if is_janus_url(&url) {
-            Arc::new(JanusSignaller::start(JanusOptions {
+        let signaller: Arc<dyn Signaller> = if is_whip_url(&url) {
+            Arc::new(PublisherSignaller::whip(WhipOptions {
+                url,
+                token: std::env::var(WHIP_TOKEN_VARIABLE).ok(),
+                ca_file: options.ca_file.clone(),
+            })?)
+        } else if is_janus_url(&url) {
+            Arc::new(PublisherSignaller::janus(JanusOptions {
                 url,
                 name: options.name.clone(),
                 ca_file: options.ca_file.clone(),
@@ -241,7 +248,9 @@ fn from_share(event: ShareEvent) -> Option<SharingEvent> {
                 None => message,
             },
         },
-        ShareEvent::LocalDescription { .. } | ShareEvent::LocalCandidate { .. } => return None,
+        ShareEvent::LocalDescription { .. }
+        | ShareEvent::LocalCandidate { .. }
+        | ShareEvent::LocalCandidatesDone { .. } => return None,
     })
 }
 

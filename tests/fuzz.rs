@@ -6,8 +6,8 @@
 use reelcast::media::MediaKind;
 use reelcast::rtc::answer_codecs;
 use reelcast::signalling::{
-    decode, decode_janus, parse_janus_url, route_request, Incoming, JanusIncoming, Route,
-    SignallingEvent,
+    decode, decode_janus, ice_servers_in_links, parse_janus_url, parse_whip_url, route_request,
+    Incoming, JanusIncoming, Route, SignallingEvent,
 };
 
 /// xorshift64*: small, fast, and deterministic from its seed.
@@ -55,6 +55,11 @@ const TOKENS: &[&[u8]] = &[
     b"\"error_code\"",
     b"room=",
     b"&pin=",
+    b"<",
+    b">",
+    b";",
+    b"rel=\"ice-server\"",
+    b"turn:",
     b"\r\n",
     b"m=",
     b"a=rtpmap:",
@@ -210,6 +215,54 @@ fn janus_replies_and_urls_never_panic() {
     }
     eprintln!(
         "janus: {n} replies, {decoded} still valid; {} URLs, {urls} valid",
+        n / 10
+    );
+}
+
+/// A WHIP endpoint's reply: its `Link` headers are read for ICE servers (the answer itself is
+/// an SDP answer, fuzzed above; the Location is resolved by the `url` crate). And the URL the
+/// person gives.
+#[test]
+fn whip_links_and_urls_never_panic() {
+    let mut rng = Rng(0x5EED_0005);
+    let n = cases(100_000);
+    let seed: &[u8] = b"<stun:stun.example.net:3478>; rel=\"ice-server\", \
+        <turn:turn.example.net:3478?transport=udp>; rel=\"ice-server\"; username=\"u\"; \
+        credential=\"p\"; credential-type=\"password\"";
+    let mut found = 0;
+    for _ in 0..n {
+        let data = mutate(&mut rng, seed);
+        let text = String::from_utf8_lossy(&data);
+        for server in ice_servers_in_links(&[&text]) {
+            // Only STUN and TURN URLs, and nothing the header did not hold.
+            assert!(
+                ["stun:", "stuns:", "turn:", "turns:"]
+                    .iter()
+                    .any(|s| server.starts_with(s)),
+                "{server}"
+            );
+            assert!(text.contains(&server));
+            found += 1;
+        }
+    }
+    assert!(found > n / 10, "only {found} servers in {n} cases");
+    let mut urls = 0;
+    for _ in 0..n / 10 {
+        let data = mutate(
+            &mut rng,
+            b"whip+https://sfu.example.org:8443/whip/endpoint?room=1",
+        );
+        let text = String::from_utf8_lossy(&data);
+        match parse_whip_url(&text) {
+            Ok(url) => {
+                assert!(matches!(url.scheme(), "http" | "https"), "{text}");
+                urls += 1;
+            }
+            Err(e) => assert!(e.to_string().contains(text.as_ref()), "{e}"),
+        }
+    }
+    eprintln!(
+        "whip: {n} Link headers, {found} servers read; {} URLs, {urls} valid",
         n / 10
     );
 }

@@ -58,6 +58,10 @@ pub enum ShareEvent {
         mline: u32,
         candidate: String,
     },
+    /// The viewer's connection has gathered all its local candidates.
+    LocalCandidatesDone {
+        viewer: ViewerId,
+    },
     ViewerState {
         viewer: ViewerId,
         state: ConnectionState,

@@ -307,6 +307,15 @@ impl Viewer {
             });
             None
         });
+        let (viewer, events_c) = (id.clone(), events.clone());
+        webrtcbin.connect_notify(Some("ice-gathering-state"), move |bin, _| {
+            let state = bin.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state");
+            if state == gst_webrtc::WebRTCICEGatheringState::Complete {
+                events_c.send(ShareEvent::LocalCandidatesDone {
+                    viewer: viewer.clone(),
+                });
+            }
+        });
         let (viewer, events_c, commands_c, connection_c) = (
             id.clone(),
             events.clone(),

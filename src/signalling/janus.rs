@@ -14,9 +14,9 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::client::{connect, Ws};
+use super::publisher::{PublishRequest, PublisherSignaller};
 use super::{
-    runtime, wait_to_retry, Signaller, SignallerEvents, SignallingError, SignallingEvent,
-    SignallingState,
+    runtime, wait_to_retry, SignallerEvents, SignallingError, SignallingEvent, SignallingState,
 };
 use crate::rtc::SdpKind;
 use crate::util::Broadcast;
@@ -89,37 +89,14 @@ pub fn parse_janus_url(url: &str) -> Result<JanusTarget, SignallingError> {
     })
 }
 
-enum Outgoing {
-    Offer {
-        session: String,
-        sdp: String,
-    },
-    Candidate {
-        session: String,
-        mline: u32,
-        candidate: String,
-    },
-    Unpublish {
-        session: String,
-    },
-    Stop,
-}
-
-/// A publisher in a Janus VideoRoom. To the share, the room is one viewer: one session, one
-/// peer connection, whatever the number of subscribers.
-pub struct JanusSignaller {
-    outgoing: mpsc::UnboundedSender<Outgoing>,
-    events: SignallerEvents,
-}
-
 /// Janus ends a session silent for 60 s (its default `session_timeout`).
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(25);
 /// How long a request may wait for its reply.
 const REPLY_WITHIN: Duration = Duration::from_secs(10);
 
-impl JanusSignaller {
-    /// Checks the URL and starts connecting in the background.
-    pub fn start(options: JanusOptions) -> Result<Self, SignallingError> {
+impl PublisherSignaller {
+    /// Checks the URL and starts publishing into a Janus VideoRoom in the background.
+    pub fn janus(options: JanusOptions) -> Result<Self, SignallingError> {
         let target = parse_janus_url(&options.url)?;
         let tls = if target.websocket.starts_with("wss:") {
             Some(super::tls::client_config(options.ca_file.as_deref())?)
@@ -130,48 +107,7 @@ impl JanusSignaller {
         let (outgoing, rx) = mpsc::unbounded_channel();
         let display = target.display.clone().unwrap_or(options.name.clone());
         runtime().spawn(run(options.url, target, display, tls, events.sender(), rx));
-        Ok(Self { outgoing, events })
-    }
-}
-
-impl Signaller for JanusSignaller {
-    fn subscribe(&self) -> flume::Receiver<SignallingEvent> {
-        self.events.subscribe()
-    }
-
-    fn send_sdp(&self, session: &str, kind: SdpKind, sdp: &str) {
-        if kind != SdpKind::Offer {
-            tracing::warn!(%session, "Janus publishers send offers only; answer dropped");
-            return;
-        }
-        let _ = self.outgoing.send(Outgoing::Offer {
-            session: session.to_owned(),
-            sdp: sdp.to_owned(),
-        });
-    }
-
-    fn send_ice(&self, session: &str, mline: u32, candidate: &str) {
-        let _ = self.outgoing.send(Outgoing::Candidate {
-            session: session.to_owned(),
-            mline,
-            candidate: candidate.to_owned(),
-        });
-    }
-
-    fn end_session(&self, session: &str) {
-        let _ = self.outgoing.send(Outgoing::Unpublish {
-            session: session.to_owned(),
-        });
-    }
-
-    fn stop(&self) {
-        let _ = self.outgoing.send(Outgoing::Stop);
-    }
-}
-
-impl Drop for JanusSignaller {
-    fn drop(&mut self) {
-        self.stop();
+        Ok(Self::new("Janus", outgoing, events))
     }
 }
 
@@ -190,7 +126,7 @@ async fn run(
     display: String,
     tls: Option<Arc<rustls::ClientConfig>>,
     events: Arc<Broadcast<SignallingEvent>>,
-    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+    mut outgoing: mpsc::UnboundedReceiver<PublishRequest>,
 ) {
     let mut attempt = 0u32;
     loop {
@@ -223,7 +159,7 @@ async fn run(
                 events.send(SignallingEvent::Error(format!("{url}: {why}")));
             }
         }
-        let is_stop = |o: &Outgoing| matches!(o, Outgoing::Stop);
+        let is_stop = PublishRequest::is_stop;
         if !wait_to_retry(&events, &mut attempt, &mut outgoing, is_stop).await {
             break;
         }
@@ -255,7 +191,7 @@ impl Publisher<'_> {
     async fn serve(
         &mut self,
         ws: Ws,
-        outgoing: &mut mpsc::UnboundedReceiver<Outgoing>,
+        outgoing: &mut mpsc::UnboundedReceiver<PublishRequest>,
         attempt: &mut u32,
     ) -> Ended {
         let (mut sink, mut stream) = ws.split();
@@ -325,7 +261,7 @@ impl Publisher<'_> {
                 }
                 msg = outgoing.recv() => {
                     let result = match msg {
-                        Some(Outgoing::Offer { session: s, sdp }) if s == session => {
+                        Some(PublishRequest::Offer { session: s, sdp }) if s == session => {
                             // The first offer publishes; later ones (the kinds changed)
                             // renegotiate the same publisher.
                             let request = if published { "configure" } else { "publish" };
@@ -336,20 +272,26 @@ impl Publisher<'_> {
                                 "jsep": { "type": "offer", "sdp": sdp },
                             })).await
                         }
-                        Some(Outgoing::Candidate { session: s, mline, candidate }) if s == session => {
+                        Some(PublishRequest::Candidate { session: s, mline, candidate }) if s == session => {
                             self.send(&mut sink, ids, json!({
                                 "janus": "trickle",
                                 "candidate": { "candidate": candidate, "sdpMLineIndex": mline },
                             })).await
                         }
-                        Some(Outgoing::Unpublish { session: s }) if s == session => {
+                        Some(PublishRequest::Gathered { session: s }) if s == session => {
+                            self.send(&mut sink, ids, json!({
+                                "janus": "trickle",
+                                "candidate": { "completed": true },
+                            })).await
+                        }
+                        Some(PublishRequest::End { session: s }) if s == session => {
                             self.session = None;
                             self.send(&mut sink, ids, json!({
                                 "janus": "message",
                                 "body": { "request": "unpublish" },
                             })).await
                         }
-                        Some(Outgoing::Stop) | None => {
+                        Some(PublishRequest::Stop) | None => {
                             self.leave(&mut sink, ids).await;
                             return Ended::Stopped;
                         }

@@ -6,8 +6,10 @@ mod client;
 mod embedded;
 mod janus;
 mod protocol;
+mod publisher;
 mod session;
 mod tls;
+mod whip;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -15,10 +17,13 @@ use std::time::Duration;
 pub use client::{decode, GstSignaller, GstSignallerOptions, Incoming};
 pub use embedded::{route_request, EmbeddedServer, EmbeddedServerOptions, Route};
 pub use janus::{
-    decode_janus, is_janus_url, parse_janus_url, JanusIncoming, JanusOptions, JanusSignaller,
-    JanusTarget,
+    decode_janus, is_janus_url, parse_janus_url, JanusIncoming, JanusOptions, JanusTarget,
 };
+pub use publisher::PublisherSignaller;
 pub use session::ShareSession;
+pub use whip::{
+    ice_servers_in_links, is_whip_url, parse_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE,
+};
 
 use crate::rtc::SdpKind;
 use crate::util::Broadcast;
@@ -76,6 +81,8 @@ pub trait Signaller: Send + Sync {
     fn subscribe(&self) -> flume::Receiver<SignallingEvent>;
     fn send_sdp(&self, session: &str, kind: SdpKind, sdp: &str);
     fn send_ice(&self, session: &str, mline: u32, candidate: &str);
+    /// All local candidates of `session` are out. Protocols without trickle wait for this.
+    fn end_of_candidates(&self, _session: &str) {}
     fn end_session(&self, session: &str);
     fn stop(&self);
 }

@@ -109,6 +109,7 @@ fn on_share(signaller: &dyn Signaller, ended: &Mutex<HashSet<String>>, event: Sh
             mline,
             candidate,
         } => signaller.send_ice(&viewer, mline, &candidate),
+        ShareEvent::LocalCandidatesDone { viewer } => signaller.end_of_candidates(&viewer),
         ShareEvent::ViewerRemoved { viewer, .. } if !ended.lock().unwrap().remove(&viewer) => {
             signaller.end_session(&viewer)
         }

@@ -1,0 +1,435 @@
+//! Publishing to a WHIP endpoint (RFC 9725): the offer goes out in one HTTP POST, the answer
+//! comes back in the reply, and a DELETE of the resource ends the session. Chosen by a URL of
+//! the form `whip+http://HOST[:PORT]/PATH` or `whip+https://…`. A bearer token, when the
+//! endpoint wants one, comes from the environment (`REELCAST_WHIP_TOKEN`), not the command
+//! line, where every user of the computer could read it.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::publisher::{PublishRequest, PublisherSignaller};
+use super::{
+    runtime, wait_to_retry, SignallerEvents, SignallingError, SignallingEvent, SignallingState,
+    MAX_MESSAGE_SIZE,
+};
+use crate::rtc::SdpKind;
+use crate::util::Broadcast;
+
+/// Where a bearer token for the endpoint is read from.
+pub const WHIP_TOKEN_VARIABLE: &str = "REELCAST_WHIP_TOKEN";
+
+#[derive(Debug, Clone)]
+pub struct WhipOptions {
+    /// `whip+http://…` or `whip+https://…`.
+    pub url: String,
+    pub token: Option<String>,
+    /// An extra CA certificate (PEM) to trust for `whip+https://`.
+    pub ca_file: Option<String>,
+}
+
+/// Whether `url` names a WHIP endpoint (`whip+http://`, `whip+https://`).
+pub fn is_whip_url(url: &str) -> bool {
+    url.starts_with("whip+http://") || url.starts_with("whip+https://")
+}
+
+/// The endpoint's own `http(s)://` URL, from a `whip+http(s)://` one.
+pub fn parse_whip_url(url: &str) -> Result<url::Url, SignallingError> {
+    let bad = |cause: &str| SignallingError::BadUrl {
+        url: url.to_owned(),
+        cause: cause.to_owned(),
+    };
+    let rest = url
+        .strip_prefix("whip+")
+        .ok_or_else(|| bad("a WHIP URL starts with whip+http:// or whip+https://"))?;
+    let endpoint = url::Url::parse(rest).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host().is_none() {
+        return Err(bad("a WHIP URL starts with whip+http:// or whip+https://"));
+    }
+    Ok(endpoint)
+}
+
+/// How long one HTTP request may take.
+const REQUEST_WITHIN: Duration = Duration::from_secs(10);
+/// How long candidates are gathered before the offer goes out without the rest.
+const GATHERING_WITHIN: Duration = Duration::from_secs(10);
+
+impl PublisherSignaller {
+    /// Checks the URL and starts publishing to a WHIP endpoint in the background.
+    pub fn whip(options: WhipOptions) -> Result<Self, SignallingError> {
+        let endpoint = parse_whip_url(&options.url)?;
+        // The same certificate checks as for wss:// (the web's roots and --ca-file).
+        let tls = super::tls::client_config(options.ca_file.as_deref())?;
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_WITHIN)
+            // A redirect would send the token and the offer somewhere the person did not name.
+            .redirect(reqwest::redirect::Policy::none())
+            .use_preconfigured_tls((*tls).clone())
+            .build()
+            .map_err(|e| SignallingError::BadUrl {
+                url: options.url.clone(),
+                cause: e.to_string(),
+            })?;
+        let events = SignallerEvents::new();
+        let (requests, rx) = mpsc::unbounded_channel();
+        let publisher = Publisher {
+            url: options.url,
+            endpoint,
+            token: options.token,
+            client,
+            events: events.sender(),
+        };
+        runtime().spawn(publisher.run(rx));
+        Ok(Self::new("WHIP", requests, events))
+    }
+}
+
+/// How a publishing attempt ended.
+enum Ended {
+    Stopped,
+    /// The share ended the session (the video ended): nothing to publish until stopped.
+    Finished,
+    /// Worth another try: the endpoint could not be reached or failed.
+    Lost(String),
+    /// The endpoint said no (4xx): another try would get the same answer.
+    Refused(String),
+}
+
+struct Publisher {
+    url: String,
+    endpoint: url::Url,
+    token: Option<String>,
+    client: reqwest::Client,
+    events: std::sync::Arc<Broadcast<SignallingEvent>>,
+}
+
+impl Publisher {
+    async fn run(self, mut requests: mpsc::UnboundedReceiver<PublishRequest>) {
+        let mut attempt = 0u32;
+        let mut sessions = 0u32;
+        loop {
+            sessions += 1;
+            let session = format!("whip-{sessions}");
+            self.events
+                .send(SignallingEvent::State(SignallingState::Connecting));
+            self.events.send(SignallingEvent::SessionRequested {
+                session: session.clone(),
+                peer: "whip".into(),
+                offer: None,
+            });
+            let ended = self.publish(&session, &mut requests, &mut attempt).await;
+            if !matches!(ended, Ended::Stopped | Ended::Finished) {
+                self.events.send(SignallingEvent::SessionEnded { session });
+            }
+            match ended {
+                Ended::Stopped => break,
+                Ended::Finished => {
+                    // Stay until stopped; the session is over.
+                    while let Some(request) = requests.recv().await {
+                        if request.is_stop() {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                Ended::Refused(why) => {
+                    let reason = format!("{}: {why}", self.url);
+                    self.events
+                        .send(SignallingEvent::State(SignallingState::Refused { reason }));
+                    return;
+                }
+                Ended::Lost(why) => {
+                    self.events
+                        .send(SignallingEvent::Error(format!("{}: {why}", self.url)));
+                }
+            }
+            let is_stop = PublishRequest::is_stop;
+            if !wait_to_retry(&self.events, &mut attempt, &mut requests, is_stop).await {
+                break;
+            }
+        }
+        self.events
+            .send(SignallingEvent::State(SignallingState::Stopped));
+    }
+
+    /// One session: the offer with its candidates (the endpoint may not take trickled ones),
+    /// the POST, then waiting for the end.
+    async fn publish(
+        &self,
+        session: &str,
+        requests: &mut mpsc::UnboundedReceiver<PublishRequest>,
+        attempt: &mut u32,
+    ) -> Ended {
+        let mut offer = None;
+        let mut candidates = Vec::new();
+        let gathering = tokio::time::sleep(GATHERING_WITHIN);
+        tokio::pin!(gathering);
+        loop {
+            tokio::select! {
+                request = requests.recv() => match request {
+                    Some(PublishRequest::Offer { session: s, sdp }) if s == session => offer = Some(sdp),
+                    Some(PublishRequest::Candidate { session: s, mline, candidate }) if s == session => {
+                        candidates.push((mline, candidate));
+                    }
+                    Some(PublishRequest::Gathered { session: s }) if s == session && offer.is_some() => break,
+                    Some(PublishRequest::End { session: s }) if s == session => return Ended::Finished,
+                    Some(PublishRequest::Stop) | None => return Ended::Stopped,
+                    Some(_) => {}
+                },
+                _ = &mut gathering, if offer.is_some() => {
+                    tracing::warn!("ICE gathering not done after {GATHERING_WITHIN:?}; offering what there is");
+                    break;
+                }
+            }
+        }
+        let offer = with_candidates(&offer.unwrap_or_default(), &candidates);
+        let resource = match self.post(&offer).await {
+            Ok((resource, answer, ice_servers)) => {
+                if !ice_servers.is_empty() {
+                    // Applied from the next connection on: this one has gathered already.
+                    tracing::info!(?ice_servers, "the WHIP endpoint names ICE servers");
+                }
+                *attempt = 0;
+                self.events
+                    .send(SignallingEvent::State(SignallingState::Registered {
+                        peer_id: resource.to_string(),
+                    }));
+                self.events.send(SignallingEvent::RemoteSdp {
+                    session: session.to_owned(),
+                    kind: SdpKind::Answer,
+                    sdp: answer,
+                });
+                resource
+            }
+            Err(ended) => return ended,
+        };
+        // No trickle after the POST: the offer carried the candidates.
+        loop {
+            match requests.recv().await {
+                Some(PublishRequest::End { session: s }) if s == session => {
+                    self.delete(&resource).await;
+                    return Ended::Finished;
+                }
+                Some(PublishRequest::Stop) | None => {
+                    self.delete(&resource).await;
+                    return Ended::Stopped;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// POSTs the offer; returns the session's resource URL, the answer and the ICE servers
+    /// the endpoint names.
+    async fn post(&self, offer: &str) -> Result<(url::Url, String, Vec<String>), Ended> {
+        let mut request = self
+            .client
+            .post(self.endpoint.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/sdp")
+            .body(offer.to_owned());
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Ended::Lost(describe_request_error(&e)))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = read_body(response).await.map_err(Ended::Lost)?;
+        if status != 201 {
+            return Err(describe_status(status, &body, self.token.is_some()));
+        }
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Ended::Refused("the endpoint's reply has no Location".into()))?;
+        let resource = self
+            .endpoint
+            .join(location)
+            .map_err(|e| Ended::Refused(format!("the endpoint's Location is not a URL ({e})")))?;
+        let links: Vec<&str> = headers
+            .get_all(reqwest::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        Ok((resource, body, ice_servers_in_links(&links)))
+    }
+
+    /// Ends the session at the endpoint; a failure is only logged (the endpoint times it out).
+    async fn delete(&self, resource: &url::Url) {
+        let mut request = self.client.delete(resource.clone());
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        match request.send().await {
+            Ok(r) if r.status().is_success() => tracing::info!(%resource, "WHIP session ended"),
+            Ok(r) => tracing::warn!(%resource, status = %r.status(), "WHIP DELETE refused"),
+            Err(e) => tracing::warn!(%resource, "WHIP DELETE failed: {e}"),
+        }
+    }
+}
+
+/// Reads a reply's body, refusing one larger than any answer should be.
+async fn read_body(mut response: reqwest::Response) -> Result<String, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_MESSAGE_SIZE {
+            return Err(format!(
+                "the endpoint's reply is over {} KiB",
+                MAX_MESSAGE_SIZE / 1024
+            ));
+        }
+    }
+    String::from_utf8(body).map_err(|_| "the endpoint's reply is not text".into())
+}
+
+fn describe_request_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return format!("no answer within {} s", REQUEST_WITHIN.as_secs());
+    }
+    if e.is_connect() {
+        return "cannot connect (is the endpoint running?)".into();
+    }
+    e.to_string()
+}
+
+/// A reply other than 201 Created, in plain words.
+fn describe_status(status: u16, body: &str, had_token: bool) -> Ended {
+    let detail: String = body.chars().take(200).collect();
+    let detail = detail.trim();
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    };
+    match status {
+        401 | 403 if !had_token => Ended::Refused(format!(
+            "the endpoint wants a token (HTTP {status}); set {WHIP_TOKEN_VARIABLE}"
+        )),
+        401 | 403 => Ended::Refused(format!("the endpoint refused the token (HTTP {status})")),
+        404 => Ended::Refused(format!("no WHIP endpoint at this URL (HTTP 404){detail}")),
+        400..=499 => Ended::Refused(format!(
+            "the endpoint refused the offer (HTTP {status}){detail}"
+        )),
+        _ => Ended::Lost(format!("the endpoint failed (HTTP {status}){detail}")),
+    }
+}
+
+/// The ICE servers in a reply's `Link` headers (`<stun:host:3478>; rel="ice-server"`).
+pub fn ice_servers_in_links(links: &[&str]) -> Vec<String> {
+    let mut servers = Vec::new();
+    for header in links {
+        for link in header.split(',') {
+            let mut parts = link.split(';');
+            let Some(target) = parts.next().map(str::trim) else {
+                continue;
+            };
+            let Some(url) = target.strip_prefix('<').and_then(|t| t.strip_suffix('>')) else {
+                continue;
+            };
+            let is_ice_server = parts.any(|p| {
+                let p = p.trim();
+                p == "rel=\"ice-server\"" || p == "rel=ice-server"
+            });
+            if is_ice_server
+                && ["stun:", "stuns:", "turn:", "turns:"]
+                    .iter()
+                    .any(|s| url.starts_with(s))
+            {
+                servers.push(url.to_owned());
+            }
+        }
+    }
+    servers
+}
+
+/// The offer with its gathered candidates written into their media sections, each section
+/// closed by `a=end-of-candidates`: the whole of it in one message.
+fn with_candidates(offer: &str, candidates: &[(u32, String)]) -> String {
+    let mut out = String::with_capacity(offer.len() + candidates.len() * 100);
+    let mut section: Option<u32> = None;
+    let close = |out: &mut String, section: Option<u32>| {
+        if let Some(index) = section {
+            for (_, candidate) in candidates.iter().filter(|(m, _)| *m == index) {
+                let candidate = candidate.strip_prefix("a=").unwrap_or(candidate);
+                out.push_str(&format!("a={candidate}\r\n"));
+            }
+            out.push_str("a=end-of-candidates\r\n");
+        }
+    };
+    for line in offer.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            close(&mut out, section);
+            section = Some(section.map_or(0, |i| i + 1));
+        }
+        out.push_str(line);
+    }
+    close(&mut out, section);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whip_urls_name_an_http_endpoint() {
+        let e = parse_whip_url("whip+https://sfu.example.org/whip/endpoint?x=1").unwrap();
+        assert_eq!(e.as_str(), "https://sfu.example.org/whip/endpoint?x=1");
+        for bad in [
+            "whip+ftp://h/x",
+            "https://h/x",
+            "whip+http://",
+            "whip+nonsense",
+        ] {
+            let e = parse_whip_url(bad).unwrap_err().to_string();
+            assert!(e.starts_with(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn candidates_go_into_their_sections() {
+        let offer = "v=0\r\nm=video 9 X 96\r\na=mid:video0\r\nm=audio 0 X 111\r\na=mid:audio1\r\n";
+        let candidates = [
+            (0, "candidate:1 1 UDP 1 10.99.0.1 5000 typ host".to_owned()),
+            (1, "candidate:2 1 UDP 1 10.99.0.1 5002 typ host".to_owned()),
+        ];
+        assert_eq!(
+            with_candidates(offer, &candidates),
+            "v=0\r\nm=video 9 X 96\r\na=mid:video0\r\n\
+             a=candidate:1 1 UDP 1 10.99.0.1 5000 typ host\r\na=end-of-candidates\r\n\
+             m=audio 0 X 111\r\na=mid:audio1\r\n\
+             a=candidate:2 1 UDP 1 10.99.0.1 5002 typ host\r\na=end-of-candidates\r\n"
+        );
+    }
+
+    #[test]
+    fn ice_servers_come_from_link_headers() {
+        let links = [
+            "<stun:stun.example.net>; rel=\"ice-server\"",
+            "<turn:turn.example.net?transport=udp>; rel=\"ice-server\"; username=\"u\"; credential=\"p\", <https://x/y>; rel=\"next\"",
+            "garbage, <>; rel=ice-server",
+        ];
+        assert_eq!(
+            ice_servers_in_links(&links),
+            [
+                "stun:stun.example.net",
+                "turn:turn.example.net?transport=udp"
+            ]
+        );
+    }
+
+    #[test]
+    fn statuses_are_said_in_plain_words() {
+        let said = |status, token| match describe_status(status, "", token) {
+            Ended::Refused(s) | Ended::Lost(s) => s,
+            _ => unreachable!(),
+        };
+        assert!(said(401, false).contains(WHIP_TOKEN_VARIABLE));
+        assert!(said(403, true).contains("refused the token"));
+        assert!(said(404, false).contains("no WHIP endpoint"));
+        assert!(matches!(describe_status(503, "", false), Ended::Lost(_)));
+    }
+}

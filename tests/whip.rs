@@ -1,0 +1,89 @@
+//! Publishing to a real WHIP endpoint: gst-plugins-rs' `whipserversrc` (tests/whip-endpoint,
+//! built by scripts/setup.sh --tests) decodes what Reelcast sends; stopping the share ends
+//! the session there (DELETE); a wrong path is refused in plain words. Runs in
+//! scripts/test.sh's private network namespace.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::net::assert_private_network;
+use common::peers::Peer;
+use reelcast::media::{Player, PlayerOptions};
+use reelcast::sharing::SharingEvent;
+
+const STEP: Duration = Duration::from_secs(30);
+
+fn endpoint(port: u16) -> Peer {
+    let binary =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/whip-endpoint/release/whip-endpoint");
+    assert!(
+        binary.exists(),
+        "{} is missing: run scripts/setup.sh --tests",
+        binary.display()
+    );
+    let mut command = Command::new(binary);
+    command.arg(port.to_string());
+    let endpoint = Peer::spawn("whip-endpoint", command);
+    endpoint.wait_json(STEP, "the endpoint listening", |v| {
+        v.get("listening").map(|_| ())
+    });
+    endpoint
+}
+
+/// The endpoint's counters, once `want` accepts them.
+fn counts(endpoint: &Peer, what: &str, want: impl Fn(u64, u64, u64) -> bool) -> (u64, u64, u64) {
+    endpoint.wait_json(STEP, what, |v| {
+        let n = |k: &str| v.get(k).and_then(|x| x.as_u64());
+        let (frames, sessions, ended) = (n("frames")?, n("sessions")?, n("ended")?);
+        want(frames, sessions, ended).then_some((frames, sessions, ended))
+    })
+}
+
+#[test]
+fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
+    assert_private_network();
+    let endpoint = endpoint(18190);
+    let clip = common::media().dir.join("whip-640x360.webm");
+    common::make_webm(&clip, Some((640, 360)), true, 20);
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    player.set_looping(true);
+    player.open(clip.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+
+    let url = "whip+http://127.0.0.1:18190/whip/endpoint";
+    let sharing = common::share(&player, "Reelcast over WHIP", Some(url));
+    let events = sharing.subscribe();
+    let resource = common::wait_for(&events, STEP, "the endpoint's answer", |e| match e {
+        SharingEvent::Registered { peer_id } => Some(peer_id.clone()),
+        SharingEvent::Refused { message } => panic!("{message}"),
+        _ => None,
+    });
+    assert!(
+        resource.starts_with("http://127.0.0.1:18190/whip/resource/"),
+        "{resource}"
+    );
+    let (frames, _, _) = counts(&endpoint, "60 frames decoded", |f, s, _| f >= 60 && s == 1);
+    eprintln!("whip: the endpoint decoded {frames} frames");
+
+    // Stopping the share DELETEs the session: the endpoint ends it.
+    sharing.stop();
+    counts(&endpoint, "the session ended", |_, _, ended| ended == 1);
+}
+
+#[test]
+fn a_wrong_whip_path_is_refused_in_plain_words() {
+    assert_private_network();
+    let _endpoint = endpoint(18191);
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let url = "whip+http://127.0.0.1:18191/not/whip";
+    let sharing = common::share(&player, "wrong path", Some(url));
+    let message = common::wait_for(&sharing.subscribe(), STEP, "the refusal", |e| match e {
+        SharingEvent::Refused { message } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(message.starts_with(url), "names the URL: {message}");
+    assert!(message.contains("no WHIP endpoint"), "{message}");
+}
