@@ -224,6 +224,28 @@ fn removing_a_viewer_frees_its_elements_and_the_others_keep_receiving() {
     wait_frames(&a, before + 30);
 }
 
+/// STUN and TURN servers the far side names for a session (a WHIP endpoint's `Link` headers)
+/// go to that viewer's connection only.
+#[test]
+fn ice_servers_named_for_one_viewer_reach_its_connection_only() {
+    let call = Call::start(ShareConfig::default());
+    let named = [
+        "stun://10.99.0.1:3478".to_owned(),
+        "turn://u:p@10.99.0.1:3478".to_owned(),
+    ];
+    call.share.add_viewer_with("named", &named).unwrap();
+    call.share.add_viewer("plain").unwrap();
+    let stun = |id: &str| {
+        call.share
+            .pipeline()
+            .by_name(&format!("viewer-{id}"))
+            .unwrap()
+            .property::<Option<String>>("stun-server")
+    };
+    assert_eq!(stun("named").as_deref(), Some("stun://10.99.0.1:3478"));
+    assert_eq!(stun("plain"), None);
+}
+
 #[test]
 fn a_pli_from_a_viewer_produces_a_keyframe() {
     let call = Call::start(ShareConfig::default());

@@ -10,7 +10,7 @@ use super::encoder::EncoderChain;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId, ViewerStats};
 use super::input::{Input, VideoLimits};
 use super::stats::{read_stats, StatsSample};
-use super::viewer::Viewer;
+use super::viewer::{Viewer, ViewerPlan};
 use super::Codec;
 use crate::capture::{CaptureEvent, MediaStream};
 use crate::media::MediaKind;
@@ -89,6 +89,7 @@ pub struct ShareSnapshot {
 pub(crate) enum Command {
     AddViewer {
         id: ViewerId,
+        ice_servers: Vec<String>,
         reply: flume::Sender<Result<(), ShareError>>,
     },
     RemoteDescription {
@@ -211,8 +212,16 @@ impl Share {
 
     /// Adds a viewer; its offer arrives as [`ShareEvent::LocalDescription`].
     pub fn add_viewer(&self, id: &str) -> Result<(), ShareError> {
+        self.add_viewer_with(id, &[])
+    }
+
+    /// [`Share::add_viewer`], with STUN and TURN servers for this viewer's connection besides
+    /// the configured ones (`stun://host:port`, `turn://user:password@host:port`), such as a
+    /// WHIP endpoint names.
+    pub fn add_viewer_with(&self, id: &str, ice_servers: &[String]) -> Result<(), ShareError> {
         self.call(|reply| Command::AddViewer {
             id: id.to_owned(),
+            ice_servers: ice_servers.to_vec(),
             reply,
         })
     }
@@ -430,8 +439,12 @@ impl Actor {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::AddViewer { id, reply } => {
-                let _ = reply.send(self.add_viewer(&id));
+            Command::AddViewer {
+                id,
+                ice_servers,
+                reply,
+            } => {
+                let _ = reply.send(self.add_viewer(&id, &ice_servers));
             }
             Command::RemoteDescription {
                 id,
@@ -495,7 +508,7 @@ impl Actor {
         }
     }
 
-    fn add_viewer(&mut self, id: &ViewerId) -> Result<(), ShareError> {
+    fn add_viewer(&mut self, id: &ViewerId, ice_servers: &[String]) -> Result<(), ShareError> {
         if self.viewers.contains_key(id) {
             return Err(ShareError::DuplicateViewer(id.clone()));
         }
@@ -510,19 +523,17 @@ impl Actor {
         if kinds.is_empty() {
             kinds = MediaKind::ALL.to_vec();
         }
-        let viewer = Viewer::create(
-            &self.pipeline,
-            id,
-            &self.config,
-            self.ssrcs,
-            &kinds,
-            &self.events,
-            &self.commands,
-        )
-        .map_err(|cause| ShareError::Negotiation {
-            viewer: id.clone(),
-            cause,
-        })?;
+        let plan = ViewerPlan {
+            config: &self.config,
+            ice_servers,
+            ssrcs: self.ssrcs,
+            kinds: &kinds,
+        };
+        let viewer = Viewer::create(&self.pipeline, id, plan, &self.events, &self.commands)
+            .map_err(|cause| ShareError::Negotiation {
+                viewer: id.clone(),
+                cause,
+            })?;
         tracing::info!(viewer = %id, ?kinds, "viewer added");
         self.viewers.insert(id.clone(), viewer);
         Ok(())

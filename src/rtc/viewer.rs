@@ -178,18 +178,31 @@ fn element_name(id: &str) -> String {
     format!("viewer-{safe}")
 }
 
+/// What a new viewer's connection is made of.
+pub(crate) struct ViewerPlan<'a> {
+    pub config: &'a ShareConfig,
+    /// STUN and TURN servers named for this viewer, besides the configured ones.
+    pub ice_servers: &'a [String],
+    pub ssrcs: Ssrcs,
+    pub kinds: &'a [MediaKind],
+}
+
 impl Viewer {
     /// Adds the viewer's webrtcbin to `pipeline` and starts making its offer; the offer and
     /// the local candidates arrive as events.
     pub(crate) fn create(
         pipeline: &gst::Pipeline,
         id: &ViewerId,
-        config: &ShareConfig,
-        ssrcs: Ssrcs,
-        kinds: &[MediaKind],
+        plan: ViewerPlan,
         events: &Arc<Broadcast<ShareEvent>>,
         commands: &flume::Sender<Command>,
     ) -> Result<Self, String> {
+        let ViewerPlan {
+            config,
+            ice_servers,
+            ssrcs,
+            kinds,
+        } = plan;
         let webrtcbin = make("webrtcbin")?;
         webrtcbin.set_property("name", element_name(id));
         webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
@@ -199,6 +212,20 @@ impl Viewer {
         }
         for turn in &config.turn_servers {
             let _ = webrtcbin.emit_by_name::<bool>("add-turn-server", &[turn]);
+        }
+        // Servers the far side named: webrtcbin takes one STUN server (the configured one
+        // first) and any number of TURN servers.
+        for server in ice_servers {
+            if server.starts_with("stun://") {
+                if webrtcbin
+                    .property::<Option<String>>("stun-server")
+                    .is_none()
+                {
+                    webrtcbin.set_property("stun-server", server);
+                }
+            } else if server.starts_with("turn://") || server.starts_with("turns://") {
+                let _ = webrtcbin.emit_by_name::<bool>("add-turn-server", &[server]);
+            }
         }
         pipeline.add(&webrtcbin).map_err(|e| e.to_string())?;
 

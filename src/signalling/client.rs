@@ -309,6 +309,7 @@ fn to_event(message: ServerMessage) -> Option<SignallingEvent> {
             session: session_id,
             peer: peer_id,
             offer,
+            ice_servers: Vec::new(),
         },
         ServerMessage::Peer(PeerMessage { session_id, body }) => match body {
             PeerBody::Sdp(sdp) => {

@@ -206,6 +206,7 @@ impl Publisher<'_> {
             session: session.clone(),
             peer: "janus".into(),
             offer: None,
+            ice_servers: Vec::new(),
         });
         let mut published = false;
         let mut keepalive = tokio::time::interval(KEEPALIVE_EVERY);

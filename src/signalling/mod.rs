@@ -57,6 +57,9 @@ pub enum SignallingEvent {
         session: String,
         peer: String,
         offer: Option<String>,
+        /// STUN and TURN servers the far side names for this session, in webrtcbin's form
+        /// (`stun://host:port`, `turn://user:password@host:port`), besides the configured ones.
+        ice_servers: Vec<String>,
     },
     RemoteSdp {
         session: String,

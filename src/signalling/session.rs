@@ -62,13 +62,18 @@ fn on_signalling(
     event: SignallingEvent,
 ) {
     match event {
-        SignallingEvent::SessionRequested { session, offer, .. } => {
+        SignallingEvent::SessionRequested {
+            session,
+            offer,
+            ice_servers,
+            ..
+        } => {
             if offer.is_some() {
                 tracing::warn!(%session, "a viewer's own offer is not supported yet; session refused");
                 signaller.end_session(&session);
                 return;
             }
-            match share.add_viewer(&session) {
+            match share.add_viewer_with(&session, &ice_servers) {
                 Ok(()) => {}
                 Err(e @ ShareError::TooManyViewers { .. }) => {
                     tracing::warn!("{e}");

@@ -107,6 +107,9 @@ impl Publisher {
     async fn run(self, mut requests: mpsc::UnboundedReceiver<PublishRequest>) {
         let mut attempt = 0u32;
         let mut sessions = 0u32;
+        // ICE servers the endpoint names: asked for before the first offer (OPTIONS), and
+        // updated from each POST's reply for the sessions after it.
+        let mut ice_servers = self.options().await;
         loop {
             sessions += 1;
             let session = format!("whip-{sessions}");
@@ -116,8 +119,11 @@ impl Publisher {
                 session: session.clone(),
                 peer: "whip".into(),
                 offer: None,
+                ice_servers: ice_servers.clone(),
             });
-            let ended = self.publish(&session, &mut requests, &mut attempt).await;
+            let ended = self
+                .publish(&session, &mut requests, &mut attempt, &mut ice_servers)
+                .await;
             if !matches!(ended, Ended::Stopped | Ended::Finished) {
                 self.events.send(SignallingEvent::SessionEnded { session });
             }
@@ -159,6 +165,7 @@ impl Publisher {
         session: &str,
         requests: &mut mpsc::UnboundedReceiver<PublishRequest>,
         attempt: &mut u32,
+        ice_servers: &mut Vec<String>,
     ) -> Ended {
         let mut offer = None;
         let mut candidates = Vec::new();
@@ -184,10 +191,10 @@ impl Publisher {
         }
         let offer = with_candidates(&offer.unwrap_or_default(), &candidates);
         let resource = match self.post(&offer).await {
-            Ok((resource, answer, ice_servers)) => {
-                if !ice_servers.is_empty() {
-                    // Applied from the next connection on: this one has gathered already.
-                    tracing::info!(?ice_servers, "the WHIP endpoint names ICE servers");
+            Ok((resource, answer, named)) => {
+                if !named.is_empty() {
+                    // For the sessions after this one: this one has gathered already.
+                    *ice_servers = named;
                 }
                 *attempt = 0;
                 self.events
@@ -256,6 +263,31 @@ impl Publisher {
         Ok((resource, body, ice_servers_in_links(&links)))
     }
 
+    /// The ICE servers the endpoint names before any offer (an OPTIONS request, RFC 9725's
+    /// way to learn them in time for the first one); none if it names none or will not say.
+    async fn options(&self) -> Vec<String> {
+        let mut request = self
+            .client
+            .request(reqwest::Method::OPTIONS, self.endpoint.clone());
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let Ok(response) = request.send().await else {
+            return Vec::new();
+        };
+        let links: Vec<&str> = response
+            .headers()
+            .get_all(reqwest::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let servers = ice_servers_in_links(&links);
+        if !servers.is_empty() {
+            tracing::info!(count = servers.len(), "the WHIP endpoint names ICE servers");
+        }
+        servers
+    }
+
     /// Ends the session at the endpoint; a failure is only logged (the endpoint times it out).
     async fn delete(&self, resource: &url::Url) {
         let mut request = self.client.delete(resource.clone());
@@ -317,32 +349,69 @@ fn describe_status(status: u16, body: &str, had_token: bool) -> Ended {
     }
 }
 
-/// The ICE servers in a reply's `Link` headers (`<stun:host:3478>; rel="ice-server"`).
+/// The ICE servers in `Link` headers (RFC 9725:
+/// `<turn:host:3478?transport=udp>; rel="ice-server"; username="u"; credential="p"`), in
+/// webrtcbin's form: `stun://host:port`, `turn://u:p@host:port?transport=udp`. A TURN server
+/// without credentials is no use and is left out, as is anything that is not a plain
+/// `host[:port][?query]`.
 pub fn ice_servers_in_links(links: &[&str]) -> Vec<String> {
     let mut servers = Vec::new();
-    for header in links {
-        for link in header.split(',') {
-            let mut parts = link.split(';');
-            let Some(target) = parts.next().map(str::trim) else {
+    for link in links.iter().flat_map(|header| header.split(',')) {
+        let mut parts = link.split(';').map(str::trim);
+        let Some(target) = parts
+            .next()
+            .and_then(|t| t.strip_prefix('<'))
+            .and_then(|t| t.strip_suffix('>'))
+        else {
+            continue;
+        };
+        let (mut rel, mut username, mut credential) = (None, None, None);
+        for part in parts {
+            let Some((key, value)) = part.split_once('=') else {
                 continue;
             };
-            let Some(url) = target.strip_prefix('<').and_then(|t| t.strip_suffix('>')) else {
-                continue;
-            };
-            let is_ice_server = parts.any(|p| {
-                let p = p.trim();
-                p == "rel=\"ice-server\"" || p == "rel=ice-server"
-            });
-            if is_ice_server
-                && ["stun:", "stuns:", "turn:", "turns:"]
-                    .iter()
-                    .any(|s| url.starts_with(s))
-            {
-                servers.push(url.to_owned());
+            let value = value.trim().trim_matches('"');
+            match key.trim() {
+                "rel" => rel = Some(value),
+                "username" => username = Some(value),
+                "credential" => credential = Some(value),
+                _ => {}
             }
+        }
+        let Some((scheme, address)) = target.split_once(':') else {
+            continue;
+        };
+        let plain = !address.is_empty()
+            && address
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._:?=&[]".contains(c));
+        if rel != Some("ice-server") || !plain {
+            continue;
+        }
+        match (scheme, username, credential) {
+            ("stun", _, _) => servers.push(format!("stun://{address}")),
+            ("turn" | "turns", Some(user), Some(password)) => servers.push(format!(
+                "{scheme}://{}:{}@{address}",
+                userinfo(user),
+                userinfo(password)
+            )),
+            _ => {}
         }
     }
     servers
+}
+
+/// Percent-encodes a user name or password for a URL's userinfo.
+fn userinfo(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// The offer with its gathered candidates written into their media sections, each section
@@ -409,14 +478,17 @@ mod tests {
     fn ice_servers_come_from_link_headers() {
         let links = [
             "<stun:stun.example.net>; rel=\"ice-server\"",
-            "<turn:turn.example.net?transport=udp>; rel=\"ice-server\"; username=\"u\"; credential=\"p\", <https://x/y>; rel=\"next\"",
-            "garbage, <>; rel=ice-server",
+            "<turn:turn.example.net:3478?transport=udp>; rel=\"ice-server\"; username=\"u\"; \
+             credential=\"p@ss\"; credential-type=\"password\", <https://x/y>; rel=\"next\"",
+            // No credentials, no rel, not a plain address: left out.
+            "<turn:t.example.net>; rel=\"ice-server\", <stun:s.example.net>",
+            "<stun:evil.example.net/../x>; rel=\"ice-server\", garbage, <>; rel=ice-server",
         ];
         assert_eq!(
             ice_servers_in_links(&links),
             [
-                "stun:stun.example.net",
-                "turn:turn.example.net?transport=udp"
+                "stun://stun.example.net",
+                "turn://u:p%40ss@turn.example.net:3478?transport=udp"
             ]
         );
     }
