@@ -291,7 +291,12 @@ impl Publisher {
     /// Ends the session at the endpoint; a failure is only logged (the endpoint times it out).
     async fn delete(&self, resource: &url::Url) {
         let mut request = self.client.delete(resource.clone());
-        if let Some(token) = &self.token {
+        // The token goes only where the person sent it: the endpoint's own origin.
+        if let Some(token) = self
+            .token
+            .as_ref()
+            .filter(|_| resource.origin() == self.endpoint.origin())
+        {
             request = request.bearer_auth(token);
         }
         match request.send().await {
