@@ -201,14 +201,6 @@ impl Player {
         self.inner.open_uri(&mut source, &first)
     }
 
-    /// Adds a source to play after the others; the current one plays on.
-    pub fn enqueue(&self, input: &str) -> Result<(), PlayerError> {
-        let uri = resolve_source(input)?;
-        let _source = self.inner.control.lock().unwrap();
-        self.inner.queue.lock().unwrap().items.push(uri);
-        Ok(())
-    }
-
     /// The queue's sources as URIs, and the index of the current one.
     pub fn queue(&self) -> (Vec<String>, usize) {
         let queue = self.inner.queue.lock().unwrap();

@@ -275,7 +275,7 @@ impl ReelcastWindow {
         let menu = gio::Menu::new();
         for (i, stream) in audio.iter().enumerate() {
             let mut label = match &stream.language {
-                Some(language) => format!("{} ({language})", i + 1),
+                Some(language) => format!("Audio {} ({language})", i + 1),
                 None => format!("Audio {}", i + 1),
             };
             if current == Some(i) {
