@@ -345,6 +345,7 @@ fn viewers_coming_and_going_leave_nothing_behind() {
     )
     .unwrap();
     let (before, after) = (report.before, report.after);
+    eprintln!("churn footprint: {before:?} -> {after:?}");
     assert_eq!(after.elements, before.elements, "{before:?} -> {after:?}");
     // A thread pool may keep an idle worker or two; a leak would be one per cycle.
     assert!(

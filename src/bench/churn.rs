@@ -48,6 +48,28 @@ fn footprint(share: &Share) -> Footprint {
     }
 }
 
+/// The footprint once teardown has finished. A removed viewer's ICE agent, sockets and
+/// threads are released on other threads shortly after the share reports it gone, and idle
+/// pool threads come and go, so one reading right after a removal can be off by a few
+/// either way. This waits until threads and fds hold still for a second (within 15 s).
+fn settled_footprint(share: &Share) -> Footprint {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = footprint(share);
+    let mut still_since = Instant::now();
+    while Instant::now() < deadline {
+        if still_since.elapsed() >= Duration::from_secs(1) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let now = footprint(share);
+        if (now.threads, now.fds, now.elements) != (last.threads, last.fds, last.elements) {
+            still_since = Instant::now();
+        }
+        last = now;
+    }
+    last
+}
+
 /// Runs `cycles` join/leave cycles on a share of `file`, then `viewers` viewers at once.
 /// `receivers_exe` is a `reelcast` binary (it hosts the receivers).
 pub fn churn(
@@ -86,12 +108,12 @@ pub fn churn(
     // One cycle first: encoders, thread pools and caches that stay for the process's life
     // are made here, not counted as growth.
     cycle("warm-up")?;
-    let before = footprint(share);
+    let before = settled_footprint(share);
     let mut join_times = Vec::with_capacity(cycles);
     for i in 0..cycles {
         join_times.push(cycle(&format!("churn-{i}"))?);
     }
-    let after = footprint(share);
+    let after = settled_footprint(share);
     let names: Vec<String> = (0..viewers).map(|i| format!("many-{i}")).collect();
     for name in &names {
         share.add_viewer(name).map_err(|e| e.to_string())?;
