@@ -6,8 +6,8 @@ use crate::cli::{exit, PlayArgs};
 use crate::media::{PlaybackState, Player, PlayerEvent, PlayerOptions};
 use crate::report::{clock, event_json, progress_json};
 
-/// Plays `args.sources` to the end of the last (or forever with loop), printing progress. Returns the exit
-/// code.
+/// Plays `args.sources` to the end of the last (or forever with loop), printing progress. A
+/// source that fails is reported and skipped. Returns the exit code: 1 if any source failed.
 pub fn play(args: &PlayArgs) -> i32 {
     if args.sources.is_empty() {
         eprintln!("reelcast: play --headless needs a file or URI");
@@ -27,6 +27,10 @@ pub fn play(args: &PlayArgs) -> i32 {
         report_error(args.json, &e.to_string());
         return exit::PLAYBACK_FAILED;
     }
+    // Which source of the queue is playing, followed through the events: an error belongs to
+    // the source before the next `Advanced`, so it is known whether the player goes on.
+    let mut current = 0;
+    let mut failures = 0;
     // Progress once a second; events as they come.
     let tick = Duration::from_secs(1);
     loop {
@@ -38,12 +42,19 @@ pub fn play(args: &PlayArgs) -> i32 {
                     println!("{line}");
                 }
                 match event {
+                    PlayerEvent::EndOfStream if failures > 0 => return exit::PLAYBACK_FAILED,
                     PlayerEvent::EndOfStream => return exit::OK,
+                    PlayerEvent::Advanced { index, .. } => current = index,
                     PlayerEvent::Error(e) => {
                         if !args.json {
                             eprintln!("reelcast: {e}");
                         }
-                        return exit::PLAYBACK_FAILED;
+                        failures += 1;
+                        // A broken file in a queue does not stop the show (the player moves
+                        // on), but the exit code still says that something failed.
+                        if current + 1 >= args.sources.len() {
+                            return exit::PLAYBACK_FAILED;
+                        }
                     }
                     _ => {}
                 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::capture::MediaStream;
-use crate::media::{Player, PlayerEvent};
+use crate::media::{PlaybackState, Player, PlayerEvent};
 use crate::rtc::{ConnectionState, Share, ShareConfig, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
     is_janus_url, is_whip_url, EmbeddedServer, EmbeddedServerOptions, GstSignaller,
@@ -141,7 +141,12 @@ impl Sharing {
         forward(share.subscribe(), signaller.subscribe(), events.clone());
         let session = ShareSession::start(share.clone(), signaller.clone());
         let (following, stop_following) = flume::bounded(0);
-        follow_player(player.subscribe(), stop_following, Arc::downgrade(&share));
+        follow_player(
+            player.subscribe(),
+            stop_following,
+            Arc::downgrade(&share),
+            Arc::downgrade(&signaller),
+        );
         Ok(Self {
             events,
             early: std::sync::Mutex::new(Some(early)),
@@ -188,29 +193,42 @@ impl Drop for Sharing {
 
 /// What the person does with the player that viewers must hear of: a seek shows a new
 /// picture at once (a keyframe), the end of the video ends their sessions, which the viewer
-/// page shows ("The share ended").
+/// page shows ("The share ended"), and playing again after that publishes again to an SFU.
 fn follow_player(
     events: flume::Receiver<PlayerEvent>,
     stop: flume::Receiver<()>,
     share: std::sync::Weak<Share>,
+    signaller: std::sync::Weak<dyn Signaller>,
 ) {
     let _ = std::thread::Builder::new()
         .name("sharing-player".into())
-        .spawn(move || loop {
-            let event = flume::Selector::new()
-                .recv(&events, |e| e.ok())
-                .recv(&stop, |_| None)
-                .wait();
-            let (Some(event), Some(share)) = (event, share.upgrade()) else {
-                return;
-            };
-            match event {
-                PlayerEvent::SeekDone(_) => share.request_keyframes(),
-                PlayerEvent::StreamsKnown(streams) => {
-                    share.set_source_kinds(streams.iter().map(|s| s.kind).collect())
+        .spawn(move || {
+            let mut ended = false;
+            loop {
+                let event = flume::Selector::new()
+                    .recv(&events, |e| e.ok())
+                    .recv(&stop, |_| None)
+                    .wait();
+                let (Some(event), Some(share)) = (event, share.upgrade()) else {
+                    return;
+                };
+                match event {
+                    PlayerEvent::SeekDone(_) => share.request_keyframes(),
+                    PlayerEvent::StreamsKnown(streams) => {
+                        share.set_source_kinds(streams.iter().map(|s| s.kind).collect())
+                    }
+                    PlayerEvent::EndOfStream => {
+                        ended = true;
+                        share.remove_all_viewers("the video ended");
+                    }
+                    PlayerEvent::StateChanged(PlaybackState::Playing) if ended => {
+                        ended = false;
+                        if let Some(signaller) = signaller.upgrade() {
+                            signaller.media_resumed();
+                        }
+                    }
+                    _ => {}
                 }
-                PlayerEvent::EndOfStream => share.remove_all_viewers("the video ended"),
-                _ => {}
             }
         });
 }
@@ -241,7 +259,9 @@ fn from_share(event: ShareEvent) -> Option<SharingEvent> {
     Some(match event {
         ShareEvent::ViewerState { viewer, state } => SharingEvent::ViewerState { viewer, state },
         ShareEvent::ViewerStats(stats) => SharingEvent::Stats { stats },
-        ShareEvent::ViewerRemoved { viewer, reason } => SharingEvent::ViewerLeft { viewer, reason },
+        ShareEvent::ViewerRemoved { viewer, reason, .. } => {
+            SharingEvent::ViewerLeft { viewer, reason }
+        }
         ShareEvent::Error { viewer, message } => SharingEvent::Error {
             message: match viewer {
                 Some(v) => format!("viewer {v}: {message}"),

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use common::{collect_for, media, wait_for};
 use reelcast::capture::{CaptureEvent, CaptureTrack, CapturedSample, MediaStream, TrackState};
-use reelcast::media::{MediaKind, Player, PlayerError, PlayerEvent, PlayerOptions, SeekMode};
+use reelcast::media::{
+    MediaKind, PlaybackState, Player, PlayerError, PlayerEvent, PlayerOptions, SeekMode,
+};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -265,9 +267,16 @@ fn end_of_stream_ends_the_tracks_and_loop_replaces_them() {
         matches!(e, CaptureEvent::Ended(t) if *t == video).then_some(())
     });
     assert!(stream.tracks().is_empty());
+    // Paused at the end, as a media element; playing again starts from the beginning.
+    assert_eq!(player.state(), PlaybackState::Paused);
 
     player.set_looping(true);
-    player.seek(Duration::ZERO, SeekMode::Accurate).unwrap();
+    player.play().unwrap();
+    let from = wait_for(&player_events, DEADLINE, "back at the start", |e| match e {
+        PlayerEvent::SeekDone(position) => Some(*position),
+        _ => None,
+    });
+    assert!(from < Duration::from_millis(100), "replayed from {from:?}");
     let replay = wait_added(&events, MediaKind::Video);
     assert_ne!(replay, video, "replaying creates new tracks");
     wait_for(&player_events, DEADLINE, "looped", |e| {

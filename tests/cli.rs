@@ -54,6 +54,33 @@ fn a_missing_file_fails_with_its_name_and_exit_code_one() {
 }
 
 #[test]
+fn a_broken_file_in_a_queue_is_reported_and_the_next_one_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.webm");
+    std::fs::write(&broken, b"this is not a video, just some words in a file").unwrap();
+    let out = reelcast()
+        .args(["play", "--headless"])
+        .arg(&common::media().short)
+        .arg(&broken)
+        .arg(&common::media().short)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.webm"), "{stderr}");
+    // The third source played to its end after the broken second one.
+    let broken_at = stdout.find("broken.webm").expect(&stdout);
+    let after = &stdout[broken_at..];
+    assert!(
+        after.contains("next: ") && after.contains("short.webm"),
+        "{stdout}"
+    );
+    assert!(after.contains("end of stream"), "{stdout}");
+    // Something failed, and the exit code says so.
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+}
+
+#[test]
 fn without_a_display_play_falls_back_to_headless() {
     let out = reelcast()
         .arg("play")

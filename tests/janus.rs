@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::janus::Janus;
 use common::net::assert_private_network;
 use common::peers::{browser_viewers, wait_decoding, ViewerKind};
-use reelcast::media::{Player, PlayerOptions};
+use reelcast::media::{Player, PlayerEvent, PlayerOptions};
 use reelcast::rtc::ConnectionState;
 use reelcast::sharing::{Sharing, SharingEvent};
 
@@ -90,4 +90,56 @@ fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
     common::wait_for(&sharing.subscribe(), STEP, "joined with the pin", |e| {
         matches!(e, SharingEvent::Registered { .. }).then_some(())
     });
+}
+
+/// The video ends: Reelcast unpublishes but stays in the room. The person plays again: it
+/// publishes again, and a new subscriber decodes the video.
+#[test]
+fn playing_again_after_the_end_publishes_into_the_room_again() {
+    assert_private_network();
+    let janus = Janus::start(18187);
+    let clip = common::media().dir.join("janus-8s.webm");
+    common::make_webm(&clip, Some((320, 240)), true, 8);
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let player_events = player.subscribe();
+    player.open(clip.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+
+    let sharing = share_to(&player, &janus.publish_url(1234, None));
+    let events = sharing.subscribe();
+    // The room is never left on the way: no reconnection.
+    let connected = |events: &flume::Receiver<SharingEvent>, what: &str| {
+        common::wait_for(events, STEP, what, |e| match e {
+            SharingEvent::ViewerState {
+                viewer,
+                state: ConnectionState::Connected,
+            } => Some(viewer.clone()),
+            SharingEvent::Refused { message } => panic!("{message}"),
+            SharingEvent::Reconnecting { .. } => panic!("reconnected: {e:?}"),
+            _ => None,
+        })
+    };
+    let first = connected(&events, "media up with Janus");
+    common::wait_for(&player_events, STEP, "the end of the video", |e| {
+        matches!(e, PlayerEvent::EndOfStream).then_some(())
+    });
+    common::wait_for(&events, STEP, "unpublished at the end", |e| match e {
+        SharingEvent::ViewerLeft { viewer, .. } if *viewer == first => Some(()),
+        SharingEvent::Reconnecting { .. } => panic!("reconnected: {e:?}"),
+        _ => None,
+    });
+    assert_eq!(sharing.viewer_count(), 0);
+
+    // At once, before Janus has closed the first publication: the new one waits for that.
+    player.set_looping(true);
+    player.play().unwrap();
+    let second = connected(&events, "media up with Janus again");
+    assert_ne!(second, first, "a new session");
+    let room = format!("{}?room=1234", janus.url);
+    let browser = browser_viewers(ViewerKind::Janus, &room, 1);
+    let seen = wait_decoding(&browser, 0, 30, (320, 240), Duration::from_secs(60));
+    eprintln!(
+        "janus: after publishing again the subscriber decoded {} frames",
+        seen.frames
+    );
 }

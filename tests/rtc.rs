@@ -213,7 +213,7 @@ fn removing_a_viewer_frees_its_elements_and_the_others_keep_receiving() {
     let with_two = call.share.pipeline().children().len();
     call.share.remove_viewer("leaves", "said goodbye");
     wait_for(&call.events, DEADLINE, "viewer removed", |e| {
-        matches!(e, ShareEvent::ViewerRemoved { viewer, reason } if viewer == "leaves" && reason == "said goodbye")
+        matches!(e, ShareEvent::ViewerRemoved { viewer, reason, failed: false } if viewer == "leaves" && reason == "said goodbye")
             .then_some(())
     });
     assert_eq!(call.webrtcbins(), 1);
@@ -289,10 +289,17 @@ fn a_viewer_that_vanishes_is_torn_down_and_the_others_are_unaffected() {
         Duration::from_secs(30),
         "the vanished viewer torn down",
         |e| match e {
-            ShareEvent::ViewerRemoved { viewer, reason } if viewer == "vanishes" => {
+            ShareEvent::ViewerRemoved {
+                viewer,
+                reason,
+                failed,
+            } if viewer == "vanishes" => {
+                assert!(failed, "a vanished viewer is a failure, not a goodbye");
                 Some(reason.clone())
             }
-            ShareEvent::ViewerRemoved { viewer, reason } => panic!("{viewer} removed: {reason}"),
+            ShareEvent::ViewerRemoved { viewer, reason, .. } => {
+                panic!("{viewer} removed: {reason}")
+            }
             _ => None,
         },
     );

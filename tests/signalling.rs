@@ -468,6 +468,37 @@ fn embedded_server_moves_off_a_taken_port() {
     assert_ne!(signalling, http);
 }
 
+/// `--host 0.0.0.0`: the link names the machine's network address (the private test
+/// network's 10.99.0.1 here), and the page is served there; the share itself connects over
+/// loopback.
+#[test]
+fn listening_everywhere_links_the_network_address() {
+    use reelcast::signalling::{EmbeddedServer, EmbeddedServerOptions};
+    use std::io::{Read, Write};
+
+    assert_private_network();
+    let server = EmbeddedServer::start(&EmbeddedServerOptions {
+        host: std::net::Ipv4Addr::UNSPECIFIED.into(),
+        signalling_port: 0,
+        http_port: 0,
+    })
+    .unwrap();
+    let url = server.viewer_url();
+    assert!(url.starts_with("http://10.99.0.1:"), "{url}");
+    assert!(
+        server.signalling_url().starts_with("ws://127.0.0.1:"),
+        "{}",
+        server.signalling_url()
+    );
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut page = std::net::TcpStream::connect(address).unwrap();
+    page.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    page.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply:.200}");
+}
+
 /// A signalling server that is not there at start: the error names the URL and the cause, and
 /// Reelcast keeps trying, each time waiting longer.
 #[test]

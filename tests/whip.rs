@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::net::assert_private_network;
 use common::peers::Peer;
-use reelcast::media::{Player, PlayerOptions};
+use reelcast::media::{Player, PlayerEvent, PlayerOptions};
 use reelcast::sharing::SharingEvent;
 
 const STEP: Duration = Duration::from_secs(30);
@@ -86,4 +86,40 @@ fn a_wrong_whip_path_is_refused_in_plain_words() {
     });
     assert!(message.starts_with(url), "names the URL: {message}");
     assert!(message.contains("no WHIP endpoint"), "{message}");
+}
+
+/// The video ends: its WHIP session ends (DELETE). The person plays again: a new session is
+/// published, and the endpoint decodes it.
+#[test]
+fn playing_again_after_the_end_publishes_a_new_session() {
+    assert_private_network();
+    let endpoint = endpoint(18192);
+    let clip = common::media().dir.join("whip-8s.webm");
+    common::make_webm(&clip, Some((320, 240)), true, 8);
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let player_events = player.subscribe();
+    player.open(clip.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+
+    let url = "whip+http://127.0.0.1:18192/whip/endpoint";
+    let sharing = common::share(&player, "Reelcast over WHIP, twice", Some(url));
+    let (first, _, _) = counts(&endpoint, "the first session decoding", |f, s, _| {
+        f >= 20 && s == 1
+    });
+    common::wait_for(&player_events, STEP, "the end of the video", |e| {
+        matches!(e, PlayerEvent::EndOfStream).then_some(())
+    });
+    counts(&endpoint, "the session ended with the video", |_, s, e| {
+        s == 1 && e == 1
+    });
+
+    // Looping from now on, so that the second session outlives the test's checks.
+    player.set_looping(true);
+    player.play().unwrap();
+    let (frames, _, _) = counts(&endpoint, "a second session decoding", |f, s, e| {
+        s == 2 && e == 1 && f >= first + 30
+    });
+    eprintln!("whip: {first} frames in the first session, {frames} after the second");
+    sharing.stop();
+    counts(&endpoint, "the second session ended", |_, _, e| e == 2);
 }

@@ -88,6 +88,9 @@ struct Source {
     failed: Option<PlayerError>,
     streams_reported: bool,
     seeking: bool,
+    /// Played to the end (no loop, nothing next): paused there, and `play` starts again
+    /// from the beginning, as a media element does.
+    ended: bool,
     state: Option<PlaybackState>,
     /// A source that has not prerolled by then is reported as broken. decodebin can swallow
     /// a demuxer's error during preroll (seen with a truncated MP4 on a loaded machine), and
@@ -246,7 +249,18 @@ impl Player {
         usize::try_from(self.inner.playbin.property::<i32>("current-audio")).ok()
     }
 
+    /// Plays; after the end, from the beginning again.
     pub fn play(&self) -> Result<(), PlayerError> {
+        let mut source = self.inner.control.lock().unwrap();
+        if source.ended && source.failed.is_none() {
+            source.ended = false;
+            let _ = self.inner.playbin.seek_simple(
+                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                gst::ClockTime::ZERO,
+            );
+            source.seeking = true;
+        }
+        drop(source);
         self.change_state(gst::State::Playing)
     }
 
@@ -271,6 +285,7 @@ impl Player {
         self.inner.stop_source();
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
         source.preroll_deadline = None;
+        source.ended = false;
         if source.state != Some(PlaybackState::Stopped) {
             source.state = Some(PlaybackState::Stopped);
             self.inner.emit_state(PlaybackState::Stopped);
@@ -294,6 +309,7 @@ impl Player {
                 cause: "this source cannot seek".into(),
             })?;
         source.seeking = true;
+        source.ended = false;
         Ok(())
     }
 
@@ -586,6 +602,16 @@ impl Inner {
                     );
                     self.events.send(PlayerEvent::Looped);
                 } else {
+                    // Paused at the end, as a media element: the person sees a play button
+                    // again, and playing starts over. playbin itself stays in PLAYING (nothing
+                    // flows after EOS), so that `play` is one flushing seek, whose completion
+                    // no state change of ours can be mistaken for.
+                    source.ended = true;
+                    self.set_playing(false);
+                    if source.state != Some(PlaybackState::Paused) {
+                        source.state = Some(PlaybackState::Paused);
+                        self.emit_state(PlaybackState::Paused);
+                    }
                     self.events.send(PlayerEvent::EndOfStream);
                 }
             }

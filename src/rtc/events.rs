@@ -71,6 +71,9 @@ pub enum ShareEvent {
     ViewerRemoved {
         viewer: ViewerId,
         reason: String,
+        /// Its connection failed or fell silent; nobody asked for the removal. A publisher
+        /// (the one viewer is an SFU) tries again.
+        failed: bool,
     },
     Error {
         viewer: Option<ViewerId>,

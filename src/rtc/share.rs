@@ -106,6 +106,7 @@ pub(crate) enum Command {
     RemoveViewer {
         id: ViewerId,
         reason: String,
+        failed: bool,
     },
     /// ICE and DTLS are up: media sent from now on reaches the viewer.
     ViewerConnected(ViewerId),
@@ -254,6 +255,17 @@ impl Share {
         let _ = self.commands.send(Command::RemoveViewer {
             id: id.to_owned(),
             reason: reason.to_owned(),
+            failed: false,
+        });
+    }
+
+    /// Removes a viewer whose connection cannot go on (say, its answer was unusable): as
+    /// [`Share::remove_viewer`], but the removal is reported as a failure.
+    pub fn remove_failed_viewer(&self, id: &str, reason: &str) {
+        let _ = self.commands.send(Command::RemoveViewer {
+            id: id.to_owned(),
+            reason: reason.to_owned(),
+            failed: true,
         });
     }
 
@@ -433,7 +445,7 @@ impl Actor {
         }
         let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
         for id in ids {
-            self.remove_viewer(&id, "the share stopped");
+            self.remove_viewer(&id, "the share stopped", false);
         }
     }
 
@@ -469,7 +481,9 @@ impl Actor {
                 Some(viewer) => viewer.add_candidate(mline, &candidate),
                 None => tracing::debug!(viewer = %id, "candidate for an unknown viewer dropped"),
             },
-            Command::RemoveViewer { id, reason } => self.remove_viewer(&id, &reason),
+            Command::RemoveViewer { id, reason, failed } => {
+                self.remove_viewer(&id, &reason, failed)
+            }
             Command::ViewerConnected(id) => self.viewer_connected(&id),
             Command::RequestKeyframes => {
                 for encoder in self.encoders.values() {
@@ -692,7 +706,7 @@ impl Actor {
         }
     }
 
-    fn remove_viewer(&mut self, id: &ViewerId, reason: &str) {
+    fn remove_viewer(&mut self, id: &ViewerId, reason: &str, failed: bool) {
         let Some(mut viewer) = self.viewers.remove(id) else {
             return;
         };
@@ -720,6 +734,7 @@ impl Actor {
         self.events.send(ShareEvent::ViewerRemoved {
             viewer: id.clone(),
             reason: reason.to_owned(),
+            failed,
         });
     }
 
@@ -740,7 +755,7 @@ impl Actor {
             self.events.send(ShareEvent::ViewerStats(stats));
         }
         for id in gone {
-            self.remove_viewer(&id, "the viewer stopped responding");
+            self.remove_viewer(&id, "the viewer stopped responding", true);
         }
         self.adapt_bitrate();
     }

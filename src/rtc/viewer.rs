@@ -364,6 +364,7 @@ impl Viewer {
                     let _ = commands_c.send(Command::RemoveViewer {
                         id: viewer.clone(),
                         reason: "the connection failed (ICE or DTLS)".into(),
+                        failed: true,
                     });
                 }
                 _ => {}
@@ -410,6 +411,7 @@ impl Viewer {
                 let _ = commands.send(Command::RemoveViewer {
                     id: viewer.clone(),
                     reason: "could not create an offer".into(),
+                    failed: true,
                 });
                 return;
             };

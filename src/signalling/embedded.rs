@@ -2,7 +2,7 @@
 //! gst-plugin-webrtc-signalling crate, run in-process) and Reelcast's viewer page over HTTP,
 //! both on loopback unless asked otherwise.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use gst_plugin_webrtc_signalling::handlers::Handler;
 use gst_plugin_webrtc_signalling::server::Server;
@@ -101,12 +101,36 @@ impl EmbeddedServer {
 
     /// The websocket URL producers and viewers connect to.
     pub fn signalling_url(&self) -> String {
-        format!("ws://{}", self.signalling)
+        let mut address = self.signalling;
+        if address.ip().is_unspecified() {
+            // Listening everywhere: the share itself connects over loopback.
+            address.set_ip(match address.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            });
+        }
+        format!("ws://{address}")
     }
 
-    /// The page a person opens in a browser to watch.
+    /// The page a person opens in a browser to watch. Listening on every address (say
+    /// `--host 0.0.0.0`), the link names this machine's network address, which others can
+    /// open; `0.0.0.0` in a link opens nothing.
     pub fn viewer_url(&self) -> String {
-        format!("http://{}/", self.http)
+        let mut address = self.http;
+        if address.ip().is_unspecified() {
+            let v6 = address.is_ipv6();
+            let reachable = crate::util::network_addresses()
+                .into_iter()
+                // An IPv6 socket bound to :: takes IPv4 too; an IPv4 one takes only IPv4.
+                .find(|a| v6 || a.is_ipv4())
+                .unwrap_or(if v6 {
+                    IpAddr::V6(Ipv6Addr::LOCALHOST)
+                } else {
+                    IpAddr::V4(Ipv4Addr::LOCALHOST)
+                });
+            address.set_ip(reachable);
+        }
+        format!("http://{address}/")
     }
 }
 

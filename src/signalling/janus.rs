@@ -91,6 +91,8 @@ pub fn parse_janus_url(url: &str) -> Result<JanusTarget, SignallingError> {
 
 /// Janus ends a session silent for 60 s (its default `session_timeout`).
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(25);
+/// How long publishing again waits for Janus to close the last publication's connection.
+const UNPUBLISH_WITHIN: Duration = Duration::from_secs(3);
 /// How long a request may wait for its reply.
 const REPLY_WITHIN: Duration = Duration::from_secs(10);
 
@@ -200,19 +202,26 @@ impl Publisher<'_> {
             Err(ended) => return ended,
         };
         *attempt = 0;
-        let session = format!("janus-{}", ids.session);
-        self.session = Some(session.clone());
-        self.events.send(SignallingEvent::SessionRequested {
-            session: session.clone(),
-            peer: "janus".into(),
-            offer: None,
-            ice_servers: Vec::new(),
-        });
+        let mut session = format!("janus-{}", ids.session);
+        self.request_session(&session);
+        // Publishing again after the video ended takes a new share session, once Janus has
+        // closed the old publication's connection (its hangup), or after a bound.
+        let mut republished = 0u32;
         let mut published = false;
+        let mut unpublishing: Option<tokio::time::Instant> = None;
+        let mut resume_waiting = false;
         let mut keepalive = tokio::time::interval(KEEPALIVE_EVERY);
         keepalive.tick().await;
         loop {
+            // Publishing again is due by then, closed or not.
+            let republish_by = unpublishing.filter(|_| resume_waiting);
             tokio::select! {
+                _ = tokio::time::sleep_until(republish_by.unwrap_or_else(tokio::time::Instant::now)), if republish_by.is_some() => {
+                    tracing::warn!("Janus did not close the last publication within {UNPUBLISH_WITHIN:?}; publishing anyway");
+                    unpublishing = None;
+                    resume_waiting = false;
+                    session = self.publish_again(ids, &mut republished);
+                }
                 incoming = stream.next() => {
                     let text = match read_text(incoming) {
                         Ok(Some(text)) => text,
@@ -237,6 +246,7 @@ impl Publisher<'_> {
                             )));
                             self.events.send(SignallingEvent::SessionEnded { session: session.clone() });
                             self.session = None;
+                            published = false;
                         }
                         Ok(JanusIncoming::Trickle { mline, candidate }) => {
                             self.events.send(SignallingEvent::RemoteIce {
@@ -245,6 +255,15 @@ impl Publisher<'_> {
                                 candidate,
                             });
                         }
+                        // The answer to our own unpublish: nothing lost, and the way is
+                        // clear to publish again.
+                        Ok(JanusIncoming::Hangup { .. }) if unpublishing.is_some() => {
+                            unpublishing = None;
+                            if std::mem::take(&mut resume_waiting) {
+                                session = self.publish_again(ids, &mut republished);
+                            }
+                        }
+                        Ok(JanusIncoming::Hangup { .. }) if self.session.is_none() => {}
                         Ok(JanusIncoming::Hangup { reason }) => {
                             return Ended::Lost(format!("Janus hung up ({reason})"));
                         }
@@ -285,12 +304,34 @@ impl Publisher<'_> {
                                 "candidate": { "completed": true },
                             })).await
                         }
-                        Some(PublishRequest::End { session: s }) if s == session => {
+                        Some(PublishRequest::End { session: s, failed: true }) if s == session => {
+                            // The media connection failed: join afresh after a pause, as
+                            // after a lost connection.
                             self.session = None;
-                            self.send(&mut sink, ids, json!({
-                                "janus": "message",
-                                "body": { "request": "unpublish" },
-                            })).await
+                            self.leave(&mut sink, ids).await;
+                            return Ended::Lost("the media connection to Janus failed".into());
+                        }
+                        Some(PublishRequest::End { session: s, failed: false }) if s == session => {
+                            // The video ended: stay in the room, unpublished, until it plays
+                            // again.
+                            self.session = None;
+                            if std::mem::take(&mut published) {
+                                unpublishing = Some(tokio::time::Instant::now() + UNPUBLISH_WITHIN);
+                                self.send(&mut sink, ids, json!({
+                                    "janus": "message",
+                                    "body": { "request": "unpublish" },
+                                })).await
+                            } else {
+                                Ok(())
+                            }
+                        }
+                        Some(PublishRequest::Resume) if self.session.is_none() => {
+                            if unpublishing.is_some() {
+                                resume_waiting = true;
+                            } else {
+                                session = self.publish_again(ids, &mut republished);
+                            }
+                            Ok(())
                         }
                         Some(PublishRequest::Stop) | None => {
                             self.leave(&mut sink, ids).await;
@@ -310,6 +351,25 @@ impl Publisher<'_> {
                 }
             }
         }
+    }
+
+    /// Asks the share for the session of the `count`th publication after the first.
+    fn publish_again(&mut self, ids: Ids, count: &mut u32) -> String {
+        *count += 1;
+        let session = format!("janus-{}-{count}", ids.session);
+        self.request_session(&session);
+        session
+    }
+
+    /// Asks the share for a viewer to publish with.
+    fn request_session(&mut self, session: &str) {
+        self.session = Some(session.to_owned());
+        self.events.send(SignallingEvent::SessionRequested {
+            session: session.to_owned(),
+            peer: "janus".into(),
+            offer: None,
+            ice_servers: Vec::new(),
+        });
     }
 
     /// create → attach the videoroom plugin → join the room as a publisher.

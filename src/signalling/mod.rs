@@ -87,6 +87,16 @@ pub trait Signaller: Send + Sync {
     /// All local candidates of `session` are out. Protocols without trickle wait for this.
     fn end_of_candidates(&self, _session: &str) {}
     fn end_session(&self, session: &str);
+    /// The share lost `session`'s connection (ICE, DTLS, silence, an unusable answer). A
+    /// publisher tries again after a pause; a signalling server's viewer may join again by
+    /// itself, so by default this just ends the session.
+    fn session_failed(&self, session: &str) {
+        self.end_session(session)
+    }
+    /// There is media to send again after the share ended every session (the video ended
+    /// and the person played again). A publisher publishes again; viewers of a signalling
+    /// server join again by themselves.
+    fn media_resumed(&self) {}
     fn stop(&self);
 }
 

@@ -22,10 +22,14 @@ pub(crate) enum PublishRequest {
     Gathered {
         session: String,
     },
-    /// The share ended the session (the video ended, the connection failed).
+    /// The share ended the session: the video ended (`failed` false; publish again on
+    /// [`PublishRequest::Resume`]), or its connection failed (try again after a pause).
     End {
         session: String,
+        failed: bool,
     },
+    /// The media is live again after the end: publish again.
+    Resume,
     Stop,
 }
 
@@ -95,7 +99,19 @@ impl Signaller for PublisherSignaller {
     fn end_session(&self, session: &str) {
         self.request(PublishRequest::End {
             session: session.to_owned(),
+            failed: false,
         });
+    }
+
+    fn session_failed(&self, session: &str) {
+        self.request(PublishRequest::End {
+            session: session.to_owned(),
+            failed: true,
+        });
+    }
+
+    fn media_resumed(&self) {
+        self.request(PublishRequest::Resume);
     }
 
     fn stop(&self) {

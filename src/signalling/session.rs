@@ -88,7 +88,7 @@ fn on_signalling(
         SignallingEvent::RemoteSdp { session, kind, sdp } => {
             if let Err(e) = share.set_remote_description(&session, kind, &sdp) {
                 tracing::warn!("{e}");
-                share.remove_viewer(&session, &e.to_string());
+                share.remove_failed_viewer(&session, &e.to_string());
             }
         }
         SignallingEvent::RemoteIce {
@@ -115,8 +115,14 @@ fn on_share(signaller: &dyn Signaller, ended: &Mutex<HashSet<String>>, event: Sh
             candidate,
         } => signaller.send_ice(&viewer, mline, &candidate),
         ShareEvent::LocalCandidatesDone { viewer } => signaller.end_of_candidates(&viewer),
-        ShareEvent::ViewerRemoved { viewer, .. } if !ended.lock().unwrap().remove(&viewer) => {
-            signaller.end_session(&viewer)
+        ShareEvent::ViewerRemoved { viewer, failed, .. }
+            if !ended.lock().unwrap().remove(&viewer) =>
+        {
+            if failed {
+                signaller.session_failed(&viewer)
+            } else {
+                signaller.end_session(&viewer)
+            }
         }
         _ => {}
     }

@@ -87,8 +87,11 @@ impl PublisherSignaller {
 /// How a publishing attempt ended.
 enum Ended {
     Stopped,
-    /// The share ended the session (the video ended): nothing to publish until stopped.
+    /// The share ended the session (the video ended): nothing to publish until the media
+    /// resumes.
     Finished,
+    /// The share lost the session's media connection: worth another session after a pause.
+    MediaFailed,
     /// Worth another try: the endpoint could not be reached or failed.
     Lost(String),
     /// The endpoint said no (4xx): another try would get the same answer.
@@ -124,19 +127,23 @@ impl Publisher {
             let ended = self
                 .publish(&session, &mut requests, &mut attempt, &mut ice_servers)
                 .await;
-            if !matches!(ended, Ended::Stopped | Ended::Finished) {
+            // The share knows of the sessions it ended itself.
+            if matches!(ended, Ended::Lost(_) | Ended::Refused(_)) {
                 self.events.send(SignallingEvent::SessionEnded { session });
             }
             match ended {
                 Ended::Stopped => break,
                 Ended::Finished => {
-                    // Stay until stopped; the session is over.
-                    while let Some(request) = requests.recv().await {
-                        if request.is_stop() {
-                            break;
-                        }
+                    if wait_for_resume(&mut requests).await {
+                        continue;
                     }
                     break;
+                }
+                Ended::MediaFailed => {
+                    tracing::warn!(
+                        "the media connection to {} failed; publishing again",
+                        self.url
+                    );
                 }
                 Ended::Refused(why) => {
                     let reason = format!("{}: {why}", self.url);
@@ -179,7 +186,9 @@ impl Publisher {
                         candidates.push((mline, candidate));
                     }
                     Some(PublishRequest::Gathered { session: s }) if s == session && offer.is_some() => break,
-                    Some(PublishRequest::End { session: s }) if s == session => return Ended::Finished,
+                    Some(PublishRequest::End { session: s, failed }) if s == session => {
+                        return if failed { Ended::MediaFailed } else { Ended::Finished };
+                    }
                     Some(PublishRequest::Stop) | None => return Ended::Stopped,
                     Some(_) => {}
                 },
@@ -213,9 +222,13 @@ impl Publisher {
         // No trickle after the POST: the offer carried the candidates.
         loop {
             match requests.recv().await {
-                Some(PublishRequest::End { session: s }) if s == session => {
+                Some(PublishRequest::End { session: s, failed }) if s == session => {
                     self.delete(&resource).await;
-                    return Ended::Finished;
+                    return if failed {
+                        Ended::MediaFailed
+                    } else {
+                        Ended::Finished
+                    };
                 }
                 Some(PublishRequest::Stop) | None => {
                     self.delete(&resource).await;
@@ -308,6 +321,18 @@ impl Publisher {
 }
 
 /// Reads a reply's body, refusing one larger than any answer should be.
+/// After the video ended: waits until it plays again (true) or the share stops (false).
+async fn wait_for_resume(requests: &mut mpsc::UnboundedReceiver<PublishRequest>) -> bool {
+    while let Some(request) = requests.recv().await {
+        match request {
+            PublishRequest::Resume => return true,
+            PublishRequest::Stop => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
 async fn read_body(mut response: reqwest::Response) -> Result<String, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
