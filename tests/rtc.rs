@@ -273,6 +273,43 @@ fn a_pli_from_a_viewer_produces_a_keyframe() {
     );
 }
 
+/// A viewer whose connection never comes up (here: it never answers) is removed at the
+/// connect timeout, as a failure, and frees its place; the viewer watching goes on.
+#[test]
+fn a_viewer_that_never_connects_is_removed_at_the_connect_timeout() {
+    let call = Call::start(ShareConfig {
+        connect_timeout: Duration::from_secs(3),
+        ..ShareConfig::default()
+    });
+    let watching = call.join("watching", None);
+    wait_frames(&watching, 10);
+    call.share.add_viewer("never-answers").unwrap();
+    let reason = wait_for(
+        &call.events,
+        Duration::from_secs(20),
+        "the stuck viewer removed",
+        |e| match e {
+            ShareEvent::ViewerRemoved {
+                viewer,
+                reason,
+                failed,
+            } if viewer == "never-answers" => {
+                assert!(failed, "not connecting is a failure");
+                Some(reason.clone())
+            }
+            ShareEvent::ViewerRemoved { viewer, reason, .. } => {
+                panic!("{viewer} removed: {reason}")
+            }
+            _ => None,
+        },
+    );
+    assert!(reason.contains("no connection within 3 s"), "{reason}");
+    assert_eq!(call.share.snapshot().viewers, ["watching"]);
+    assert_eq!(call.webrtcbins(), 1);
+    let before = watching.frames();
+    wait_frames(&watching, before + 30);
+}
+
 #[test]
 fn a_viewer_that_vanishes_is_torn_down_and_the_others_are_unaffected() {
     let call = Call::start(ShareConfig {

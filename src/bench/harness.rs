@@ -12,13 +12,16 @@ use serde_json::{json, Value};
 
 use crate::capture::MediaStream;
 use crate::media::{Player, PlayerOptions};
-use crate::rtc::{SdpKind, Share, ShareConfig, ShareEvent};
+use crate::rtc::{ConnectionState, SdpKind, Share, ShareConfig, ShareEvent};
 
 pub(crate) struct Harness {
     pub share: Arc<Share>,
     child: Child,
     stdin: Arc<Mutex<ChildStdin>>,
     reports: flume::Receiver<HashMap<String, u64>>,
+    /// Each viewer's last connection state as the share reported it, to tell where a join
+    /// that delivers nothing stands.
+    states: Arc<Mutex<HashMap<String, ConnectionState>>>,
     _stream: MediaStream,
     _player: Player,
 }
@@ -40,12 +43,14 @@ impl Harness {
             .spawn()
             .map_err(|e| format!("cannot start the receivers: {e}"))?;
         let stdin = Arc::new(Mutex::new(child.stdin.take().ok_or("no stdin")?));
-        let reports = relay(&mut child, &share, &stdin)?;
+        let states = Arc::default();
+        let reports = relay(&mut child, &share, &stdin, &states)?;
         Ok(Self {
             share,
             child,
             stdin,
             reports,
+            states,
             _stream: stream,
             _player: player,
         })
@@ -73,9 +78,16 @@ impl Harness {
                 return Ok(());
             }
             if Instant::now() > deadline {
+                let states = self.states.lock().unwrap();
+                let stuck: Vec<String> = names
+                    .iter()
+                    .filter(|n| frames.get(*n).copied().unwrap_or(0) == 0)
+                    .map(|n| format!("{n}: {:?}", states.get(n)))
+                    .collect();
                 return Err(format!(
-                    "only {receiving} of {} viewers receive after {within:?}",
-                    names.len()
+                    "only {receiving} of {} viewers receive after {within:?} ({})",
+                    names.len(),
+                    stuck.join(", ")
                 ));
             }
         }
@@ -106,12 +118,22 @@ fn relay(
     child: &mut Child,
     share: &Arc<Share>,
     stdin: &Arc<Mutex<ChildStdin>>,
+    states: &Arc<Mutex<HashMap<String, ConnectionState>>>,
 ) -> Result<flume::Receiver<HashMap<String, u64>>, String> {
     let events = share.subscribe();
     let to_child = stdin.clone();
+    let states = states.clone();
     std::thread::spawn(move || {
         while let Ok(event) = events.recv() {
             let msg = match event {
+                ShareEvent::ViewerState { viewer, state } => {
+                    states.lock().unwrap().insert(viewer, state);
+                    continue;
+                }
+                ShareEvent::ViewerRemoved { viewer, .. } => {
+                    states.lock().unwrap().remove(&viewer);
+                    continue;
+                }
                 ShareEvent::LocalDescription { viewer, sdp, .. } => {
                     json!({"op": "offer", "viewer": viewer, "sdp": sdp})
                 }

@@ -32,6 +32,10 @@ pub struct ShareConfig {
     /// A viewer that sends no RTCP for this long is gone. Receivers send a report every few
     /// seconds (RFC 3550 allows up to 7.5 s between them), so this must be well above that.
     pub viewer_timeout: Duration,
+    /// A viewer whose connection is not up this long after it joined is removed (a failure):
+    /// ICE found no path, or DTLS never finished. Without it such a viewer would hold its
+    /// place, its webrtcbin and its ports for ever.
+    pub connect_timeout: Duration,
     pub max_viewers: usize,
     /// Video size and frame rate sent at most (scaled and dropped once for all encoders).
     pub limits: VideoLimits,
@@ -48,6 +52,9 @@ impl Default for ShareConfig {
             stun_server: None,
             turn_servers: Vec::new(),
             viewer_timeout: Duration::from_secs(15),
+            // A join takes well under a second on a LAN and a few through TURN; this leaves
+            // a slow viewer plenty of room and still frees a stuck one.
+            connect_timeout: Duration::from_secs(40),
             max_viewers: 16,
             // Real-time encoding above 1080p30 is beyond most desktops, and beyond most
             // viewers' downlinks.
@@ -742,10 +749,17 @@ impl Actor {
     fn tick(&mut self) {
         let now = Instant::now();
         let mut gone = Vec::new();
+        let mut never_connected = Vec::new();
         for viewer in self.viewers.values_mut() {
-            let connected = viewer.connection() == ConnectionState::Connected;
+            let state = viewer.connection();
+            let connected = state == ConnectionState::Connected;
             if connected && now.duration_since(viewer.last_heard()) > self.config.viewer_timeout {
                 gone.push(viewer.id.clone());
+                continue;
+            }
+            let connecting = matches!(state, ConnectionState::New | ConnectionState::Connecting);
+            if connecting && now.duration_since(viewer.joined) > self.config.connect_timeout {
+                never_connected.push(viewer.id.clone());
                 continue;
             }
             let Some(sample) = read_stats(&viewer.webrtcbin) else {
@@ -756,6 +770,13 @@ impl Actor {
         }
         for id in gone {
             self.remove_viewer(&id, "the viewer stopped responding", true);
+        }
+        for id in never_connected {
+            let reason = format!(
+                "no connection within {} s (ICE or DTLS)",
+                self.config.connect_timeout.as_secs()
+            );
+            self.remove_viewer(&id, &reason, true);
         }
         self.adapt_bitrate();
     }

@@ -18,6 +18,8 @@ pub(crate) struct Viewer {
     pub media: Vec<ViewerMedia>,
     /// When the viewer last sent RTCP: proof that it is still there.
     pub last_heard: Arc<Mutex<Instant>>,
+    /// When it was added: its connection must be up within the share's connect timeout.
+    pub joined: Instant,
     pub connection: Arc<Mutex<ConnectionState>>,
     /// What this viewer's feedback says the video encoder may send.
     pub target_bitrate: u32,
@@ -247,6 +249,7 @@ impl Viewer {
             webrtcbin,
             media,
             last_heard,
+            joined: Instant::now(),
             connection,
             target_bitrate: config.start_video_bitrate,
             previous_bytes: None,
