@@ -334,3 +334,49 @@ fn the_window_plays_a_queue_and_n_skips_to_the_next() {
     });
     x.save_png(&screenshots_dir().join("window-queue.png"));
 }
+
+/// Add to the Queue (Ctrl+Shift+O): the person picks a file in the file chooser while the
+/// first one plays; at the first one's end the added one plays.
+#[test]
+fn a_file_added_to_the_queue_plays_after_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.webm");
+    common::make_webm(&first, Some((640, 360)), false, 8);
+    let added = dir.path().join("added.webm");
+    common::make_webm(&added, Some((640, 360)), false, 30);
+    let x = Xvfb::start();
+    let app = app(&x, &["play", "--json", first.to_str().unwrap()]);
+    app.wait_json(Duration::from_secs(30), "playing", |v| {
+        (v["event"] == "state" && v["state"] == "playing").then_some(())
+    });
+    // Keys go to the window under the pointer (no window manager); the chooser gets the
+    // focus by name once it is there.
+    let xdotool = |args: &[&str]| {
+        let status = Command::new("timeout")
+            .arg("20")
+            .arg("xdotool")
+            .args(args)
+            .env("DISPLAY", &x.display)
+            .status()
+            .expect("xdotool runs (install xdotool)");
+        assert!(status.success(), "xdotool {args:?}");
+    };
+    xdotool(&["mousemove", "512", "300", "key", "ctrl+shift+o"]);
+    xdotool(&[
+        "search",
+        "--sync",
+        "--name",
+        "Add to the Queue",
+        "windowfocus",
+        "--sync",
+    ]);
+    // A path typed in GTK's chooser opens its location entry; Return adds the file.
+    xdotool(&["type", "--delay", "30", added.to_str().unwrap()]);
+    xdotool(&["key", "Return"]);
+    let location = app.wait_json(Duration::from_secs(30), "the added file next", |v| {
+        assert_ne!(v["event"], "error", "{v}");
+        (v["event"] == "next" && v["index"] == 1)
+            .then(|| v["location"].as_str().unwrap_or_default().to_owned())
+    });
+    assert!(location.ends_with("added.webm"), "{location}");
+}

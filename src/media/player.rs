@@ -204,6 +204,24 @@ impl Player {
         self.inner.open_uri(&mut source, &first)
     }
 
+    /// Adds sources to the end of the queue; with nothing open, opens them as a new queue.
+    /// Checked as in [`Player::open_queue`]: a missing file is refused and nothing changes.
+    /// Returns the queue's length.
+    pub fn append<S: AsRef<str>>(&self, inputs: &[S]) -> Result<usize, PlayerError> {
+        let uris = inputs
+            .iter()
+            .map(|i| resolve_source(i.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let nothing_open = self.inner.control.lock().unwrap().uri.is_none();
+        if nothing_open {
+            self.open_queue(&uris)?;
+            return Ok(uris.len());
+        }
+        let mut queue = self.inner.queue.lock().unwrap();
+        queue.items.extend(uris);
+        Ok(queue.items.len())
+    }
+
     /// The queue's sources as URIs, and the index of the current one.
     pub fn queue(&self) -> (Vec<String>, usize) {
         let queue = self.inner.queue.lock().unwrap();

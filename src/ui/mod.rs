@@ -71,6 +71,7 @@ pub fn run(start: Start) -> i32 {
         add_app_actions(app);
     });
     app.set_accels_for_action("win.open", &["<Control>o"]);
+    app.set_accels_for_action("win.add-to-queue", &["<Control><Shift>o"]);
     app.set_accels_for_action("window.close", &["<Control>w"]);
     app.set_accels_for_action("app.preferences", &["<Control>comma"]);
     let start = std::rc::Rc::new(start);

@@ -66,6 +66,9 @@ mod imp {
         pub source: RefCell<Option<String>>,
         /// The current source's streams, for the audio track menu.
         pub streams: RefCell<Vec<crate::media::StreamInfo>>,
+        /// The file chooser while it is open: a native dialog is not kept alive by being
+        /// shown, and one dropped at once never appears.
+        pub chooser: RefCell<Option<gtk::FileChooserNative>>,
         /// Print player events as JSON lines (for scripts and tests).
         pub json: Cell<bool>,
         /// Set while the seek bar is moved by the position timer, not by the person.
@@ -90,7 +93,8 @@ mod imp {
             });
             klass.install_action("win.stop-sharing", None, |win, _, _| win.stop_sharing());
             klass.install_action("win.copy-link", None, |win, _, _| win.copy_link());
-            klass.install_action("win.open", None, |win, _, _| win.choose_file());
+            klass.install_action("win.open", None, |win, _, _| win.choose_files(false));
+            klass.install_action("win.add-to-queue", None, |win, _, _| win.choose_files(true));
             klass.install_action("win.next", None, |win, _, _| {
                 win.player().skip_to_next();
             });
@@ -254,6 +258,12 @@ impl ReelcastWindow {
         imp.window_title
             .set_subtitle(&crate::share_cli::share_name(source));
         imp.source.replace(Some(source.to_owned()));
+        self.refresh_queue_controls();
+    }
+
+    /// Next shows with a queue, and works while there is a next file (or with loop on).
+    fn refresh_queue_controls(&self) {
+        let imp = self.imp();
         let (queue, current) = self.player().queue();
         imp.next_button.set_visible(queue.len() > 1);
         imp.next_button
@@ -326,16 +336,22 @@ impl ReelcastWindow {
         self.imp().toast_overlay.add_toast(toast);
     }
 
-    fn choose_file(&self) {
+    /// Lets the person pick files: to open (a new queue) or to add to the end of the queue.
+    fn choose_files(&self, add: bool) {
         let filter = gtk::FileFilter::new();
         filter.set_name(Some("Videos and audio"));
         filter.add_mime_type("video/*");
         filter.add_mime_type("audio/*");
+        let (title, accept) = if add {
+            ("Add to the Queue", "_Add")
+        } else {
+            ("Open a Video", "_Open")
+        };
         let chooser = gtk::FileChooserNative::new(
-            Some("Open a Video"),
+            Some(title),
             Some(self),
             gtk::FileChooserAction::Open,
-            Some("_Open"),
+            Some(accept),
             Some("_Cancel"),
         );
         chooser.add_filter(&filter);
@@ -343,6 +359,9 @@ impl ReelcastWindow {
         chooser.set_select_multiple(true);
         let window = self.downgrade();
         chooser.connect_response(move |chooser, response| {
+            if let Some(window) = window.upgrade() {
+                window.imp().chooser.take();
+            }
             if response != gtk::ResponseType::Accept {
                 return;
             }
@@ -352,11 +371,41 @@ impl ReelcastWindow {
                 .filter_map(Result::ok)
                 .map(|f| f.uri().to_string())
                 .collect();
-            if let (Some(window), false) = (window.upgrade(), uris.is_empty()) {
-                window.open_queue(&uris);
+            match (window.upgrade(), uris.is_empty()) {
+                (Some(window), false) if add => window.add_to_queue(&uris),
+                (Some(window), false) => window.open_queue(&uris),
+                _ => {}
             }
         });
         chooser.show();
+        self.imp().chooser.replace(Some(chooser));
+    }
+
+    /// Adds sources to the end of the queue (with nothing open, plays them).
+    pub fn add_to_queue(&self, sources: &[String]) {
+        let player = self.player();
+        let was_open = player.uri().is_some();
+        match player.append(sources) {
+            Ok(_) if !was_open => match player.play() {
+                Ok(()) => self.now_playing(&sources[0]),
+                Err(e) => self.show_player_error(&e),
+            },
+            Ok(length) => {
+                self.refresh_queue_controls();
+                let added = match sources.len() {
+                    1 => format!(
+                        "{} added to the queue",
+                        crate::share_cli::share_name(&sources[0])
+                    ),
+                    n => format!("{n} files added to the queue"),
+                };
+                let toast = adw::Toast::new(&added);
+                toast.set_timeout(3);
+                self.imp().toast_overlay.add_toast(toast);
+                tracing::info!(length, "queue extended");
+            }
+            Err(e) => self.show_player_error(&e),
+        }
     }
 
     /// Files dropped anywhere on the window open (several: one after another).
