@@ -24,12 +24,7 @@ fn share_to(player: &Player, url: &str) -> Sharing {
 fn a_janus_room_carries_the_share_to_a_browser_subscriber() {
     assert_private_network();
     let janus = Janus::start(18188);
-    let clip = common::media().dir.join("janus-640x360.webm");
-    common::make_webm(&clip, Some((640, 360)), true, 20);
-    let player = Player::new(PlayerOptions::headless()).unwrap();
-    player.set_looping(true);
-    player.open(clip.to_str().unwrap()).unwrap();
-    player.play().unwrap();
+    let player = common::play_clip("janus-640x360.webm", (640, 360), 20, true);
 
     let sharing = share_to(&player, &janus.publish_url(1234, None));
     let events = sharing.subscribe();
@@ -98,12 +93,8 @@ fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
 fn playing_again_after_the_end_publishes_into_the_room_again() {
     assert_private_network();
     let janus = Janus::start(18187);
-    let clip = common::media().dir.join("janus-8s.webm");
-    common::make_webm(&clip, Some((320, 240)), true, 8);
-    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let player = common::play_clip("janus-8s.webm", (320, 240), 8, false);
     let player_events = player.subscribe();
-    player.open(clip.to_str().unwrap()).unwrap();
-    player.play().unwrap();
 
     let sharing = share_to(&player, &janus.publish_url(1234, None));
     let events = sharing.subscribe();

@@ -56,6 +56,32 @@ impl Call {
         }
     }
 
+    /// Waits for `id`'s removal, which must be a failure and the only removal; its reason.
+    fn wait_failed(&self, id: &str, within: Duration) -> String {
+        wait_for(&self.events, within, "the viewer removed", |e| match e {
+            ShareEvent::ViewerRemoved {
+                viewer,
+                reason,
+                failed,
+            } if viewer == id => {
+                assert!(failed, "{id} removed as a failure: {reason}");
+                Some(reason.clone())
+            }
+            ShareEvent::ViewerRemoved { viewer, reason, .. } => {
+                panic!("{viewer} removed: {reason}")
+            }
+            _ => None,
+        })
+    }
+
+    /// `receiver` (named `id`) is the one viewer left, and it keeps receiving.
+    fn assert_only(&self, receiver: &Receiver, id: &str) {
+        assert_eq!(self.share.snapshot().viewers, [id]);
+        assert_eq!(self.webrtcbins(), 1);
+        let before = receiver.frames();
+        wait_frames(receiver, before + 30);
+    }
+
     fn join(&self, id: &str, accept_only: Option<&str>) -> Arc<Receiver> {
         let share = Arc::downgrade(&self.share);
         let viewer = id.to_owned();
@@ -284,30 +310,9 @@ fn a_viewer_that_never_connects_is_removed_at_the_connect_timeout() {
     let watching = call.join("watching", None);
     wait_frames(&watching, 10);
     call.share.add_viewer("never-answers").unwrap();
-    let reason = wait_for(
-        &call.events,
-        Duration::from_secs(20),
-        "the stuck viewer removed",
-        |e| match e {
-            ShareEvent::ViewerRemoved {
-                viewer,
-                reason,
-                failed,
-            } if viewer == "never-answers" => {
-                assert!(failed, "not connecting is a failure");
-                Some(reason.clone())
-            }
-            ShareEvent::ViewerRemoved { viewer, reason, .. } => {
-                panic!("{viewer} removed: {reason}")
-            }
-            _ => None,
-        },
-    );
+    let reason = call.wait_failed("never-answers", Duration::from_secs(20));
     assert!(reason.contains("no connection within 3 s"), "{reason}");
-    assert_eq!(call.share.snapshot().viewers, ["watching"]);
-    assert_eq!(call.webrtcbins(), 1);
-    let before = watching.frames();
-    wait_frames(&watching, before + 30);
+    call.assert_only(&watching, "watching");
 }
 
 #[test]
@@ -321,30 +326,9 @@ fn a_viewer_that_vanishes_is_torn_down_and_the_others_are_unaffected() {
     wait_frames(&a, 20);
     wait_frames(&b, 20);
     b.vanish();
-    let reason = wait_for(
-        &call.events,
-        Duration::from_secs(30),
-        "the vanished viewer torn down",
-        |e| match e {
-            ShareEvent::ViewerRemoved {
-                viewer,
-                reason,
-                failed,
-            } if viewer == "vanishes" => {
-                assert!(failed, "a vanished viewer is a failure, not a goodbye");
-                Some(reason.clone())
-            }
-            ShareEvent::ViewerRemoved { viewer, reason, .. } => {
-                panic!("{viewer} removed: {reason}")
-            }
-            _ => None,
-        },
-    );
+    let reason = call.wait_failed("vanishes", Duration::from_secs(30));
     assert!(reason.contains("stopped responding"), "{reason}");
-    assert_eq!(call.share.snapshot().viewers, ["stays"]);
-    assert_eq!(call.webrtcbins(), 1);
-    let before = a.frames();
-    wait_frames(&a, before + 30);
+    call.assert_only(&a, "stays");
 }
 
 /// Capture limits: a 320x240 30 fps file shared with at most 120 lines and 15 fps reaches the

@@ -46,12 +46,7 @@ fn counts(endpoint: &Peer, what: &str, want: impl Fn(u64, u64, u64) -> bool) -> 
 fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
     assert_private_network();
     let endpoint = endpoint(18190);
-    let clip = common::media().dir.join("whip-640x360.webm");
-    common::make_webm(&clip, Some((640, 360)), true, 20);
-    let player = Player::new(PlayerOptions::headless()).unwrap();
-    player.set_looping(true);
-    player.open(clip.to_str().unwrap()).unwrap();
-    player.play().unwrap();
+    let player = common::play_clip("whip-640x360.webm", (640, 360), 20, true);
 
     let url = "whip+http://127.0.0.1:18190/whip/endpoint";
     let sharing = common::share(&player, "Reelcast over WHIP", Some(url));
@@ -94,12 +89,8 @@ fn a_wrong_whip_path_is_refused_in_plain_words() {
 fn playing_again_after_the_end_publishes_a_new_session() {
     assert_private_network();
     let endpoint = endpoint(18192);
-    let clip = common::media().dir.join("whip-8s.webm");
-    common::make_webm(&clip, Some((320, 240)), true, 8);
-    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let player = common::play_clip("whip-8s.webm", (320, 240), 8, false);
     let player_events = player.subscribe();
-    player.open(clip.to_str().unwrap()).unwrap();
-    player.play().unwrap();
 
     let url = "whip+http://127.0.0.1:18192/whip/endpoint";
     let sharing = common::share(&player, "Reelcast over WHIP, twice", Some(url));

@@ -349,8 +349,12 @@ fn a_file_added_to_the_queue_plays_after_the_current_one() {
     app.wait_json(Duration::from_secs(30), "playing", |v| {
         (v["event"] == "state" && v["state"] == "playing").then_some(())
     });
+    // The ball on screen: the window is mapped and can take keys.
+    screen_until(&x, Duration::from_secs(10), "the first file", |s| {
+        colours_in_middle(s) >= 2
+    });
     // Keys go to the window under the pointer (no window manager); the chooser gets the
-    // focus by name once it is there.
+    // focus by name once it is mapped (focusing a window not yet viewable fails).
     let xdotool = |args: &[&str]| {
         let status = Command::new("timeout")
             .arg("20")
@@ -365,6 +369,7 @@ fn a_file_added_to_the_queue_plays_after_the_current_one() {
     xdotool(&[
         "search",
         "--sync",
+        "--onlyvisible",
         "--name",
         "Add to the Queue",
         "windowfocus",

@@ -79,6 +79,18 @@ pub fn make_webm(path: &Path, video: Option<(u32, u32)>, audio: bool, seconds: u
     gst_launch(&desc);
 }
 
+/// A headless player playing a new clip `name` (video of `size` and audio, `seconds` long),
+/// from the start or, with `looping`, for ever.
+pub fn play_clip(name: &str, size: (u32, u32), seconds: u32, looping: bool) -> Player {
+    let clip = media().dir.join(name);
+    make_webm(&clip, Some(size), true, seconds);
+    let player = Player::new(reelcast::media::PlayerOptions::headless()).unwrap();
+    player.set_looping(looping);
+    player.open(clip.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+    player
+}
+
 pub fn gst_launch(desc: &str) {
     let status = Command::new("gst-launch-1.0")
         .arg("-q")
