@@ -1,6 +1,7 @@
 //! Publishing to a real WHIP endpoint: gst-plugins-rs' `whipserversrc` (tests/whip-endpoint,
 //! built by scripts/setup.sh --tests) decodes what Reelcast sends; stopping the share ends
-//! the session there (DELETE); a wrong path is refused in plain words. Runs in
+//! the session there (DELETE); the end of the video too, and playing again or a lost
+//! connection publishes again; a wrong path is refused in plain words. Runs in
 //! scripts/test.sh's private network namespace.
 
 mod common;
@@ -12,9 +13,21 @@ use std::time::Duration;
 use common::net::assert_private_network;
 use common::peers::Peer;
 use reelcast::media::{Player, PlayerEvent, PlayerOptions};
-use reelcast::sharing::SharingEvent;
+use reelcast::rtc::ShareConfig;
+use reelcast::sharing::{Sharing, SharingEvent, SharingOptions};
+use reelcast::signalling::EmbeddedServerOptions;
 
 const STEP: Duration = Duration::from_secs(30);
+
+/// One test at a time: each runs an endpoint and a share, each encoding and decoding, and
+/// four of those at once on a loaded 2-core machine came close to the waits' bounds.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn endpoint(port: u16) -> Peer {
     let binary =
@@ -45,6 +58,7 @@ fn counts(endpoint: &Peer, what: &str, want: impl Fn(u64, u64, u64) -> bool) -> 
 #[test]
 fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
     assert_private_network();
+    let _serial = serial();
     let endpoint = endpoint(18190);
     let player = common::play_clip("whip-640x360.webm", (640, 360), 20, true);
 
@@ -71,6 +85,7 @@ fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
 #[test]
 fn a_wrong_whip_path_is_refused_in_plain_words() {
     assert_private_network();
+    let _serial = serial();
     let _endpoint = endpoint(18191);
     let player = Player::new(PlayerOptions::headless()).unwrap();
     let url = "whip+http://127.0.0.1:18191/not/whip";
@@ -88,6 +103,7 @@ fn a_wrong_whip_path_is_refused_in_plain_words() {
 #[test]
 fn playing_again_after_the_end_publishes_a_new_session() {
     assert_private_network();
+    let _serial = serial();
     let endpoint = endpoint(18192);
     let player = common::play_clip("whip-8s.webm", (320, 240), 8, false);
     let player_events = player.subscribe();
@@ -113,4 +129,45 @@ fn playing_again_after_the_end_publishes_a_new_session() {
     eprintln!("whip: {first} frames in the first session, {frames} after the second");
     sharing.stop();
     counts(&endpoint, "the second session ended", |_, _, e| e == 2);
+}
+
+/// The endpoint goes away mid-session (killed): the share loses its media connection, which
+/// is a failure, not an end, so nobody has to press anything. An endpoint back at the same
+/// address gets a new session after the backoff, and decodes it.
+#[test]
+fn a_lost_media_connection_is_published_again_after_the_backoff() {
+    assert_private_network();
+    let _serial = serial();
+    let mut first = endpoint(18193);
+    let player = common::play_clip("whip-lost.webm", (320, 240), 20, true);
+    let sharing = Sharing::start(
+        &player,
+        SharingOptions {
+            signalling: Some("whip+http://127.0.0.1:18193/whip/endpoint".into()),
+            name: "Reelcast over WHIP, lost".into(),
+            ca_file: None,
+            embedded: EmbeddedServerOptions::default(),
+            // Silence ends the session soon (ICE may notice sooner).
+            config: ShareConfig {
+                viewer_timeout: Duration::from_secs(4),
+                ..ShareConfig::default()
+            },
+        },
+    )
+    .unwrap();
+    let events = sharing.subscribe();
+    counts(&first, "the first session decoding", |f, s, _| {
+        f >= 20 && s == 1
+    });
+    first.kill();
+    let reason = common::wait_for(&events, STEP, "the session lost", |e| match e {
+        SharingEvent::ViewerLeft { reason, .. } => Some(reason.clone()),
+        SharingEvent::Refused { message } => panic!("{message}"),
+        _ => None,
+    });
+    let second = endpoint(18193);
+    let (frames, sessions, _) = counts(&second, "a new session decoding", |f, s, _| {
+        s == 1 && f >= 20
+    });
+    eprintln!("whip: lost ({reason}); published again: {sessions} session, {frames} frames");
 }

@@ -320,7 +320,6 @@ impl Publisher {
     }
 }
 
-/// Reads a reply's body, refusing one larger than any answer should be.
 /// After the video ended: waits until it plays again (true) or the share stops (false).
 async fn wait_for_resume(requests: &mut mpsc::UnboundedReceiver<PublishRequest>) -> bool {
     while let Some(request) = requests.recv().await {
@@ -333,6 +332,7 @@ async fn wait_for_resume(requests: &mut mpsc::UnboundedReceiver<PublishRequest>)
     false
 }
 
+/// Reads a reply's body, refusing one larger than any answer should be.
 async fn read_body(mut response: reqwest::Response) -> Result<String, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
