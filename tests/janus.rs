@@ -16,16 +16,6 @@ use reelcast::sharing::{Sharing, SharingEvent};
 
 const STEP: Duration = Duration::from_secs(30);
 
-/// One test at a time: each runs its own Janus and a share encoding into it. Two publishing
-/// at once on a loaded 2-core CI machine once missed the 30 s bound for the media to come up.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn share_to(player: &Player, url: &str) -> Sharing {
     common::share(player, "Reelcast into Janus", Some(url))
 }
@@ -33,7 +23,7 @@ fn share_to(player: &Player, url: &str) -> Sharing {
 #[test]
 fn a_janus_room_carries_the_share_to_a_browser_subscriber() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let janus = Janus::start(18188);
     let player = common::play_clip("janus-640x360.webm", (640, 360), 20, true);
 
@@ -67,7 +57,7 @@ fn a_janus_room_carries_the_share_to_a_browser_subscriber() {
 #[test]
 fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let janus = Janus::start(18189);
     let player = Player::new(PlayerOptions::headless()).unwrap();
     for (url, expected) in [
@@ -104,7 +94,7 @@ fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
 #[test]
 fn playing_again_after_the_end_publishes_into_the_room_again() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let janus = Janus::start(18187);
     let player = common::play_clip("janus-8s.webm", (320, 240), 8, false);
     let player_events = player.subscribe();

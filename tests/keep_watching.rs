@@ -21,15 +21,6 @@ const STEP: Duration = Duration::from_secs(20);
 /// machine delays some by a few hundred).
 const FROZEN: u64 = 1_000;
 
-/// The tests here measure times: one at a time, so that they do not load each other.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -142,7 +133,7 @@ impl<'a> Viewer<'a> {
 #[test]
 fn viewers_keep_watching_through_everything_the_person_does() {
     assert_private_network();
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let dir = &common::media().dir;
     let big = dir.join("keep-640x360.webm");
     common::make_webm(&big, Some((640, 360)), true, 12);
@@ -376,7 +367,7 @@ fn viewers_keep_watching_through_everything_the_person_does() {
 #[test]
 fn share_on_the_command_line_plays_a_queue() {
     assert_private_network();
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let dir = &common::media().dir;
     let first = dir.join("queue-first-320x240.webm");
     common::make_webm(&first, Some((320, 240)), true, 8);

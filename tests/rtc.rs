@@ -19,8 +19,6 @@ const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Calls run one at a time: each runs real encoders and decoders in real time, and on a
 /// two-core machine parallel calls would measure the machine, not Reelcast.
-static ONE_CALL_AT_A_TIME: Mutex<()> = Mutex::new(());
-
 struct Call {
     _serial: std::sync::MutexGuard<'static, ()>,
     _player: Player,
@@ -33,9 +31,7 @@ struct Call {
 impl Call {
     fn start(config: ShareConfig) -> Self {
         assert_private_network();
-        let serial = ONE_CALL_AT_A_TIME
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let serial = common::one_at_a_time();
         let player = Player::new(PlayerOptions::headless()).unwrap();
         player.set_looping(true);
         let stream = player.capture_stream();
@@ -361,9 +357,7 @@ fn capture_limits_scale_and_drop_once_before_the_encoders() {
 #[test]
 fn viewers_coming_and_going_leave_nothing_behind() {
     assert_private_network();
-    let _serial = ONE_CALL_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = common::one_at_a_time();
     let report = reelcast::bench::churn(
         media().long.to_str().unwrap(),
         100,

@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::net::assert_private_network;
@@ -17,12 +17,6 @@ use serde_json::Value;
 const SIZE: (u64, u64) = (640, 360);
 /// Chromium's first start on a busy two-core machine takes a while.
 const JOIN: Duration = Duration::from_secs(60);
-
-/// Chromium and the encoders are heavy: one scenario at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A 640x360 A/V file, shared with --loop so that it outlasts any test.
 fn clip() -> &'static PathBuf {
@@ -47,7 +41,7 @@ fn wait_registered(share: &Peer) -> String {
 #[test]
 fn upstream_server_and_gstwebrtc_api_viewer_decode_video_and_audio() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let _server = signalling_server(18443);
     let share = reelcast_share(
         clip(),
@@ -71,7 +65,7 @@ fn upstream_server_and_gstwebrtc_api_viewer_decode_video_and_audio() {
 #[test]
 fn embedded_default_serves_a_page_that_plays_the_share() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     // Port 0: any free port, so the test does not depend on 8080 and 8443 being free.
     let share = reelcast_share(
         clip(),
@@ -113,7 +107,7 @@ fn embedded_default_serves_a_page_that_plays_the_share() {
 #[test]
 fn two_browser_viewers_both_decode() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let _server = signalling_server(18543);
     let share = reelcast_share(clip(), &["--loop", "--signalling", "ws://127.0.0.1:18543"]);
     wait_registered(&share);
@@ -141,7 +135,7 @@ fn two_browser_viewers_both_decode() {
 #[test]
 fn viewers_keep_watching_through_a_signalling_outage() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let url = "ws://127.0.0.1:18643";
     let mut server = signalling_server(18643);
     let share = reelcast_share(clip(), &["--loop", "--signalling", url]);
@@ -330,7 +324,7 @@ fn embedded_page_server_serves_only_the_viewer() {
 #[test]
 fn wss_verifies_certificates_and_takes_an_extra_ca() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     std::fs::write(
@@ -504,7 +498,7 @@ fn listening_everywhere_links_the_network_address() {
 #[test]
 fn an_unreachable_server_is_reported_and_retried_with_backoff() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     // Nothing listens on port 1 inside the test's own network namespace.
     let url = "ws://127.0.0.1:1";
     let share = reelcast_share(clip(), &["--loop", "--signalling", url]);
@@ -531,7 +525,7 @@ fn an_unreachable_server_is_reported_and_retried_with_backoff() {
 #[test]
 fn viewers_over_the_limit_are_refused_and_the_others_keep_watching() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let _server = signalling_server(18843);
     let share = reelcast_share(
         clip(),

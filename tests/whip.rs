@@ -19,16 +19,6 @@ use reelcast::signalling::EmbeddedServerOptions;
 
 const STEP: Duration = Duration::from_secs(30);
 
-/// One test at a time: each runs an endpoint and a share, each encoding and decoding, and
-/// four of those at once on a loaded 2-core machine came close to the waits' bounds.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn endpoint(port: u16) -> Peer {
     let binary =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("target/whip-endpoint/release/whip-endpoint");
@@ -58,7 +48,7 @@ fn counts(endpoint: &Peer, what: &str, want: impl Fn(u64, u64, u64) -> bool) -> 
 #[test]
 fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let endpoint = endpoint(18190);
     let player = common::play_clip("whip-640x360.webm", (640, 360), 20, true);
 
@@ -85,7 +75,7 @@ fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
 #[test]
 fn a_wrong_whip_path_is_refused_in_plain_words() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let _endpoint = endpoint(18191);
     let player = Player::new(PlayerOptions::headless()).unwrap();
     let url = "whip+http://127.0.0.1:18191/not/whip";
@@ -103,7 +93,7 @@ fn a_wrong_whip_path_is_refused_in_plain_words() {
 #[test]
 fn playing_again_after_the_end_publishes_a_new_session() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let endpoint = endpoint(18192);
     let player = common::play_clip("whip-8s.webm", (320, 240), 8, false);
     let player_events = player.subscribe();
@@ -137,7 +127,7 @@ fn playing_again_after_the_end_publishes_a_new_session() {
 #[test]
 fn a_lost_media_connection_is_published_again_after_the_backoff() {
     assert_private_network();
-    let _serial = serial();
+    let _serial = common::one_at_a_time();
     let mut first = endpoint(18193);
     let player = common::play_clip("whip-lost.webm", (320, 240), 20, true);
     let sharing = Sharing::start(

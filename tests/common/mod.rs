@@ -100,6 +100,14 @@ pub fn gst_launch(desc: &str) {
     assert!(status.success(), "gst-launch-1.0 failed: {desc}");
 }
 
+/// Holds this test binary's one lock: tests that run media heavy enough to starve each other
+/// on a 2-core machine (encoders, Chromium, SFUs) take it, so they run one at a time. A test
+/// that failed holding it does not block the others.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Receives until `want` accepts an item, or fails the test at the deadline.
 pub fn wait_for<T: std::fmt::Debug, R>(
     rx: &flume::Receiver<T>,
