@@ -1,7 +1,10 @@
+//! The codecs we send, and how each is encoded and packetised.
+
 use std::str::FromStr;
 
 use gst::prelude::*;
 
+use super::build_error::BuildError;
 use crate::media::MediaKind;
 
 /// A codec Reelcast sends. Each has a fixed RTP payload type in our offers, so the payloader
@@ -17,6 +20,22 @@ pub enum Codec {
 
 impl Codec {
     pub const VIDEO: [Codec; 3] = [Codec::Vp8, Codec::Vp9, Codec::H264];
+    pub const ALL: [Codec; 4] = [Codec::Vp8, Codec::Vp9, Codec::H264, Codec::Opus];
+
+    /// Every codec of `kind` we can send, in our order of preference.
+    pub fn of_kind(kind: MediaKind) -> impl Iterator<Item = Codec> {
+        Self::ALL.into_iter().filter(move |c| c.kind() == kind)
+    }
+
+    /// The GStreamer element that encodes this codec.
+    pub(crate) fn encoder_factory(self) -> &'static str {
+        match self {
+            Codec::Vp8 => "vp8enc",
+            Codec::Vp9 => "vp9enc",
+            Codec::H264 => "x264enc",
+            Codec::Opus => "opusenc",
+        }
+    }
 
     pub fn kind(self) -> MediaKind {
         match self {
@@ -53,7 +72,7 @@ impl Codec {
 
     /// Finds a codec by its SDP encoding name (case-insensitive).
     pub fn from_encoding_name(name: &str) -> Option<Codec> {
-        [Codec::Vp8, Codec::Vp9, Codec::H264, Codec::Opus]
+        Self::ALL
             .into_iter()
             .find(|c| c.encoding_name().eq_ignore_ascii_case(name))
     }
@@ -90,16 +109,15 @@ impl Codec {
 
     /// `encoder ! [capsfilter] ! payloader`, ready to link; the first element takes raw media.
     /// The payloader sends as `ssrc`.
-    pub(crate) fn make_chain(self, bitrate: u32, ssrc: u32) -> Result<Vec<gst::Element>, String> {
+    pub(crate) fn make_chain(
+        self,
+        bitrate: u32,
+        ssrc: u32,
+    ) -> Result<Vec<gst::Element>, BuildError> {
         let mut chain = Vec::new();
         match self {
             Codec::Vp8 | Codec::Vp9 => {
-                let factory = if self == Codec::Vp8 {
-                    "vp8enc"
-                } else {
-                    "vp9enc"
-                };
-                let enc = make(factory)?;
+                let enc = make(self.encoder_factory())?;
                 // Real time: encode each frame as fast as possible, no look-ahead; keyframes
                 // come on demand (viewer joins, PLI), with a long interval as a safety net.
                 enc.set_property("deadline", 1i64);
@@ -116,7 +134,7 @@ impl Codec {
                 chain.push(enc);
             }
             Codec::H264 => {
-                let enc = make("x264enc")?;
+                let enc = make(self.encoder_factory())?;
                 enc.set_property_from_str("tune", "zerolatency");
                 enc.set_property_from_str("speed-preset", "ultrafast");
                 enc.set_property("bitrate", (bitrate / 1000).max(1));
@@ -136,7 +154,7 @@ impl Codec {
             Codec::Opus => {
                 chain.push(make("audioconvert")?);
                 chain.push(make("audioresample")?);
-                let enc = make("opusenc")?;
+                let enc = make(self.encoder_factory())?;
                 enc.set_property("bitrate", bitrate as i32);
                 // As browsers send: quiet passages and silence cost a fraction of the upload.
                 enc.set_property_from_str("bitrate-type", "vbr");
@@ -200,10 +218,10 @@ impl FromStr for Codec {
     }
 }
 
-pub(crate) fn make(factory: &str) -> Result<gst::Element, String> {
+pub(crate) fn make(factory: &str) -> Result<gst::Element, BuildError> {
     gst::ElementFactory::make(factory)
         .build()
-        .map_err(|_| format!("the GStreamer element '{factory}' is missing"))
+        .map_err(|_| BuildError::MissingElement(factory.to_owned()))
 }
 
 /// The SSRC each kind is sent with: the same for every viewer and every codec of the kind,
@@ -243,7 +261,7 @@ mod tests {
     #[test]
     fn every_codec_builds_its_chain_and_names_round_trip() {
         gst::init().unwrap();
-        for codec in [Codec::Vp8, Codec::Vp9, Codec::H264, Codec::Opus] {
+        for codec in Codec::ALL {
             let chain = codec.make_chain(500_000, 1234).unwrap();
             assert!(chain.len() >= 2, "{codec}");
             assert_eq!(

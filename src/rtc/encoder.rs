@@ -1,8 +1,11 @@
+//! The encoders, one per codec, each shared by every viewer of that codec.
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gst::prelude::*;
 
+use super::build_error::BuildError;
 use super::codec::{make, Codec};
 use crate::util::{release_tee_pad, remove_elements};
 
@@ -23,6 +26,7 @@ pub(crate) struct EncoderChain {
 
 /// A viewer's branch on an encoder's RTP tee.
 pub(crate) struct ViewerLink {
+    tee: gst::Element,
     tee_pad: gst::Pad,
     queue: gst::Element,
     /// Keyframe requests (PLI, FIR) this viewer's RTP session sent upstream.
@@ -34,13 +38,19 @@ impl ViewerLink {
         self.keyframe_requests.load(Ordering::Relaxed)
     }
 
+    /// Stops feeding the viewer's queue, leaving the queue in place (see [`ViewerLink::remove`]).
+    /// Waits for the tee pad to go idle: only the reaper calls it, never the actor.
+    pub(crate) fn detach(&self) {
+        release_tee_pad(&self.tee, &self.tee_pad);
+    }
+
     /// Stops and removes the viewer's queue, once the encoder no longer feeds it.
     pub(crate) fn remove(self, pipeline: &gst::Pipeline) {
         remove_elements(pipeline.upcast_ref(), &[&self.queue]);
     }
 }
 
-fn leaky_queue(max_buffers: u32) -> Result<gst::Element, String> {
+fn leaky_queue(max_buffers: u32) -> Result<gst::Element, BuildError> {
     let queue = make("queue")?;
     // Never let one slow branch stall the others: drop the oldest data instead.
     queue.set_property_from_str("leaky", "downstream");
@@ -58,7 +68,7 @@ impl EncoderChain {
         codec: Codec,
         bitrate: u32,
         ssrc: u32,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BuildError> {
         // The valve parks the chain: closed, it drops raw data before the encoder.
         let valve = make("valve")?;
         if valve.has_property("drop-mode") {
@@ -68,19 +78,24 @@ impl EncoderChain {
         }
         let queue = leaky_queue(4)?;
         let elements = codec.make_chain(bitrate, ssrc)?;
-        let encoder = elements[codec_encoder_index(codec)].clone();
+        let factory = codec.encoder_factory();
+        let encoder = elements
+            .iter()
+            .find(|e| e.factory().is_some_and(|f| f.name() == factory))
+            .cloned()
+            .ok_or_else(|| BuildError::MissingElement(factory.to_owned()))?;
         let rtp_tee = make("tee")?;
         rtp_tee.set_property("allow-not-linked", true);
         let mut all = vec![valve.clone(), queue.clone()];
         all.extend(elements.iter().cloned());
         all.push(rtp_tee.clone());
-        pipeline.add_many(&all).map_err(|e| e.to_string())?;
-        gst::Element::link_many(&all)
-            .map_err(|e| format!("cannot link the {codec} encoder: {e}"))?;
+        pipeline.add_many(&all).map_err(BuildError::gst)?;
+        gst::Element::link_many(&all).map_err(|e| BuildError::Link {
+            what: format!("the {codec} encoder"),
+            cause: e.to_string(),
+        })?;
         for element in all.iter().rev() {
-            element
-                .sync_state_with_parent()
-                .map_err(|e| e.to_string())?;
+            element.sync_state_with_parent().map_err(BuildError::gst)?;
         }
         let frames = Arc::new(AtomicU64::new(0));
         let counter = frames.clone();
@@ -93,10 +108,10 @@ impl EncoderChain {
             });
         let raw_tee_pad = raw_tee
             .request_pad_simple("src_%u")
-            .ok_or("the raw tee gave no pad")?;
+            .ok_or_else(|| BuildError::gst("the raw tee gave no pad"))?;
         raw_tee_pad
             .link(&valve.static_pad("sink").unwrap())
-            .map_err(|e| e.to_string())?;
+            .map_err(BuildError::gst)?;
         tracing::info!(%codec, bitrate, "encoder started");
         Ok(Self {
             codec,
@@ -156,22 +171,25 @@ impl EncoderChain {
         &self,
         pipeline: &gst::Pipeline,
         sink_pad: &gst::Pad,
-    ) -> Result<ViewerLink, String> {
+    ) -> Result<ViewerLink, BuildError> {
         let queue = leaky_queue(64)?;
-        pipeline.add(&queue).map_err(|e| e.to_string())?;
+        pipeline.add(&queue).map_err(BuildError::gst)?;
         queue
             .static_pad("src")
             .unwrap()
             .link(sink_pad)
-            .map_err(|e| format!("cannot link {} to the viewer: {e}", self.codec))?;
-        queue.sync_state_with_parent().map_err(|e| e.to_string())?;
+            .map_err(|e| BuildError::Link {
+                what: format!("{} to the viewer", self.codec),
+                cause: e.to_string(),
+            })?;
+        queue.sync_state_with_parent().map_err(BuildError::gst)?;
         let tee_pad = self
             .rtp_tee
             .request_pad_simple("src_%u")
-            .ok_or("the RTP tee gave no pad")?;
+            .ok_or_else(|| BuildError::gst("the RTP tee gave no pad"))?;
         tee_pad
             .link(&queue.static_pad("sink").unwrap())
-            .map_err(|e| e.to_string())?;
+            .map_err(BuildError::gst)?;
         // webrtcbin turns the viewer's PLI and FIR into force-key-unit events that travel up
         // to the shared encoder; counting them here tells whose they are.
         let keyframe_requests = Arc::new(AtomicU64::new(0));
@@ -188,32 +206,15 @@ impl EncoderChain {
             },
         );
         Ok(ViewerLink {
+            tee: self.rtp_tee.clone(),
             tee_pad,
             queue,
             keyframe_requests,
         })
     }
 
-    pub(crate) fn unlink_viewer(&self, pipeline: &gst::Pipeline, link: ViewerLink) {
-        self.detach_viewer(&link);
-        link.remove(pipeline);
-    }
-
-    /// Stops feeding the viewer's queue, leaving the queue in place (see [`ViewerLink::remove`]).
-    pub(crate) fn detach_viewer(&self, link: &ViewerLink) {
-        release_tee_pad(&self.rtp_tee, &link.tee_pad);
-    }
-
     /// Number of viewers fed by this encoder.
     pub(crate) fn viewer_count(&self) -> usize {
         self.rtp_tee.num_src_pads() as usize
-    }
-}
-
-/// Where the encoder sits in [`Codec::make_chain`]'s list.
-fn codec_encoder_index(codec: Codec) -> usize {
-    match codec {
-        Codec::Opus => 2,
-        _ => 0,
     }
 }

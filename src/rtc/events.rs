@@ -1,6 +1,8 @@
+//! What a share tells the world: its events and snapshot, and the types they carry.
+
 use serde::Serialize;
 
-use super::Codec;
+use super::codec::Codec;
 
 /// A viewer's identity: the signalling session that asked for it.
 pub type ViewerId = String;
@@ -79,4 +81,15 @@ pub enum ShareEvent {
         viewer: Option<ViewerId>,
         message: String,
     },
+}
+
+/// What the share is doing now, for status displays and tests.
+#[derive(Debug, Clone, Default)]
+pub struct ShareSnapshot {
+    pub viewers: Vec<ViewerId>,
+    /// Each running encoder and how many viewers it feeds.
+    pub encoders: Vec<(Codec, usize)>,
+    /// Encoders nobody receives now, kept built (not encoding) for the next viewer, with the
+    /// frames each has encoded in all.
+    pub parked: Vec<(Codec, u64)>,
 }

@@ -1,7 +1,10 @@
+//! Where captured tracks enter the sending pipeline, one input per kind.
+
 use std::sync::Mutex;
 
 use gst::prelude::*;
 
+use super::build_error::BuildError;
 use super::codec::make;
 use crate::capture::{CaptureTrack, CapturedSample, HandlerId};
 use crate::media::MediaKind;
@@ -18,7 +21,6 @@ pub struct VideoLimits {
 /// `appsrc → [convert] → raw tee`. It outlives tracks: a new track of the same kind feeds the
 /// same appsrc (the web's `replaceTrack()`), so encoders and viewers never notice the switch.
 pub(crate) struct Input {
-    kind: MediaKind,
     appsrc: gst_app::AppSrc,
     raw_tee: gst::Element,
     feeding: Mutex<Option<(CaptureTrack, HandlerId)>>,
@@ -29,7 +31,7 @@ impl Input {
         pipeline: &gst::Pipeline,
         kind: MediaKind,
         limits: VideoLimits,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BuildError> {
         let appsrc = gst_app::AppSrc::builder()
             .name(format!("{kind}-input"))
             .is_live(true)
@@ -70,18 +72,16 @@ impl Input {
             chain.push(filter);
         }
         chain.push(raw_tee.clone());
-        pipeline.add_many(&chain).map_err(|e| e.to_string())?;
-        gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
+        pipeline.add_many(&chain).map_err(BuildError::gst)?;
+        gst::Element::link_many(&chain).map_err(|e| BuildError::Link {
+            what: format!("the {kind} input"),
+            cause: e.to_string(),
+        })?;
         Ok(Self {
-            kind,
             appsrc,
             raw_tee,
             feeding: Mutex::new(None),
         })
-    }
-
-    pub(crate) fn kind(&self) -> MediaKind {
-        self.kind
     }
 
     pub(crate) fn raw_tee(&self) -> &gst::Element {
@@ -128,6 +128,36 @@ impl Drop for Input {
         if let Some((track, id)) = self.feeding.lock().unwrap().take() {
             track.disconnect(id);
         }
+    }
+}
+
+/// The share's two inputs, one per kind.
+pub(crate) struct Inputs {
+    video: Input,
+    audio: Input,
+}
+
+impl Inputs {
+    pub(crate) fn new(pipeline: &gst::Pipeline, limits: VideoLimits) -> Result<Self, BuildError> {
+        Ok(Self {
+            video: Input::new(pipeline, MediaKind::Video, limits)?,
+            audio: Input::new(pipeline, MediaKind::Audio, limits)?,
+        })
+    }
+
+    pub(crate) fn of(&self, kind: MediaKind) -> &Input {
+        match kind {
+            MediaKind::Video => &self.video,
+            MediaKind::Audio => &self.audio,
+        }
+    }
+
+    /// The kinds of media being captured now, video first.
+    pub(crate) fn captured_kinds(&self) -> Vec<MediaKind> {
+        MediaKind::ALL
+            .into_iter()
+            .filter(|k| self.of(*k).has_track())
+            .collect()
     }
 }
 

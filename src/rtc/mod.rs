@@ -1,16 +1,32 @@
 //! WebRTC: what a capture gives, encoded once per codec and sent to every viewer through
 //! its own webrtcbin. Knows nothing of GTK or of any signalling protocol.
+//!
+//! [`Share`] is the handle; an actor thread ([`actor`]) owns the pipeline and acts on
+//! [`command`]s; [`policy`] holds its decisions as pure functions; the reaper frees viewers.
 
+mod actor;
+mod answer;
+mod build_error;
+mod bus;
 mod codec;
+mod command;
+mod config;
 mod encoder;
+mod error;
 mod events;
 mod input;
+mod policy;
+mod reaper;
 mod share;
 mod stats;
+mod tracks;
 mod viewer;
 
+pub use answer::{answer_codecs, AnswerError};
+pub use build_error::BuildError;
 pub use codec::Codec;
-pub use events::{ConnectionState, SdpKind, ShareEvent, ViewerId, ViewerStats};
+pub use config::ShareConfig;
+pub use error::ShareError;
+pub use events::{ConnectionState, SdpKind, ShareEvent, ShareSnapshot, ViewerId, ViewerStats};
 pub use input::VideoLimits;
-pub use share::{Share, ShareConfig, ShareError, ShareSnapshot};
-pub use viewer::answer_codecs;
+pub use share::Share;

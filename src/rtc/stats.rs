@@ -1,4 +1,4 @@
-use std::time::Duration;
+//! Reading a viewer's numbers from webrtcbin's `get-stats`, without waiting for them.
 
 use gst::prelude::*;
 
@@ -12,17 +12,16 @@ pub(crate) struct StatsSample {
     pub rtt: Option<f64>,
 }
 
-const STATS_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// Asks `webrtcbin` for its stats; `None` when it does not answer in time.
-pub(crate) fn read_stats(webrtcbin: &gst::Element) -> Option<StatsSample> {
-    let (tx, rx) = flume::bounded(1);
+/// Asks `webrtcbin` for its stats; `done` gets them on webrtcbin's thread when they come
+/// (`None` if the promise gave nothing).
+pub(crate) fn request_stats(
+    webrtcbin: &gst::Element,
+    done: impl FnOnce(Option<StatsSample>) + Send + 'static,
+) {
     let promise = gst::Promise::with_change_func(move |reply| {
-        let _ = tx.send(reply.ok().flatten().map(|s| s.to_owned()));
+        done(reply.ok().flatten().map(parse_stats));
     });
     webrtcbin.emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &promise]);
-    let report = rx.recv_timeout(STATS_TIMEOUT).ok().flatten()?;
-    Some(parse_stats(&report))
 }
 
 pub(crate) fn parse_stats(report: &gst::StructureRef) -> StatsSample {

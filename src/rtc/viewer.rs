@@ -1,34 +1,51 @@
-use std::sync::{Arc, Mutex};
+//! One remote viewer's connection: its webrtcbin, transceivers and offers. Everything here
+//! runs on the actor's thread or only sends the actor messages; nothing waits.
+
+use std::sync::Arc;
 use std::time::Instant;
 
 use gst::prelude::*;
 
+use super::answer::{codecs_in, parse_sdp};
+use super::build_error::BuildError;
 use super::codec::{make, Codec, Ssrcs};
+use super::command::{Command, ViewerKey};
+use super::config::ShareConfig;
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
-use super::share::{Command, ShareConfig};
+use super::stats::request_stats;
 use crate::media::MediaKind;
 use crate::util::Broadcast;
 
 /// One remote viewer: a webrtcbin in the sending pipeline, with one send-only transceiver per
-/// kind, fed from the shared encoders once its answer says which codec it takes.
+/// kind, fed from the shared encoders once its answer says which codec it takes. Its state
+/// is the actor's alone: webrtcbin's threads report changes as [`Command`]s.
 pub(crate) struct Viewer {
-    pub id: ViewerId,
+    pub key: ViewerKey,
     pub webrtcbin: gst::Element,
     pub media: Vec<ViewerMedia>,
     /// When the viewer last sent RTCP: proof that it is still there.
-    pub last_heard: Arc<Mutex<Instant>>,
+    pub last_heard: Instant,
     /// When it was added: its connection must be up within the share's connect timeout.
     pub joined: Instant,
-    pub connection: Arc<Mutex<ConnectionState>>,
+    pub connection: ConnectionState,
     /// What this viewer's feedback says the video encoder may send.
     pub target_bitrate: u32,
-    /// Bytes sent and when, at the previous stats tick.
+    /// Bytes sent and when, at the previous stats reply.
     pub previous_bytes: Option<(u64, Instant)>,
     pub previous_frames: Option<(u64, Instant)>,
-    /// Our offer is out and its answer not in yet.
+    /// A stats request is out since then (webrtcbin answers on its own thread).
+    pub stats_asked: Option<Instant>,
+    /// The answer webrtcbin is applying: the codecs it takes, and who waits for the outcome.
+    pub pending_answer: Option<PendingAnswer>,
+    /// Our offer is out and its answer not applied yet.
     negotiating: bool,
     ssrcs: Ssrcs,
+}
+
+pub(crate) struct PendingAnswer {
+    pub codecs: Vec<Option<Codec>>,
+    pub reply: flume::Sender<Result<(), super::error::ShareError>>,
 }
 
 pub(crate) struct ViewerMedia {
@@ -43,30 +60,18 @@ pub(crate) struct ViewerMedia {
 
 /// Codec preferences for a transceiver: every codec of `kind` we can encode, `preferred` first.
 fn codec_preferences(kind: MediaKind, preferred: Codec) -> gst::Caps {
-    let mut codecs: Vec<Codec> = match kind {
-        MediaKind::Video => Codec::VIDEO.to_vec(),
-        MediaKind::Audio => vec![Codec::Opus],
-    };
+    let mut codecs: Vec<Codec> = Codec::of_kind(kind).collect();
     codecs.sort_by_key(|c| *c != preferred);
     let mut caps = gst::Caps::new_empty();
     {
         let caps = caps.get_mut().unwrap();
         for codec in codecs {
-            if gst::ElementFactory::find(encoder_factory(codec)).is_some() {
+            if gst::ElementFactory::find(codec.encoder_factory()).is_some() {
                 caps.append_structure(codec.rtp_caps_structure());
             }
         }
     }
     caps
-}
-
-fn encoder_factory(codec: Codec) -> &'static str {
-    match codec {
-        Codec::Vp8 => "vp8enc",
-        Codec::Vp9 => "vp9enc",
-        Codec::H264 => "x264enc",
-        Codec::Opus => "opusenc",
-    }
 }
 
 fn map_state(state: gst_webrtc::WebRTCPeerConnectionState) -> ConnectionState {
@@ -108,10 +113,10 @@ fn add_media(
     webrtcbin: &gst::Element,
     kind: MediaKind,
     config: &ShareConfig,
-) -> Result<ViewerMedia, String> {
+) -> Result<ViewerMedia, BuildError> {
     let sink_pad = webrtcbin
         .request_pad_simple("sink_%u")
-        .ok_or("webrtcbin gave no sink pad")?;
+        .ok_or_else(|| BuildError::gst("webrtcbin gave no sink pad"))?;
     let transceiver = sink_pad.property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver");
     transceiver.set_property(
         "direction",
@@ -194,11 +199,11 @@ impl Viewer {
     /// the local candidates arrive as events.
     pub(crate) fn create(
         pipeline: &gst::Pipeline,
-        id: &ViewerId,
+        key: ViewerKey,
         plan: ViewerPlan,
         events: &Arc<Broadcast<ShareEvent>>,
         commands: &flume::Sender<Command>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, BuildError> {
         let ViewerPlan {
             config,
             ice_servers,
@@ -206,7 +211,7 @@ impl Viewer {
             kinds,
         } = plan;
         let webrtcbin = make("webrtcbin")?;
-        webrtcbin.set_property("name", element_name(id));
+        webrtcbin.set_property("name", element_name(&key.id));
         webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
         tune_ice(&webrtcbin);
         if let Some(stun) = &config.stun_server {
@@ -229,33 +234,38 @@ impl Viewer {
                 let _ = webrtcbin.emit_by_name::<bool>("add-turn-server", &[server]);
             }
         }
-        pipeline.add(&webrtcbin).map_err(|e| e.to_string())?;
+        pipeline.add(&webrtcbin).map_err(BuildError::gst)?;
 
         let mut media = Vec::new();
         for &kind in kinds {
             media.push(add_media(&webrtcbin, kind, config)?);
         }
 
-        let last_heard = Arc::new(Mutex::new(Instant::now()));
-        let connection = Arc::new(Mutex::new(ConnectionState::New));
-        Self::connect_signals(&webrtcbin, id, events, commands, &last_heard, &connection);
+        connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
-            .map_err(|e| e.to_string())?;
-        Self::create_offer(&webrtcbin, id, ssrcs, events, commands);
+            .map_err(BuildError::gst)?;
+        create_offer(&webrtcbin, &key, ssrcs, events, commands);
+        let now = Instant::now();
         Ok(Self {
-            id: id.clone(),
+            key,
             ssrcs,
             webrtcbin,
             media,
-            last_heard,
-            joined: Instant::now(),
-            connection,
+            last_heard: now,
+            joined: now,
+            connection: ConnectionState::New,
             target_bitrate: config.start_video_bitrate,
             previous_bytes: None,
             previous_frames: None,
+            stats_asked: None,
+            pending_answer: None,
             negotiating: true,
         })
+    }
+
+    pub(crate) fn id(&self) -> &ViewerId {
+        &self.key.id
     }
 
     pub(crate) fn is_negotiating(&self) -> bool {
@@ -272,7 +282,7 @@ impl Viewer {
 
     /// Switches off the media of kinds not in `kinds`; returns their links to the encoders,
     /// for the caller to undo.
-    pub(crate) fn switch_off_except(&mut self, kinds: &[MediaKind]) -> Vec<(Codec, ViewerLink)> {
+    pub(crate) fn switch_off_except(&mut self, kinds: &[MediaKind]) -> Vec<ViewerLink> {
         let mut links = Vec::new();
         for media in self.media.iter_mut().filter(|m| m.active) {
             if kinds.contains(&media.kind) {
@@ -283,9 +293,7 @@ impl Viewer {
                 &media.sink_pad,
                 gst_webrtc::WebRTCRTPTransceiverDirection::Inactive,
             );
-            if let (Some(codec), Some(link)) = (media.codec, media.link.take()) {
-                links.push((codec, link));
-            }
+            links.extend(media.link.take());
         }
         links
     }
@@ -298,7 +306,7 @@ impl Viewer {
         config: &ShareConfig,
         events: &Arc<Broadcast<ShareEvent>>,
         commands: &flume::Sender<Command>,
-    ) -> Result<(), String> {
+    ) -> Result<(), BuildError> {
         for &kind in kinds {
             match self.media.iter_mut().find(|m| m.kind == kind) {
                 Some(media) if !media.active => {
@@ -313,149 +321,67 @@ impl Viewer {
             }
         }
         self.negotiating = true;
-        Self::create_offer(&self.webrtcbin, &self.id, self.ssrcs, events, commands);
+        create_offer(&self.webrtcbin, &self.key, self.ssrcs, events, commands);
         Ok(())
     }
 
-    fn connect_signals(
-        webrtcbin: &gst::Element,
-        id: &ViewerId,
-        events: &Arc<Broadcast<ShareEvent>>,
+    /// Starts applying the viewer's answer; returns the codec it takes for each m-line.
+    /// webrtcbin's verdict comes back as [`Command::AnswerApplied`].
+    pub(crate) fn apply_answer(
+        &mut self,
+        sdp: &str,
         commands: &flume::Sender<Command>,
-        last_heard: &Arc<Mutex<Instant>>,
-        connection: &Arc<Mutex<ConnectionState>>,
-    ) {
-        // These run on webrtcbin's threads: they only send messages, never touch share state.
-        let (viewer, events_c) = (id.clone(), events.clone());
-        webrtcbin.connect("on-ice-candidate", false, move |args| {
-            let mline = args[1].get::<u32>().unwrap_or(0);
-            let candidate = args[2].get::<String>().unwrap_or_default();
-            events_c.send(ShareEvent::LocalCandidate {
-                viewer: viewer.clone(),
-                mline,
-                candidate,
-            });
-            None
-        });
-        let (viewer, events_c) = (id.clone(), events.clone());
-        webrtcbin.connect_notify(Some("ice-gathering-state"), move |bin, _| {
-            let state = bin.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state");
-            if state == gst_webrtc::WebRTCICEGatheringState::Complete {
-                events_c.send(ShareEvent::LocalCandidatesDone {
-                    viewer: viewer.clone(),
-                });
-            }
-        });
-        let (viewer, events_c, commands_c, connection_c) = (
-            id.clone(),
-            events.clone(),
-            commands.clone(),
-            connection.clone(),
-        );
-        webrtcbin.connect_notify(Some("connection-state"), move |bin, _| {
-            let state = map_state(bin.property("connection-state"));
-            *connection_c.lock().unwrap() = state;
-            events_c.send(ShareEvent::ViewerState {
-                viewer: viewer.clone(),
-                state,
-            });
-            match state {
-                ConnectionState::Connected => {
-                    let _ = commands_c.send(Command::ViewerConnected(viewer.clone()));
-                }
-                ConnectionState::Failed => {
-                    let _ = commands_c.send(Command::RemoveViewer {
-                        id: viewer.clone(),
-                        reason: "the connection failed (ICE or DTLS)".into(),
-                        failed: true,
-                    });
-                }
-                _ => {}
-            }
-        });
-        if let Some(rtpbin) = webrtcbin
-            .downcast_ref::<gst::Bin>()
-            .and_then(|b| b.by_name("rtpbin"))
-        {
-            let last_heard = last_heard.clone();
-            // Every RTCP packet the viewer sends (receiver reports, PLI, NACK) passes these.
-            rtpbin.connect_pad_added(move |_, pad| {
-                if !pad.name().starts_with("recv_rtcp_sink") {
-                    return;
-                }
-                let last_heard = last_heard.clone();
-                pad.add_probe(
-                    gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
-                    move |_, _| {
-                        *last_heard.lock().unwrap() = Instant::now();
-                        gst::PadProbeReturn::Ok
-                    },
-                );
-            });
-        }
-    }
-
-    fn create_offer(
-        webrtcbin: &gst::Element,
-        id: &ViewerId,
-        ssrcs: Ssrcs,
-        events: &Arc<Broadcast<ShareEvent>>,
-        commands: &flume::Sender<Command>,
-    ) {
-        let (viewer, events, commands) = (id.clone(), events.clone(), commands.clone());
-        let bin = webrtcbin.downgrade();
-        let promise = gst::Promise::with_change_func(move |reply| {
-            let offer = reply
-                .ok()
-                .flatten()
-                .and_then(|r| r.get::<gst_webrtc::WebRTCSessionDescription>("offer").ok());
-            let (Some(offer), Some(bin)) = (offer, bin.upgrade()) else {
-                // Seen in the wild: an empty reply. The viewer cannot go on without an offer.
-                let _ = commands.send(Command::RemoveViewer {
-                    id: viewer.clone(),
-                    reason: "could not create an offer".into(),
-                    failed: true,
-                });
-                return;
-            };
-            bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
-            let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs);
-            events.send(ShareEvent::LocalDescription {
-                viewer: viewer.clone(),
-                kind: SdpKind::Offer,
-                sdp,
-            });
-        });
-        webrtcbin.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
-    }
-
-    /// Applies the viewer's answer; returns the codec it takes for each m-line.
-    pub(crate) fn apply_answer(&mut self, sdp: &str) -> Result<Vec<Option<Codec>>, String> {
-        let message = parse_sdp(sdp)?;
+    ) -> Result<Vec<Option<Codec>>, String> {
+        let message = parse_sdp(sdp).map_err(|e| e.to_string())?;
         let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
         let chosen = codecs_in(&message, &kinds);
         let answer =
             gst_webrtc::WebRTCSessionDescription::new(gst_webrtc::WebRTCSDPType::Answer, message);
-        let promise = gst::Promise::new();
+        let (viewer, commands) = (self.key.clone(), commands.clone());
+        let promise = gst::Promise::with_change_func(move |reply| {
+            let error = match reply {
+                Ok(Some(reply)) => reply
+                    .get::<gst::glib::Error>("error")
+                    .ok()
+                    .map(|e| e.to_string())
+                    .filter(|e| !is_unsupported_direction_change(e)),
+                Ok(None) => None,
+                Err(e) => Some(format!("webrtcbin gave no verdict on the answer ({e:?})")),
+            };
+            let _ = commands.send(Command::AnswerApplied { viewer, error });
+        });
         self.webrtcbin
             .emit_by_name::<()>("set-remote-description", &[&answer, &promise]);
-        promise.wait();
-        if let Some(Err(e)) = promise
-            .get_reply()
-            .map(|r| r.get::<glib_error::Error>("error"))
-        {
-            return Err(e.to_string());
-        }
-        for (m, codec) in self.media.iter_mut().zip(&chosen) {
+        Ok(chosen)
+    }
+
+    /// webrtcbin took the answer whose codecs are `codecs`.
+    pub(crate) fn answer_applied(&mut self, codecs: &[Option<Codec>]) {
+        for (m, codec) in self.media.iter_mut().zip(codecs) {
             m.codec = *codec;
         }
         self.negotiating = false;
-        Ok(chosen)
     }
 
     pub(crate) fn add_candidate(&self, mline: u32, candidate: &str) {
         self.webrtcbin
             .emit_by_name::<()>("add-ice-candidate", &[&mline, &candidate]);
+    }
+
+    /// Asks webrtcbin for this viewer's numbers; they come back as [`Command::Stats`].
+    pub(crate) fn request_stats(&mut self, commands: &flume::Sender<Command>, now: Instant) {
+        // One request at a time; one that got no reply in a while is given up.
+        if self
+            .stats_asked
+            .is_some_and(|at| now.duration_since(at) < STATS_GIVE_UP)
+        {
+            return;
+        }
+        self.stats_asked = Some(now);
+        let (viewer, commands) = (self.key.clone(), commands.clone());
+        request_stats(&self.webrtcbin, move |sample| {
+            let _ = commands.send(Command::Stats { viewer, sample });
+        });
     }
 
     pub(crate) fn video_codec(&self) -> Option<Codec> {
@@ -473,67 +399,125 @@ impl Viewer {
             .sum()
     }
 
-    pub(crate) fn connection(&self) -> ConnectionState {
-        *self.connection.lock().unwrap()
+    /// Takes the viewer apart for the reaper: its webrtcbin and its links to the encoders.
+    pub(crate) fn into_parts(mut self) -> (gst::Element, Vec<ViewerLink>) {
+        let links = self
+            .media
+            .iter_mut()
+            .filter_map(|m| m.link.take())
+            .collect();
+        (self.webrtcbin, links)
     }
+}
 
-    pub(crate) fn last_heard(&self) -> Instant {
-        *self.last_heard.lock().unwrap()
+/// webrtcbin 1.22 refuses to record a transceiver switched back on (inactive, then sendonly:
+/// a video source after an audio-only one), yet goes on sending on it, and the viewer
+/// decodes: the answer is as good as taken.
+fn is_unsupported_direction_change(error: &str) -> bool {
+    let unsupported = error.contains("transceiver direction changes are not implemented");
+    if unsupported {
+        tracing::debug!(error, "webrtcbin kept the old direction; sending goes on");
     }
+    unsupported
 }
 
-mod glib_error {
-    pub use gst::glib::Error;
-}
+const STATS_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(5);
 
-fn parse_sdp(sdp: &str) -> Result<gst_sdp::SDPMessage, String> {
-    // GStreamer's parser asserts (a g_critical) on an empty buffer: refuse it first.
-    if sdp.trim().is_empty() {
-        return Err("the answer is empty".to_owned());
-    }
-    gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
-        .map_err(|_| "the answer is not valid SDP".to_owned())
-}
-
-/// For each of our m-lines (of these kinds, in order), the codec the answer accepts.
-fn codecs_in(message: &gst_sdp::SDPMessageRef, kinds: &[MediaKind]) -> Vec<Option<Codec>> {
-    kinds
-        .iter()
-        .enumerate()
-        .map(|(i, kind)| {
-            message
-                .media(i as u32)
-                .and_then(|sdp_media| pick_codec(sdp_media, *kind))
-        })
-        .collect()
-}
-
-/// What a viewer's answer accepts, read the way the share reads it: for each of our m-lines
-/// (of these kinds), the codec to send, or `None`. Never panics on any input.
-pub fn answer_codecs(sdp: &str, kinds: &[MediaKind]) -> Result<Vec<Option<Codec>>, String> {
-    let message = parse_sdp(sdp)?;
-    Ok(codecs_in(&message, kinds))
-}
-
-/// The first format of an answered m-line that we can send, if the m-line is still active.
-fn pick_codec(media: &gst_sdp::SDPMediaRef, kind: MediaKind) -> Option<Codec> {
-    if media.port() == 0 {
-        return None;
-    }
-    (0..media.formats_len()).find_map(|i| {
-        let pt: i32 = media.format(i)?.parse().ok()?;
-        let by_name = media.attributes().find_map(|a| {
-            if a.key() != "rtpmap" {
-                return None;
-            }
-            let value = a.value()?;
-            let (num, rest) = value.split_once(' ')?;
-            (num.parse::<i32>().ok()? == pt)
-                .then(|| Codec::from_encoding_name(rest.split('/').next()?))
-                .flatten()
+/// Wires webrtcbin's signals to messages. These run on webrtcbin's threads: they only send
+/// events and commands, never touch the actor's state.
+fn connect_signals(
+    webrtcbin: &gst::Element,
+    key: &ViewerKey,
+    events: &Arc<Broadcast<ShareEvent>>,
+    commands: &flume::Sender<Command>,
+) {
+    let (viewer, events_c) = (key.id.clone(), events.clone());
+    webrtcbin.connect("on-ice-candidate", false, move |args| {
+        let mline = args[1].get::<u32>().unwrap_or(0);
+        let candidate = args[2].get::<String>().unwrap_or_default();
+        events_c.send(ShareEvent::LocalCandidate {
+            viewer: viewer.clone(),
+            mline,
+            candidate,
         });
-        by_name.filter(|c| c.kind() == kind && c.payload_type() == pt)
-    })
+        None
+    });
+    let (viewer, events_c) = (key.id.clone(), events.clone());
+    webrtcbin.connect_notify(Some("ice-gathering-state"), move |bin, _| {
+        let state = bin.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state");
+        if state == gst_webrtc::WebRTCICEGatheringState::Complete {
+            events_c.send(ShareEvent::LocalCandidatesDone {
+                viewer: viewer.clone(),
+            });
+        }
+    });
+    let (viewer, commands_c) = (key.clone(), commands.clone());
+    webrtcbin.connect_notify(Some("connection-state"), move |bin, _| {
+        let state = map_state(bin.property("connection-state"));
+        let _ = commands_c.send(Command::ConnectionChanged {
+            viewer: viewer.clone(),
+            state,
+        });
+    });
+    if let Some(rtpbin) = webrtcbin
+        .downcast_ref::<gst::Bin>()
+        .and_then(|b| b.by_name("rtpbin"))
+    {
+        let (viewer, commands) = (key.clone(), commands.clone());
+        // Every RTCP packet the viewer sends (receiver reports, PLI, NACK) passes these; the
+        // actor hears of it at most a few times a second.
+        rtpbin.connect_pad_added(move |_, pad| {
+            if !pad.name().starts_with("recv_rtcp_sink") {
+                return;
+            }
+            let (viewer, commands) = (viewer.clone(), commands.clone());
+            let last_told = std::sync::Mutex::new(None::<Instant>);
+            pad.add_probe(
+                gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+                move |_, _| {
+                    let now = Instant::now();
+                    let mut last = last_told.lock().unwrap();
+                    if last.is_none_or(|at| now.duration_since(at) >= HEARD_EVERY) {
+                        *last = Some(now);
+                        let _ = commands.send(Command::Heard(viewer.clone()));
+                    }
+                    gst::PadProbeReturn::Ok
+                },
+            );
+        });
+    }
+}
+
+const HEARD_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+fn create_offer(
+    webrtcbin: &gst::Element,
+    key: &ViewerKey,
+    ssrcs: Ssrcs,
+    events: &Arc<Broadcast<ShareEvent>>,
+    commands: &flume::Sender<Command>,
+) {
+    let (viewer, events, commands) = (key.clone(), events.clone(), commands.clone());
+    let bin = webrtcbin.downgrade();
+    let promise = gst::Promise::with_change_func(move |reply| {
+        let offer = reply
+            .ok()
+            .flatten()
+            .and_then(|r| r.get::<gst_webrtc::WebRTCSessionDescription>("offer").ok());
+        let (Some(offer), Some(bin)) = (offer, bin.upgrade()) else {
+            // Seen in the wild: an empty reply. The viewer cannot go on without an offer.
+            let _ = commands.send(Command::OfferFailed(viewer));
+            return;
+        };
+        bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
+        let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs);
+        events.send(ShareEvent::LocalDescription {
+            viewer: viewer.id,
+            kind: SdpKind::Offer,
+            sdp,
+        });
+    });
+    webrtcbin.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
 }
 
 #[cfg(test)]

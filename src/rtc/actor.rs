@@ -1,0 +1,521 @@
+//! The share's actor: the one thread that owns the viewers and encoders and changes the
+//! sending pipeline. It never waits on GStreamer: answers and stats come back as messages,
+//! and removed viewers are taken apart by the reaper.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gst::prelude::*;
+
+use super::codec::{Codec, Ssrcs};
+use super::command::{Command, ViewerKey};
+use super::config::ShareConfig;
+use super::encoder::EncoderChain;
+use super::error::ShareError;
+use super::events::{ConnectionState, SdpKind, ShareEvent, ShareSnapshot, ViewerId, ViewerStats};
+use super::input::Inputs;
+use super::policy::{kinds_to_send, next_target, offered_kinds, shared_bitrate};
+use super::reaper::{Job, Reaper};
+use super::stats::StatsSample;
+use super::viewer::{PendingAnswer, Viewer, ViewerPlan};
+use crate::media::MediaKind;
+use crate::util::Broadcast;
+
+/// A source change ends the old tracks and adds new ones a moment later: the kinds captured
+/// are compared with each viewer's once they have been still this long, so a switch between
+/// files of the same kinds never renegotiates.
+const KINDS_SETTLE: Duration = Duration::from_millis(400);
+
+const TICK: Duration = Duration::from_secs(1);
+
+pub(crate) struct Actor {
+    pub pipeline: gst::Pipeline,
+    pub config: ShareConfig,
+    pub inputs: Arc<Inputs>,
+    pub events: Arc<Broadcast<ShareEvent>>,
+    pub commands: flume::Sender<Command>,
+    pub reaper: Reaper,
+    pub viewers: HashMap<ViewerId, Viewer>,
+    pub encoders: HashMap<Codec, EncoderChain>,
+    pub ssrcs: Ssrcs,
+    /// What the source playing now has, when the player said ([`super::Share::set_source_kinds`]).
+    pub source_kinds: Option<Vec<MediaKind>>,
+    /// When to compare each viewer's media with the kinds captured (see [`KINDS_SETTLE`]).
+    pub check_kinds_at: Option<Instant>,
+    /// Serial numbers tell a viewer from an earlier one of the same id.
+    pub next_serial: u64,
+}
+
+impl Actor {
+    pub(crate) fn run(mut self, commands: flume::Receiver<Command>) {
+        let mut next_tick = Instant::now() + TICK;
+        loop {
+            let deadline = self
+                .check_kinds_at
+                .map_or(next_tick, |at| at.min(next_tick));
+            match commands.recv_deadline(deadline) {
+                Ok(Command::Stop) | Err(flume::RecvTimeoutError::Disconnected) => break,
+                Ok(command) => self.handle(command),
+                Err(flume::RecvTimeoutError::Timeout) => {
+                    let now = Instant::now();
+                    if self.check_kinds_at.is_some_and(|at| at <= now) {
+                        self.check_kinds_at = None;
+                        self.renegotiate_changed_kinds();
+                    }
+                    if next_tick <= now {
+                        next_tick = now + TICK;
+                        self.tick();
+                    }
+                }
+            }
+        }
+        let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
+        for id in ids {
+            self.remove_viewer(&id, "the share stopped", false);
+        }
+        // The share is going away: wait for every viewer to be taken apart.
+        self.reaper.finish();
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::AddViewer {
+                id,
+                ice_servers,
+                reply,
+            } => {
+                let _ = reply.send(self.add_viewer(&id, &ice_servers));
+            }
+            Command::RemoteDescription {
+                id,
+                kind,
+                sdp,
+                reply,
+            } => {
+                if let Err(e) = self.remote_description(&id, kind, &sdp, reply.clone()) {
+                    self.events.send(ShareEvent::Error {
+                        viewer: Some(id.clone()),
+                        message: e.to_string(),
+                    });
+                    let _ = reply.send(Err(e));
+                }
+            }
+            Command::RemoteCandidate {
+                id,
+                mline,
+                candidate,
+            } => match self.viewers.get(&id) {
+                Some(viewer) => viewer.add_candidate(mline, &candidate),
+                None => tracing::debug!(viewer = %id, "candidate for an unknown viewer dropped"),
+            },
+            Command::RemoveViewer { id, reason, failed } => {
+                self.remove_viewer(&id, &reason, failed)
+            }
+            Command::RequestKeyframes => {
+                for encoder in self.encoders.values() {
+                    if encoder.codec().kind() == MediaKind::Video && !encoder.is_parked() {
+                        encoder.request_keyframe();
+                    }
+                }
+            }
+            Command::TracksChanged => {
+                self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
+            }
+            Command::SourceKinds(kinds) => {
+                self.source_kinds = Some(kinds);
+                self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
+            }
+            Command::RecalculateLatency => {
+                let _ = self.pipeline.recalculate_latency();
+            }
+            Command::Snapshot(reply) => {
+                let _ = reply.send(self.snapshot());
+            }
+            Command::Stop => {}
+            Command::OfferFailed(key) => {
+                if self.is_current(&key) {
+                    self.remove_viewer(&key.id, "could not create an offer", true);
+                }
+            }
+            Command::AnswerApplied { viewer, error } => self.answer_applied(&viewer, error),
+            Command::ConnectionChanged { viewer, state } => self.connection_changed(&viewer, state),
+            Command::Heard(key) => {
+                if let Some(viewer) = self.current_mut(&key) {
+                    viewer.last_heard = Instant::now();
+                }
+            }
+            Command::Stats { viewer, sample } => self.stats_arrived(&viewer, sample),
+            Command::Reaped => self.park_idle_encoders(),
+        }
+    }
+
+    fn snapshot(&self) -> ShareSnapshot {
+        let (parked, running): (Vec<_>, Vec<_>) =
+            self.encoders.values().partition(|e| e.is_parked());
+        let mut encoders: Vec<_> = running
+            .iter()
+            .map(|e| (e.codec(), e.viewer_count()))
+            .collect();
+        encoders.sort_by_key(|(c, _)| c.to_string());
+        let mut parked: Vec<_> = parked.iter().map(|e| (e.codec(), e.frames())).collect();
+        parked.sort_by_key(|(c, _)| c.to_string());
+        ShareSnapshot {
+            viewers: self.viewers.keys().cloned().collect(),
+            encoders,
+            parked,
+        }
+    }
+
+    fn is_current(&self, key: &ViewerKey) -> bool {
+        self.viewers.get(&key.id).is_some_and(|v| v.key == *key)
+    }
+
+    /// The viewer a callback's message is about, if it is still the same one.
+    fn current_mut(&mut self, key: &ViewerKey) -> Option<&mut Viewer> {
+        self.viewers.get_mut(&key.id).filter(|v| v.key == *key)
+    }
+
+    fn add_viewer(&mut self, id: &ViewerId, ice_servers: &[String]) -> Result<(), ShareError> {
+        if self.viewers.contains_key(id) {
+            return Err(ShareError::DuplicateViewer(id.clone()));
+        }
+        if self.viewers.len() >= self.config.max_viewers {
+            return Err(ShareError::TooManyViewers {
+                viewer: id.clone(),
+                max: self.config.max_viewers,
+            });
+        }
+        let kinds = offered_kinds(&self.inputs.captured_kinds());
+        let plan = ViewerPlan {
+            config: &self.config,
+            ice_servers,
+            ssrcs: self.ssrcs,
+            kinds: &kinds,
+        };
+        self.next_serial += 1;
+        let key = ViewerKey {
+            id: id.clone(),
+            serial: self.next_serial,
+        };
+        let viewer = Viewer::create(&self.pipeline, key, plan, &self.events, &self.commands)
+            .map_err(|e| ShareError::Negotiation {
+                viewer: id.clone(),
+                cause: e.to_string(),
+            })?;
+        tracing::info!(viewer = %id, ?kinds, "viewer added");
+        self.viewers.insert(id.clone(), viewer);
+        Ok(())
+    }
+
+    /// Starts applying a viewer's answer; the caller hears the outcome once webrtcbin has
+    /// taken it ([`Actor::answer_applied`]).
+    fn remote_description(
+        &mut self,
+        id: &ViewerId,
+        kind: SdpKind,
+        sdp: &str,
+        reply: flume::Sender<Result<(), ShareError>>,
+    ) -> Result<(), ShareError> {
+        let negotiation = |cause: String| ShareError::Negotiation {
+            viewer: id.clone(),
+            cause,
+        };
+        if kind != SdpKind::Answer {
+            return Err(negotiation(
+                "viewers answer our offer; an offer from a viewer is not supported yet".into(),
+            ));
+        }
+        let commands = self.commands.clone();
+        let viewer = self
+            .viewers
+            .get_mut(id)
+            .ok_or_else(|| ShareError::UnknownViewer(id.clone()))?;
+        if viewer.pending_answer.is_some() {
+            return Err(negotiation("an answer is already being applied".into()));
+        }
+        let codecs = viewer.apply_answer(sdp, &commands).map_err(negotiation)?;
+        viewer.pending_answer = Some(PendingAnswer { codecs, reply });
+        Ok(())
+    }
+
+    fn answer_applied(&mut self, key: &ViewerKey, error: Option<String>) {
+        let Some(viewer) = self.current_mut(key) else {
+            return;
+        };
+        let Some(PendingAnswer { codecs, reply }) = viewer.pending_answer.take() else {
+            return;
+        };
+        let result = match error {
+            Some(cause) => Err(cause),
+            None if codecs.iter().all(Option::is_none) => {
+                Err("the answer accepts none of our codecs".to_owned())
+            }
+            None => {
+                viewer.answer_applied(&codecs);
+                self.link_encoders(&key.id, &codecs)
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let result = result.map_err(|cause| ShareError::Negotiation {
+            viewer: key.id.clone(),
+            cause,
+        });
+        match &result {
+            Ok(()) => {
+                let codec = self.viewers.get(&key.id).and_then(Viewer::video_codec);
+                tracing::info!(viewer = %key.id, ?codec, "viewer negotiated");
+            }
+            Err(e) => self.events.send(ShareEvent::Error {
+                viewer: Some(key.id.clone()),
+                message: e.to_string(),
+            }),
+        }
+        let _ = reply.send(result);
+        // The kinds may have changed while this negotiation was under way.
+        self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
+    }
+
+    /// Feeds each newly negotiated m-line from the encoder of its codec, building or resuming
+    /// that encoder as needed.
+    fn link_encoders(&mut self, id: &ViewerId, codecs: &[Option<Codec>]) -> Result<(), ShareError> {
+        for (index, codec) in codecs.iter().enumerate() {
+            let Some(codec) = *codec else { continue };
+            let media = &self.viewers[id].media[index];
+            // Linked in an earlier negotiation, or switched off in this one.
+            if media.link.is_some() || !media.active {
+                continue;
+            }
+            if !self.encoders.contains_key(&codec) {
+                let input = self.inputs.of(codec.kind());
+                let bitrate = match codec.kind() {
+                    MediaKind::Video => self.config.start_video_bitrate,
+                    MediaKind::Audio => self.config.audio_bitrate,
+                };
+                let ssrc = self.ssrcs.of(codec.kind());
+                let chain =
+                    EncoderChain::new(&self.pipeline, input.raw_tee(), codec, bitrate, ssrc)?;
+                self.encoders.insert(codec, chain);
+            }
+            let encoder = &self.encoders[&codec];
+            encoder.unpark();
+            let viewer = self.viewers.get_mut(id).expect("checked above");
+            let media = &mut viewer.media[index];
+            media.link = Some(encoder.link_viewer(&self.pipeline, &media.sink_pad)?);
+            if codec.kind() == MediaKind::Video && viewer.connection == ConnectionState::Connected {
+                // Video added to a running call: its first frame must be a keyframe.
+                encoder.request_keyframe();
+            }
+        }
+        Ok(())
+    }
+
+    fn connection_changed(&mut self, key: &ViewerKey, state: ConnectionState) {
+        let Some(viewer) = self.current_mut(key) else {
+            return;
+        };
+        viewer.connection = state;
+        self.events.send(ShareEvent::ViewerState {
+            viewer: key.id.clone(),
+            state,
+        });
+        match state {
+            ConnectionState::Connected => self.viewer_connected(&key.id),
+            ConnectionState::Failed => {
+                self.remove_viewer(&key.id, "the connection failed (ICE or DTLS)", true)
+            }
+            _ => {}
+        }
+    }
+
+    /// The web's addTrack()/removeTrack() and a new offer: each viewer whose media differ
+    /// from what it should be sent ([`kinds_to_send`]) renegotiates, on the same connection.
+    fn renegotiate_changed_kinds(&mut self) {
+        let captured = self.inputs.captured_kinds();
+        let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
+        for id in ids {
+            let viewer = self.viewers.get_mut(&id).expect("listed above");
+            if viewer.is_negotiating() {
+                continue;
+            }
+            let active = viewer.active_kinds();
+            let Some(kinds) = kinds_to_send(self.source_kinds.as_deref(), &captured, &active)
+            else {
+                continue;
+            };
+            tracing::info!(viewer = %id, ?kinds, "the kinds sent change: renegotiating");
+            let links = viewer.switch_off_except(&kinds);
+            if !links.is_empty() {
+                self.reaper.reap(Job::Links(links));
+            }
+            if let Err(cause) =
+                viewer.renegotiate(&kinds, &self.config, &self.events, &self.commands)
+            {
+                self.events.send(ShareEvent::Error {
+                    viewer: Some(id.clone()),
+                    message: format!("could not renegotiate: {cause}"),
+                });
+            }
+        }
+    }
+
+    fn park_idle_encoders(&self) {
+        // An encoder nobody receives costs CPU for nothing; it waits, built, for the next.
+        for encoder in self.encoders.values() {
+            if encoder.viewer_count() == 0 {
+                encoder.park();
+            }
+        }
+    }
+
+    /// A joining viewer needs a keyframe to start decoding. Asked for once its DTLS is up, not
+    /// at the answer: a keyframe sent before that is dropped, and the viewer would wait for
+    /// its own PLI to get another.
+    fn viewer_connected(&mut self, id: &ViewerId) {
+        let Some(viewer) = self.viewers.get(id) else {
+            return;
+        };
+        for codec in viewer
+            .media
+            .iter()
+            .filter(|m| m.link.is_some())
+            .filter_map(|m| m.codec)
+            .filter(|c| c.kind() == MediaKind::Video)
+        {
+            if let Some(encoder) = self.encoders.get(&codec) {
+                encoder.request_keyframe();
+            }
+        }
+    }
+
+    /// Hands the viewer to the reaper; [`ShareEvent::ViewerRemoved`] follows once it is freed.
+    fn remove_viewer(&mut self, id: &ViewerId, reason: &str, failed: bool) {
+        let Some(mut viewer) = self.viewers.remove(id) else {
+            return;
+        };
+        if let Some(pending) = viewer.pending_answer.take() {
+            let _ = pending
+                .reply
+                .send(Err(ShareError::UnknownViewer(id.clone())));
+        }
+        let (webrtcbin, links) = viewer.into_parts();
+        self.reaper.reap(Job::Viewer {
+            id: id.clone(),
+            reason: reason.to_owned(),
+            failed,
+            webrtcbin,
+            links,
+        });
+    }
+
+    /// Once a second: liveness, and a stats request to each viewer (the numbers and the
+    /// bitrate they lead to come back in [`Actor::stats_arrived`]).
+    fn tick(&mut self) {
+        let now = Instant::now();
+        let mut gone = Vec::new();
+        let mut never_connected = Vec::new();
+        for viewer in self.viewers.values_mut() {
+            let connected = viewer.connection == ConnectionState::Connected;
+            if connected && now.duration_since(viewer.last_heard) > self.config.viewer_timeout {
+                gone.push(viewer.id().clone());
+                continue;
+            }
+            let connecting = matches!(
+                viewer.connection,
+                ConnectionState::New | ConnectionState::Connecting
+            );
+            if connecting && now.duration_since(viewer.joined) > self.config.connect_timeout {
+                never_connected.push(viewer.id().clone());
+                continue;
+            }
+            viewer.request_stats(&self.commands, now);
+        }
+        for id in gone {
+            self.remove_viewer(&id, "the viewer stopped responding", true);
+        }
+        for id in never_connected {
+            let reason = format!(
+                "no connection within {} s (ICE or DTLS)",
+                self.config.connect_timeout.as_secs()
+            );
+            self.remove_viewer(&id, &reason, true);
+        }
+    }
+
+    fn stats_arrived(&mut self, key: &ViewerKey, sample: Option<StatsSample>) {
+        let config = self.config.clone();
+        let frames_of = |codec: Option<Codec>| {
+            codec
+                .and_then(|c| self.encoders.get(&c))
+                .map(EncoderChain::frames)
+        };
+        let Some(viewer) = self.viewers.get(&key.id).filter(|v| v.key == *key) else {
+            return;
+        };
+        let frames = frames_of(viewer.video_codec());
+        let viewer = self.viewers.get_mut(&key.id).expect("checked above");
+        viewer.stats_asked = None;
+        let Some(sample) = sample else { return };
+        let stats = viewer_stats(&config, viewer, frames, &sample, Instant::now());
+        self.events.send(ShareEvent::ViewerStats(stats));
+        self.adapt_bitrate();
+    }
+
+    /// Each shared video encoder sends at [`shared_bitrate`] of its viewers' targets.
+    fn adapt_bitrate(&self) {
+        for encoder in self.encoders.values() {
+            if encoder.codec().kind() != MediaKind::Video {
+                continue;
+            }
+            let targets = self
+                .viewers
+                .values()
+                .filter(|v| v.video_codec() == Some(encoder.codec()))
+                .map(|v| v.target_bitrate);
+            if let Some(bitrate) = shared_bitrate(targets, self.config.min_video_bitrate) {
+                encoder.set_bitrate(bitrate);
+            }
+        }
+    }
+}
+
+fn viewer_stats(
+    config: &ShareConfig,
+    viewer: &mut Viewer,
+    frames: Option<u64>,
+    sample: &StatsSample,
+    now: Instant,
+) -> ViewerStats {
+    let bitrate = match viewer.previous_bytes {
+        Some((bytes, at)) if sample.bytes_sent >= bytes => {
+            ((sample.bytes_sent - bytes) * 8) as f64 / now.duration_since(at).as_secs_f64()
+        }
+        _ => 0.0,
+    };
+    viewer.previous_bytes = Some((sample.bytes_sent, now));
+    let frame_rate = match (frames, viewer.previous_frames) {
+        (Some(f), Some((prev, at))) if f >= prev => {
+            (f - prev) as f64 / now.duration_since(at).as_secs_f64()
+        }
+        _ => 0.0,
+    };
+    viewer.previous_frames = frames.map(|f| (f, now));
+    viewer.target_bitrate = next_target(
+        viewer.target_bitrate,
+        sample.fraction_lost,
+        config.min_video_bitrate,
+        config.max_video_bitrate,
+    );
+    ViewerStats {
+        viewer: viewer.id().clone(),
+        connection: viewer.connection,
+        video_codec: viewer.video_codec(),
+        bitrate: bitrate as u64,
+        frame_rate,
+        rtt: sample.rtt,
+        packet_loss: sample.fraction_lost,
+        nack_count: sample.nack_count,
+        keyframe_requests: viewer.keyframe_requests(),
+        target_bitrate: viewer.target_bitrate,
+    }
+}

@@ -1,0 +1,70 @@
+//! The messages the share's actor acts on: from the public handle, from webrtcbin's threads
+//! (promise replies, state changes, RTCP) and from the reaper.
+
+use super::error::ShareError;
+use super::events::{ConnectionState, SdpKind, ShareSnapshot, ViewerId};
+use super::stats::StatsSample;
+use crate::media::MediaKind;
+
+/// Which viewer a message from a callback is about: a viewer that left and a new one with the
+/// same id must not be confused, so each viewer also has a serial number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ViewerKey {
+    pub id: ViewerId,
+    pub serial: u64,
+}
+
+pub(crate) enum Command {
+    AddViewer {
+        id: ViewerId,
+        ice_servers: Vec<String>,
+        reply: flume::Sender<Result<(), ShareError>>,
+    },
+    RemoteDescription {
+        id: ViewerId,
+        kind: SdpKind,
+        sdp: String,
+        reply: flume::Sender<Result<(), ShareError>>,
+    },
+    RemoteCandidate {
+        id: ViewerId,
+        mline: u32,
+        candidate: String,
+    },
+    RemoveViewer {
+        id: ViewerId,
+        reason: String,
+        failed: bool,
+    },
+    /// A keyframe from every video encoder: the picture jumped (seek, resume, new source).
+    RequestKeyframes,
+    /// A track started or ended: the kinds sent may have changed.
+    TracksChanged,
+    /// The kinds of media the source playing now has.
+    SourceKinds(Vec<MediaKind>),
+    RecalculateLatency,
+    Snapshot(flume::Sender<ShareSnapshot>),
+    Stop,
+
+    // From webrtcbin's threads: they only ever send these, never touch the actor's state.
+    /// Our offer could not be made (webrtcbin's promise gave nothing).
+    OfferFailed(ViewerKey),
+    /// webrtcbin took (or refused) the viewer's answer.
+    AnswerApplied {
+        viewer: ViewerKey,
+        error: Option<String>,
+    },
+    ConnectionChanged {
+        viewer: ViewerKey,
+        state: ConnectionState,
+    },
+    /// The viewer sent RTCP: it is still there.
+    Heard(ViewerKey),
+    Stats {
+        viewer: ViewerKey,
+        sample: Option<StatsSample>,
+    },
+
+    /// The reaper freed some viewer branches: park the encoders nobody receives now.
+    Reaped,
+}

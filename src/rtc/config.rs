@@ -1,0 +1,57 @@
+//! What a share is asked to do: codecs, bitrates, ICE servers, limits and timeouts.
+
+use std::time::Duration;
+
+use super::codec::Codec;
+use super::input::VideoLimits;
+
+/// How a [`super::Share`] sends: the choices a person (or a test) makes before it starts.
+#[derive(Debug, Clone)]
+pub struct ShareConfig {
+    /// The video codec offered first; viewers may answer with another we support.
+    pub video_codec: Codec,
+    /// Video bitrate bounds and start, in bits per second.
+    pub max_video_bitrate: u32,
+    pub min_video_bitrate: u32,
+    pub start_video_bitrate: u32,
+    pub audio_bitrate: u32,
+    /// `stun://host:port`; none by default, so nothing leaves the network unasked.
+    pub stun_server: Option<String>,
+    /// `turn(s)://user:password@host:port` each.
+    pub turn_servers: Vec<String>,
+    /// A viewer that sends no RTCP for this long is gone. Receivers send a report every few
+    /// seconds (RFC 3550 allows up to 7.5 s between them), so this must be well above that.
+    pub viewer_timeout: Duration,
+    /// A viewer whose connection is not up this long after it joined is removed (a failure):
+    /// ICE found no path, or DTLS never finished. Without it such a viewer would hold its
+    /// place, its webrtcbin and its ports for ever.
+    pub connect_timeout: Duration,
+    pub max_viewers: usize,
+    /// Video size and frame rate sent at most (scaled and dropped once for all encoders).
+    pub limits: VideoLimits,
+}
+
+impl Default for ShareConfig {
+    fn default() -> Self {
+        Self {
+            video_codec: Codec::Vp8,
+            max_video_bitrate: 2_500_000,
+            min_video_bitrate: 200_000,
+            start_video_bitrate: 1_500_000,
+            audio_bitrate: 64_000,
+            stun_server: None,
+            turn_servers: Vec::new(),
+            viewer_timeout: Duration::from_secs(15),
+            // A join takes well under a second on a LAN and a few through TURN; this leaves
+            // a slow viewer plenty of room and still frees a stuck one.
+            connect_timeout: Duration::from_secs(40),
+            max_viewers: 16,
+            // Real-time encoding above 1080p30 is beyond most desktops, and beyond most
+            // viewers' downlinks.
+            limits: VideoLimits {
+                max_height: Some(1080),
+                max_frame_rate: Some(30),
+            },
+        }
+    }
+}

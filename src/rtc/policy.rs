@@ -1,0 +1,127 @@
+//! The share's decisions as pure functions: what bitrate to send, which kinds each viewer
+//! gets. No GStreamer here, so unit tests drive every case.
+
+use crate::media::MediaKind;
+
+/// A viewer's next target bitrate from the loss in its last receiver report: back off in
+/// proportion to heavy loss, probe upwards slowly while loss is low (as loss-based congestion
+/// control does), hold in between.
+pub(crate) fn next_target(current: u32, fraction_lost: Option<f64>, min: u32, max: u32) -> u32 {
+    let next = match fraction_lost {
+        Some(loss) if loss > 0.10 => current as f64 * (1.0 - 0.5 * loss),
+        Some(loss) if loss < 0.02 => current as f64 * 1.05,
+        _ => current as f64,
+    };
+    (next as u32).clamp(min, max)
+}
+
+/// The bitrate of an encoder shared by viewers with these targets: the lowest of them, but
+/// never below `floor`, so one viewer on a bad network gets a degraded picture (losses, NACK
+/// repairs) rather than making everyone's worse without bound. `None` without viewers.
+pub(crate) fn shared_bitrate(targets: impl IntoIterator<Item = u32>, floor: u32) -> Option<u32> {
+    targets.into_iter().min().map(|t| t.max(floor))
+}
+
+/// The kinds a new viewer is offered: what is captured now, or both kinds before anything is.
+pub(crate) fn offered_kinds(captured: &[MediaKind]) -> Vec<MediaKind> {
+    if captured.is_empty() {
+        MediaKind::ALL.to_vec()
+    } else {
+        captured.to_vec()
+    }
+}
+
+/// The kinds a viewer should be sent now that it is sent `active`, or `None` to leave it as
+/// it is (the web's addTrack()/removeTrack() and a new offer). The source's kinds count once
+/// all of them are captured (tracks start a moment apart); a kind is switched off only when
+/// the source says it has none, never on a guess from tracks not here yet. Nothing captured
+/// at all (a stopped or broken source) is no reason: the viewers keep what they have.
+pub(crate) fn kinds_to_send(
+    source: Option<&[MediaKind]>,
+    captured: &[MediaKind],
+    active: &[MediaKind],
+) -> Option<Vec<MediaKind>> {
+    if captured.is_empty() {
+        return None;
+    }
+    let kinds: Vec<MediaKind> = match source {
+        Some(source) if source.iter().all(|k| captured.contains(k)) => MediaKind::ALL
+            .into_iter()
+            .filter(|k| source.contains(k))
+            .collect(),
+        Some(_) => return None,
+        None => MediaKind::ALL
+            .into_iter()
+            .filter(|k| active.contains(k) || captured.contains(k))
+            .collect(),
+    };
+    (!kinds.is_empty() && kinds != active).then_some(kinds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MediaKind::{Audio, Video};
+
+    #[test]
+    fn bitrate_backs_off_on_loss_and_probes_up_when_clean() {
+        assert_eq!(
+            next_target(1_000_000, Some(0.2), 100_000, 2_000_000),
+            900_000
+        );
+        assert_eq!(
+            next_target(1_000_000, Some(0.0), 100_000, 2_000_000),
+            1_050_000
+        );
+        assert_eq!(
+            next_target(1_000_000, Some(0.05), 100_000, 2_000_000),
+            1_000_000
+        );
+        assert_eq!(
+            next_target(1_990_000, Some(0.0), 100_000, 2_000_000),
+            2_000_000
+        );
+        assert_eq!(next_target(100_000, Some(0.5), 100_000, 2_000_000), 100_000);
+        assert_eq!(next_target(500_000, None, 100_000, 2_000_000), 500_000);
+    }
+
+    #[test]
+    fn a_shared_encoder_follows_its_slowest_viewer_down_to_the_floor() {
+        assert_eq!(shared_bitrate([900, 400, 700], 200), Some(400));
+        assert_eq!(shared_bitrate([900, 100], 200), Some(200));
+        assert_eq!(shared_bitrate([], 200), None);
+    }
+
+    #[test]
+    fn nothing_captured_offers_both_kinds() {
+        assert_eq!(offered_kinds(&[]), vec![Video, Audio]);
+        assert_eq!(offered_kinds(&[Audio]), vec![Audio]);
+    }
+
+    #[test]
+    fn kinds_change_only_on_what_the_source_holds() {
+        // Nothing captured (a stopped or broken source): leave the viewer alone.
+        assert_eq!(kinds_to_send(Some(&[Audio]), &[], &[Video, Audio]), None);
+        // The source said video+audio but only audio is captured yet: wait.
+        assert_eq!(
+            kinds_to_send(Some(&[Video, Audio]), &[Audio], &[Audio]),
+            None
+        );
+        // An audio-only source, all captured: video is switched off.
+        assert_eq!(
+            kinds_to_send(Some(&[Audio]), &[Audio], &[Video, Audio]),
+            Some(vec![Audio])
+        );
+        // Without word from the source, kinds are only added.
+        assert_eq!(kinds_to_send(None, &[Audio], &[Video, Audio]), None);
+        assert_eq!(
+            kinds_to_send(None, &[Video, Audio], &[Audio]),
+            Some(vec![Video, Audio])
+        );
+        // Same kinds: nothing to do.
+        assert_eq!(
+            kinds_to_send(Some(&[Video, Audio]), &[Video, Audio], &[Video, Audio]),
+            None
+        );
+    }
+}
