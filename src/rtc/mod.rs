@@ -5,6 +5,7 @@ mod codec;
 mod encoder;
 mod events;
 mod input;
+pub mod sdp;
 mod share;
 mod stats;
 mod viewer;
