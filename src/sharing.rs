@@ -11,8 +11,8 @@ use crate::media::{PlaybackState, Player, PlayerEvent};
 use crate::rtc::{ConnectionState, Share, ShareConfig, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
     is_janus_url, is_whip_url, EmbeddedServer, EmbeddedServerOptions, GstSignaller,
-    GstSignallerOptions, JanusOptions, PublisherSignaller, ShareSession, Signaller,
-    SignallingEvent, SignallingState, WhipOptions, WHIP_TOKEN_VARIABLE,
+    GstSignallerOptions, JanusOptions, PublisherSignaller, Signaller, SignallingEvent,
+    SignallingRelay, SignallingState, WhipOptions, WHIP_TOKEN_VARIABLE,
 };
 use crate::util::Broadcast;
 
@@ -77,7 +77,7 @@ pub struct Sharing {
     viewer_url: Option<String>,
     signaller: Arc<dyn Signaller>,
     // Dropped in this order: signalling first, then the media.
-    _session: ShareSession,
+    _session: SignallingRelay,
     _embedded: Option<EmbeddedServer>,
     share: Arc<Share>,
     _stream: MediaStream,
@@ -139,7 +139,7 @@ impl Sharing {
             });
         }
         forward(share.subscribe(), signaller.subscribe(), events.clone());
-        let session = ShareSession::start(share.clone(), signaller.clone());
+        let session = SignallingRelay::start(share.clone(), signaller.clone());
         let (following, stop_following) = flume::bounded(0);
         follow_player(
             player.subscribe(),

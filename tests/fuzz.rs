@@ -152,7 +152,7 @@ fn signalling_frames_never_panic() {
                 decoded += 1;
             }
             Ok(_) => decoded += 1,
-            Err(e) => assert!(!e.is_empty()),
+            Err(e) => assert!(!e.to_string().is_empty()),
         }
     }
     // Some cases must still parse (about 3 % do), or the fuzzer only tests the JSON
@@ -190,12 +190,12 @@ fn janus_replies_and_urls_never_panic() {
                 assert!(candidate.len() <= text.len());
                 decoded += 1;
             }
-            Ok(JanusIncoming::Event { answer, .. }) => {
-                assert!(answer.is_none_or(|a| a.len() <= text.len()));
+            Ok(JanusIncoming::Answer { sdp, .. }) => {
+                assert!(sdp.len() <= text.len());
                 decoded += 1;
             }
             Ok(_) => decoded += 1,
-            Err(e) => assert!(!e.is_empty()),
+            Err(e) => assert!(!e.to_string().is_empty()),
         }
     }
     assert!(decoded > n / 100, "only {decoded} of {n} cases parsed");

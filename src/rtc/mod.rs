@@ -17,6 +17,7 @@ mod events;
 mod input;
 mod policy;
 mod reaper;
+pub mod sdp;
 mod share;
 mod stats;
 mod tracks;

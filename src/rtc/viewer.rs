@@ -148,31 +148,11 @@ fn set_direction(sink_pad: &gst::Pad, direction: gst_webrtc::WebRTCRTPTransceive
 /// answer chose a codec) names none and later ones add retransmission SSRCs; its own lines
 /// are replaced so that every offer says the same.
 fn with_our_ssrcs(sdp: &str, ssrcs: Ssrcs) -> String {
-    let mut out = String::with_capacity(sdp.len() + 128);
-    let mut section: Option<MediaKind> = None;
-    let close = |out: &mut String, section: Option<MediaKind>| {
-        if let Some(kind) = section {
-            out.push_str(&format!("a=ssrc:{} cname:reelcast\r\n", ssrcs.of(kind)));
-        }
-    };
-    for line in sdp.split_inclusive('\n') {
-        if line.starts_with("a=ssrc:") || line.starts_with("a=ssrc-group:") {
-            continue;
-        }
-        if let Some(media) = line.strip_prefix("m=") {
-            close(&mut out, section);
-            section = if media.starts_with("video ") {
-                Some(MediaKind::Video)
-            } else if media.starts_with("audio ") {
-                Some(MediaKind::Audio)
-            } else {
-                None
-            };
-        }
-        out.push_str(line);
-    }
-    close(&mut out, section);
-    out
+    super::sdp::with_ssrcs(sdp, "reelcast", |media| match media {
+        "video" => Some(ssrcs.video),
+        "audio" => Some(ssrcs.audio),
+        _ => None,
+    })
 }
 
 /// Element names allow only some characters; session ids are not ours to trust.
@@ -518,22 +498,4 @@ fn create_offer(
         });
     });
     webrtcbin.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{with_our_ssrcs, Ssrcs};
-
-    #[test]
-    fn offers_name_one_ssrc_a_kind() {
-        let sdp = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:video0\r\n\
-                   m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=ssrc-group:FID 1 2\r\n\
-                   a=ssrc:1 cname:x\r\na=ssrc:2 cname:x\r\na=mid:audio1\r\n";
-        let ssrcs = Ssrcs { video: 7, audio: 8 };
-        assert_eq!(
-            with_our_ssrcs(sdp, ssrcs),
-            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:video0\r\na=ssrc:7 cname:reelcast\r\n\
-             m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:audio1\r\na=ssrc:8 cname:reelcast\r\n"
-        );
-    }
 }

@@ -9,7 +9,8 @@ use gst_plugin_webrtc_signalling::server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{runtime, SignallingError};
+use super::error::SignallingError;
+use super::runtime::runtime;
 
 const VIEWER_HTML: &str = include_str!("../../resources/viewer/index.html");
 const VIEWER_JS: &str = include_str!("../../resources/viewer/viewer.js");

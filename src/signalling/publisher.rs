@@ -4,10 +4,13 @@
 
 use tokio::sync::mpsc;
 
-use super::{Signaller, SignallerEvents, SignallingEvent};
+use super::ended::StopRequest;
+use super::events::{SignallerEvents, SignallingEvent};
+use super::signaller::Signaller;
 use crate::rtc::SdpKind;
 
 /// What the share asks of the publishing task.
+#[derive(Debug)]
 pub(crate) enum PublishRequest {
     Offer {
         session: String,
@@ -33,8 +36,11 @@ pub(crate) enum PublishRequest {
     Stop,
 }
 
-impl PublishRequest {
-    pub(crate) fn is_stop(&self) -> bool {
+impl StopRequest for PublishRequest {
+    fn stop() -> Self {
+        PublishRequest::Stop
+    }
+    fn is_stop(&self) -> bool {
         matches!(self, PublishRequest::Stop)
     }
 }

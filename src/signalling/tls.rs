@@ -1,9 +1,12 @@
+//! TLS for the backends' clients: certificates always verified, against the web's roots and
+//! an optional extra CA file.
+
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
-use super::SignallingError;
+use super::error::SignallingError;
 
 /// TLS for `wss://`: certificates are always verified, against the public web roots and, if
 /// given, an extra CA file (for a server with a private or self-signed certificate).

@@ -1,19 +1,21 @@
-//! Joins a [`Share`] to a [`Signaller`]: each signalling session becomes a viewer.
+//! [`SignallingRelay`]: joins a [`Share`] to a [`Signaller`], relaying both ways, so that each
+//! signalling session becomes a viewer.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use super::{Signaller, SignallingEvent};
+use super::events::SignallingEvent;
+use super::signaller::Signaller;
 use crate::rtc::{Share, ShareError, ShareEvent};
 
 /// Runs while it lives: viewers asked for through signalling join the share, and what the
 /// share says for them goes back through signalling. Dropping it stops the relaying threads
 /// once their channels close.
-pub struct ShareSession {
+pub struct SignallingRelay {
     _threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-impl ShareSession {
+impl SignallingRelay {
     pub fn start(share: Arc<Share>, signaller: Arc<dyn Signaller>) -> Self {
         // Sessions the far side ended, so we do not echo an endSession back.
         let ended_remotely: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -25,7 +27,7 @@ impl ShareSession {
             );
             let events = signaller.subscribe();
             std::thread::Builder::new()
-                .name("session-in".into())
+                .name("relay-in".into())
                 .spawn(move || {
                     while let Ok(event) = events.recv() {
                         let Some(share) = share.upgrade() else { return };
@@ -38,7 +40,7 @@ impl ShareSession {
             let events = share.subscribe();
             let signaller = Arc::downgrade(&signaller);
             std::thread::Builder::new()
-                .name("session-out".into())
+                .name("relay-out".into())
                 .spawn(move || {
                     while let Ok(event) = events.recv() {
                         let Some(signaller) = signaller.upgrade() else {

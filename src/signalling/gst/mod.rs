@@ -1,0 +1,8 @@
+//! The GStreamer WebRTC signalling protocol's producer: wire, state machine, signaller.
+
+mod machine;
+mod signaller;
+mod wire;
+
+pub use signaller::{GstSignaller, GstSignallerOptions};
+pub use wire::{decode, Incoming};
