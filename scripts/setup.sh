@@ -10,6 +10,8 @@ packages=(
   # build
   pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libgtk-4-dev libadwaita-1-dev libglib2.0-bin
+  # the translation template (xgettext, scripts/update-po.sh)
+  gettext
   # run: decoders, encoders, WebRTC
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-tools

@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::sharing::ShareChoices;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "reelcast",
@@ -90,7 +92,7 @@ pub struct ShareArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// The video codec offered first (viewers may pick another we support).
-    #[arg(long, default_value = "vp8", value_parser = ["vp8", "vp9", "h264"])]
+    #[arg(long, default_value_t = ShareChoices::default().video_codec.to_string(), value_parser = ["vp8", "vp9", "h264"])]
     pub codec: String,
     /// Start again from the beginning at the end (of the last source, with several).
     #[arg(long = "loop")]
@@ -105,13 +107,13 @@ pub struct ShareArgs {
     #[arg(long)]
     pub ca_file: Option<String>,
     /// Embedded server: the address to listen on. Loopback unless you ask otherwise.
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, default_value_t = ShareChoices::default().host)]
     pub host: std::net::IpAddr,
     /// Embedded server: signalling port (the next free one is used when taken).
-    #[arg(long, default_value_t = 8443)]
+    #[arg(long, default_value_t = ShareChoices::default().signalling_port)]
     pub signalling_port: u16,
     /// Embedded server: viewer page port (the next free one is used when taken).
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, default_value_t = ShareChoices::default().http_port)]
     pub http_port: u16,
     /// A STUN server, stun://host:port (none by default).
     #[arg(long)]
@@ -120,17 +122,43 @@ pub struct ShareArgs {
     #[arg(long)]
     pub turn: Vec<String>,
     /// Highest video bitrate, in kbit/s.
-    #[arg(long, default_value_t = 2500)]
+    #[arg(long, default_value_t = ShareChoices::default().max_bitrate_kbps)]
     pub max_bitrate: u32,
     /// Most viewers at once; more are politely refused.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = ShareChoices::default().max_viewers)]
     pub max_viewers: usize,
     /// Largest video sent, in lines (bigger is scaled down once for all viewers); 0: as the file.
-    #[arg(long, default_value_t = 1080)]
+    #[arg(long, default_value_t = ShareChoices::default().max_height)]
     pub max_height: u32,
     /// Highest frame rate sent (faster video has frames dropped); 0: as the file.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = ShareChoices::default().max_fps)]
     pub max_fps: u32,
+}
+
+impl ShareArgs {
+    /// The arguments as a person's choices for the sharing layer, which applies the rules.
+    pub fn choices(&self) -> ShareChoices {
+        ShareChoices {
+            signalling: self.signalling.clone(),
+            name: self.name.clone(),
+            source: self.sources.first().cloned(),
+            ca_file: self.ca_file.clone(),
+            host: self.host,
+            signalling_port: self.signalling_port,
+            http_port: self.http_port,
+            // Only the names clap accepts get here, and every one of them parses.
+            video_codec: self
+                .codec
+                .parse()
+                .unwrap_or(ShareChoices::default().video_codec),
+            max_bitrate_kbps: self.max_bitrate,
+            max_viewers: self.max_viewers,
+            max_height: self.max_height,
+            max_fps: self.max_fps,
+            stun: self.stun.clone(),
+            turn: self.turn.clone(),
+        }
+    }
 }
 
 /// Exit codes, for scripts.

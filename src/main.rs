@@ -1,6 +1,7 @@
 use clap::Parser;
 
 use reelcast::cli::{exit, has_display, BenchCommand, Cli, Command, PlayArgs};
+use reelcast::ui::{Outcome, Start};
 
 fn main() {
     tracing_subscriber::fmt()
@@ -51,7 +52,13 @@ fn play(args: PlayArgs) -> i32 {
         }
         return reelcast::headless::play(&args);
     }
-    reelcast::ui::run(reelcast::ui::Start::Play(args))
+    window(Start {
+        sources: args.sources,
+        looping: args.looping,
+        mute: args.mute,
+        json: args.json,
+        share: None,
+    })
 }
 
 /// With a display, the window shares and shows the link; without one, the command line does.
@@ -59,5 +66,22 @@ fn share(args: reelcast::cli::ShareArgs) -> i32 {
     if args.headless || !has_display() {
         return reelcast::share_cli::share(&args);
     }
-    reelcast::ui::run(reelcast::ui::Start::Share(args))
+    window(Start {
+        share: Some(args.choices()),
+        sources: args.sources,
+        looping: args.looping,
+        mute: false,
+        json: args.json,
+    })
+}
+
+/// The window's run, as an exit code for scripts.
+fn window(start: Start) -> i32 {
+    match reelcast::ui::run(start) {
+        Outcome::Closed => exit::OK,
+        Outcome::SetupFailed(message) => {
+            eprintln!("reelcast: {message}");
+            exit::SETUP_FAILED
+        }
+    }
 }

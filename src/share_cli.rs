@@ -7,9 +7,8 @@ use serde_json::json;
 use crate::cli::{exit, ShareArgs};
 use crate::media::{Player, PlayerEvent, PlayerOptions};
 use crate::report::event_json;
-use crate::rtc::ShareConfig;
 use crate::sharing::{Sharing, SharingError, SharingEvent, SharingOptions};
-use crate::signalling::{EmbeddedServerOptions, SignallingError};
+use crate::signalling::SignallingError;
 
 pub fn share(args: &ShareArgs) -> i32 {
     if let Err(e) = crate::init() {
@@ -22,7 +21,7 @@ pub fn share(args: &ShareArgs) -> i32 {
         Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
     };
     player.set_looping(args.looping);
-    let sharing = match Sharing::start(&player, sharing_options(args)) {
+    let sharing = match Sharing::start(&player, SharingOptions::from(&args.choices())) {
         Ok(s) => s,
         Err(e @ SharingError::Signalling(SignallingError::BadUrl { .. }))
         | Err(e @ SharingError::Signalling(SignallingError::BadCaFile { .. })) => {
@@ -120,82 +119,6 @@ pub fn share(args: &ShareArgs) -> i32 {
     exit::OK
 }
 
-/// The command line's choices as sharing options.
-pub fn sharing_options(args: &ShareArgs) -> SharingOptions {
-    SharingOptions {
-        signalling: args.signalling.clone(),
-        name: args
-            .name
-            .clone()
-            .unwrap_or_else(|| share_name(&args.sources[0])),
-        ca_file: args.ca_file.clone(),
-        embedded: EmbeddedServerOptions {
-            host: args.host,
-            signalling_port: args.signalling_port,
-            http_port: args.http_port,
-        },
-        config: ShareConfig {
-            video_codec: args.codec.parse().unwrap_or(crate::rtc::Codec::Vp8),
-            max_video_bitrate: args.max_bitrate.saturating_mul(1000),
-            start_video_bitrate: args.max_bitrate.saturating_mul(1000).min(1_500_000),
-            stun_server: args.stun.clone(),
-            turn_servers: args.turn.clone(),
-            max_viewers: args.max_viewers,
-            limits: crate::rtc::VideoLimits {
-                max_height: (args.max_height > 0).then_some(args.max_height),
-                max_frame_rate: (args.max_fps > 0).then_some(args.max_fps),
-            },
-            ..ShareConfig::default()
-        },
-    }
-}
-
-/// What viewers see by default: the file's name, without folders or URI parts.
-pub fn share_name(source: &str) -> String {
-    let name = if source.contains("://") {
-        let path = source.split(['?', '#']).next().unwrap_or(source);
-        percent_decode(
-            path.trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or(path),
-        )
-    } else {
-        let path = std::path::Path::new(source);
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    if name.is_empty() {
-        "Reelcast".to_owned()
-    } else {
-        name
-    }
-}
-
-/// `%20` and the like back to their bytes; anything else, as it is.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 enum Step {
     Player(PlayerEvent),
     Sharing(SharingEvent),
@@ -225,24 +148,5 @@ impl Output {
     fn fatal(&self, message: &str, code: i32) -> i32 {
         self.error(message);
         code
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::share_name;
-
-    #[test]
-    fn the_default_name_is_the_file_name() {
-        assert_eq!(share_name("/home/me/Videos/holiday.webm"), "holiday.webm");
-        assert_eq!(share_name("holiday.webm"), "holiday.webm");
-        assert_eq!(share_name("file:///tmp/My%20Film.mkv"), "My Film.mkv");
-        assert_eq!(
-            share_name("https://example.org/v/clip.mp4?token=1"),
-            "clip.mp4"
-        );
-        assert_eq!(share_name("what?#100%25.webm"), "what?#100%25.webm");
-        assert_eq!(share_name("file:///a+b&c%zz.webm"), "a+b&c%zz.webm");
-        assert_eq!(share_name(""), "Reelcast");
     }
 }

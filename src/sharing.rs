@@ -2,31 +2,23 @@
 //! through a signalling server (the embedded default or a given one). Both the command line
 //! and the window drive this; it knows nothing of GTK.
 
+mod options;
+
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::capture::MediaStream;
 use crate::media::{PlaybackState, Player, PlayerEvent};
-use crate::rtc::{ConnectionState, Share, ShareConfig, ShareEvent, ViewerId, ViewerStats};
+use crate::rtc::{ConnectionState, Share, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
-    is_janus_url, is_whip_url, EmbeddedServer, EmbeddedServerOptions, GstSignaller,
-    GstSignallerOptions, JanusOptions, PublisherSignaller, Signaller, SignallingEvent,
-    SignallingRelay, SignallingState, WhipOptions, WHIP_TOKEN_VARIABLE,
+    is_janus_url, is_whip_url, EmbeddedServer, GstSignaller, GstSignallerOptions, JanusOptions,
+    PublisherSignaller, Signaller, SignallingEvent, SignallingRelay, SignallingState, WhipOptions,
+    WHIP_TOKEN_VARIABLE,
 };
 use crate::util::Broadcast;
 
-#[derive(Debug, Clone)]
-pub struct SharingOptions {
-    /// A signalling server to join; `None` runs the embedded default.
-    pub signalling: Option<String>,
-    /// What viewers see in the list of shares.
-    pub name: String,
-    /// An extra CA certificate (PEM) for `wss://`.
-    pub ca_file: Option<String>,
-    pub embedded: EmbeddedServerOptions,
-    pub config: ShareConfig,
-}
+pub use options::{ShareChoices, SharingOptions};
 
 /// What a person (or a script) is told about a share.
 #[derive(Debug, Clone, PartialEq, Serialize)]

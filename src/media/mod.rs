@@ -5,9 +5,11 @@ mod error;
 mod events;
 mod output;
 mod player;
+mod share_name;
 
 pub use error::PlayerError;
 pub use events::{MediaKind, PlaybackState, PlayerEvent, StreamInfo};
 pub(crate) use output::OutputTap;
 pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
 pub use player::{AudioOutput, Player, PlayerOptions, SeekMode, VideoOutput};
+pub use share_name::share_name;

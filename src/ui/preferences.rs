@@ -5,6 +5,8 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 
+use crate::rtc::Codec;
+
 mod imp {
     use super::*;
 
@@ -58,8 +60,6 @@ glib::wrapper! {
                     gtk::Root, gtk::ShortcutManager;
 }
 
-/// The codecs in the order of the combo row.
-const CODECS: [&str; 3] = ["vp8", "vp9", "h264"];
 /// Sizes (lines) and frame rates in the order of their combo rows; 0 is "as the file".
 const HEIGHTS: [u32; 7] = [0, 2160, 1440, 1080, 720, 480, 360];
 const RATES: [u32; 5] = [0, 60, 30, 24, 15];
@@ -108,12 +108,16 @@ impl ReelcastPreferences {
         bind_choice(settings, "max-height", &imp.size_row, &HEIGHTS);
         bind_choice(settings, "max-frame-rate", &imp.rate_row, &RATES);
         let current = settings.string("video-codec");
-        let index = CODECS.iter().position(|c| *c == current).unwrap_or(0);
+        // The combo row lists the video codecs in the call layer's order.
+        let index = Codec::VIDEO
+            .iter()
+            .position(|c| c.to_string() == current)
+            .unwrap_or(0);
         imp.codec_row.set_selected(index as u32);
         let settings = settings.clone();
         imp.codec_row.connect_selected_notify(move |row| {
-            if let Some(codec) = CODECS.get(row.selected() as usize) {
-                let _ = settings.set_string("video-codec", codec);
+            if let Some(codec) = Codec::VIDEO.get(row.selected() as usize) {
+                let _ = settings.set_string("video-codec", &codec.to_string());
             }
         });
         window

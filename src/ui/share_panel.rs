@@ -1,16 +1,14 @@
 //! The share panel beside the video: where to share, then the share's state, its link and
-//! its viewers with their numbers. A view only: the window owns the share and feeds this
-//! panel its events.
-
-use std::cell::RefCell;
-use std::collections::HashMap;
+//! its viewers with their numbers. A view only: it binds to a [`ShareModel`], which the
+//! window feeds.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
-use crate::rtc::{ConnectionState, ViewerStats};
-use crate::sharing::SharingEvent;
+use super::share_model::{ShareModel, ShareState};
+use super::share_viewer::ShareViewer;
 
 mod imp {
     use super::*;
@@ -36,7 +34,6 @@ mod imp {
         pub link_row: TemplateChild<adw::ActionRow>,
         #[template_child]
         pub viewer_list: TemplateChild<gtk::ListBox>,
-        pub viewers: RefCell<HashMap<String, adw::ActionRow>>,
     }
 
     #[glib::object_subclass]
@@ -128,119 +125,81 @@ impl ReelcastSharePanel {
         }
     }
 
-    /// Back to the form (the share stopped).
-    pub fn show_setup(&self) {
+    /// Shows `model`: the form while it is idle, then its state, link and viewers.
+    pub fn bind(&self, model: &ShareModel) {
         let imp = self.imp();
-        imp.stack.set_visible_child_name("setup");
-        for (_, row) in imp.viewers.borrow_mut().drain() {
-            imp.viewer_list.remove(&row);
-        }
-    }
-
-    pub fn show_live(&self) {
-        let imp = self.imp();
-        imp.link_row.set_visible(false);
-        self.set_status("Connecting…", "network-transmit-receive-symbolic", None);
-        imp.stack.set_visible_child_name("live");
-    }
-
-    /// The viewer link, when sharing on this computer.
-    pub fn link(&self) -> Option<String> {
-        let row = &self.imp().link_row;
-        row.is_visible()
-            .then(|| row.subtitle().map(|s| s.to_string()))
-            .flatten()
-    }
-
-    fn set_status(&self, title: &str, icon: &str, subtitle: Option<&str>) {
-        let imp = self.imp();
-        imp.status_row.set_title(title);
-        imp.status_row.set_subtitle(subtitle.unwrap_or(""));
-        imp.status_icon.set_icon_name(Some(icon));
-    }
-
-    pub fn apply(&self, event: &SharingEvent) {
-        let imp = self.imp();
-        match event {
-            SharingEvent::ViewerUrl { url, .. } => {
-                imp.link_row.set_subtitle(url);
-                imp.link_row.set_visible(true);
-            }
-            SharingEvent::Connecting => {
-                self.set_status("Connecting…", "network-transmit-receive-symbolic", None)
-            }
-            SharingEvent::Registered { .. } => self.set_status(
-                "Sharing",
-                "emblem-ok-symbolic",
-                Some("Viewers can join now"),
-            ),
-            SharingEvent::Reconnecting { retry_in_ms, .. } => self.set_status(
-                "Reconnecting",
-                "network-error-symbolic",
-                Some(&format!(
-                    "Next try in {:.0} s; viewers keep watching",
-                    (*retry_in_ms as f64 / 1000.0).ceil()
-                )),
-            ),
-            SharingEvent::Error { message } => {
-                imp.status_row.set_subtitle(message);
-            }
-            SharingEvent::Refused { message } => {
-                self.set_status("Refused", "dialog-error-symbolic", Some(message))
-            }
-            SharingEvent::ViewerJoined { viewer } => {
-                self.viewer_row(viewer).set_subtitle("Joining…");
-            }
-            SharingEvent::ViewerState { viewer, state } => {
-                if *state != ConnectionState::Connected {
-                    self.viewer_row(viewer)
-                        .set_subtitle(&format!("{state:?}").to_lowercase());
-                }
-            }
-            SharingEvent::Stats { stats } => {
-                self.viewer_row(&stats.viewer)
-                    .set_subtitle(&describe_stats(stats));
-            }
-            SharingEvent::ViewerLeft { viewer, .. } => {
-                if let Some(row) = imp.viewers.borrow_mut().remove(viewer) {
-                    imp.viewer_list.remove(&row);
-                }
-            }
-        }
-    }
-
-    fn viewer_row(&self, viewer: &str) -> adw::ActionRow {
-        let imp = self.imp();
-        if let Some(row) = imp.viewers.borrow().get(viewer) {
-            return row.clone();
-        }
-        let number = imp.viewers.borrow().len() + 1;
-        let row = adw::ActionRow::builder()
-            .title(format!("Viewer {number}"))
-            .tooltip_text(viewer)
+        model
+            .bind_property("state", &*imp.stack, "visible-child-name")
+            .transform_to(|_, state: ShareState| {
+                Some(if state == ShareState::Idle {
+                    "setup"
+                } else {
+                    "live"
+                })
+            })
+            .sync_create()
             .build();
-        row.add_prefix(&gtk::Image::from_icon_name("avatar-default-symbolic"));
-        imp.viewer_list.append(&row);
-        imp.viewers
-            .borrow_mut()
-            .insert(viewer.to_owned(), row.clone());
-        row
+        model
+            .bind_property("state", &*imp.status_row, "title")
+            .transform_to(|_, state: ShareState| Some(status_title(state)))
+            .sync_create()
+            .build();
+        model
+            .bind_property("state", &*imp.status_icon, "icon-name")
+            .transform_to(|_, state: ShareState| Some(status_icon(state)))
+            .sync_create()
+            .build();
+        model
+            .bind_property("detail", &*imp.status_row, "subtitle")
+            .sync_create()
+            .build();
+        model
+            .bind_property("link", &*imp.link_row, "subtitle")
+            .sync_create()
+            .build();
+        model
+            .bind_property("link", &*imp.link_row, "visible")
+            .transform_to(|_, link: String| Some(!link.is_empty()))
+            .sync_create()
+            .build();
+        imp.viewer_list
+            .bind_model(Some(&model.viewers()), viewer_row);
     }
 }
 
-/// One line a person can read: codec, bitrate, frame rate, round trip, loss.
-fn describe_stats(stats: &ViewerStats) -> String {
-    let mut parts = Vec::new();
-    if let Some(codec) = stats.video_codec {
-        parts.push(codec.to_string().to_uppercase());
+/// A row whose title and line follow the viewer.
+fn viewer_row(item: &glib::Object) -> gtk::Widget {
+    let row = adw::ActionRow::new();
+    row.add_prefix(&gtk::Image::from_icon_name("avatar-default-symbolic"));
+    if let Some(viewer) = item.downcast_ref::<ShareViewer>() {
+        row.set_tooltip_text(Some(&viewer.id()));
+        viewer
+            .bind_property("label", &row, "title")
+            .sync_create()
+            .build();
+        viewer
+            .bind_property("summary", &row, "subtitle")
+            .sync_create()
+            .build();
     }
-    parts.push(format!("{:.1} Mbit/s", stats.bitrate as f64 / 1e6));
-    parts.push(format!("{:.0} fps", stats.frame_rate));
-    if let Some(rtt) = stats.rtt {
-        parts.push(format!("RTT {:.0} ms", rtt * 1000.0));
+    row.upcast()
+}
+
+fn status_title(state: ShareState) -> String {
+    match state {
+        ShareState::Idle => gettext("Not Sharing"),
+        ShareState::Connecting => gettext("Connecting…"),
+        ShareState::Sharing => gettext("Sharing"),
+        ShareState::Reconnecting => gettext("Reconnecting"),
+        ShareState::Refused => gettext("Refused"),
     }
-    if let Some(loss) = stats.packet_loss {
-        parts.push(format!("loss {:.0} %", loss * 100.0));
+}
+
+fn status_icon(state: ShareState) -> &'static str {
+    match state {
+        ShareState::Idle | ShareState::Connecting => "network-transmit-receive-symbolic",
+        ShareState::Sharing => "emblem-ok-symbolic",
+        ShareState::Reconnecting => "network-error-symbolic",
+        ShareState::Refused => "dialog-error-symbolic",
     }
-    parts.join(" · ")
 }

@@ -1,19 +1,24 @@
+//! The player window: the video, its controls, the share panel, and errors as toasts. It
+//! owns the player and the share, and feeds the share model the share's events.
+
 use std::cell::{Cell, OnceCell, RefCell};
-use std::time::Duration;
+use std::rc::Rc;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use gettextrs::{gettext, ngettext};
 use gtk::{gio, glib, CompositeTemplate};
 
+use super::player_controls::ReelcastPlayerControls;
+use super::settings::ShareSettings;
+use super::share_model::{Notice, ShareModel};
 use super::share_panel::ReelcastSharePanel;
 use crate::media::{
-    AudioOutput, MediaKind, PlaybackState, Player, PlayerError, PlayerEvent, PlayerOptions,
-    SeekMode, VideoOutput,
+    share_name, AudioOutput, MediaKind, Player, PlayerError, PlayerEvent, PlayerOptions,
+    VideoOutput,
 };
-use crate::report::{clock, event_json};
-use crate::rtc::ShareConfig;
-use crate::sharing::{Sharing, SharingEvent, SharingOptions};
-use crate::signalling::EmbeddedServerOptions;
+use crate::report::event_json;
+use crate::sharing::{ShareChoices, Sharing, SharingEvent, SharingOptions};
 
 mod imp {
     use super::*;
@@ -30,38 +35,22 @@ mod imp {
         #[template_child]
         pub picture: TemplateChild<gtk::Picture>,
         #[template_child]
-        pub play_button: TemplateChild<gtk::Button>,
-        #[template_child]
-        pub seek_scale: TemplateChild<gtk::Scale>,
-        #[template_child]
-        pub seek_adjustment: TemplateChild<gtk::Adjustment>,
-        #[template_child]
-        pub elapsed_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub remaining_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub mute_button: TemplateChild<gtk::ToggleButton>,
-        #[template_child]
-        pub loop_button: TemplateChild<gtk::ToggleButton>,
-        #[template_child]
-        pub next_button: TemplateChild<gtk::Button>,
-        #[template_child]
-        pub audio_button: TemplateChild<gtk::MenuButton>,
-        #[template_child]
-        pub volume_adjustment: TemplateChild<gtk::Adjustment>,
+        pub controls: TemplateChild<ReelcastPlayerControls>,
         #[template_child]
         pub share_revealer: TemplateChild<gtk::Revealer>,
         #[template_child]
         pub share_panel: TemplateChild<ReelcastSharePanel>,
-        pub player: OnceCell<Player>,
+        pub player: OnceCell<Rc<Player>>,
+        /// The share as the panel shows it.
+        pub share_model: ShareModel,
         /// The share in progress, if any.
         pub sharing: RefCell<Option<Sharing>>,
         /// Counts shares started, so that a stopped share's late events are ignored.
         pub share_generation: Cell<u64>,
         /// Preferences; `None` when the schema is not installed (then defaults apply).
         pub settings: OnceCell<Option<gio::Settings>>,
-        /// Sharing options given on the command line; the panel's choices apply on top.
-        pub share_defaults: RefCell<Option<SharingOptions>>,
+        /// Sharing choices given on the command line; the panel's choices apply on top.
+        pub share_defaults: RefCell<Option<ShareChoices>>,
         /// The open source as given (path or URI), for the share's default name.
         pub source: RefCell<Option<String>>,
         /// The current source's streams, for the audio track menu.
@@ -71,8 +60,6 @@ mod imp {
         pub chooser: RefCell<Option<gtk::FileChooserNative>>,
         /// Print player events as JSON lines (for scripts and tests).
         pub json: Cell<bool>,
-        /// Set while the seek bar is moved by the position timer, not by the person.
-        pub updating_position: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -83,6 +70,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             ReelcastSharePanel::ensure_type();
+            ReelcastPlayerControls::ensure_type();
             klass.bind_template();
             klass.install_action("win.share", None, |win, _, _| {
                 let revealer = &win.imp().share_revealer;
@@ -110,13 +98,20 @@ mod imp {
                     }
                 },
             );
-            klass.install_action("win.play-pause", None, |win, _, _| win.toggle_play());
-            klass.install_action("win.toggle-mute", None, |win, _, _| {
-                let button = &win.imp().mute_button;
-                button.set_active(!button.is_active());
+            klass.install_action("win.play-pause", None, |win, _, _| {
+                if let Err(e) = win.imp().controls.toggle_play() {
+                    win.show_player_error(&e);
+                }
             });
-            klass.install_action("win.seek-forward", None, |win, _, _| win.seek_by(10.0));
-            klass.install_action("win.seek-backward", None, |win, _, _| win.seek_by(-10.0));
+            klass.install_action("win.toggle-mute", None, |win, _, _| {
+                win.imp().controls.toggle_mute()
+            });
+            klass.install_action("win.seek-forward", None, |win, _, _| {
+                win.imp().controls.seek_by(10.0)
+            });
+            klass.install_action("win.seek-backward", None, |win, _, _| {
+                win.imp().controls.seek_by(-10.0)
+            });
             klass.install_action("win.fullscreen", None, |win, _, _| {
                 win.set_fullscreened(!win.is_fullscreen());
             });
@@ -200,9 +195,11 @@ impl ReelcastWindow {
             audio: AudioOutput::Device,
         })?;
         window.listen(player.subscribe(), Self::on_player_event);
+        let player = Rc::new(player);
+        imp.controls.set_player(player.clone());
         let _ = imp.player.set(player);
+        imp.share_panel.bind(&imp.share_model);
 
-        window.connect_controls();
         window.connect_drop();
         window.apply_settings();
         Ok(window)
@@ -210,8 +207,7 @@ impl ReelcastWindow {
 
     /// Loop on or off, as the loop button shows.
     pub fn set_looping(&self, looping: bool) {
-        self.imp().loop_button.set_active(looping);
-        self.player().set_looping(looping);
+        self.imp().controls.set_looping(looping);
     }
 
     pub fn player(&self) -> &Player {
@@ -219,6 +215,11 @@ impl ReelcastWindow {
             .player
             .get()
             .expect("the player is made in new()")
+    }
+
+    /// The share as the panel shows it.
+    pub fn share_model(&self) -> &ShareModel {
+        &self.imp().share_model
     }
 
     fn settings(&self) -> Option<&gio::Settings> {
@@ -229,19 +230,11 @@ impl ReelcastWindow {
     fn apply_settings(&self) {
         let imp = self.imp();
         if let Some(settings) = self.settings() {
-            settings
-                .bind("volume", &*imp.volume_adjustment, "value")
-                .build();
-            imp.share_panel.set_defaults(
-                &settings.string("signalling-url"),
-                &settings.string("share-name"),
-            );
+            imp.controls.bind_volume(settings);
+            let share = ShareSettings::read(settings);
+            imp.share_panel
+                .set_defaults(&share.signalling_url, &share.share_name);
         }
-    }
-
-    /// Opens a file path or URI; a failure shows as a toast.
-    pub fn open(&self, source: &str) {
-        self.open_queue(&[source.to_owned()]);
     }
 
     /// Opens sources to play one after another (and to share so, while sharing).
@@ -255,63 +248,16 @@ impl ReelcastWindow {
 
     fn now_playing(&self, source: &str) {
         let imp = self.imp();
-        imp.window_title
-            .set_subtitle(&crate::share_cli::share_name(source));
+        imp.window_title.set_subtitle(&share_name(source));
         imp.source.replace(Some(source.to_owned()));
-        self.refresh_queue_controls();
-    }
-
-    /// Next shows with a queue, and works while there is a next file (or with loop on).
-    fn refresh_queue_controls(&self) {
-        let imp = self.imp();
-        let (queue, current) = self.player().queue();
-        imp.next_button.set_visible(queue.len() > 1);
-        imp.next_button
-            .set_sensitive(current + 1 < queue.len() || self.player().is_looping());
-    }
-
-    /// One menu entry per audio stream when there are several (languages, commentary).
-    fn offer_audio_streams(&self, streams: &[crate::media::StreamInfo]) {
-        let audio: Vec<_> = streams
-            .iter()
-            .filter(|s| s.kind == MediaKind::Audio)
-            .collect();
-        let button = &self.imp().audio_button;
-        button.set_visible(audio.len() > 1);
-        if audio.len() < 2 {
-            return;
-        }
-        let current = self.player().current_audio();
-        let menu = gio::Menu::new();
-        for (i, stream) in audio.iter().enumerate() {
-            let mut label = match &stream.language {
-                Some(language) => format!("Audio {} ({language})", i + 1),
-                None => format!("Audio {}", i + 1),
-            };
-            if current == Some(i) {
-                label.push_str(" ✓");
-            }
-            menu.append(
-                Some(&label),
-                Some(&gio::Action::print_detailed_name(
-                    "win.audio-stream",
-                    Some(&(i as i32).to_variant()),
-                )),
-            );
-        }
-        button.set_menu_model(Some(&menu));
+        imp.controls.refresh_queue();
     }
 
     fn show_player_error(&self, error: &PlayerError) {
-        let name = self
-            .imp()
-            .source
-            .borrow()
-            .as_deref()
-            .map(crate::share_cli::share_name);
+        let name = self.imp().source.borrow().as_deref().map(share_name);
         let summary = match name {
-            Some(name) => format!("Cannot play {name}"),
-            None => "Cannot play this".to_owned(),
+            Some(name) => gettext("Cannot play {name}").replace("{name}", &name),
+            None => gettext("Cannot play this"),
         };
         self.show_error(&summary, &error.to_string());
     }
@@ -321,7 +267,7 @@ impl ReelcastWindow {
         tracing::warn!("{details}");
         let toast = adw::Toast::builder()
             .title(glib::markup_escape_text(summary))
-            .button_label("Details")
+            .button_label(gettext("Details"))
             .timeout(10)
             .build();
         let window = self.downgrade();
@@ -329,7 +275,7 @@ impl ReelcastWindow {
         toast.connect_button_clicked(move |_| {
             if let Some(window) = window.upgrade() {
                 let dialog = adw::MessageDialog::new(Some(&window), Some(&summary), Some(&details));
-                dialog.add_response("close", "_Close");
+                dialog.add_response("close", &gettext("_Close"));
                 dialog.present();
             }
         });
@@ -339,20 +285,20 @@ impl ReelcastWindow {
     /// Lets the person pick files: to open (a new queue) or to add to the end of the queue.
     fn choose_files(&self, add: bool) {
         let filter = gtk::FileFilter::new();
-        filter.set_name(Some("Videos and audio"));
+        filter.set_name(Some(&gettext("Videos and audio")));
         filter.add_mime_type("video/*");
         filter.add_mime_type("audio/*");
         let (title, accept) = if add {
-            ("Add to the Queue", "_Add")
+            (gettext("Add to the Queue"), gettext("_Add"))
         } else {
-            ("Open a Video", "_Open")
+            (gettext("Open a Video"), gettext("_Open"))
         };
         let chooser = gtk::FileChooserNative::new(
-            Some(title),
+            Some(&title),
             Some(self),
             gtk::FileChooserAction::Open,
-            Some(accept),
-            Some("_Cancel"),
+            Some(&accept),
+            Some(&gettext("_Cancel")),
         );
         chooser.add_filter(&filter);
         // Several files play one after another.
@@ -391,13 +337,16 @@ impl ReelcastWindow {
                 Err(e) => self.show_player_error(&e),
             },
             Ok(length) => {
-                self.refresh_queue_controls();
+                self.imp().controls.refresh_queue();
                 let added = match sources.len() {
-                    1 => format!(
-                        "{} added to the queue",
-                        crate::share_cli::share_name(&sources[0])
-                    ),
-                    n => format!("{n} files added to the queue"),
+                    1 => gettext("{name} added to the queue")
+                        .replace("{name}", &share_name(&sources[0])),
+                    n => ngettext(
+                        "{count} file added to the queue",
+                        "{count} files added to the queue",
+                        u32::try_from(n).unwrap_or(u32::MAX),
+                    )
+                    .replace("{count}", &n.to_string()),
                 };
                 let toast = adw::Toast::new(&added);
                 toast.set_timeout(3);
@@ -430,33 +379,24 @@ impl ReelcastWindow {
         self.add_controller(target);
     }
 
-    fn toggle_play(&self) {
-        let player = self.player();
-        let result = match player.state() {
-            PlaybackState::Playing => player.pause(),
-            _ => player.play(),
-        };
-        if let Err(e) = result {
-            self.show_player_error(&e);
-        }
-    }
-
-    fn seek_by(&self, seconds: f64) {
-        let player = self.player();
-        if let Some(position) = player.position() {
-            let target = (position.as_secs_f64() + seconds).max(0.0);
-            let _ = player.seek(Duration::from_secs_f64(target), SeekMode::Accurate);
-        }
-    }
-
     /// Shares as the command line asked, through the same action as the Start Sharing
     /// button: the panel shows the choice, and the command line's ports, CA file and limits
     /// apply.
-    pub fn share_with(&self, options: SharingOptions) {
+    pub fn share_with(&self, choices: ShareChoices) {
+        let name = SharingOptions::from(&ShareChoices {
+            source: self
+                .imp()
+                .source
+                .borrow()
+                .clone()
+                .or(choices.source.clone()),
+            ..choices.clone()
+        })
+        .name;
         self.imp()
             .share_panel
-            .set_choice(options.signalling.as_deref(), &options.name);
-        self.imp().share_defaults.replace(Some(options));
+            .set_choice(choices.signalling.as_deref(), &name);
+        self.imp().share_defaults.replace(Some(choices));
         let _ = WidgetExt::activate_action(self, "win.start-sharing", None);
     }
 
@@ -465,57 +405,25 @@ impl ReelcastWindow {
         let choice = self.imp().share_panel.choice();
         if choice.signalling.as_deref() == Some("") {
             self.show_error(
-                "Enter the signalling server's address",
-                "Sharing through a signalling server needs its ws:// or wss:// address.",
+                &gettext("Enter the signalling server's address"),
+                &gettext("Sharing through a signalling server needs its ws:// or wss:// address."),
             );
             return;
         }
-        let name = if choice.name.is_empty() {
-            self.imp()
-                .source
-                .borrow()
-                .as_deref()
-                .map(crate::share_cli::share_name)
-                .unwrap_or_else(|| "Reelcast".to_owned())
-        } else {
-            choice.name
+        // The command line's choices, else the preferences; the panel's on top.
+        let base = self.imp().share_defaults.borrow().clone();
+        let base = base.unwrap_or_else(|| {
+            self.settings()
+                .map(|s| ShareSettings::read(s).choices())
+                .unwrap_or_default()
+        });
+        let choices = ShareChoices {
+            signalling: choice.signalling,
+            name: Some(choice.name),
+            source: self.imp().source.borrow().clone().or(base.source.clone()),
+            ..base
         };
-        let options = match self.imp().share_defaults.borrow().clone() {
-            Some(defaults) => SharingOptions {
-                signalling: choice.signalling,
-                name,
-                ..defaults
-            },
-            None => SharingOptions {
-                signalling: choice.signalling,
-                name,
-                ca_file: None,
-                embedded: EmbeddedServerOptions::default(),
-                config: self.share_config(),
-            },
-        };
-        self.start_sharing(options);
-    }
-
-    fn share_config(&self) -> ShareConfig {
-        let mut config = ShareConfig::default();
-        if let Some(settings) = self.settings() {
-            if let Ok(codec) = settings.string("video-codec").parse() {
-                config.video_codec = codec;
-            }
-            config.max_video_bitrate = settings.uint("max-bitrate").saturating_mul(1000);
-            config.start_video_bitrate = config.start_video_bitrate.min(config.max_video_bitrate);
-            let positive = |v: u32| (v > 0).then_some(v);
-            config.limits = crate::rtc::VideoLimits {
-                max_height: positive(settings.uint("max-height")),
-                max_frame_rate: positive(settings.uint("max-frame-rate")),
-            };
-            let stun = settings.string("stun-server");
-            config.stun_server = (!stun.is_empty()).then(|| stun.to_string());
-            let turn = settings.string("turn-server");
-            config.turn_servers = turn.split_whitespace().map(str::to_owned).collect();
-        }
-        config
+        self.start_sharing(SharingOptions::from(&choices));
     }
 
     /// Starts a share; its state shows in the panel, which opens.
@@ -524,16 +432,17 @@ impl ReelcastWindow {
         if let Some(old) = imp.sharing.take() {
             stop_in_background(old);
         }
+        let max_viewers = options.config.max_viewers;
         let sharing = match Sharing::start(self.player(), options) {
             Ok(s) => s,
             Err(e) => {
-                self.show_error("Cannot start sharing", &e.to_string());
+                self.show_error(&gettext("Cannot start sharing"), &e.to_string());
                 return;
             }
         };
         let events = sharing.subscribe();
         imp.sharing.replace(Some(sharing));
-        imp.share_panel.show_live();
+        imp.share_model.start(max_viewers);
         imp.share_revealer.set_reveal_child(true);
         // Events of a share stopped since are not this one's.
         let generation = imp.share_generation.get() + 1;
@@ -565,20 +474,23 @@ impl ReelcastWindow {
                 println!("{line}");
             }
         }
-        imp.share_panel.apply(event);
-        match event {
-            SharingEvent::Error { message } | SharingEvent::Refused { message } => {
-                self.show_error("Sharing problem", message)
+        let toast = match imp.share_model.apply(event) {
+            Some(Notice::Problem { message }) => {
+                return self.show_error(&gettext("Sharing problem"), &message)
             }
-            SharingEvent::ViewerJoined { .. } => {
-                let toast = adw::Toast::builder()
-                    .title("A viewer joined")
-                    .timeout(3)
-                    .build();
-                imp.toast_overlay.add_toast(toast);
+            Some(Notice::ViewerWatching { label }) => {
+                gettext("{viewer} is watching").replace("{viewer}", &label)
             }
-            _ => {}
-        }
+            Some(Notice::ViewerTurnedAway { max }) => ngettext(
+                "A viewer was turned away: the share takes {max} viewer at most",
+                "A viewer was turned away: the share takes {max} viewers at most",
+                max,
+            )
+            .replace("{max}", &max.to_string()),
+            None => return,
+        };
+        let toast = adw::Toast::builder().title(toast).timeout(3).build();
+        imp.toast_overlay.add_toast(toast);
     }
 
     fn stop_sharing(&self) {
@@ -587,96 +499,19 @@ impl ReelcastWindow {
             stop_in_background(sharing);
         }
         imp.share_generation.set(imp.share_generation.get() + 1);
-        imp.share_panel.show_setup();
+        imp.share_model.stop();
     }
 
     fn copy_link(&self) {
-        if let Some(link) = self.imp().share_panel.link() {
+        let link = self.imp().share_model.link();
+        if !link.is_empty() {
             self.clipboard().set_text(&link);
             let toast = adw::Toast::builder()
-                .title("Link copied")
+                .title(gettext("Link copied"))
                 .timeout(2)
                 .build();
             self.imp().toast_overlay.add_toast(toast);
         }
-    }
-
-    fn connect_controls(&self) {
-        let imp = self.imp();
-        let window = self.downgrade();
-        imp.seek_scale.connect_change_value(move |_, _, value| {
-            if let Some(window) = window.upgrade() {
-                if !window.imp().updating_position.get() {
-                    let _ = window
-                        .player()
-                        .seek(Duration::from_secs_f64(value.max(0.0)), SeekMode::Fast);
-                }
-            }
-            glib::Propagation::Proceed
-        });
-        let window = self.downgrade();
-        imp.mute_button.connect_toggled(move |button| {
-            if let Some(window) = window.upgrade() {
-                window.player().set_muted(button.is_active());
-                window.update_volume_icon();
-            }
-        });
-        let window = self.downgrade();
-        imp.volume_adjustment
-            .connect_value_changed(move |adjustment| {
-                if let Some(window) = window.upgrade() {
-                    window.player().set_volume(adjustment.value());
-                    window.update_volume_icon();
-                }
-            });
-        let window = self.downgrade();
-        imp.loop_button.connect_toggled(move |button| {
-            if let Some(window) = window.upgrade() {
-                window.player().set_looping(button.is_active());
-            }
-        });
-        // The position is polled for display only; nothing waits on it.
-        let window = self.downgrade();
-        glib::timeout_add_local(Duration::from_millis(250), move || {
-            let Some(window) = window.upgrade() else {
-                return glib::ControlFlow::Break;
-            };
-            window.refresh_position();
-            glib::ControlFlow::Continue
-        });
-    }
-
-    fn update_volume_icon(&self) {
-        let imp = self.imp();
-        let volume = imp.volume_adjustment.value();
-        let icon = if imp.mute_button.is_active() || volume <= 0.0 {
-            "audio-volume-muted-symbolic"
-        } else if volume < 0.34 {
-            "audio-volume-low-symbolic"
-        } else if volume < 0.67 {
-            "audio-volume-medium-symbolic"
-        } else {
-            "audio-volume-high-symbolic"
-        };
-        imp.mute_button.set_icon_name(icon);
-    }
-
-    fn refresh_position(&self) {
-        let imp = self.imp();
-        let player = self.player();
-        let position = player.position().unwrap_or_default();
-        let duration = player.duration();
-        imp.updating_position.set(true);
-        if let Some(d) = duration {
-            imp.seek_adjustment.set_upper(d.as_secs_f64().max(1.0));
-        }
-        imp.seek_adjustment.set_value(position.as_secs_f64());
-        imp.updating_position.set(false);
-        imp.elapsed_label.set_label(&clock(position));
-        let remaining = duration
-            .map(|d| format!("-{}", clock(d.saturating_sub(position))))
-            .unwrap_or_else(|| "–".into());
-        imp.remaining_label.set_label(&remaining);
     }
 
     fn on_player_event(&self, event: &PlayerEvent) {
@@ -684,23 +519,15 @@ impl ReelcastWindow {
         if imp.json.get() {
             println!("{}", event_json(event));
         }
+        if let PlayerEvent::StreamsKnown(streams) = event {
+            imp.streams.replace(streams.clone());
+        }
+        imp.controls.on_player_event(event, &imp.streams.borrow());
         match event {
-            PlayerEvent::StateChanged(state) => {
-                imp.play_button.set_icon_name(match state {
-                    PlaybackState::Playing => "media-playback-pause-symbolic",
-                    _ => "media-playback-start-symbolic",
-                });
-            }
             PlayerEvent::StreamsKnown(streams) => {
                 let has_video = streams.iter().any(|s| s.kind == MediaKind::Video);
                 imp.stack
                     .set_visible_child_name(if has_video { "video" } else { "empty" });
-                imp.streams.replace(streams.clone());
-                self.offer_audio_streams(streams);
-            }
-            PlayerEvent::AudioSelected(_) => {
-                let streams = imp.streams.borrow().clone();
-                self.offer_audio_streams(&streams);
             }
             PlayerEvent::Advanced { location, .. } => self.now_playing(location),
             // The share, if any, goes on: the person can open another file.

@@ -1,0 +1,151 @@
+//! The application with a window: what it starts with, its app-wide actions, and what it
+//! ends with. The command line converts its arguments into a [`Start`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::{gio, glib};
+
+use super::i18n;
+use super::preferences::ReelcastPreferences;
+use super::settings::settings;
+use super::window::ReelcastWindow;
+use crate::sharing::ShareChoices;
+
+pub const APP_ID: &str = "io.github.reelcast.Reelcast";
+
+/// What the window does first.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// Files or URIs to play one after another.
+    pub sources: Vec<String>,
+    pub looping: bool,
+    pub mute: bool,
+    /// Print player and share events as JSON lines (for scripts and tests).
+    pub json: bool,
+    /// Share at once with these choices, as `reelcast share` does without a window.
+    pub share: Option<ShareChoices>,
+}
+
+/// How the window's run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The person closed the window.
+    Closed,
+    /// GStreamer, GTK or a required element is missing.
+    SetupFailed(String),
+}
+
+/// Runs the application with a window until it is closed.
+pub fn run(start: Start) -> Outcome {
+    i18n::init();
+    if let Err(e) = crate::init() {
+        return Outcome::SetupFailed(e.to_string());
+    }
+    if let Err(e) = gstgtk4::plugin_register_static() {
+        return Outcome::SetupFailed(format!("could not register the GTK video sink: {e}"));
+    }
+    gio::resources_register_include!("reelcast.gresource").expect("resources are compiled in");
+
+    let app = adw::Application::builder()
+        .application_id(APP_ID)
+        .flags(gio::ApplicationFlags::NON_UNIQUE)
+        .resource_base_path("/io/github/reelcast/Reelcast")
+        .build();
+    app.connect_startup(|app| {
+        let provider = gtk::CssProvider::new();
+        provider.load_from_resource("/io/github/reelcast/Reelcast/style.css");
+        if let Some(display) = gtk::gdk::Display::default() {
+            gtk::style_context_add_provider_for_display(
+                &display,
+                &provider,
+                gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
+            );
+        }
+        add_app_actions(app);
+    });
+    app.set_accels_for_action("win.open", &["<Control>o"]);
+    app.set_accels_for_action("win.add-to-queue", &["<Control><Shift>o"]);
+    app.set_accels_for_action("window.close", &["<Control>w"]);
+    app.set_accels_for_action("app.preferences", &["<Control>comma"]);
+    let failure: Rc<RefCell<Option<String>>> = Rc::default();
+    let failed = failure.clone();
+    app.connect_activate(move |app| {
+        let window = match ReelcastWindow::new(app, start.json, settings()) {
+            Ok(w) => w,
+            Err(e) => {
+                failed.replace(Some(e.to_string()));
+                app.quit();
+                return;
+            }
+        };
+        window.present();
+        window.set_looping(start.looping);
+        window.player().set_muted(start.mute);
+        if !start.sources.is_empty() {
+            window.open_queue(&start.sources);
+        }
+        if let Some(choices) = &start.share {
+            window.share_with(choices.clone());
+        }
+    });
+    // Our own arguments are parsed by clap; GTK gets none.
+    app.run_with_args::<glib::GString>(&[]);
+    match failure.take() {
+        Some(message) => Outcome::SetupFailed(message),
+        None => Outcome::Closed,
+    }
+}
+
+fn add_app_actions(app: &adw::Application) {
+    let preferences = gio::SimpleAction::new("preferences", None);
+    let weak = app.downgrade();
+    preferences.connect_activate(move |_, _| {
+        let Some(app) = weak.upgrade() else { return };
+        let Some(parent) = app.active_window() else {
+            return;
+        };
+        match settings() {
+            Some(settings) => ReelcastPreferences::new(&parent, &settings).present(),
+            None => {
+                let dialog = adw::MessageDialog::new(
+                    Some(&parent),
+                    Some(&gettext("Preferences are not available")),
+                    Some(
+                        &gettext("The settings schema {schema} is not installed.")
+                            .replace("{schema}", APP_ID),
+                    ),
+                );
+                dialog.add_response("close", &gettext("_Close"));
+                dialog.present();
+            }
+        }
+    });
+    app.add_action(&preferences);
+
+    let about = gio::SimpleAction::new("about", None);
+    let weak = app.downgrade();
+    about.connect_activate(move |_, _| {
+        let Some(app) = weak.upgrade() else { return };
+        let about = adw::AboutWindow::builder()
+            .application_name("Reelcast")
+            .application_icon(APP_ID)
+            .version(env!("CARGO_PKG_VERSION"))
+            .developer_name(gettext("The Reelcast developers"))
+            .comments(gettext(
+                "Play a video and share it live with the people in a call",
+            ))
+            .translator_credits(gettext("translator-credits"))
+            .license_type(gtk::License::Gpl30)
+            .website("https://github.com/reelcast/reelcast")
+            .modal(true)
+            .build();
+        if let Some(parent) = app.active_window() {
+            about.set_transient_for(Some(&parent));
+        }
+        about.present();
+    });
+    app.add_action(&about);
+}

@@ -1,0 +1,26 @@
+//! Translations: the window's strings come from the "reelcast" text domain.
+
+/// The text domain of every translatable string (po/reelcast.pot).
+pub const DOMAIN: &str = "reelcast";
+
+/// Picks the person's locale and binds the text domain to the compiled catalogues: those of
+/// the install prefix next to the executable (`PREFIX/share/locale`), or the one given at
+/// build time in `REELCAST_LOCALEDIR`. Without a catalogue the strings stay in English.
+pub fn init() {
+    gettextrs::setlocale(gettextrs::LocaleCategory::LcAll, "");
+    let dir = match option_env!("REELCAST_LOCALEDIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.join("share/locale")))
+            .filter(|dir| dir.is_dir())
+            .unwrap_or_else(|| "/usr/share/locale".into()),
+    };
+    if let Err(e) = gettextrs::bindtextdomain(DOMAIN, dir) {
+        tracing::warn!("translations are not available: {e}");
+    }
+    let _ = gettextrs::bind_textdomain_codeset(DOMAIN, "UTF-8");
+    if let Err(e) = gettextrs::textdomain(DOMAIN) {
+        tracing::warn!("translations are not available: {e}");
+    }
+}

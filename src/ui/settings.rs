@@ -1,0 +1,87 @@
+//! The preferences the window keeps in GSettings, read as typed values: the schema lookup,
+//! and the share settings that become the sharing layer's choices.
+
+use gtk::gio;
+use gtk::prelude::*;
+
+use super::app::APP_ID;
+use crate::rtc::Codec;
+use crate::sharing::ShareChoices;
+
+/// The preferences, from the installed schema or, in a build from source, the one compiled
+/// next to it. `None` when neither exists: the app then runs on defaults and saves nothing.
+pub fn settings() -> Option<gio::Settings> {
+    let default = gio::SettingsSchemaSource::default();
+    if let Some(schema) = default.as_ref().and_then(|s| s.lookup(APP_ID, true)) {
+        return Some(gio::Settings::new_full(
+            &schema,
+            None::<&gio::SettingsBackend>,
+            None,
+        ));
+    }
+    let dir = option_env!("REELCAST_SCHEMA_DIR")?;
+    let source = gio::SettingsSchemaSource::from_directory(dir, default.as_ref(), false).ok()?;
+    let schema = source.lookup(APP_ID, false)?;
+    Some(gio::Settings::new_full(
+        &schema,
+        None::<&gio::SettingsBackend>,
+        None,
+    ))
+}
+
+/// The sharing keys of the schema, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareSettings {
+    /// Offered in the share panel; empty: none.
+    pub signalling_url: String,
+    /// Empty: the file's name.
+    pub share_name: String,
+    pub video_codec: Codec,
+    pub max_bitrate_kbps: u32,
+    /// 0: as the file.
+    pub max_height: u32,
+    /// 0: as the file.
+    pub max_frame_rate: u32,
+    /// Empty: none.
+    pub stun_server: String,
+    pub turn_servers: Vec<String>,
+}
+
+impl ShareSettings {
+    pub fn read(settings: &gio::Settings) -> Self {
+        let defaults = ShareChoices::default();
+        Self {
+            signalling_url: settings.string("signalling-url").to_string(),
+            share_name: settings.string("share-name").to_string(),
+            video_codec: settings
+                .string("video-codec")
+                .parse()
+                .unwrap_or(defaults.video_codec),
+            max_bitrate_kbps: settings.uint("max-bitrate"),
+            max_height: settings.uint("max-height"),
+            max_frame_rate: settings.uint("max-frame-rate"),
+            stun_server: settings.string("stun-server").to_string(),
+            // One key holds them all, separated by spaces.
+            turn_servers: settings
+                .string("turn-server")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// The settings as choices for a share; what they do not cover keeps its default.
+    pub fn choices(&self) -> ShareChoices {
+        ShareChoices {
+            signalling: (!self.signalling_url.is_empty()).then(|| self.signalling_url.clone()),
+            name: (!self.share_name.is_empty()).then(|| self.share_name.clone()),
+            video_codec: self.video_codec,
+            max_bitrate_kbps: self.max_bitrate_kbps,
+            max_height: self.max_height,
+            max_fps: self.max_frame_rate,
+            stun: (!self.stun_server.is_empty()).then(|| self.stun_server.clone()),
+            turn: self.turn_servers.clone(),
+            ..ShareChoices::default()
+        }
+    }
+}

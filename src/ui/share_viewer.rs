@@ -1,0 +1,172 @@
+//! One viewer of the share as the panel shows it: a GObject whose properties rows bind to.
+
+use std::cell::{Cell, RefCell};
+
+use gettextrs::gettext;
+use gtk::glib;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+
+use crate::rtc::{ConnectionState, ViewerStats};
+
+/// Where a viewer's connection is, as a person reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, glib::Enum)]
+#[enum_type(name = "ReelcastViewerState")]
+pub enum ViewerState {
+    /// Asked to join; nothing from its connection yet.
+    #[default]
+    Joining,
+    Connecting,
+    Watching,
+    Disconnected,
+    Failed,
+}
+
+impl From<ConnectionState> for ViewerState {
+    fn from(state: ConnectionState) -> Self {
+        match state {
+            ConnectionState::New | ConnectionState::Connecting => Self::Connecting,
+            ConnectionState::Connected => Self::Watching,
+            ConnectionState::Disconnected => Self::Disconnected,
+            ConnectionState::Failed | ConnectionState::Closed => Self::Failed,
+        }
+    }
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, glib::Properties)]
+    #[properties(wrapper_type = super::ShareViewer)]
+    pub struct ShareViewer {
+        /// The signalling session's id.
+        #[property(get, construct_only)]
+        pub id: RefCell<String>,
+        /// "Viewer N": N is unique among the viewers shown.
+        #[property(get, construct_only)]
+        pub number: Cell<u32>,
+        #[property(get)]
+        pub label: RefCell<String>,
+        #[property(get, set, builder(ViewerState::default()))]
+        pub state: Cell<ViewerState>,
+        /// The video codec it receives, upper case; empty until known.
+        #[property(get)]
+        pub codec: RefCell<String>,
+        /// Bits per second sent to it.
+        #[property(get)]
+        pub bitrate: Cell<u64>,
+        #[property(get)]
+        pub fps: Cell<f64>,
+        /// Round trip in seconds; negative until known.
+        #[property(get)]
+        pub rtt: Cell<f64>,
+        /// Fraction of packets lost; negative until known.
+        #[property(get)]
+        pub loss: Cell<f64>,
+        /// One line with the state or the numbers.
+        #[property(get)]
+        pub summary: RefCell<String>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ShareViewer {
+        const NAME: &'static str = "ReelcastShareViewer";
+        type Type = super::ShareViewer;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for ShareViewer {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            self.label
+                .replace(gettext("Viewer {number}").replace("{number}", &obj.number().to_string()));
+            self.rtt.set(-1.0);
+            self.loss.set(-1.0);
+            obj.connect_state_notify(|viewer| viewer.refresh_summary());
+            obj.refresh_summary();
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct ShareViewer(ObjectSubclass<imp::ShareViewer>);
+}
+
+impl ShareViewer {
+    pub fn new(id: &str, number: u32) -> Self {
+        glib::Object::builder()
+            .property("id", id)
+            .property("number", number)
+            .build()
+    }
+
+    /// The last second's numbers; the connection state comes with them.
+    pub fn apply_stats(&self, stats: &ViewerStats) {
+        let imp = self.imp();
+        let codec = stats
+            .video_codec
+            .map(|c| c.to_string().to_uppercase())
+            .unwrap_or_default();
+        if *imp.codec.borrow() != codec {
+            imp.codec.replace(codec);
+            self.notify_codec();
+        }
+        imp.bitrate.set(stats.bitrate);
+        self.notify_bitrate();
+        imp.fps.set(stats.frame_rate);
+        self.notify_fps();
+        imp.rtt.set(stats.rtt.unwrap_or(-1.0));
+        self.notify_rtt();
+        imp.loss.set(stats.packet_loss.unwrap_or(-1.0));
+        self.notify_loss();
+        // Numbers come while it watches; setting the state refreshes the summary.
+        let state = ViewerState::from(stats.connection);
+        if self.state() == state {
+            self.refresh_summary();
+        } else {
+            self.set_state(state);
+        }
+    }
+
+    fn refresh_summary(&self) {
+        let summary = match self.state() {
+            ViewerState::Joining => gettext("Joining…"),
+            ViewerState::Connecting => gettext("Connecting…"),
+            ViewerState::Disconnected => gettext("Connection lost; waiting for it to come back"),
+            ViewerState::Failed => gettext("Connection failed"),
+            ViewerState::Watching if self.imp().bitrate.get() == 0 => gettext("Watching"),
+            ViewerState::Watching => self.describe_numbers(),
+        };
+        if *self.imp().summary.borrow() != summary {
+            self.imp().summary.replace(summary);
+            self.notify_summary();
+        }
+    }
+
+    /// Codec, bitrate, frame rate, round trip, loss: "VP8 · 2.1 Mbit/s · 30 fps · …".
+    fn describe_numbers(&self) -> String {
+        let mut parts = Vec::new();
+        let codec = self.codec();
+        if !codec.is_empty() {
+            parts.push(codec);
+        }
+        parts.push(
+            gettext("{rate} Mbit/s")
+                .replace("{rate}", &format!("{:.1}", self.bitrate() as f64 / 1e6)),
+        );
+        parts.push(gettext("{fps} fps").replace("{fps}", &format!("{:.0}", self.fps())));
+        if self.rtt() >= 0.0 {
+            parts.push(
+                gettext("RTT {ms} ms").replace("{ms}", &format!("{:.0}", self.rtt() * 1000.0)),
+            );
+        }
+        if self.loss() >= 0.0 {
+            parts.push(
+                gettext("loss {percent} %")
+                    .replace("{percent}", &format!("{:.0}", self.loss() * 100.0)),
+            );
+        }
+        parts.join(" · ")
+    }
+}
