@@ -1,6 +1,7 @@
 //! WebRTC: what a capture gives, encoded once per codec and sent to every viewer through
 //! its own webrtcbin. Knows nothing of GTK or of any signalling protocol.
 
+mod certificate;
 mod codec;
 mod encoder;
 mod events;

@@ -207,6 +207,7 @@ impl Viewer {
         } = plan;
         let webrtcbin = make("webrtcbin")?;
         webrtcbin.set_property("name", element_name(id));
+        super::certificate::apply(&webrtcbin);
         webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
         tune_ice(&webrtcbin);
         if let Some(stun) = &config.stun_server {
@@ -420,6 +421,7 @@ impl Viewer {
             };
             bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
             let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs);
+            let sdp = super::certificate::with_our_fingerprint(&sdp);
             events.send(ShareEvent::LocalDescription {
                 viewer: viewer.clone(),
                 kind: SdpKind::Offer,
