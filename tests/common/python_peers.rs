@@ -66,7 +66,6 @@ pub fn firefox_viewer(page: FirefoxPage, url: &str) -> Peer {
 
 /// One stats line of either script (fields a script does not know stay at their defaults).
 #[derive(Debug, Clone, Default)]
-#[allow(dead_code)] // status is for failure messages (Debug)
 pub struct PeerStats {
     pub status: String,
     /// Firefox: video frames received, and video packets lost.
@@ -127,6 +126,13 @@ pub fn wait_stats(
     let mut last = None;
     let found = crate::common::wait_for_opt(&peer.lines, within, |line| {
         let stats = PeerStats::parse(line)?;
+        // A connection that failed or ended will not bring what is waited for.
+        if ["failed", "closed", "ended", "error"].contains(&stats.status.as_str()) {
+            panic!(
+                "{}: the viewer is {} while waiting for {what}: {stats:?}",
+                peer.name, stats.status
+            );
+        }
         last = Some(stats.clone());
         want(&stats).then_some(stats)
     });
