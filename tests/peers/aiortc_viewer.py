@@ -113,9 +113,11 @@ class Viewer:
         # aiortc gathers before answering: its candidates are in the answer.
         await self.send({"type": "peer", "sessionId": self.session,
                          "sdp": {"type": "answer", "sdp": self.pc.localDescription.sdp}})
+        # The codec negotiated (aiortc keeps it in a private field: best effort, for the report).
         for transceiver in self.pc.getTransceivers():
-            if transceiver.kind == "video" and transceiver.receiver and transceiver._codecs:
-                self.video_codec = transceiver._codecs[0].mimeType
+            codecs = getattr(transceiver, "_codecs", None)
+            if transceiver.kind == "video" and codecs:
+                self.video_codec = codecs[0].mimeType
 
     async def on_candidate(self, ice):
         line = ice.get("candidate", "")
