@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Reelcast needs to build and run, skipping those present.
-# With --tests, also what the tests need: a real X server, Chromium with a driver for it, and the
-# upstream signalling server.
+# With --tests, also what the tests need: a real X server, Chromium with a driver for it, the
+# upstream signalling server, and the other WebRTC stacks tested as viewers (Firefox ESR, aiortc).
 set -euo pipefail
 tests=false
 [ "${1:-}" = "--tests" ] && tests=true
@@ -22,8 +22,8 @@ if $tests; then
   packages+=(
     # a real X server, screenshots, key presses, network namespaces, desktop file checks
     xvfb xauth xdotool imagemagick iproute2 util-linux desktop-file-utils appstream
-    # the remote viewer
-    chromium
+    # the remote viewers: Chromium, Firefox ESR (driven over Marionette), and a Python for aiortc's venv
+    chromium firefox-esr python3-venv
     # an SFU to publish into
     janus
   )
@@ -49,6 +49,17 @@ cd "$(dirname "$0")/.."
 # gstwebrtc-api client, pinned by package-lock.json.
 if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/gstwebrtc-api ]; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+# aiortc (a WebRTC stack in Python) and marionette-driver (drives Firefox) in a venv of Debian's
+# Python, pinned by tests/peers/requirements.txt. It lives outside the work tree so that CI's
+# fresh clones reuse it; it is made again when the requirements change.
+venv="${REELCAST_PYENV:-${XDG_CACHE_HOME:-$HOME/.cache}/reelcast/interop-venv}"
+if ! cmp -s tests/peers/requirements.txt "$venv/requirements.txt"; then
+  echo "Making the Python venv for the interop tests: $venv"
+  [ -f "$venv/pyvenv.cfg" ] && rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
+  cp tests/peers/requirements.txt "$venv/requirements.txt"
 fi
 # The upstream GStreamer signalling server, which the tests use as a real peer.
 server="${CARGO_HOME:-$HOME/.cargo}/bin/gst-webrtc-signalling-server"

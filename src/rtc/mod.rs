@@ -8,6 +8,7 @@ mod actor;
 mod answer;
 mod build_error;
 mod bus;
+mod certificate;
 mod codec;
 mod command;
 mod config;

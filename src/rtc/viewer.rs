@@ -7,6 +7,7 @@ use std::time::Instant;
 use gst::prelude::*;
 
 use super::answer::{codecs_in, parse_sdp};
+use super::certificate;
 use super::build_error::BuildError;
 use super::codec::{make, Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
@@ -192,6 +193,7 @@ impl Viewer {
         } = plan;
         let webrtcbin = make("webrtcbin")?;
         webrtcbin.set_property("name", element_name(&key.id));
+        certificate::apply(&webrtcbin);
         webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
         tune_ice(&webrtcbin);
         if let Some(stun) = &config.stun_server {
@@ -491,6 +493,7 @@ fn create_offer(
         };
         bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
         let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs);
+        let sdp = certificate::with_our_fingerprint(&sdp);
         events.send(ShareEvent::LocalDescription {
             viewer: viewer.id,
             kind: SdpKind::Offer,

@@ -23,6 +23,9 @@ const option = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : u
 const viewers = Number(option("--viewers") || 1) || 1;
 // --screenshot PATH: viewer 0's page as a person sees it, once 30 frames have played.
 const screenshot = option("--screenshot");
+// --codec h264: answer with H.264 constrained baseline only (setCodecPreferences), as Safari
+// can; each stats line then names the video codec received ("videoCodec").
+const h264Only = option("--codec") === "h264";
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -44,9 +47,43 @@ for (const signal of ["SIGTERM", "SIGINT"]) {
 
 const gstApi = readFileSync(join(here, "node_modules/gstwebrtc-api/dist/gstwebrtc-api-3.0.0.min.js"), "utf8");
 
+// In the page: every video transceiver answers with H.264 constrained baseline only.
+function answerH264Only() {
+  if (window.h264Only) return;
+  window.h264Only = true;
+  const constrainedBaseline = () => RTCRtpReceiver.getCapabilities("video").codecs.filter((c) =>
+    c.mimeType.toLowerCase() === "video/h264" && /profile-level-id=42[ce]0/i.test(c.sdpFmtpLine || "")
+    && /packetization-mode=1/.test(c.sdpFmtpLine || ""));
+  const createAnswer = RTCPeerConnection.prototype.createAnswer;
+  RTCPeerConnection.prototype.createAnswer = function (...args) {
+    for (const t of this.getTransceivers()) {
+      if (t.receiver.track.kind === "video") t.setCodecPreferences(constrainedBaseline());
+    }
+    return createAnswer.apply(this, args);
+  };
+}
+
+// In the page: the mime type and format line of the video codec `pc` receives.
+async function videoCodecOf(pc) {
+  if (!pc) return null;
+  const report = await pc.getStats();
+  let codec = null;
+  report.forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video" && s.codecId && report.get(s.codecId)) {
+      const c = report.get(s.codecId);
+      codec = c.mimeType + (c.sdpFmtpLine ? ";" + c.sdpFmtpLine : "");
+    }
+  });
+  return codec;
+}
+
 async function openViewer(i) {
   const page = await browser.newPage();
   page.on("console", (m) => process.stderr.write(`[viewer ${i}] ${m.text()}\n`));
+  if (h264Only) await page.addInitScript(answerH264Only);
+  // Stats lines name the codec only when asked: the other tests need no extra getStats().
+  const withCodec = async (s, pcExpr) => h264Only
+    ? { ...s, videoCodec: await page.evaluate(`(${videoCodecOf})(${pcExpr})`) } : s;
   if (mode === "page") {
     if (/^wss?:/.test(target)) {
       const sources = join(here, "../../resources/viewer");
@@ -54,6 +91,7 @@ async function openViewer(i) {
         .replace("{{SIGNALLING_PORT}}", target)
         .replace('<script src="viewer.js"></script>', "");
       await page.setContent(html);
+      if (h264Only) await page.evaluate(answerH264Only);
       await page.addScriptTag({ content: readFileSync(join(sources, "viewer.js"), "utf8") });
     } else {
       await page.goto(target);
@@ -61,7 +99,7 @@ async function openViewer(i) {
     return async () => {
       const s = await page.evaluate(() => window.reelcastViewer.stats());
       const status = await page.evaluate(() => window.reelcastViewer.state.status);
-      return { ...s, status };
+      return withCodec({ ...s, status }, "window.reelcastViewer.state.pc");
     };
   }
   await page.setContent("<html><body><video id=v autoplay muted playsinline></video></body></html>");
@@ -69,6 +107,7 @@ async function openViewer(i) {
     await page.evaluate(subscribeToJanus, target);
     return async () => page.evaluate(readStats);
   }
+  if (h264Only) await page.evaluate(answerH264Only);
   await page.addScriptTag({ content: gstApi });
   await page.evaluate((url) => {
     const api = new window.GstWebRTCAPI({
@@ -100,7 +139,7 @@ async function openViewer(i) {
     api.registerPeerListener({ producerAdded: watch, producerRemoved: () => {} });
     for (const p of api.getAvailableProducers()) watch(p);
   }, target);
-  return async () => page.evaluate(readStats);
+  return async () => withCodec(await page.evaluate(readStats), "window.viewer.session && window.viewer.session.rtcPeerConnection");
 }
 
 // In the page: the stats line of window.viewer's peer connection.
