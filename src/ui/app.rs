@@ -10,11 +10,9 @@ use gtk::{gio, glib};
 
 use super::i18n;
 use super::preferences::ReelcastPreferences;
-use super::settings::settings;
+use super::settings::{settings, APP_ID};
 use super::window::ReelcastWindow;
 use crate::sharing::ShareChoices;
-
-pub const APP_ID: &str = "io.github.reelcast.Reelcast";
 
 /// What the window does first.
 #[derive(Debug, Clone, Default)]

@@ -11,8 +11,8 @@ mod share_panel;
 mod share_viewer;
 mod window;
 
-pub use app::{run, Outcome, Start, APP_ID};
-pub use settings::{settings, ShareSettings};
+pub use app::{run, Outcome, Start};
+pub use settings::{settings, ShareSettings, APP_ID};
 pub use share_model::{Notice, ShareModel, ShareState};
 pub use share_viewer::{ShareViewer, ViewerState};
 pub use window::ReelcastWindow;

@@ -4,9 +4,11 @@
 use gtk::gio;
 use gtk::prelude::*;
 
-use super::app::APP_ID;
 use crate::rtc::Codec;
 use crate::sharing::ShareChoices;
+
+/// The application id: the GSettings schema, the desktop file and the icon are named after it.
+pub const APP_ID: &str = "io.github.reelcast.Reelcast";
 
 /// The preferences, from the installed schema or, in a build from source, the one compiled
 /// next to it. `None` when neither exists: the app then runs on defaults and saves nothing.
