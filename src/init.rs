@@ -1,3 +1,5 @@
+//! Starting GStreamer once, and checking that every element Reelcast needs is installed.
+
 use std::sync::OnceLock;
 
 /// GStreamer elements Reelcast cannot work without, with the Debian package that has them.

@@ -1,3 +1,6 @@
+//! The `reelcast` binary: parses the command line and hands over to the headless front-end or
+//! the window, which never import each other.
+
 use clap::Parser;
 
 use reelcast::cli::{exit, has_display, BenchCommand, Cli, Command, PlayArgs};
