@@ -24,7 +24,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(10);
-    if !reelcast::bench::in_private_network() {
+    if !reelcast_testkit::in_private_network() {
         eprintln!("join benchmark: run it in a private network namespace (scripts/bench.sh)");
         std::process::exit(2);
     }

@@ -5,14 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
-cargo build --release
+cargo build --release -p reelcast-bench
 cargo bench --bench join --no-run
 file=${1:-$(scripts/sample.sh)}
 exec scripts/private-net.sh bash -c '
   set -e
-  target/release/reelcast bench fanout "$1"
-  target/release/reelcast bench churn "$1"
-  target/release/reelcast bench churn --resident "$1"
+  target/release/reelcast-bench fanout "$1"
+  target/release/reelcast-bench churn "$1"
+  target/release/reelcast-bench churn --resident "$1"
   cargo bench --offline --bench join -- "$1"
   cargo bench --offline --bench join
 ' reelcast-bench "$file"

@@ -23,37 +23,6 @@ pub enum Command {
     Play(PlayArgs),
     /// Share a file or URI: viewers watch it over WebRTC.
     Share(ShareArgs),
-    /// Measure Reelcast (prints numbers; see scripts/bench.sh).
-    #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// CPU of sharing FILE to 1, 2, 4 and 8 viewers, against a bare decode + encode.
-    Fanout {
-        file: String,
-        /// Seconds measured per viewer count.
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        /// Viewer counts to measure.
-        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
-        viewers: Vec<usize>,
-    },
-    /// Viewers join and leave FILE's share again and again: memory, elements, threads and
-    /// file descriptors before and after, and with 8 viewers.
-    Churn {
-        file: String,
-        /// Join/leave cycles.
-        #[arg(long, default_value_t = 100)]
-        cycles: usize,
-        /// Keep one viewer watching throughout (the encoders then live on).
-        #[arg(long)]
-        resident: bool,
-    },
-    /// (Used by fanout and churn) WebRTC receivers driven by JSON lines on stdin.
-    #[command(hide = true)]
-    Receivers,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,7 +4,6 @@
 //! The layers below know nothing of GTK, so the command line, the tests and the window all
 //! use them directly: [`media`] plays, [`capture`] turns what plays into live tracks.
 
-pub mod bench;
 pub mod capture;
 pub mod cli;
 pub mod headless;

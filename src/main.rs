@@ -3,7 +3,7 @@
 
 use clap::Parser;
 
-use reelcast::cli::{exit, has_display, BenchCommand, Cli, Command, PlayArgs};
+use reelcast::cli::{exit, has_display, Cli, Command, PlayArgs};
 use reelcast::ui::{Outcome, Start};
 
 fn main() {
@@ -18,21 +18,6 @@ fn main() {
     let code = match cli.command {
         Some(Command::Play(args)) => play(args),
         Some(Command::Share(args)) => share(args),
-        Some(Command::Bench(BenchCommand::Fanout {
-            file,
-            seconds,
-            viewers,
-        })) => reelcast::bench::run_fanout(&reelcast::bench::FanoutOptions {
-            file,
-            seconds,
-            viewer_counts: viewers,
-        }),
-        Some(Command::Bench(BenchCommand::Churn {
-            file,
-            cycles,
-            resident,
-        })) => reelcast::bench::run_churn(&file, cycles, resident),
-        Some(Command::Bench(BenchCommand::Receivers)) => reelcast::bench::serve_receivers(),
         None => play(PlayArgs {
             sources: Vec::new(),
             headless: false,

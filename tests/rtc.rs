@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use common::net::{assert_private_network, wire, Receivers};
 use common::{media, wait_for};
 use gst::prelude::*;
-use reelcast::bench::{Receiver, VideoHandling};
 use reelcast::capture::MediaStream;
 use reelcast::media::{Player, PlayerOptions};
 use reelcast::rtc::{Codec, Share, ShareConfig, ShareEvent};
+use reelcast_testkit::{Receiver, VideoHandling};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -353,19 +353,19 @@ fn capture_limits_scale_and_drop_once_before_the_encoders() {
 }
 
 /// 100 viewers come and go: afterwards the share holds no more elements, threads or file
-/// descriptors than before (memory is measured by `reelcast bench churn`, not asserted here).
+/// descriptors than before (memory is measured by `reelcast-bench churn`, not asserted here).
 #[test]
 fn viewers_coming_and_going_leave_nothing_behind() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let report = reelcast::bench::churn(
-        media().long.to_str().unwrap(),
-        100,
-        2,
-        false,
-        std::path::Path::new(env!("CARGO_BIN_EXE_reelcast")),
-    )
-    .unwrap();
+    // The receivers run in this test binary started again, running only `receivers_process`:
+    // their threads and descriptors are not counted as the share's.
+    let mut receivers = std::process::Command::new(std::env::current_exe().unwrap());
+    receivers
+        .args(["receivers_process", "--exact", "--ignored", "--quiet"])
+        .env(RECEIVERS_PROCESS, "1");
+    let report =
+        reelcast_testkit::churn(media().long.to_str().unwrap(), 100, 2, false, receivers).unwrap();
     let (before, after) = (report.before, report.after);
     eprintln!("churn footprint: {before:?} -> {after:?}");
     assert_eq!(after.elements, before.elements, "{before:?} -> {after:?}");
@@ -375,4 +375,17 @@ fn viewers_coming_and_going_leave_nothing_behind() {
         "{before:?} -> {after:?}"
     );
     assert!(after.fds <= before.fds + 3, "{before:?} -> {after:?}");
+}
+
+/// Set in the environment of the receivers process of the test above.
+const RECEIVERS_PROCESS: &str = "REELCAST_TEST_RECEIVERS_PROCESS";
+
+/// Not a test of its own: the receivers process of `viewers_coming_and_going_leave_nothing_behind`
+/// (JSON lines on standard input and output). Does nothing when run otherwise.
+#[test]
+#[ignore = "run by viewers_coming_and_going_leave_nothing_behind as its receivers process"]
+fn receivers_process() {
+    if std::env::var_os(RECEIVERS_PROCESS).is_some() {
+        std::process::exit(reelcast_testkit::serve_receivers());
+    }
 }

@@ -8,4 +8,4 @@ mod tee;
 pub use broadcast::Broadcast;
 pub use interfaces::network_addresses;
 pub use memory::release_freed_memory;
-pub use tee::{disable_upnp, release_tee_pad, remove_elements, stop_fully};
+pub use tee::{disable_upnp, release_tee_pad, remove_elements};

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use reelcast::bench::Receiver;
 use reelcast::rtc::{SdpKind, Share, ShareEvent};
+use reelcast_testkit::Receiver;
 
 pub type Receivers = Arc<Mutex<HashMap<String, Arc<Receiver>>>>;
 
@@ -45,7 +45,7 @@ pub fn wire(share: &Arc<Share>, receivers: Receivers) {
 /// WebRTC traffic cannot reach any other machine or interface.
 pub fn assert_private_network() {
     assert!(
-        reelcast::bench::in_private_network(),
+        reelcast_testkit::in_private_network(),
         "network tests run only in a private network namespace: use scripts/test.sh"
     );
 }

@@ -1,20 +1,26 @@
-//! What the benchmarks share: a file playing into a share, and WebRTC receivers for it in a
-//! child process (`reelcast bench receivers`), so that only the sender is measured.
+//! A file playing into a share, and WebRTC receivers for it in a child process (one that runs
+//! [`crate::serve_receivers`]), so that only the sender is measured.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::capture::MediaStream;
-use crate::media::{Player, PlayerOptions};
-use crate::rtc::{ConnectionState, SdpKind, Share, ShareConfig, ShareEvent};
+use reelcast::capture::MediaStream;
+use reelcast::media::{Player, PlayerOptions};
+use reelcast::rtc::{ConnectionState, SdpKind, Share, ShareConfig, ShareEvent};
 
-pub(crate) struct Harness {
+/// When each viewer was asked for, and when the share offered it a session.
+#[derive(Default)]
+struct Joins {
+    requested: HashMap<String, Instant>,
+    offered: HashMap<String, Instant>,
+}
+
+pub struct Harness {
     pub share: Arc<Share>,
     child: Child,
     stdin: Arc<Mutex<ChildStdin>>,
@@ -22,13 +28,15 @@ pub(crate) struct Harness {
     /// Each viewer's last connection state as the share reported it, to tell where a join
     /// that delivers nothing stands.
     states: Arc<Mutex<HashMap<String, ConnectionState>>>,
+    joins: Arc<Mutex<Joins>>,
     _stream: MediaStream,
     _player: Player,
 }
 
 impl Harness {
-    /// Plays `file` (looping) into a share; `receivers_exe` is a `reelcast` binary.
-    pub(crate) fn start(file: &str, receivers_exe: &Path) -> Result<Self, String> {
+    /// Plays `file` (looping) into a share; `receivers` starts a process that runs
+    /// [`crate::serve_receivers`] (its standard input and output are piped here).
+    pub fn start(file: &str, mut receivers: Command) -> Result<Self, String> {
         let player = Player::new(PlayerOptions::headless()).map_err(|e| e.to_string())?;
         player.set_looping(true);
         let stream = player.capture_stream();
@@ -36,28 +44,51 @@ impl Harness {
         share.attach(&stream);
         player.open(file).map_err(|e| e.to_string())?;
         player.play().map_err(|e| e.to_string())?;
-        let mut child = Command::new(receivers_exe)
-            .args(["bench", "receivers"])
+        let mut child = receivers
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start the receivers: {e}"))?;
         let stdin = Arc::new(Mutex::new(child.stdin.take().ok_or("no stdin")?));
         let states = Arc::default();
-        let reports = relay(&mut child, &share, &stdin, &states)?;
+        let joins = Arc::default();
+        let reports = relay(&mut child, &share, &stdin, &states, &joins)?;
         Ok(Self {
             share,
             child,
             stdin,
             reports,
             states,
+            joins,
             _stream: stream,
             _player: player,
         })
     }
 
+    /// Asks the share for a viewer, as signalling does when one starts a session.
+    pub fn add_viewer(&self, name: &str) -> Result<(), String> {
+        self.joins
+            .lock()
+            .unwrap()
+            .requested
+            .insert(name.to_owned(), Instant::now());
+        self.share.add_viewer(name).map_err(|e| e.to_string())
+    }
+
+    /// From [`Self::add_viewer`] to the share's first offer to that viewer; None before the
+    /// offer.
+    pub fn join_to_offer(&self, name: &str) -> Option<Duration> {
+        let joins = self.joins.lock().unwrap();
+        Some(
+            joins
+                .offered
+                .get(name)?
+                .duration_since(*joins.requested.get(name)?),
+        )
+    }
+
     /// Frames received so far, per receiver.
-    pub(crate) fn frames(&self) -> Result<HashMap<String, u64>, String> {
+    pub fn frames(&self) -> Result<HashMap<String, u64>, String> {
         writeln!(self.stdin.lock().unwrap(), "{}", json!({"op": "report"}))
             .map_err(|e| e.to_string())?;
         self.reports
@@ -66,7 +97,7 @@ impl Harness {
     }
 
     /// Waits until every one of `names` has received a frame.
-    pub(crate) fn wait_receiving(&self, names: &[String], within: Duration) -> Result<(), String> {
+    pub fn wait_receiving(&self, names: &[String], within: Duration) -> Result<(), String> {
         let deadline = Instant::now() + within;
         loop {
             let frames = self.frames()?;
@@ -94,7 +125,7 @@ impl Harness {
     }
 
     /// Ends a receiver in the child process.
-    pub(crate) fn close(&self, name: &str) -> Result<(), String> {
+    pub fn close(&self, name: &str) -> Result<(), String> {
         writeln!(
             self.stdin.lock().unwrap(),
             "{}",
@@ -119,10 +150,12 @@ fn relay(
     share: &Arc<Share>,
     stdin: &Arc<Mutex<ChildStdin>>,
     states: &Arc<Mutex<HashMap<String, ConnectionState>>>,
+    joins: &Arc<Mutex<Joins>>,
 ) -> Result<flume::Receiver<HashMap<String, u64>>, String> {
     let events = share.subscribe();
     let to_child = stdin.clone();
     let states = states.clone();
+    let joins = joins.clone();
     std::thread::spawn(move || {
         while let Ok(event) = events.recv() {
             let msg = match event {
@@ -134,7 +167,16 @@ fn relay(
                     states.lock().unwrap().remove(&viewer);
                     continue;
                 }
-                ShareEvent::LocalDescription { viewer, sdp, .. } => {
+                ShareEvent::LocalDescription { viewer, kind, sdp } => {
+                    if kind == SdpKind::Offer {
+                        let now = Instant::now();
+                        joins
+                            .lock()
+                            .unwrap()
+                            .offered
+                            .entry(viewer.clone())
+                            .or_insert(now);
+                    }
                     json!({"op": "offer", "viewer": viewer, "sdp": sdp})
                 }
                 ShareEvent::LocalCandidate {
@@ -168,7 +210,7 @@ fn relay(
                         SdpKind::Answer,
                         msg["sdp"].as_str().unwrap_or_default(),
                     ) {
-                        eprintln!("reelcast: {e}");
+                        eprintln!("receivers: {e}");
                     }
                 }
                 Some("candidate") => share.add_remote_candidate(

@@ -1,11 +1,13 @@
-//! `reelcast bench fanout FILE`: the CPU cost of sharing to 1, 2, 4, 8 viewers, against the
-//! floor of decoding and encoding the file once with a bare gst-launch-1.0 pipeline.
+//! `reelcast-bench fanout FILE`: the CPU cost of sharing to 1, 2, 4, 8 viewers, against the
+//! floor of decoding and encoding the file once with a bare gst-launch-1.0 pipeline, and how
+//! long each join waits for its offer.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::cpu_seconds;
-use super::harness::Harness;
+use reelcast_testkit::Harness;
+
+use crate::process::{cpu_seconds, receivers_command};
 
 pub struct FanoutOptions {
     pub file: String,
@@ -18,43 +20,59 @@ struct Row {
     cpu: f64,
     frames_min: u64,
     frames_avg: f64,
+    /// From each viewer's join request to the share's offer, sorted.
+    join_to_offer: Vec<Duration>,
+}
+
+impl Row {
+    /// "p50/max" of the join-to-offer times, in milliseconds.
+    fn join_to_offer(&self) -> String {
+        let times = &self.join_to_offer;
+        let (Some(p50), Some(max)) = (times.get(times.len().saturating_sub(1) / 2), times.last())
+        else {
+            return "-".to_owned();
+        };
+        let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+        format!("{:.1}/{:.1}", ms(p50), ms(max))
+    }
 }
 
 /// Runs the benchmark and prints its table; returns the exit code.
 pub fn run_fanout(options: &FanoutOptions) -> i32 {
-    if !super::in_private_network() {
+    if !reelcast_testkit::in_private_network() {
         eprintln!(
-            "reelcast: the fan-out benchmark opens WebRTC connections and runs only in a private \
+            "reelcast-bench: the fan-out benchmark opens WebRTC connections and runs only in a private \
              network namespace: use scripts/bench.sh"
         );
         return 2;
     }
-    if let Err(e) = crate::init() {
-        eprintln!("reelcast: {e}");
+    if let Err(e) = reelcast::init() {
+        eprintln!("reelcast-bench: {e}");
         return 3;
     }
     let seconds = options.seconds.max(1);
     println!("Fan-out of {} for {seconds} s per step", options.file);
     println!(
-        "{:>7} {:>10} {:>10} {:>14} {:>14}",
-        "viewers", "cpu s", "cpu %", "frames/viewer", "min frames"
+        "{:>7} {:>10} {:>10} {:>14} {:>14} {:>22}",
+        "viewers", "cpu s", "cpu %", "frames/viewer", "min frames", "join→offer p50/max ms"
     );
     let mut rows = Vec::new();
     for &n in &options.viewer_counts {
         match measure(&options.file, n, seconds) {
             Ok(row) => {
                 println!(
-                    "{:>7} {:>10.2} {:>10.1} {:>14.1} {:>14}",
+                    "{:>7} {:>10.2} {:>10.1} {:>14.1} {:>14} {:>22}",
                     row.viewers,
                     row.cpu,
                     row.cpu / seconds as f64 * 100.0,
                     row.frames_avg,
-                    row.frames_min
+                    row.frames_min,
+                    row.join_to_offer()
                 );
                 rows.push(row);
             }
             Err(e) => {
-                eprintln!("reelcast: {n} viewers: {e}");
+                eprintln!("reelcast-bench: {n} viewers: {e}");
                 return 1;
             }
         }
@@ -77,20 +95,30 @@ pub fn run_fanout(options: &FanoutOptions) -> i32 {
                 );
             }
         }
-        Err(e) => eprintln!("reelcast: floor: {e}"),
+        Err(e) => eprintln!("reelcast-bench: floor: {e}"),
     }
     0
 }
 
 fn measure(file: &str, viewers: usize, seconds: u64) -> Result<Row, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let harness = Harness::start(file, &exe)?;
+    let harness = Harness::start(file, receivers_command()?)?;
     let names: Vec<String> = (0..viewers).map(|i| format!("v{i}")).collect();
+    // All at once, as when several people open the link together: a join that waited behind
+    // the others would show in its time to the offer.
     for name in &names {
-        harness.share.add_viewer(name).map_err(|e| e.to_string())?;
+        harness.add_viewer(name)?;
     }
     // Everyone decodes before the clock starts.
     harness.wait_receiving(&names, Duration::from_secs(30))?;
+    let mut join_to_offer = names
+        .iter()
+        .map(|n| {
+            harness
+                .join_to_offer(n)
+                .ok_or_else(|| format!("viewer {n} receives without an offer"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    join_to_offer.sort();
     let before = harness.frames()?;
     let (cpu0, _) = cpu_seconds();
     // The measurement window itself: a fixed time, nothing to synchronise with.
@@ -107,6 +135,7 @@ fn measure(file: &str, viewers: usize, seconds: u64) -> Result<Row, String> {
         cpu: cpu1 - cpu0,
         frames_min: delivered.iter().copied().min().unwrap_or(0),
         frames_avg: delivered.iter().sum::<u64>() as f64 / delivered.len().max(1) as f64,
+        join_to_offer,
     })
 }
 

@@ -1,15 +1,15 @@
-//! `reelcast bench churn FILE`: viewers join and leave again and again; afterwards the share
-//! must be back where it started (elements, threads, file descriptors) and its memory must
-//! not have grown. Also the memory with 8 viewers at once. Receivers run in a child process
-//! (`reelcast bench receivers`), so only the sender is measured.
+//! Viewers join and leave a share again and again; afterwards it must be back where it
+//! started (elements, threads, file descriptors) and its memory must not have grown. Also the
+//! footprint with many viewers at once. Receivers run in a child process, so only the sender
+//! is measured.
 
-use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use gst::prelude::*;
+use reelcast::rtc::{Share, ShareEvent};
 
-use super::harness::Harness;
-use crate::rtc::{Share, ShareEvent};
+use crate::harness::Harness;
 
 /// What the process holds at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,21 +71,21 @@ fn settled_footprint(share: &Share) -> Footprint {
 }
 
 /// Runs `cycles` join/leave cycles on a share of `file`, then `viewers` viewers at once.
-/// `receivers_exe` is a `reelcast` binary (it hosts the receivers).
+/// `receivers` starts the process that hosts the receivers (see [`Harness::start`]).
 pub fn churn(
     file: &str,
     cycles: usize,
     viewers: usize,
     resident: bool,
-    receivers_exe: &Path,
+    receivers: Command,
 ) -> Result<ChurnReport, String> {
-    let harness = Harness::start(file, receivers_exe)?;
+    let harness = Harness::start(file, receivers)?;
     let share = &harness.share;
     let events = share.subscribe();
 
     let cycle = |name: &str| -> Result<Duration, String> {
         let started = Instant::now();
-        share.add_viewer(name).map_err(|e| e.to_string())?;
+        harness.add_viewer(name)?;
         harness.wait_receiving(&[name.to_owned()], Duration::from_secs(20))?;
         let joined = started.elapsed();
         share.remove_viewer(name, "churn");
@@ -103,7 +103,7 @@ pub fn churn(
     };
     if resident {
         // One viewer stays throughout, so the encoders live on and only viewers come and go.
-        share.add_viewer("resident").map_err(|e| e.to_string())?;
+        harness.add_viewer("resident")?;
     }
     // One cycle first: encoders, thread pools and caches that stay for the process's life
     // are made here, not counted as growth.
@@ -116,7 +116,7 @@ pub fn churn(
     let after = settled_footprint(share);
     let names: Vec<String> = (0..viewers).map(|i| format!("many-{i}")).collect();
     for name in &names {
-        share.add_viewer(name).map_err(|e| e.to_string())?;
+        harness.add_viewer(name)?;
     }
     harness.wait_receiving(&names, Duration::from_secs(30))?;
     let loaded = footprint(share);
@@ -128,66 +128,4 @@ pub fn churn(
         viewers,
         join_times,
     })
-}
-
-/// `reelcast bench churn`: prints the numbers; returns the exit code.
-pub fn run_churn(file: &str, cycles: usize, resident: bool) -> i32 {
-    if let Err(e) = crate::init() {
-        eprintln!("reelcast: {e}");
-        return 3;
-    }
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => {
-            eprintln!("reelcast: {e}");
-            return 3;
-        }
-    };
-    match churn(file, cycles, 8, resident, &exe) {
-        Ok(r) => {
-            let mb = |kib: u64| kib as f64 / 1024.0;
-            let mut joins = r.join_times.clone();
-            joins.sort();
-            let p50 = joins.get(joins.len() / 2).copied().unwrap_or_default();
-            println!(
-                "Churn of {file}: {} join/leave cycles{}",
-                r.cycles,
-                if resident {
-                    ", one viewer staying throughout"
-                } else {
-                    ", nobody else watching"
-                }
-            );
-            println!(
-                "             RSS MB  elements  threads  fds\n\
-                 before     {:>8.1}  {:>8}  {:>7}  {:>3}\n\
-                 after      {:>8.1}  {:>8}  {:>7}  {:>3}\n\
-                 {} viewers  {:>8.1}  {:>8}  {:>7}  {:>3}",
-                mb(r.before.rss_kib),
-                r.before.elements,
-                r.before.threads,
-                r.before.fds,
-                mb(r.after.rss_kib),
-                r.after.elements,
-                r.after.threads,
-                r.after.fds,
-                r.viewers,
-                mb(r.loaded.rss_kib),
-                r.loaded.elements,
-                r.loaded.threads,
-                r.loaded.fds,
-            );
-            println!(
-                "RSS growth over {} cycles: {:+.1} MB (goal <= 5 MB); join to first frame p50 {} ms",
-                r.cycles,
-                mb(r.after.rss_kib) - mb(r.before.rss_kib),
-                p50.as_millis()
-            );
-            0
-        }
-        Err(e) => {
-            eprintln!("reelcast: churn: {e}");
-            1
-        }
-    }
 }

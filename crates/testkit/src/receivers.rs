@@ -1,5 +1,6 @@
-//! `reelcast bench receivers`: hosts WebRTC receivers in a process of their own, so that a
-//! benchmark measures the sender's CPU alone. Speaks JSON lines on standard input and output.
+//! WebRTC receivers in a process of their own (`reelcast-bench receivers`, or a test binary
+//! run again), so that a benchmark measures the sender alone. Speaks JSON lines on standard
+//! input and output with [`crate::Harness`].
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -7,14 +8,15 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use super::{Receiver, VideoHandling};
+use crate::receiver::{Receiver, VideoHandling};
 
 /// Longest line accepted on standard input (an SDP offer is a few kB).
 const MAX_LINE: usize = 256 * 1024;
 
+/// Serves until standard input ends; returns the exit code.
 pub fn serve_receivers() -> i32 {
-    if let Err(e) = crate::init() {
-        eprintln!("reelcast: {e}");
+    if let Err(e) = reelcast::init() {
+        eprintln!("receivers: {e}");
         return 3;
     }
     let out = Arc::new(Mutex::new(std::io::stdout()));
@@ -30,11 +32,11 @@ pub fn serve_receivers() -> i32 {
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         if line.len() > MAX_LINE {
-            eprintln!("reelcast: line of {} bytes dropped", line.len());
+            eprintln!("receivers: line of {} bytes dropped", line.len());
             continue;
         }
         let Ok(msg) = serde_json::from_str::<Value>(&line) else {
-            eprintln!("reelcast: not JSON, dropped: {line:.80}");
+            eprintln!("receivers: not JSON, dropped: {line:.80}");
             continue;
         };
         let viewer = msg["viewer"].as_str().unwrap_or_default().to_owned();
@@ -54,13 +56,13 @@ pub fn serve_receivers() -> i32 {
                 ) {
                     Ok(r) => r,
                     Err(e) => {
-                        eprintln!("reelcast: {e}");
+                        eprintln!("receivers: {e}");
                         continue;
                     }
                 };
                 match receiver.answer(msg["sdp"].as_str().unwrap_or_default()) {
                     Ok(sdp) => say(json!({"op": "answer", "viewer": viewer, "sdp": sdp})),
-                    Err(e) => eprintln!("reelcast: viewer {viewer}: {e}"),
+                    Err(e) => eprintln!("receivers: viewer {viewer}: {e}"),
                 }
                 receivers.insert(viewer, receiver);
             }
@@ -78,7 +80,7 @@ pub fn serve_receivers() -> i32 {
             Some("close") => {
                 receivers.remove(&viewer);
             }
-            _ => eprintln!("reelcast: unknown message dropped: {line:.80}"),
+            _ => eprintln!("receivers: unknown message dropped: {line:.80}"),
         }
     }
     0

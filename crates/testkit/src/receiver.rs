@@ -49,7 +49,7 @@ impl Receiver {
             .build()
             .map_err(|_| "the GStreamer element 'webrtcbin' is missing".to_owned())?;
         webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
-        crate::util::disable_upnp(&webrtcbin);
+        disable_upnp(&webrtcbin);
         pipeline.add(&webrtcbin).map_err(|e| e.to_string())?;
         let receiver = Arc::new(Self {
             id: id.to_owned(),
@@ -243,7 +243,30 @@ impl Drop for Receiver {
         let pipeline = self.pipeline.clone();
         let _ = std::thread::Builder::new()
             .name("receiver-stop".into())
-            .spawn(move || crate::util::stop_fully(pipeline.upcast_ref()));
+            .spawn(move || stop(&pipeline));
+    }
+}
+
+/// Turns off libnice's UPnP port mapping (on by default): it would ask the router for a port
+/// and keep a thread per ICE agent. Call before the agent gathers.
+fn disable_upnp(webrtcbin: &gst::Element) {
+    let agent = webrtcbin
+        .property::<Option<gst::glib::Object>>("ice-agent")
+        .filter(|ice| ice.has_property("agent"))
+        .and_then(|ice| ice.property::<Option<gst::glib::Object>>("agent"));
+    if let Some(agent) = agent.filter(|a| a.has_property("upnp")) {
+        agent.set_property("upnp", false);
+    }
+}
+
+/// Stops the pipeline and every element in it: webrtcbin keeps its jitterbuffers in a locked
+/// state that the pipeline's own state change skips.
+fn stop(pipeline: &gst::Pipeline) {
+    let _ = pipeline.set_state(gst::State::Null);
+    for child in pipeline.iterate_recurse().into_iter().flatten() {
+        if child.current_state() != gst::State::Null {
+            let _ = child.set_state(gst::State::Null);
+        }
     }
 }
 
