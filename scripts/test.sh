@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
-cargo test --no-run --all-targets
-if [ $# -eq 0 ]; then set -- --all-targets; fi
+cargo test --no-run --all-targets --features fuzzing
+if [ $# -eq 0 ]; then set -- --all-targets --features fuzzing; fi
 exec scripts/private-net.sh cargo test --offline "$@"

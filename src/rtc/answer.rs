@@ -37,6 +37,7 @@ pub(crate) fn codecs_in(
 
 /// What a viewer's answer accepts, read the way the share reads it: for each of our m-lines
 /// (of these kinds), the codec to send, or `None`. Never panics on any input.
+#[cfg(feature = "fuzzing")]
 pub fn answer_codecs(sdp: &str, kinds: &[MediaKind]) -> Result<Vec<Option<Codec>>, AnswerError> {
     let message = parse_sdp(sdp)?;
     Ok(codecs_in(&message, kinds))

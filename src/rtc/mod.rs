@@ -24,7 +24,6 @@ mod stats;
 mod tracks;
 mod viewer;
 
-pub use answer::{answer_codecs, AnswerError};
 pub use build_error::BuildError;
 pub use codec::Codec;
 pub use config::ShareConfig;
@@ -32,3 +31,7 @@ pub use error::ShareError;
 pub use events::{ConnectionState, SdpKind, ShareEvent, ShareSnapshot, ViewerId, ViewerStats};
 pub use input::VideoLimits;
 pub use share::Share;
+
+// How the share reads an answer, for tests/fuzz.rs only (`--features fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub use answer::{answer_codecs, AnswerError};

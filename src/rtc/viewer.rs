@@ -7,8 +7,8 @@ use std::time::Instant;
 use gst::prelude::*;
 
 use super::answer::{codecs_in, parse_sdp};
-use super::certificate;
 use super::build_error::BuildError;
+use super::certificate;
 use super::codec::{make, Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;

@@ -19,17 +19,23 @@ mod tls;
 mod websocket;
 mod whip;
 
-pub use embedded::{route_request, EmbeddedServer, EmbeddedServerOptions, Route};
+pub use embedded::{EmbeddedServer, EmbeddedServerOptions};
 pub use error::{DecodeError, SignallingError};
 pub use events::{SignallingEvent, SignallingState};
-pub use gst::{decode, GstSignaller, GstSignallerOptions, Incoming};
-pub use janus::{
-    decode_janus, is_janus_url, parse_janus_url, JanusIncoming, JanusOptions, JanusTarget,
-};
+pub use gst::{GstSignaller, GstSignallerOptions};
+pub use janus::{is_janus_url, JanusOptions};
 pub use publisher::PublisherSignaller;
 pub use relay::SignallingRelay;
 pub use retry::backoff;
 pub use signaller::{Signaller, MAX_MESSAGE_SIZE};
-pub use whip::{
-    ice_servers_in_links, is_whip_url, parse_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE,
-};
+pub use whip::{is_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE};
+
+// The parsers of what others send, for tests/fuzz.rs only (`--features fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub use embedded::{route_request, Route};
+#[cfg(feature = "fuzzing")]
+pub use gst::{decode, Incoming};
+#[cfg(feature = "fuzzing")]
+pub use janus::{decode_janus, parse_janus_url, JanusIncoming, JanusTarget};
+#[cfg(feature = "fuzzing")]
+pub use whip::{ice_servers_in_links, parse_whip_url};

@@ -5,4 +5,5 @@ mod signaller;
 mod wire;
 
 pub use signaller::{GstSignaller, GstSignallerOptions};
+#[cfg(feature = "fuzzing")]
 pub use wire::{decode, Incoming};

@@ -6,6 +6,9 @@ mod target;
 mod task;
 mod wire;
 
-pub use target::{is_janus_url, parse_janus_url, JanusTarget};
+pub use target::is_janus_url;
+#[cfg(feature = "fuzzing")]
+pub use target::{parse_janus_url, JanusTarget};
 pub use task::JanusOptions;
+#[cfg(feature = "fuzzing")]
 pub use wire::{decode_janus, JanusIncoming};

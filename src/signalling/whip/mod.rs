@@ -7,6 +7,9 @@ mod machine;
 mod target;
 mod task;
 
+#[cfg(feature = "fuzzing")]
 pub use links::ice_servers_in_links;
-pub use target::{is_whip_url, parse_whip_url, WHIP_TOKEN_VARIABLE};
+#[cfg(feature = "fuzzing")]
+pub use target::parse_whip_url;
+pub use target::{is_whip_url, WHIP_TOKEN_VARIABLE};
 pub use task::WhipOptions;
