@@ -41,8 +41,8 @@ impl Row {
 pub fn run_fanout(options: &FanoutOptions) -> i32 {
     if !reelcast_testkit::in_private_network() {
         eprintln!(
-            "reelcast-bench: the fan-out benchmark opens WebRTC connections and runs only in a private \
-             network namespace: use scripts/bench.sh"
+            "reelcast-bench: the fan-out benchmark opens WebRTC connections and runs only in a \
+             private network namespace: use scripts/bench.sh"
         );
         return 2;
     }
