@@ -186,7 +186,7 @@ impl Actor {
                 max: self.config.max_viewers,
             });
         }
-        let kinds = offered_kinds(&self.inputs.captured_kinds());
+        let kinds = offered_kinds(self.source_kinds.as_deref(), &self.inputs.captured_kinds());
         let plan = ViewerPlan {
             config: &self.config,
             ice_servers,

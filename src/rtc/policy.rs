@@ -22,12 +22,20 @@ pub(crate) fn shared_bitrate(targets: impl IntoIterator<Item = u32>, floor: u32)
     targets.into_iter().min().map(|t| t.max(floor))
 }
 
-/// The kinds a new viewer is offered: what is captured now, or both kinds before anything is.
-pub(crate) fn offered_kinds(captured: &[MediaKind]) -> Vec<MediaKind> {
-    if captured.is_empty() {
-        MediaKind::ALL.to_vec()
-    } else {
-        captured.to_vec()
+/// The kinds a new viewer is offered: what the source has, when the player has said (its
+/// tracks start a moment apart, and a viewer joining in between would otherwise be offered
+/// one kind and renegotiate at once); else what is captured now, or both before anything is.
+pub(crate) fn offered_kinds(
+    source: Option<&[MediaKind]>,
+    captured: &[MediaKind],
+) -> Vec<MediaKind> {
+    match source {
+        Some(source) if !source.is_empty() => MediaKind::ALL
+            .into_iter()
+            .filter(|k| source.contains(k))
+            .collect(),
+        _ if captured.is_empty() => MediaKind::ALL.to_vec(),
+        _ => captured.to_vec(),
     }
 }
 
@@ -93,9 +101,15 @@ mod tests {
     }
 
     #[test]
-    fn nothing_captured_offers_both_kinds() {
-        assert_eq!(offered_kinds(&[]), vec![Video, Audio]);
-        assert_eq!(offered_kinds(&[Audio]), vec![Audio]);
+    fn a_viewer_is_offered_what_the_source_has() {
+        assert_eq!(offered_kinds(None, &[]), vec![Video, Audio]);
+        assert_eq!(offered_kinds(None, &[Audio]), vec![Audio]);
+        // The audio track came first; the video one is on its way.
+        assert_eq!(
+            offered_kinds(Some(&[Audio, Video]), &[Audio]),
+            vec![Video, Audio]
+        );
+        assert_eq!(offered_kinds(Some(&[Audio]), &[]), vec![Audio]);
     }
 
     #[test]

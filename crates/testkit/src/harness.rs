@@ -42,8 +42,13 @@ impl Harness {
         let stream = player.capture_stream();
         let share = Arc::new(Share::new(ShareConfig::default()).map_err(|e| e.to_string())?);
         share.attach(&stream);
+        let tracks = stream.subscribe();
         player.open(file).map_err(|e| e.to_string())?;
         player.play().map_err(|e| e.to_string())?;
+        // Viewers join once both tracks are captured: one joining in between is offered the
+        // first kind alone and renegotiates, which the test receivers do not follow.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stream.tracks().len() < 2 && tracks.recv_deadline(deadline).is_ok() {}
         let mut child = receivers
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
