@@ -7,7 +7,8 @@ use crate::media::{PlaybackState, Player, PlayerEvent, PlayerOptions};
 use crate::report::{clock, event_json, progress_json};
 
 /// Plays `args.sources` to the end of the last (or forever with loop), printing progress. A
-/// source that fails is reported and skipped. Returns the exit code: 1 if any source failed.
+/// source that fails is reported and skipped; the run ends when nothing is left to play.
+/// Returns the exit code: 1 if any source failed.
 pub fn play(args: &PlayArgs) -> i32 {
     if args.sources.is_empty() {
         eprintln!("reelcast: play --headless needs a file or URI");
@@ -27,9 +28,6 @@ pub fn play(args: &PlayArgs) -> i32 {
         report_error(args.json, &e.to_string());
         return exit::PLAYBACK_FAILED;
     }
-    // Which source of the queue is playing, followed through the events: an error belongs to
-    // the source before the next `Advanced`, so it is known whether the player goes on.
-    let mut current = 0;
     let mut failures = 0;
     // Progress once a second; events as they come.
     let tick = Duration::from_secs(1);
@@ -44,17 +42,15 @@ pub fn play(args: &PlayArgs) -> i32 {
                 match event {
                     PlayerEvent::EndOfStream if failures > 0 => return exit::PLAYBACK_FAILED,
                     PlayerEvent::EndOfStream => return exit::OK,
-                    PlayerEvent::Advanced { index, .. } => current = index,
+                    // The last source failed: nothing is left to play.
+                    PlayerEvent::NothingToPlay => return exit::PLAYBACK_FAILED,
                     PlayerEvent::Error(e) => {
                         if !args.json {
                             eprintln!("reelcast: {e}");
                         }
-                        failures += 1;
                         // A broken file in a queue does not stop the show (the player moves
                         // on), but the exit code still says that something failed.
-                        if current + 1 >= args.sources.len() {
-                            return exit::PLAYBACK_FAILED;
-                        }
+                        failures += 1;
                     }
                     _ => {}
                 }

@@ -25,6 +25,7 @@ pub fn event_json(event: &PlayerEvent) -> serde_json::Value {
         }
         PlayerEvent::AudioSelected(index) => json!({"event": "audio-selected", "index": index}),
         PlayerEvent::Error(e) => json!({"event": "error", "message": e.to_string()}),
+        PlayerEvent::NothingToPlay => json!({"event": "nothing-to-play"}),
     }
 }
 

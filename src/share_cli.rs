@@ -57,8 +57,16 @@ pub fn share(args: &ShareArgs) -> i32 {
                         );
                         break;
                     }
-                    // A broken file does not end the call; the person can play another.
+                    // A broken file does not end the call while the queue goes on.
                     PlayerEvent::Error(e) => out.error(&e.to_string()),
+                    PlayerEvent::NothingToPlay => {
+                        out.line(
+                            "Nothing is left to play; the share is over.",
+                            json!({"event": "share-ended", "reason": "nothing-to-play"}),
+                        );
+                        sharing.stop();
+                        return exit::PLAYBACK_FAILED;
+                    }
                     _ => {}
                 }
             }

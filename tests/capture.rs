@@ -7,7 +7,8 @@ use std::time::Duration;
 use common::{collect_for, media, wait_for};
 use reelcast::capture::{CaptureEvent, CaptureTrack, CapturedSample, MediaStream, TrackState};
 use reelcast::media::{
-    MediaKind, PlaybackState, Player, PlayerError, PlayerEvent, PlayerOptions, SeekMode,
+    AudioOutput, MediaKind, PlaybackState, Player, PlayerError, PlayerEvent, PlayerOptions,
+    SeekMode, VideoOutput,
 };
 
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -392,4 +393,100 @@ fn bad_input_gives_a_clear_error_and_the_player_still_plays_afterwards() {
         5,
         "frames from a good file after errors",
     );
+}
+
+#[test]
+fn the_player_answers_at_once_while_its_control_thread_is_stuck_in_gstreamer() {
+    use gst::prelude::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    // A display sink that holds its streaming thread once armed, until released: stopping,
+    // which waits for that thread, is stuck until then, as it is behind a slow sink or a tee
+    // pad that does not go idle.
+    let display = gst_app::AppSink::builder().name("held-display").build();
+    display.set_sync(true);
+    let armed = Arc::new(AtomicBool::new(false));
+    let (held_tx, held_rx) = flume::bounded(1);
+    let (release_tx, release_rx) = flume::bounded::<()>(1);
+    let hold = armed.clone();
+    display.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let _ = sink.pull_sample();
+                if hold.swap(false, Ordering::AcqRel) {
+                    let _ = held_tx.send(());
+                    let _ = release_rx.recv_timeout(Duration::from_secs(30));
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    let player = Player::new(PlayerOptions {
+        video: VideoOutput::Sink(display.upcast()),
+        audio: AudioOutput::Discard,
+    })
+    .unwrap();
+    let events = player.subscribe();
+    player.open(media().av.to_str().unwrap()).unwrap();
+    wait_streams_known(&events);
+    player.play().unwrap();
+    wait_for(&events, DEADLINE, "playing", |e| {
+        matches!(e, PlayerEvent::StateChanged(PlaybackState::Playing)).then_some(())
+    });
+    armed.store(true, Ordering::Release);
+    held_rx
+        .recv_timeout(DEADLINE)
+        .expect("the display holds a frame");
+
+    // What the window does on its main thread, while the control thread waits in
+    // set_state(NULL) for the held streaming thread.
+    let started = Instant::now();
+    player.stop();
+    let state = player.state();
+    let _ = (
+        player.position(),
+        player.duration(),
+        player.uri(),
+        player.queue(),
+    );
+    let _ = (player.current_audio(), player.is_looping());
+    player.set_volume(0.5);
+    assert_eq!(player.volume(), 0.5);
+    player.set_muted(true);
+    assert!(player.is_muted());
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(500),
+        "the calls took {took:?} while the control thread was stuck"
+    );
+    assert_eq!(state, PlaybackState::Playing, "not stopped yet");
+    assert!(
+        !events
+            .drain()
+            .any(|e| matches!(e, PlayerEvent::StateChanged(PlaybackState::Stopped))),
+        "the control thread was stuck all along"
+    );
+
+    release_tx.send(()).unwrap();
+    wait_for(&events, DEADLINE, "stopped once released", |e| {
+        matches!(e, PlayerEvent::StateChanged(PlaybackState::Stopped)).then_some(())
+    });
+    assert_eq!(player.state(), PlaybackState::Stopped);
+}
+
+#[test]
+fn no_source_means_commands_are_refused_by_name() {
+    let (player, _events) = player();
+    assert!(matches!(player.play(), Err(PlayerError::NoSource)));
+    assert!(matches!(
+        player.seek(Duration::from_secs(1), SeekMode::Fast),
+        Err(PlayerError::NoSource)
+    ));
+    assert!(matches!(player.select_audio(0), Err(PlayerError::NoSource)));
+    assert!(matches!(
+        player.open_queue::<&str>(&[]),
+        Err(PlayerError::NothingToOpen)
+    ));
 }

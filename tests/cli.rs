@@ -1,8 +1,17 @@
 //! The `reelcast` command line, as a script would use it.
 
 mod common;
+mod run_reelcast;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+
+use run_reelcast::run;
+
+/// Long enough for a truncated MP4 that never prerolls (reported after 8 s) on a loaded
+/// machine.
+const DEADLINE: Duration = Duration::from_secs(60);
 
 fn reelcast() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_reelcast"));
@@ -98,4 +107,103 @@ fn help_describes_the_commands() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("play"));
     let out = reelcast().arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The broken files a person meets: random bytes, a text file named like a video, and an MP4
+/// cut in half.
+fn broken_files(dir: &Path) -> Vec<PathBuf> {
+    let garbage = dir.join("garbage.webm");
+    let mut state = 0x2545F4914F6CDD1Du64;
+    let noise: Vec<u8> = (0..200_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(&garbage, noise).unwrap();
+    let text = dir.join("notes.webm");
+    std::fs::write(
+        &text,
+        "these are not the frames you are looking for\n".repeat(50),
+    )
+    .unwrap();
+    let truncated = dir.join("truncated.mp4");
+    let whole = std::fs::read(&common::media().mp4).unwrap();
+    std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
+    vec![garbage, text, truncated]
+}
+
+/// Checks that `args` then `broken` ends with exit code 1 and one error line naming `broken`
+/// that says why.
+fn assert_fails_on(args: &[&str], before: Option<&Path>, broken: &Path) -> run_reelcast::Run {
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.extend(before.map(Path::as_os_str));
+    all.push(broken.as_os_str());
+    let out = run(&all, DEADLINE);
+    let name = broken.to_str().unwrap();
+    let line = out.assert_failed_once(name, ": ");
+    assert!(
+        line.contains("not a video or audio file") || line.contains("damaged or incomplete"),
+        "{line}"
+    );
+    out
+}
+
+const PLAY: &[&str] = &["play", "--headless"];
+const SHARE: &[&str] = &[
+    "share",
+    "--headless",
+    "--signalling-port",
+    "0",
+    "--http-port",
+    "0",
+];
+
+#[test]
+fn headless_play_of_a_broken_file_ends_with_exit_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for broken in broken_files(dir.path()) {
+        assert_fails_on(PLAY, None, &broken);
+    }
+}
+
+#[test]
+fn headless_play_ends_with_exit_one_when_the_last_of_its_queue_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = &common::media().short;
+    for broken in broken_files(dir.path()) {
+        let out = assert_fails_on(PLAY, Some(good), &broken);
+        // The good file played first, then the queue moved on to the broken one.
+        assert!(out.stdout.contains("streams: video"), "{out}");
+        assert!(
+            out.stdout.contains(&format!("next: {}", broken.display())),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn headless_share_of_a_broken_file_ends_with_exit_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for broken in broken_files(dir.path()) {
+        let out = assert_fails_on(SHARE, None, &broken);
+        assert!(out.stdout.contains("the share is over"), "{out}");
+    }
+}
+
+#[test]
+fn headless_share_ends_with_exit_one_when_its_last_source_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = &common::media().short;
+    for broken in broken_files(dir.path()) {
+        let out = assert_fails_on(SHARE, Some(good), &broken);
+        assert!(
+            out.stdout
+                .contains(&format!("Now sharing {}.", broken.display())),
+            "{out}"
+        );
+        assert!(out.stdout.contains("the share is over"), "{out}");
+    }
 }

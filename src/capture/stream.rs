@@ -1,4 +1,7 @@
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+//! A capture of a player (the web's `MediaStream`): which tracks are live, and when they end
+//! and are replaced.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use super::{CaptureEvent, CaptureTrack};
@@ -16,7 +19,6 @@ pub struct MediaStream {
 }
 
 pub(crate) struct StreamInner {
-    id: String,
     events: Broadcast<CaptureEvent>,
     slots: Mutex<[Slot; 2]>,
     closed: AtomicBool,
@@ -28,11 +30,10 @@ struct Slot {
     track: Option<CaptureTrack>,
     /// A track of this kind is being attached by another thread.
     attaching: bool,
-    /// The person stopped this kind's track: no new one until the source changes.
+    /// The person stopped this kind's track, or it could not be captured: no new one until
+    /// the source changes.
     suppressed: bool,
 }
-
-static NEXT_STREAM: AtomicU64 = AtomicU64::new(1);
 
 fn slot_index(kind: MediaKind) -> usize {
     match kind {
@@ -46,7 +47,6 @@ impl Player {
     /// later ones arrive as [`CaptureEvent::TrackAdded`]. Captures are independent of each other.
     pub fn capture_stream(&self) -> MediaStream {
         let inner = Arc::new_cyclic(|me| StreamInner {
-            id: format!("stream-{}", NEXT_STREAM.fetch_add(1, Ordering::Relaxed)),
             events: Broadcast::default(),
             slots: Mutex::new(Default::default()),
             closed: AtomicBool::new(false),
@@ -66,11 +66,7 @@ impl Player {
 }
 
 impl MediaStream {
-    pub fn id(&self) -> &str {
-        &self.inner.id
-    }
-
-    /// Events from now on: tracks added, removed, muted, unmuted, ended.
+    /// Events from now on: tracks added, removed, muted, unmuted, ended, or failed.
     pub fn subscribe(&self) -> flume::Receiver<CaptureEvent> {
         self.inner.events.subscribe()
     }
@@ -133,11 +129,15 @@ impl StreamInner {
             Ok(track) => {
                 slots[index].track = Some(track.clone());
                 drop(slots);
-                tracing::debug!(stream = %self.id, track = %track.id(), "track added");
+                tracing::debug!(track = %track.id(), "track added");
                 self.events.send(CaptureEvent::TrackAdded(track));
             }
-            Err(e) => {
-                tracing::error!(stream = %self.id, "could not capture {}: {e}", output.kind())
+            Err((track, error)) => {
+                // Not again for every buffer of this source.
+                slots[index].suppressed = true;
+                drop(slots);
+                tracing::info!(track = %track.id(), %error, "capture failed");
+                self.events.send(CaptureEvent::Failed { track, error });
             }
         }
     }

@@ -1,3 +1,5 @@
+//! A captured track (the web's `MediaStreamTrack`): its state, and the samples it hands out.
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -5,7 +7,7 @@ use gst::prelude::*;
 
 use super::branch::Branch;
 use super::stream::StreamInner;
-use super::CapturedSample;
+use super::{CaptureError, CapturedSample};
 use crate::media::{MediaKind, OutputBranch};
 
 /// Receives every sample of a track, on a GStreamer streaming thread: keep it short.
@@ -66,12 +68,13 @@ impl PartialEq for CaptureTrack {
 }
 
 impl CaptureTrack {
-    /// Creates a live track with its branch on `output`'s tee.
+    /// Creates a live track with its branch on `output`'s tee. When the branch cannot be built,
+    /// the error comes with the track it would have been, already ended.
     pub(crate) fn attach(
         output: &OutputBranch,
         muted: bool,
         stream: Weak<StreamInner>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, (Self, CaptureError)> {
         let kind = output.kind();
         let n = NEXT_TRACK.fetch_add(1, Ordering::Relaxed);
         let inner = Arc::new(TrackInner {
@@ -103,9 +106,16 @@ impl CaptureTrack {
                 })
                 .build(),
         );
-        let branch = Branch::attach(output, sink)?;
-        *inner.branch.lock().unwrap() = Some(branch);
-        Ok(Self { inner })
+        match Branch::attach(output, sink) {
+            Ok(branch) => {
+                *inner.branch.lock().unwrap() = Some(branch);
+                Ok(Self { inner })
+            }
+            Err(error) => {
+                inner.status.lock().unwrap().ended = true;
+                Err((Self { inner }, error))
+            }
+        }
     }
 
     pub fn id(&self) -> &str {

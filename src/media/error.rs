@@ -1,7 +1,10 @@
+//! Why a source cannot play, in words a person understands, and how what a person typed
+//! becomes a URI.
+
 use std::path::Path;
 
-/// Why the player could not open or play a source. Every variant names the file or URI,
-/// so the message can be shown to a person as it is.
+/// Why the player could not open or play a source. Every variant about a source names the
+/// file or URI, so the message can be shown to a person as it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlayerError {
     #[error("{location}: no such file")]
@@ -20,6 +23,34 @@ pub enum PlayerError {
     Playback { location: String, cause: String },
     #[error("{uri}: not a valid file path or URI ({cause})")]
     InvalidUri { uri: String, cause: String },
+    #[error("{location}: host not found ({host} does not resolve to an address)")]
+    HostNotFound { location: String, host: String },
+    #[error("{location}: connection refused by {host}:{port} (no server is listening there)")]
+    ConnectionRefused {
+        location: String,
+        host: String,
+        port: u16,
+    },
+    #[error("{location}: the server says {code} {reason}")]
+    HttpStatus {
+        location: String,
+        code: u32,
+        reason: String,
+    },
+    #[error(
+        "{location}: the server cannot seek in the file (it ignores HTTP range requests), and \
+         this file keeps its index at the end; a copy with the index at the start (\"fast \
+         start\") or a server that allows ranges would play"
+    )]
+    ServerCannotSeek { location: String },
+    #[error("{location}: could not be fetched over the network ({cause})")]
+    Network { location: String, cause: String },
+    #[error("nothing to open")]
+    NothingToOpen,
+    #[error("no source is open")]
+    NoSource,
+    #[error("the GStreamer element '{factory}' is missing")]
+    MissingElement { factory: String },
     #[error("the media pipeline failed: {0}")]
     Pipeline(String),
 }

@@ -1,3 +1,5 @@
+//! What the player tells: the kinds of media, its states, and its events.
+
 use std::time::Duration;
 
 use super::PlayerError;
@@ -73,5 +75,11 @@ pub enum PlayerEvent {
     },
     /// Audio stream `index` of the current source plays now.
     AudioSelected(usize),
+    /// The current source failed (named in the error). When the queue goes on, an
+    /// [`PlayerEvent::Advanced`] follows; else [`PlayerEvent::NothingToPlay`].
     Error(PlayerError),
+    /// The last source of the queue failed: nothing plays until another source is opened.
+    /// A front-end that no person drives ends here, as it does at
+    /// [`PlayerEvent::EndOfStream`].
+    NothingToPlay,
 }

@@ -1,11 +1,14 @@
 //! Playback: a player over GStreamer's playbin, with its decoded output on tees that the
 //! capture layer taps. Knows nothing of WebRTC or GTK.
 
+mod control;
 mod error;
 mod events;
+mod network;
 mod output;
 mod player;
 mod share_name;
+mod streams;
 
 pub use error::PlayerError;
 pub use events::{MediaKind, PlaybackState, PlayerEvent, StreamInfo};

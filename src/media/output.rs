@@ -1,3 +1,5 @@
+//! Where decoded media goes: an output bin per kind, its tee, and the local display.
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -161,11 +163,6 @@ impl OutputBranch {
         *self.source_label.lock().unwrap() = label.to_owned();
     }
 
-    /// Caps of what the current source gives, once known.
-    pub fn current_caps(&self) -> Option<gst::Caps> {
-        self.tee.static_pad("sink")?.current_caps()
-    }
-
     /// Caps as decoded, before the capture's audio conversion.
     pub(crate) fn decoded_caps(&self) -> Option<gst::Caps> {
         self.bin.static_pad("sink")?.current_caps()
@@ -178,7 +175,9 @@ pub(crate) fn make(factory: &str, name: &str) -> Result<gst::Element, PlayerErro
     gst::ElementFactory::make(factory)
         .name(name)
         .build()
-        .map_err(|_| PlayerError::Pipeline(format!("the GStreamer element '{factory}' is missing")))
+        .map_err(|_| PlayerError::MissingElement {
+            factory: factory.to_owned(),
+        })
 }
 
 pub(crate) fn pipeline_err(e: impl std::fmt::Display) -> PlayerError {

@@ -3,9 +3,13 @@
 mod broadcast;
 mod interfaces;
 mod memory;
-mod tee;
+mod null_state;
+mod tee_pad;
+mod upnp;
 
 pub use broadcast::Broadcast;
 pub use interfaces::network_addresses;
 pub use memory::release_freed_memory;
-pub use tee::{disable_upnp, release_tee_pad, remove_elements};
+pub use null_state::remove_elements;
+pub use tee_pad::release_tee_pad;
+pub use upnp::disable_upnp;

@@ -1,0 +1,758 @@
+//! The player's control thread: the one place that changes playbin. It takes the commands of
+//! [`super::Player`] and playbin's bus messages from one channel, in order, and keeps the
+//! snapshot that the player's getters read.
+//!
+//! The rule: no lock is held across a GStreamer call. The snapshot's lock is taken only to
+//! read or write its fields (and to send an event in order with them).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use gst::prelude::*;
+
+use super::error::display_location;
+use super::network::{self, Verdict};
+use super::output::{OutputBranch, OutputTap};
+use super::streams::stream_infos;
+use super::{MediaKind, PlaybackState, PlayerError, PlayerEvent};
+use crate::util::Broadcast;
+
+pub(crate) type Taps = Mutex<Vec<Weak<dyn OutputTap>>>;
+
+/// How often the position is read while playing, for the getters.
+const POSITION_EVERY: Duration = Duration::from_millis(100);
+/// How long a refused state change waits for the error that says why (see
+/// [`Control::change_state`]).
+const REFUSAL_GRACE: Duration = Duration::from_secs(2);
+
+/// What the player and its control thread share.
+pub(crate) struct Shared {
+    pub(crate) playbin: gst::Pipeline,
+    pub(crate) outputs: [Arc<OutputBranch>; 2],
+    pub(crate) events: Broadcast<PlayerEvent>,
+    pub(crate) taps: Arc<Taps>,
+    pub(crate) playing: Arc<AtomicBool>,
+    pub(crate) looping: AtomicBool,
+    /// What the getters read; see the module's rule.
+    pub(crate) status: Mutex<Status>,
+}
+
+impl Shared {
+    pub(crate) fn output(&self, kind: MediaKind) -> &Arc<OutputBranch> {
+        match kind {
+            MediaKind::Video => &self.outputs[0],
+            MediaKind::Audio => &self.outputs[1],
+        }
+    }
+}
+
+/// The player as its getters see it, kept up to date from bus events.
+pub(crate) struct Status {
+    /// Bumped by every new source (opened, skipped to, advanced to) and every stop: the control
+    /// thread drops what the source before such a request still reports.
+    pub(crate) generation: u64,
+    pub(crate) uri: Option<String>,
+    pub(crate) location: String,
+    pub(crate) failed: Option<PlayerError>,
+    pub(crate) state: PlaybackState,
+    pub(crate) position: Option<Duration>,
+    pub(crate) duration: Option<Duration>,
+    /// Whether the source can seek, once it prerolled.
+    pub(crate) seekable: Option<bool>,
+    pub(crate) audio_streams: usize,
+    pub(crate) current_audio: Option<usize>,
+    pub(crate) queue: PlayQueue,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Self {
+            generation: 0,
+            uri: None,
+            location: String::new(),
+            failed: None,
+            state: PlaybackState::Stopped,
+            position: None,
+            duration: None,
+            seekable: None,
+            audio_streams: 0,
+            current_audio: None,
+            queue: PlayQueue::default(),
+        }
+    }
+}
+
+impl Status {
+    /// `uri` becomes the current source; returns its generation.
+    pub(crate) fn begin_source(&mut self, uri: &str) -> u64 {
+        *self = Status {
+            generation: self.generation + 1,
+            uri: Some(uri.to_owned()),
+            location: display_location(uri),
+            queue: std::mem::take(&mut self.queue),
+            ..Status::default()
+        };
+        self.generation
+    }
+
+    /// The queue's next index: the following source, or with loop on, the first again.
+    /// `wrap` false never goes back to the start (after a failure, so that a queue of broken
+    /// files cannot go round for ever).
+    pub(crate) fn next_in_queue(&self, wrap: bool, looping: bool) -> Option<usize> {
+        let next = self.queue.current + 1;
+        if next < self.queue.items.len() {
+            Some(next)
+        } else if wrap && looping && self.queue.items.len() > 1 {
+            Some(0)
+        } else {
+            None
+        }
+    }
+}
+
+/// The sources to play in order (URIs) and which one is current. One source is a queue of
+/// one. Loop repeats the current source when it is alone, the whole queue otherwise.
+#[derive(Default)]
+pub(crate) struct PlayQueue {
+    pub(crate) items: Vec<String>,
+    pub(crate) current: usize,
+}
+
+/// What reaches the control thread, in the order it happened.
+pub(crate) enum Msg {
+    /// A message from playbin's bus, with the bus epoch it was posted in.
+    Bus {
+        epoch: u64,
+        message: gst::Message,
+    },
+    /// Play `uri` (of generation `generation`) from its start; `advanced`: it is the queue's
+    /// source of that index, which the event says.
+    Load {
+        generation: u64,
+        uri: String,
+        play: bool,
+        advanced: Option<usize>,
+    },
+    Stop {
+        generation: u64,
+    },
+    Play,
+    Pause,
+    Seek {
+        target: gst::ClockTime,
+        flags: gst::SeekFlags,
+    },
+    SelectAudio(usize),
+    /// What the check of a network source's server found.
+    Diagnosed {
+        generation: u64,
+        error: PlayerError,
+    },
+    Shutdown,
+}
+
+/// Forwards playbin's bus messages to the control thread as they are posted. A bus does not
+/// do: it drops what is posted while its pipeline is in NULL, a wake-up or a shutdown
+/// included.
+pub(crate) fn forward_bus(bus: &gst::Bus, to: flume::Sender<Msg>, epoch: Arc<AtomicU64>) {
+    bus.set_sync_handler(move |_, message| {
+        let _ = to.send(Msg::Bus {
+            epoch: epoch.load(Ordering::Acquire),
+            message: message.clone(),
+        });
+        gst::BusSyncReply::Drop
+    });
+}
+
+/// How long a source may take to preroll: a local file is quick or broken; a network source
+/// may have to connect and buffer first.
+fn preroll_limit(uri: &str) -> Duration {
+    if uri.starts_with("file:") {
+        Duration::from_secs(8)
+    } else {
+        Duration::from_secs(30)
+    }
+}
+
+/// The control thread's own view of the current source.
+#[derive(Default)]
+struct Source {
+    uri: String,
+    location: String,
+    /// The source failed (or is being diagnosed): it stays stopped until another is opened.
+    failed: bool,
+    streams_reported: bool,
+    seeking: bool,
+    /// Played to the end (no loop, nothing next): paused there, and `play` starts again
+    /// from the beginning, as a media element does.
+    ended: bool,
+    state: Option<PlaybackState>,
+    /// A source that has not prerolled by then is reported as broken. decodebin can swallow
+    /// a demuxer's error during preroll (seen with a truncated MP4 on a loaded machine), and
+    /// playbin then waits forever; a person would see nothing happen.
+    preroll_deadline: Option<Instant>,
+    /// The status of the server's last answer, for network sources.
+    http_status: Option<u32>,
+    /// playbin refused to change to this state; unless an error says why by then, that is
+    /// reported as it is.
+    refused: Option<(gst::State, Instant)>,
+}
+
+pub(crate) struct Control {
+    shared: Arc<Shared>,
+    inbox: flume::Receiver<Msg>,
+    /// For the threads that diagnose network failures.
+    outbox: flume::Sender<Msg>,
+    /// Bumped once playbin is in NULL: messages posted before belong to a source gone.
+    epoch: Arc<AtomicU64>,
+    /// The generation of the source this thread plays.
+    generation: u64,
+    source: Source,
+    next_position: Option<Instant>,
+}
+
+impl Control {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        inbox: flume::Receiver<Msg>,
+        outbox: flume::Sender<Msg>,
+        epoch: Arc<AtomicU64>,
+    ) -> Self {
+        Self {
+            shared,
+            inbox,
+            outbox,
+            epoch,
+            generation: 0,
+            source: Source::default(),
+            next_position: None,
+        }
+    }
+
+    pub(crate) fn run(mut self) {
+        loop {
+            let refused_at = self.source.refused.map(|(_, at)| at);
+            let wake_at = [self.source.preroll_deadline, refused_at, self.next_position]
+                .into_iter()
+                .flatten()
+                .min();
+            let received = match wake_at {
+                Some(at) => self.inbox.recv_deadline(at),
+                None => self
+                    .inbox
+                    .recv()
+                    .map_err(|_| flume::RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok(Msg::Shutdown) | Err(flume::RecvTimeoutError::Disconnected) => {
+                    self.stop_source();
+                    return;
+                }
+                Ok(msg) => self.handle(msg),
+                Err(flume::RecvTimeoutError::Timeout) => {}
+            }
+            // A stream of unrelated messages must not hold the deadlines off.
+            self.check_refusal();
+            self.check_preroll_deadline();
+            self.read_position_when_due();
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Bus { epoch, message } => {
+                if epoch == self.epoch.load(Ordering::Acquire) && self.is_current() {
+                    self.on_bus(&message);
+                }
+            }
+            Msg::Load {
+                generation,
+                uri,
+                play,
+                advanced,
+            } => {
+                if !self.adopt(generation) {
+                    return;
+                }
+                if let Some(index) = advanced {
+                    let events = &self.shared.events;
+                    self.publish(|s| {
+                        events.send(PlayerEvent::Advanced {
+                            index,
+                            location: s.location.clone(),
+                        })
+                    });
+                }
+                self.load(&uri, play);
+            }
+            Msg::Stop { generation } => {
+                if !self.adopt(generation) {
+                    return;
+                }
+                self.stop_source();
+                self.source.preroll_deadline = None;
+                self.source.refused = None;
+                self.source.ended = false;
+                self.publish(|s| s.position = None);
+                self.report_state(PlaybackState::Stopped);
+            }
+            Msg::Play => {
+                if !self.has_source() {
+                    return;
+                }
+                if std::mem::take(&mut self.source.ended) {
+                    self.seek(
+                        gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                        gst::ClockTime::ZERO,
+                    );
+                }
+                self.change_state(gst::State::Playing);
+            }
+            Msg::Pause => {
+                if self.has_source() {
+                    self.change_state(gst::State::Paused);
+                }
+            }
+            Msg::Seek { target, flags } => {
+                if self.has_source() {
+                    self.seek(flags, target);
+                }
+            }
+            Msg::SelectAudio(index) => self.select_audio(index),
+            Msg::Diagnosed { generation, error } => {
+                if generation == self.generation && self.is_current() {
+                    self.report_failure(error);
+                }
+            }
+            Msg::Shutdown => {}
+        }
+    }
+
+    /// Makes `generation` this thread's, unless a newer request replaced it already.
+    fn adopt(&mut self, generation: u64) -> bool {
+        if self.shared.status.lock().unwrap().generation != generation {
+            return false;
+        }
+        self.generation = generation;
+        true
+    }
+
+    /// True while no newer request (an open, a skip, a stop) waits in the inbox.
+    fn is_current(&self) -> bool {
+        self.shared.status.lock().unwrap().generation == self.generation
+    }
+
+    fn has_source(&self) -> bool {
+        !self.source.uri.is_empty() && !self.source.failed
+    }
+
+    /// Changes the snapshot (and sends events in order with it), unless the source is not
+    /// current any more. Never call GStreamer inside `change`.
+    fn publish<R>(&self, change: impl FnOnce(&mut Status) -> R) -> Option<R> {
+        let mut status = self.shared.status.lock().unwrap();
+        (status.generation == self.generation).then(|| change(&mut status))
+    }
+
+    /// Sends `event` unless the source is not current any more.
+    fn emit(&self, event: PlayerEvent) {
+        self.publish(|_| self.shared.events.send(event));
+    }
+
+    /// Replaces the current source with `uri`, prerolled (paused), then playing with `play`.
+    fn load(&mut self, uri: &str, play: bool) {
+        self.stop_source();
+        let location = display_location(uri);
+        let label = std::path::Path::new(&location)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| location.clone());
+        self.source = Source {
+            uri: uri.to_owned(),
+            location,
+            ..Source::default()
+        };
+        self.next_position = None;
+        for output in &self.shared.outputs {
+            output.set_source_label(&label);
+        }
+        self.shared.playbin.set_property("uri", uri);
+        if !self.change_state(gst::State::Paused) {
+            return;
+        }
+        self.source.preroll_deadline = Some(Instant::now() + preroll_limit(uri));
+        if play {
+            self.change_state(gst::State::Playing);
+        }
+    }
+
+    /// Plays the queue's source `index` from its start, after the current one ended or failed.
+    fn advance(&mut self, index: usize) {
+        let events = &self.shared.events;
+        let uri = {
+            let mut status = self.shared.status.lock().unwrap();
+            if status.generation != self.generation {
+                return;
+            }
+            status.queue.current = index;
+            let uri = status.queue.items[index].clone();
+            self.generation = status.begin_source(&uri);
+            events.send(PlayerEvent::Advanced {
+                index,
+                location: status.location.clone(),
+            });
+            uri
+        };
+        tracing::info!(uri, index, "next in the queue");
+        self.load(&uri, true);
+    }
+
+    /// Asks playbin for `state`; false when it refused. An element that refuses posts why on
+    /// the bus first (a 404, a file that is not media): that error, already in the inbox, is
+    /// what the person is told. Only if none comes is the refusal itself reported.
+    fn change_state(&mut self, state: gst::State) -> bool {
+        if self.shared.playbin.set_state(state).is_ok() {
+            return true;
+        }
+        if self.source.refused.is_none() {
+            self.source.refused = Some((state, Instant::now() + REFUSAL_GRACE));
+        }
+        false
+    }
+
+    fn check_refusal(&mut self) {
+        let Some((state, at)) = self.source.refused else {
+            return;
+        };
+        if self.source.failed {
+            self.source.refused = None;
+            return;
+        }
+        if Instant::now() < at {
+            return;
+        }
+        self.source.refused = None;
+        let error = PlayerError::Playback {
+            location: self.source.location.clone(),
+            cause: format!(
+                "the player could not change to {}",
+                format!("{state:?}").to_lowercase()
+            ),
+        };
+        self.fail(error);
+    }
+
+    fn seek(&mut self, flags: gst::SeekFlags, target: gst::ClockTime) {
+        match self.shared.playbin.seek_simple(flags, target) {
+            Ok(()) => {
+                self.source.seeking = true;
+                self.source.ended = false;
+            }
+            Err(_) => tracing::warn!(location = %self.source.location, "the seek was refused"),
+        }
+    }
+
+    fn select_audio(&mut self, index: usize) {
+        if !self.has_source() {
+            return;
+        }
+        let playbin = &self.shared.playbin;
+        let count = playbin.property::<i32>("n-audio").max(0) as usize;
+        if index >= count || playbin.property::<i32>("current-audio") == index as i32 {
+            return;
+        }
+        playbin.set_property("current-audio", index as i32);
+        // The old stream's track ends now; the new stream's first buffer starts a new one.
+        self.end_sources(&[MediaKind::Audio]);
+        let events = &self.shared.events;
+        self.publish(|s| {
+            s.current_audio = Some(index);
+            events.send(PlayerEvent::AudioSelected(index));
+        });
+    }
+
+    /// Stops streaming and ends every capture of the current source.
+    fn stop_source(&mut self) {
+        let _ = self.shared.playbin.set_state(gst::State::Null);
+        // Every message posted until now belongs to the source just stopped.
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.shared.playing.store(false, Ordering::Release);
+        self.next_position = None;
+        self.end_sources(&MediaKind::ALL);
+    }
+
+    fn end_sources(&self, kinds: &[MediaKind]) {
+        for kind in kinds {
+            self.shared.output(*kind).set_inactive();
+        }
+        for tap in self.taps() {
+            tap.source_ended(kinds);
+        }
+    }
+
+    fn taps(&self) -> Vec<Arc<dyn OutputTap>> {
+        self.shared
+            .taps
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    fn set_playing(&self, playing: bool) {
+        if self.shared.playing.swap(playing, Ordering::AcqRel) != playing {
+            for tap in self.taps() {
+                tap.playing_changed(playing);
+            }
+        }
+    }
+
+    fn report_state(&mut self, state: PlaybackState) {
+        if self.source.state == Some(state) {
+            return;
+        }
+        self.source.state = Some(state);
+        self.next_position = (state == PlaybackState::Playing).then(Instant::now);
+        let position = (state != PlaybackState::Stopped)
+            .then(|| self.query_position())
+            .flatten();
+        let events = &self.shared.events;
+        self.publish(|s| {
+            s.state = state;
+            if position.is_some() {
+                s.position = position;
+            }
+            events.send(PlayerEvent::StateChanged(state));
+        });
+    }
+
+    fn query_position(&self) -> Option<Duration> {
+        self.shared
+            .playbin
+            .query_position::<gst::ClockTime>()
+            .map(|t| Duration::from_nanos(t.nseconds()))
+    }
+
+    fn query_duration(&self) -> Option<Duration> {
+        self.shared
+            .playbin
+            .query_duration::<gst::ClockTime>()
+            .map(|t| Duration::from_nanos(t.nseconds()))
+    }
+
+    fn query_seekable(&self) -> Option<bool> {
+        let mut query = gst::query::Seeking::new(gst::Format::Time);
+        self.shared
+            .playbin
+            .query(&mut query)
+            .then(|| query.result().0)
+    }
+
+    fn read_position_when_due(&mut self) {
+        let Some(at) = self.next_position else {
+            return;
+        };
+        if Instant::now() < at {
+            return;
+        }
+        self.next_position = Some(Instant::now() + POSITION_EVERY);
+        if let Some(position) = self.query_position() {
+            self.publish(|s| s.position = Some(position));
+        }
+    }
+
+    fn on_bus(&mut self, msg: &gst::Message) {
+        use gst::MessageView;
+        let events = &self.shared.events;
+        match msg.view() {
+            MessageView::StateChanged(s) if msg.src() == Some(self.shared.playbin.upcast_ref()) => {
+                // Intermediate states (a flushing seek passes through PAUSED) are not changes.
+                if s.pending() != gst::State::VoidPending {
+                    return;
+                }
+                let state = match s.current() {
+                    gst::State::Playing => PlaybackState::Playing,
+                    gst::State::Paused => PlaybackState::Paused,
+                    _ => PlaybackState::Stopped,
+                };
+                self.set_playing(state == PlaybackState::Playing);
+                self.report_state(state);
+            }
+            MessageView::AsyncDone(_) => {
+                self.source.preroll_deadline = None;
+                if !self.source.streams_reported && !self.source.failed {
+                    self.source.streams_reported = true;
+                    let streams = stream_infos(&self.shared.playbin, &self.shared.outputs);
+                    let duration = self.query_duration();
+                    let seekable = self.query_seekable();
+                    let playbin = &self.shared.playbin;
+                    let audio_streams = playbin.property::<i32>("n-audio").max(0) as usize;
+                    let current_audio =
+                        usize::try_from(playbin.property::<i32>("current-audio")).ok();
+                    self.publish(|s| {
+                        s.duration = duration;
+                        s.seekable = seekable;
+                        s.audio_streams = audio_streams;
+                        s.current_audio = current_audio;
+                        events.send(PlayerEvent::StreamsKnown(streams));
+                        events.send(PlayerEvent::DurationChanged(duration));
+                    });
+                }
+                if std::mem::take(&mut self.source.seeking) {
+                    let position = self.query_position().unwrap_or_default();
+                    self.publish(|s| {
+                        s.position = Some(position);
+                        events.send(PlayerEvent::SeekDone(position));
+                    });
+                }
+            }
+            MessageView::DurationChanged(_) => {
+                let duration = self.query_duration();
+                self.publish(|s| {
+                    s.duration = duration;
+                    events.send(PlayerEvent::DurationChanged(duration));
+                });
+            }
+            MessageView::Buffering(b) => {
+                self.emit(PlayerEvent::Buffering(b.percent().clamp(0, 100) as u8));
+            }
+            MessageView::Eos(_) => self.on_end_of_stream(),
+            MessageView::Error(e) => {
+                if self.source.failed {
+                    return;
+                }
+                let err = e.error();
+                let details = e.debug();
+                tracing::info!(error = %err, ?details, "playback failed");
+                let from_bus = PlayerError::from_bus(
+                    &self.source.location,
+                    &err,
+                    details.as_ref().map(|d| d.as_str()),
+                    self.source.streams_reported,
+                );
+                if !network::is_network(&self.source.uri) {
+                    return self.fail(from_bus);
+                }
+                match network::classify(&self.source.location, &err, self.source.http_status) {
+                    Some(Verdict::Known(error)) => self.fail(error),
+                    Some(Verdict::Probe) => self.probe(from_bus),
+                    None => self.fail(from_bus),
+                }
+            }
+            MessageView::Element(_) => {
+                if let Some(code) = network::http_status(msg) {
+                    self.source.http_status = Some(code);
+                }
+            }
+            MessageView::Warning(w) => {
+                tracing::info!(warning = %w.error(), debug = ?w.debug(), "playback warning");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_end_of_stream(&mut self) {
+        // The spec: tracks end with playback, and replaying creates new ones.
+        self.end_sources(&MediaKind::ALL);
+        let looping = self.shared.looping.load(Ordering::Acquire);
+        let next = self.publish(|s| s.next_in_queue(true, looping)).flatten();
+        if let Some(next) = next {
+            self.advance(next);
+        } else if looping {
+            let _ = self.shared.playbin.seek_simple(
+                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                gst::ClockTime::ZERO,
+            );
+            self.emit(PlayerEvent::Looped);
+        } else {
+            // Paused at the end, as a media element: the person sees a play button again, and
+            // playing starts over. playbin itself stays in PLAYING (nothing flows after EOS),
+            // so that `play` is one flushing seek, whose completion no state change of ours
+            // can be mistaken for.
+            self.source.ended = true;
+            self.set_playing(false);
+            self.report_state(PlaybackState::Paused);
+            self.next_position = None;
+            self.emit(PlayerEvent::EndOfStream);
+        }
+    }
+
+    /// The source cannot go on: it stops, and stays stopped until another is opened.
+    fn fail(&mut self, error: PlayerError) {
+        self.source.failed = true;
+        self.source.preroll_deadline = None;
+        // NULL, not READY: a failed preroll can leave playbin's sinks half linked.
+        self.stop_source();
+        self.report_failure(error);
+    }
+
+    /// A network source failed without saying why: it stops now, and a helper thread asks its
+    /// server, so that this thread goes on meanwhile. `fallback`: what to say when the server
+    /// can be reached after all.
+    fn probe(&mut self, fallback: PlayerError) {
+        self.source.failed = true;
+        self.source.preroll_deadline = None;
+        self.stop_source();
+        let (uri, location) = (self.source.uri.clone(), self.source.location.clone());
+        let (generation, outbox) = (self.generation, self.outbox.clone());
+        let spawned = std::thread::Builder::new()
+            .name("player-probe".into())
+            .spawn({
+                let fallback = fallback.clone();
+                move || {
+                    let error = network::probe(&uri, &location).unwrap_or(fallback);
+                    let _ = outbox.send(Msg::Diagnosed { generation, error });
+                }
+            });
+        if spawned.is_err() {
+            self.report_failure(fallback);
+        }
+    }
+
+    /// Tells of a failure, then plays the next source of the queue, if any: a broken file in
+    /// a queue does not stop the show.
+    fn report_failure(&mut self, error: PlayerError) {
+        let looping = self.shared.looping.load(Ordering::Acquire);
+        let events = &self.shared.events;
+        let next = self.publish(|s| {
+            s.failed = Some(error.clone());
+            s.position = None;
+            events.send(PlayerEvent::Error(error));
+            s.next_in_queue(false, looping)
+        });
+        match next {
+            // Stale: a newer request replaced this source already.
+            None => {}
+            Some(Some(next)) => self.advance(next),
+            Some(None) => {
+                self.report_state(PlaybackState::Stopped);
+                self.emit(PlayerEvent::NothingToPlay);
+            }
+        }
+    }
+
+    fn check_preroll_deadline(&mut self) {
+        let Some(deadline) = self.source.preroll_deadline else {
+            return;
+        };
+        if Instant::now() < deadline || self.source.failed || self.source.streams_reported {
+            return;
+        }
+        let waited = preroll_limit(&self.source.uri).as_secs();
+        let location = self.source.location.clone();
+        let error = if network::is_network(&self.source.uri) {
+            PlayerError::Network {
+                location,
+                cause: format!("nothing playable arrived within {waited} s"),
+            }
+        } else {
+            PlayerError::Damaged {
+                location,
+                cause: format!("nothing playable was found in it within {waited} s"),
+            }
+        };
+        tracing::info!(error = %error, "source never prerolled");
+        self.fail(error);
+    }
+}

@@ -1,0 +1,192 @@
+//! Network sources tell the true cause of a failure in plain words: connection refused, host
+//! not found, the server's HTTP status, and a server that cannot seek in an MP4 whose index is
+//! at the end. Against a small HTTP server of the test's own, on loopback; runs in
+//! scripts/private-net.sh's namespace, where no name resolves.
+
+mod common;
+mod run_reelcast;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::net::assert_private_network;
+use run_reelcast::run;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+/// At most this many connections per server: it stops by itself.
+const MAX_CONNECTIONS: usize = 64;
+
+/// A tiny HTTP/1.1 server on 127.0.0.1: GET of a known path answers 200 with the whole body
+/// (it ignores Range, as many simple servers do, and says nothing of ranges); anything else is
+/// 404 Not Found.
+struct Server {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    fn start(files: Vec<(&'static str, Vec<u8>)>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let files = Arc::new(files);
+        let stopping = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(MAX_CONNECTIONS) {
+                if stopping.load(Ordering::Acquire) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let files = files.clone();
+                std::thread::spawn(move || serve(stream, &files));
+            }
+        });
+        Server { port, stop }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(mut stream: TcpStream, files: &[(&'static str, Vec<u8>)]) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+        if request.len() > 64 * 1024 {
+            return;
+        }
+    }
+    let request = String::from_utf8_lossy(&request);
+    let path = request.split_whitespace().nth(1).unwrap_or("/");
+    let (status, body): (&str, &[u8]) = match files.iter().find(|(p, _)| *p == path) {
+        Some((_, body)) => ("200 OK", body),
+        None => ("404 Not Found", b"not here\n"),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    // The player may hang up early (after a refused seek): nothing to do then.
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+/// An MP4 whose index (moov) comes after a media box (mdat) too big for the demuxer to read
+/// through: it must seek to the index, which a server without Range support cannot do.
+fn mp4_with_index_at_the_end() -> Vec<u8> {
+    let file = std::fs::read(&common::media().mp4).unwrap();
+    let mut boxes = Vec::new();
+    let mut at = 0;
+    while at + 8 <= file.len() {
+        let size = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        assert!(size >= 8, "a plain 32-bit box size");
+        boxes.push((&file[at + 4..at + 8], &file[at..at + size]));
+        at += size;
+    }
+    let find = |kind: &[u8]| boxes.iter().find(|(k, _)| *k == kind).expect("box").1;
+    let media_size = 12_000_000usize;
+    let mut out = find(b"ftyp").to_vec();
+    out.extend_from_slice(&((media_size + 8) as u32).to_be_bytes());
+    out.extend_from_slice(b"mdat");
+    out.resize(out.len() + media_size, 0);
+    out.extend_from_slice(find(b"moov"));
+    out
+}
+
+#[test]
+fn a_file_over_http_plays_to_the_end() {
+    assert_private_network();
+    let server = Server::start(vec![(
+        "/short.webm",
+        std::fs::read(&common::media().short).unwrap(),
+    )]);
+    let out = run(
+        ["play", "--headless", server.url("/short.webm").as_str()],
+        DEADLINE,
+    );
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.stdout.contains("end of stream"), "{out}");
+}
+
+#[test]
+fn a_missing_file_says_what_the_server_said() {
+    assert_private_network();
+    let server = Server::start(Vec::new());
+    let url = server.url("/holiday.webm");
+    let out = run(["play", "--headless", url.as_str()], DEADLINE);
+    let line = out.assert_failed_once(&url, "the server says 404 Not Found");
+    assert!(!line.contains("no such file"), "{line}");
+}
+
+#[test]
+fn a_closed_port_says_connection_refused() {
+    assert_private_network();
+    // Bound, then closed: nothing listens on that port now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/clip.webm");
+    let out = run(["play", "--headless", url.as_str()], DEADLINE);
+    let line = out.assert_failed_once(&url, "connection refused");
+    assert!(!line.contains("not a video or audio file"), "{line}");
+}
+
+#[test]
+fn a_name_that_does_not_resolve_says_host_not_found() {
+    assert_private_network();
+    let url = "http://nosuchhost.invalid/clip.webm";
+    let out = run(["play", "--headless", url], DEADLINE);
+    let line = out.assert_failed_once(url, "host not found");
+    assert!(line.contains("nosuchhost.invalid"), "{line}");
+}
+
+#[test]
+fn an_index_at_the_end_from_a_server_without_ranges_says_the_server_cannot_seek() {
+    assert_private_network();
+    let server = Server::start(vec![("/index-at-end.mp4", mp4_with_index_at_the_end())]);
+    let url = server.url("/index-at-end.mp4");
+    let out = run(["play", "--headless", url.as_str()], DEADLINE);
+    let line = out.assert_failed_once(&url, "the server cannot seek");
+    assert!(line.contains("index at the end"), "{line}");
+}
+
+#[test]
+fn the_last_of_a_queue_failing_over_the_network_ends_the_run() {
+    assert_private_network();
+    let server = Server::start(vec![(
+        "/short.webm",
+        std::fs::read(&common::media().short).unwrap(),
+    )]);
+    let missing = server.url("/missing.webm");
+    let out = run(
+        [
+            "play",
+            "--headless",
+            server.url("/short.webm").as_str(),
+            missing.as_str(),
+        ],
+        DEADLINE,
+    );
+    out.assert_failed_once(&missing, "the server says 404 Not Found");
+    assert!(out.stdout.contains("streams: video"), "{out}");
+}
