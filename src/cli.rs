@@ -43,6 +43,9 @@ pub struct PlayArgs {
     /// Start muted (local output only).
     #[arg(long)]
     pub mute: bool,
+    /// Print errors only.
+    #[arg(long, short, conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,6 +75,9 @@ pub struct ShareArgs {
     /// Print one JSON event a line on standard output, for scripts.
     #[arg(long)]
     pub json: bool,
+    /// Print errors only.
+    #[arg(long, short, conflicts_with = "json")]
+    pub quiet: bool,
     /// An extra CA certificate (PEM) to trust for wss://.
     #[arg(long)]
     pub ca_file: Option<String>,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::cli::{exit, PlayArgs};
 use crate::media::{PlaybackState, Player, PlayerEvent, PlayerOptions};
 use crate::report::{clock, event_json, progress_json};
+use crate::terminal::{Mode, Status, Terminal};
 
 /// Plays `args.sources` to the end of the last (or forever with loop), printing progress. A
 /// source that fails is reported and skipped; the run ends when nothing is left to play.
@@ -23,9 +24,14 @@ pub fn play(args: &PlayArgs) -> i32 {
     };
     player.set_looping(args.looping);
     player.set_muted(args.mute);
+    let terminal = Terminal::new(if args.json {
+        Mode::Quiet
+    } else {
+        Mode::detect(args.quiet)
+    });
     let events = player.subscribe();
     if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
-        report_error(args.json, &e.to_string());
+        report_error(args.json, &terminal, &e.to_string());
         return exit::PLAYBACK_FAILED;
     }
     let mut failures = 0;
@@ -37,7 +43,7 @@ pub fn play(args: &PlayArgs) -> i32 {
                 if args.json {
                     println!("{}", event_json(&event));
                 } else if let Some(line) = describe(&event) {
-                    println!("{line}");
+                    terminal.say(&line);
                 }
                 match event {
                     PlayerEvent::EndOfStream if failures > 0 => return exit::PLAYBACK_FAILED,
@@ -46,7 +52,7 @@ pub fn play(args: &PlayArgs) -> i32 {
                     PlayerEvent::NothingToPlay => return exit::PLAYBACK_FAILED,
                     PlayerEvent::Error(e) => {
                         if !args.json {
-                            eprintln!("reelcast: {e}");
+                            terminal.error(&e.to_string());
                         }
                         // A broken file in a queue does not stop the show (the player moves
                         // on), but the exit code still says that something failed.
@@ -61,7 +67,15 @@ pub fn play(args: &PlayArgs) -> i32 {
                 }
                 if args.json {
                     println!("{}", progress_json(player.position(), player.duration()));
-                } else {
+                } else if terminal.mode() == Mode::Live {
+                    terminal.status(&Status {
+                        position: player.position(),
+                        duration: player.duration(),
+                        state: "playing".into(),
+                        viewers: None,
+                        bitrate: 0,
+                    });
+                } else if terminal.mode() == Mode::Plain {
                     let at = player.position().map(clock).unwrap_or_default();
                     let of = player
                         .duration()
@@ -75,14 +89,14 @@ pub fn play(args: &PlayArgs) -> i32 {
     }
 }
 
-fn report_error(json: bool, message: &str) {
+fn report_error(json: bool, terminal: &Terminal, message: &str) {
     if json {
         println!(
             "{}",
             serde_json::json!({"event": "error", "message": message})
         );
     } else {
-        eprintln!("reelcast: {message}");
+        terminal.error(message);
     }
 }
 

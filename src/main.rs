@@ -1,17 +1,26 @@
 //! The `reelcast` binary: parses the command line and hands over to the headless front-end or
 //! the window, which never import each other.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 
 use reelcast::cli::{exit, has_display, Cli, Command, PlayArgs};
 use reelcast::ui::{Outcome, Start};
 
+/// Without `REELCAST_LOG`: warnings, but not the embedded upstream server's (it warns about
+/// every websocket ping) nor the player's (its failures reach the person once, as events).
+const DEFAULT_LOG: &str = "warn,gst_plugin_webrtc_signalling=error,reelcast::media::player=error";
+
 fn main() {
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("REELCAST_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -24,6 +33,7 @@ fn main() {
             looping: false,
             json: false,
             mute: false,
+            quiet: false,
         }),
     };
     std::process::exit(code);

@@ -1,6 +1,6 @@
 //! `reelcast share`: play a file and share it, without a window.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -9,13 +9,21 @@ use crate::media::{Player, PlayerEvent, PlayerOptions};
 use crate::report::event_json;
 use crate::sharing::{Sharing, SharingError, SharingEvent, SharingOptions};
 use crate::signalling::SignallingError;
+use crate::terminal::{Mode, Shown, Terminal};
 
 pub fn share(args: &ShareArgs) -> i32 {
     if let Err(e) = crate::init() {
         eprintln!("reelcast: {e}");
         return exit::SETUP_FAILED;
     }
-    let out = Output { json: args.json };
+    let out = Output {
+        json: args.json,
+        terminal: Terminal::new(if args.json {
+            Mode::Quiet
+        } else {
+            Mode::detect(args.quiet)
+        }),
+    };
     let player = match Player::new(PlayerOptions::headless()) {
         Ok(p) => p,
         Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
@@ -34,12 +42,15 @@ pub fn share(args: &ShareArgs) -> i32 {
     if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
         return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
     }
-    let mut last_stats_line = Instant::now();
+    let mut shown = Shown::default();
     loop {
         let step = flume::Selector::new()
             .recv(&player_events, |e| e.map(Step::Player))
             .recv(&sharing_events, |e| e.map(Step::Sharing))
             .wait_timeout(Duration::from_secs(1));
+        if !out.json {
+            shown.redraw(&out.terminal, &player);
+        }
         let Ok(Ok(step)) = step else { continue };
         match step {
             Step::Player(event) => {
@@ -48,7 +59,7 @@ pub fn share(args: &ShareArgs) -> i32 {
                 }
                 match event {
                     PlayerEvent::Advanced { location, .. } if !out.json => {
-                        println!("Now sharing {location}.")
+                        out.terminal.say(&format!("Now sharing {location}."))
                     }
                     PlayerEvent::EndOfStream => {
                         out.line(
@@ -81,45 +92,12 @@ pub fn share(args: &ShareArgs) -> i32 {
                     }
                     continue;
                 }
-                match event {
-                    SharingEvent::ViewerUrl { url, .. } => {
-                        println!("Open {url} in a browser to watch.")
-                    }
-                    SharingEvent::Registered { peer_id } => {
-                        println!("Registered with the signalling server as {peer_id}.")
-                    }
-                    SharingEvent::Reconnecting {
-                        attempt,
-                        retry_in_ms,
-                    } => println!(
-                        "Signalling lost; retry {attempt} in {:.1} s.",
-                        retry_in_ms as f64 / 1000.0
-                    ),
-                    SharingEvent::ViewerJoined { viewer } => println!("viewer {viewer} joined"),
-                    SharingEvent::ViewerState { viewer, state } => {
-                        println!("{}", format!("viewer {viewer}: {state:?}").to_lowercase())
-                    }
-                    SharingEvent::ViewerLeft { viewer, reason } => {
-                        println!("viewer {viewer} left: {reason}")
-                    }
-                    SharingEvent::Stats { stats } => {
-                        if last_stats_line.elapsed() >= Duration::from_secs(5) {
-                            last_stats_line = Instant::now();
-                            println!(
-                                "viewer {}: {} kbit/s {:.0} fps{}",
-                                stats.viewer,
-                                stats.bitrate / 1000,
-                                stats.frame_rate,
-                                stats
-                                    .rtt
-                                    .map(|r| format!(" rtt {:.0} ms", r * 1000.0))
-                                    .unwrap_or_default()
-                            );
-                        }
-                    }
-                    SharingEvent::Error { message } => out.error(&message),
-                    SharingEvent::Connecting | SharingEvent::Refused { .. } => {}
+                if let SharingEvent::Error { message } = &event {
+                    out.error(message);
+                } else if let Some(sentence) = shown.apply(&event) {
+                    out.terminal.say(&sentence);
                 }
+                shown.redraw(&out.terminal, &player);
             }
         }
     }
@@ -134,6 +112,7 @@ enum Step {
 
 struct Output {
     json: bool,
+    terminal: Terminal,
 }
 
 impl Output {
@@ -141,7 +120,7 @@ impl Output {
         if self.json {
             println!("{json}");
         } else {
-            println!("{text}");
+            self.terminal.say(text);
         }
     }
 
@@ -149,7 +128,7 @@ impl Output {
         if self.json {
             println!("{}", json!({"event": "error", "message": message}));
         } else {
-            eprintln!("reelcast: {message}");
+            self.terminal.error(message);
         }
     }
 

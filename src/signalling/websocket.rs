@@ -24,8 +24,18 @@ type Ws =
 
 const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(15);
+/// Tests shorten the ping interval with this (milliseconds), to show that pings stay quiet.
+const PING_EVERY_VARIABLE: &str = "REELCAST_TEST_PING_MS";
 /// A server silent this long (not even a pong) is gone, even if TCP has not noticed yet.
 const SILENCE_LIMIT: Duration = Duration::from_secs(40);
+
+fn ping_every() -> Duration {
+    std::env::var(PING_EVERY_VARIABLE)
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .filter(|ms| *ms > 0)
+        .map_or(PING_EVERY, Duration::from_millis)
+}
 
 /// Why a websocket could not be opened or went away.
 #[derive(Debug, thiserror::Error)]
@@ -100,7 +110,7 @@ impl Connection {
             Err(_) => return Err(WsError::ConnectTimeout),
         };
         let (sink, stream) = ws.split();
-        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut ping = tokio::time::interval(ping_every());
         ping.reset();
         Ok(Self {
             sink,
