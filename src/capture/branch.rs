@@ -2,7 +2,7 @@
 
 use gst::prelude::*;
 
-use super::CaptureError;
+use super::error::CaptureError;
 use crate::media::{MediaKind, OutputBranch};
 use crate::util::{release_tee_pad, remove_elements};
 

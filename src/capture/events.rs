@@ -1,6 +1,7 @@
 //! What a capture tells of its tracks.
 
-use super::{CaptureError, CaptureTrack};
+use super::error::CaptureError;
+use super::track::CaptureTrack;
 
 /// What happens to a [`super::MediaStream`] and its tracks, in order.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use super::{CaptureEvent, CaptureTrack};
+use super::events::CaptureEvent;
+use super::track::{CaptureTrack, TrackOwner};
 use crate::media::{MediaKind, OutputBranch, OutputTap, Player};
 use crate::util::Broadcast;
 
@@ -122,7 +123,8 @@ impl StreamInner {
             }
             slot.attaching = true;
         }
-        let attached = CaptureTrack::attach(output, !playing, self.me.clone());
+        let owner: Weak<dyn TrackOwner> = self.me.clone();
+        let attached = CaptureTrack::attach(output, !playing, owner);
         let mut slots = self.slots.lock().unwrap();
         slots[index].attaching = false;
         match attached {
@@ -161,9 +163,11 @@ impl StreamInner {
             self.events.send(CaptureEvent::TrackRemoved(track));
         }
     }
+}
 
-    pub(crate) fn stop_track(&self, track: &CaptureTrack) {
-        debug_assert!(track.is_stream(&self.me));
+impl TrackOwner for StreamInner {
+    fn stop_track(&self, track: &CaptureTrack) {
+        debug_assert!(track.is_owned_by(&(self.me.clone() as Weak<dyn TrackOwner>)));
         let index = slot_index(track.kind());
         let current = {
             let mut slots = self.slots.lock().unwrap();

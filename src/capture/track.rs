@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, Weak};
 use gst::prelude::*;
 
 use super::branch::Branch;
-use super::stream::StreamInner;
-use super::{CaptureError, CapturedSample};
+use super::error::CaptureError;
+use super::sample::CapturedSample;
 use crate::media::{MediaKind, OutputBranch};
 
 /// Receives every sample of a track, on a GStreamer streaming thread: keep it short.
@@ -18,6 +18,12 @@ pub type SampleHandler = Arc<dyn Fn(&CapturedSample) + Send + Sync>;
 pub enum TrackState {
     Live,
     Ended,
+}
+
+/// The stream that made a track, as the track sees it: told when the person stops the track.
+/// A trait, so that tracks need not know the stream's type (the stream knows theirs).
+pub(crate) trait TrackOwner: Send + Sync {
+    fn stop_track(&self, track: &CaptureTrack);
 }
 
 /// Identifies a handler added with [`CaptureTrack::connect_sample`].
@@ -40,7 +46,7 @@ pub(crate) struct TrackInner {
     next_handler: AtomicU64,
     branch: Mutex<Option<Branch>>,
     last_timestamp: AtomicU64,
-    stream: Weak<StreamInner>,
+    stream: Weak<dyn TrackOwner>,
 }
 
 struct Status {
@@ -73,7 +79,7 @@ impl CaptureTrack {
     pub(crate) fn attach(
         output: &OutputBranch,
         muted: bool,
-        stream: Weak<StreamInner>,
+        stream: Weak<dyn TrackOwner>,
     ) -> Result<Self, (Self, CaptureError)> {
         let kind = output.kind();
         let n = NEXT_TRACK.fetch_add(1, Ordering::Relaxed);
@@ -222,8 +228,9 @@ impl CaptureTrack {
         true
     }
 
-    pub(crate) fn is_stream(&self, stream: &Weak<StreamInner>) -> bool {
-        Weak::ptr_eq(&self.inner.stream, stream)
+    /// True when `owner` is the stream that made this track.
+    pub(crate) fn is_owned_by(&self, owner: &Weak<dyn TrackOwner>) -> bool {
+        std::ptr::addr_eq(self.inner.stream.as_ptr(), owner.as_ptr())
     }
 }
 

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use gst::prelude::*;
 
 use super::error::display_location;
+use super::error::PlayerError;
+use super::events::{MediaKind, PlaybackState, PlayerEvent};
 use super::network::{self, Verdict};
 use super::output::{OutputBranch, OutputTap};
 use super::streams::stream_infos;
-use super::{MediaKind, PlaybackState, PlayerError, PlayerEvent};
 use crate::util::Broadcast;
 
 pub(crate) type Taps = Mutex<Vec<Weak<dyn OutputTap>>>;

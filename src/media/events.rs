@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::PlayerError;
+use super::error::PlayerError;
 
 /// The kind of a media stream, and so of the track that captures it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

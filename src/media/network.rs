@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::PlayerError;
+use super::error::PlayerError;
 
 /// How long the check of a server may wait for its connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 use gst::prelude::*;
 
-use super::{MediaKind, PlayerError};
+use super::error::PlayerError;
+use super::events::MediaKind;
 
 /// Audio reaches the capture in one format, so consumers (encoders, level meters) need no
 /// conversion of their own and the conversion is paid once, whatever the number of captures.

@@ -11,8 +11,9 @@ use gst::prelude::*;
 
 use super::control::{forward_bus, Control, Msg, PlayQueue, Shared, Status, Taps};
 use super::error::resolve_source;
+use super::error::PlayerError;
+use super::events::{MediaKind, PlaybackState, PlayerEvent};
 use super::output::{audio_device_sink, clocked_fakesink, pipeline_err, OutputBranch, OutputTap};
-use super::{MediaKind, PlaybackState, PlayerError, PlayerEvent};
 use crate::util::Broadcast;
 
 /// Where the player renders locally.

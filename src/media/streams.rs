@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use gst::prelude::*;
 
+use super::events::{MediaKind, StreamInfo};
 use super::output::OutputBranch;
-use super::{MediaKind, StreamInfo};
 
 /// The streams playbin renders: the video stream, then every audio stream.
 pub(crate) fn stream_infos(
