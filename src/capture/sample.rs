@@ -1,3 +1,5 @@
+//! A captured sample: what a track hands its consumers, with its capture time.
+
 use gst::ClockTime;
 
 /// One captured video frame or block of audio, as a consumer (the WebRTC layer) receives it.

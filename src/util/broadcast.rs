@@ -1,3 +1,5 @@
+//! Events fanned out from one emitter to many subscribers, none of whom can block it.
+
 use std::sync::Mutex;
 
 /// Fans one stream of events out to any number of subscribers.
