@@ -234,7 +234,9 @@ impl Actor {
         if viewer.pending_answer.is_some() {
             return Err(negotiation("an answer is already being applied".into()));
         }
-        let codecs = viewer.apply_answer(sdp, &commands).map_err(negotiation)?;
+        let codecs = viewer
+            .apply_answer(sdp, &commands)
+            .map_err(|e| negotiation(e.to_string()))?;
         viewer.pending_answer = Some(PendingAnswer { codecs, reply });
         Ok(())
     }
@@ -443,21 +445,25 @@ impl Actor {
     }
 
     fn stats_arrived(&mut self, key: &ViewerKey, sample: Option<StatsSample>) {
-        let config = self.config.clone();
-        let frames_of = |codec: Option<Codec>| {
-            codec
-                .and_then(|c| self.encoders.get(&c))
-                .map(EncoderChain::frames)
-        };
-        let Some(viewer) = self.viewers.get(&key.id).filter(|v| v.key == *key) else {
+        // Disjoint borrows: the viewer is changed while the encoders and config are read.
+        let Self {
+            viewers,
+            encoders,
+            config,
+            events,
+            ..
+        } = self;
+        let Some(viewer) = viewers.get_mut(&key.id).filter(|v| v.key == *key) else {
             return;
         };
-        let frames = frames_of(viewer.video_codec());
-        let viewer = self.viewers.get_mut(&key.id).expect("checked above");
         viewer.stats_asked = None;
         let Some(sample) = sample else { return };
-        let stats = viewer_stats(&config, viewer, frames, &sample, Instant::now());
-        self.events.send(ShareEvent::ViewerStats(stats));
+        let frames = viewer
+            .video_codec()
+            .and_then(|c| encoders.get(&c))
+            .map(EncoderChain::frames);
+        let stats = viewer_stats(config, viewer, frames, &sample, Instant::now());
+        events.send(ShareEvent::ViewerStats(stats));
         self.adapt_bitrate();
     }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use gst::prelude::*;
 
-use super::answer::{codecs_in, parse_sdp};
+use super::answer::{codecs_in, parse_sdp, AnswerError};
 use super::build_error::BuildError;
 use super::certificate;
 use super::codec::{make, Codec, Ssrcs};
@@ -313,8 +313,8 @@ impl Viewer {
         &mut self,
         sdp: &str,
         commands: &flume::Sender<Command>,
-    ) -> Result<Vec<Option<Codec>>, String> {
-        let message = parse_sdp(sdp).map_err(|e| e.to_string())?;
+    ) -> Result<Vec<Option<Codec>>, AnswerError> {
+        let message = parse_sdp(sdp)?;
         let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
         let chosen = codecs_in(&message, &kinds);
         let answer =
