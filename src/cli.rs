@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::rtc::Codec;
 use crate::sharing::ShareChoices;
 
 #[derive(Debug, Parser)]
@@ -64,8 +65,8 @@ pub struct ShareArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// The video codec offered first (viewers may pick another we support).
-    #[arg(long, default_value_t = ShareChoices::default().video_codec.to_string(), value_parser = ["vp8", "vp9", "h264"])]
-    pub codec: String,
+    #[arg(long, default_value_t = ShareChoices::default().video_codec, value_parser = video_codec)]
+    pub codec: Codec,
     /// Start again from the beginning at the end (of the last source, with several).
     #[arg(long = "loop")]
     pub looping: bool,
@@ -121,11 +122,7 @@ impl ShareArgs {
             host: self.host,
             signalling_port: self.signalling_port,
             http_port: self.http_port,
-            // Only the names clap accepts get here, and every one of them parses.
-            video_codec: self
-                .codec
-                .parse()
-                .unwrap_or(ShareChoices::default().video_codec),
+            video_codec: self.codec,
             max_bitrate_kbps: self.max_bitrate,
             max_viewers: self.max_viewers,
             max_height: self.max_height,
@@ -155,4 +152,13 @@ pub fn has_display() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// `--codec`: one of the video codecs the call layer sends (its list, not a copy of it).
+fn video_codec(name: &str) -> Result<Codec, String> {
+    let names: Vec<String> = Codec::VIDEO.iter().map(Codec::to_string).collect();
+    match name.parse::<Codec>() {
+        Ok(codec) if Codec::VIDEO.contains(&codec) => Ok(codec),
+        _ => Err(format!("use one of {}", names.join(", "))),
+    }
 }
