@@ -332,15 +332,7 @@ fn bad_input_gives_a_clear_error_and_the_player_still_plays_afterwards() {
     )
     .unwrap();
     let random = dir.path().join("noise.webm");
-    let mut state = 0x2545F4914F6CDD1Du64;
-    let noise: Vec<u8> = (0..200_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let noise = common::noise(200_000);
     std::fs::write(&random, noise).unwrap();
     let truncated = dir.path().join("truncated.mp4");
     let whole = std::fs::read(&media().mp4).unwrap();

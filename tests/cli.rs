@@ -113,15 +113,7 @@ fn help_describes_the_commands() {
 /// cut in half.
 fn broken_files(dir: &Path) -> Vec<PathBuf> {
     let garbage = dir.join("garbage.webm");
-    let mut state = 0x2545F4914F6CDD1Du64;
-    let noise: Vec<u8> = (0..200_000)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let noise = common::noise(200_000);
     std::fs::write(&garbage, noise).unwrap();
     let text = dir.join("notes.webm");
     std::fs::write(

@@ -172,3 +172,16 @@ pub fn share(player: &Player, name: &str, signalling: Option<&str>) -> Sharing {
     )
     .unwrap()
 }
+
+/// `len` bytes of the same pseudo-random noise every run (xorshift): a file no demuxer reads.
+pub fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x2545F4914F6CDD1Du64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
