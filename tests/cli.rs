@@ -144,14 +144,7 @@ fn assert_fails_on(args: &[&str], before: Option<&Path>, broken: &Path) -> run_r
 }
 
 const PLAY: &[&str] = &["play", "--headless"];
-const SHARE: &[&str] = &[
-    "share",
-    "--headless",
-    "--signalling-port",
-    "0",
-    "--http-port",
-    "0",
-];
+const SHARE: &[&str] = common::HEADLESS_SHARE;
 
 #[test]
 fn headless_play_of_a_broken_file_ends_with_exit_one() {

@@ -148,16 +148,9 @@ fn a_redirected_share_log_has_no_escape_byte() {
     assert_private_network();
     let mut share = Raw::spawn({
         let mut cmd = reelcast();
-        cmd.args([
-            "share",
-            "--headless",
-            "--signalling-port",
-            "0",
-            "--http-port",
-            "0",
-        ])
-        .arg(&common::media().av)
-        .env("REELCAST_LOG", "reelcast=debug");
+        cmd.args(common::HEADLESS_SHARE)
+            .arg(&common::media().av)
+            .env("REELCAST_LOG", "reelcast=debug");
         cmd
     });
     share.wait(Duration::from_secs(60), "the end of the share", |t| {
@@ -222,17 +215,10 @@ fn an_idle_share_prints_nothing_across_many_pings() {
     let _serial = common::one_at_a_time();
     let idle = |log: Option<&str>| {
         let mut cmd = reelcast();
-        cmd.args([
-            "share",
-            "--headless",
-            "--loop",
-            "--signalling-port",
-            "0",
-            "--http-port",
-            "0",
-        ])
-        .arg(&common::media().av)
-        .env(PING_VARIABLE, "100");
+        cmd.args(common::HEADLESS_SHARE)
+            .arg("--loop")
+            .arg(&common::media().av)
+            .env(PING_VARIABLE, "100");
         if let Some(log) = log {
             cmd.env("REELCAST_LOG", log);
         }
@@ -368,16 +354,12 @@ fn strip_escapes(raw: &str) -> String {
 fn on_a_terminal_a_share_shows_its_viewers() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let mut share = Raw::spawn(on_a_terminal(&[
-        "share",
-        "--headless",
-        "--loop",
-        "--signalling-port",
-        "0",
-        "--http-port",
-        "0",
-        path(&common::media().long),
-    ]));
+    let args = [
+        common::HEADLESS_SHARE,
+        &["--loop", path(&common::media().long)],
+    ]
+    .concat();
+    let mut share = Raw::spawn(on_a_terminal(&args));
     share.wait(Duration::from_secs(60), "the link", |t| {
         t.contains("in a browser to watch.") && t.contains("0 viewers")
     });

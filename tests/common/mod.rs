@@ -185,3 +185,14 @@ pub fn noise(len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// `reelcast share --headless` on the embedded default, with ports the system picks: tests run
+/// side by side.
+pub const HEADLESS_SHARE: &[&str] = &[
+    "share",
+    "--headless",
+    "--signalling-port",
+    "0",
+    "--http-port",
+    "0",
+];
