@@ -13,12 +13,17 @@ use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
 use super::encoder::EncoderChain;
 use super::error::ShareError;
-use super::events::{ConnectionState, SdpKind, ShareEvent, ShareSnapshot, ViewerId, ViewerStats};
+use super::events::{
+    ConnectionState, RungStats, SdpKind, ShareEvent, ShareSnapshot, ViewerId, ViewerStats,
+};
 use super::input::Inputs;
-use super::policy::{kinds_to_send, next_target, offered_kinds, shared_bitrate};
+use super::ladder::Ladder;
+use super::policy::{kinds_to_send, next_target, offered_kinds};
 use super::reaper::{Job, Reaper};
+use super::rung_choice::{cost, Move, RungChoice};
 use super::stats::StatsSample;
-use super::viewer::{PendingAnswer, Viewer, ViewerPlan};
+use super::video_path::VideoPath;
+use super::viewer::{Feed, PendingAnswer, Viewer, ViewerPlan};
 use crate::media::MediaKind;
 use crate::util::Broadcast;
 
@@ -29,6 +34,13 @@ const KINDS_SETTLE: Duration = Duration::from_millis(400);
 
 const TICK: Duration = Duration::from_secs(1);
 
+/// A move whose keyframe has not come within this long asks again (an encoder may forget a
+/// request: x264enc does when it has just made a keyframe of its own).
+const ASK_AGAIN: Duration = Duration::from_secs(1);
+
+/// A move whose keyframe has not come within this long is given up.
+const STALE_MOVE: Duration = Duration::from_secs(3);
+
 pub(crate) struct Actor {
     pub pipeline: gst::Pipeline,
     pub config: ShareConfig,
@@ -37,7 +49,12 @@ pub(crate) struct Actor {
     pub commands: flume::Sender<Command>,
     pub reaper: Reaper,
     pub viewers: HashMap<ViewerId, Viewer>,
+    /// The audio encoder (shared by every viewer).
     pub encoders: HashMap<Codec, EncoderChain>,
+    /// Each video codec's encoder ladder.
+    pub ladders: HashMap<Codec, Ladder>,
+    /// Keyframe requests the throttle deferred: (codec, rung) and when to ask again.
+    pub keyframes_due: HashMap<(Codec, usize), Instant>,
     pub ssrcs: Ssrcs,
     /// What the source playing now has, when the player said ([`super::Share::set_source_kinds`]).
     pub source_kinds: Option<Vec<MediaKind>>,
@@ -53,21 +70,24 @@ impl Actor {
         loop {
             let deadline = self
                 .check_kinds_at
-                .map_or(next_tick, |at| at.min(next_tick));
+                .into_iter()
+                .chain(self.keyframes_due.values().copied())
+                .fold(next_tick, Instant::min);
             match commands.recv_deadline(deadline) {
                 Ok(Command::Stop) | Err(flume::RecvTimeoutError::Disconnected) => break,
                 Ok(command) => self.handle(command),
-                Err(flume::RecvTimeoutError::Timeout) => {
-                    let now = Instant::now();
-                    if self.check_kinds_at.is_some_and(|at| at <= now) {
-                        self.check_kinds_at = None;
-                        self.renegotiate_changed_kinds();
-                    }
-                    if next_tick <= now {
-                        next_tick = now + TICK;
-                        self.tick();
-                    }
-                }
+                Err(flume::RecvTimeoutError::Timeout) => {}
+            }
+            // Timers run whether or not messages keep coming.
+            let now = Instant::now();
+            if self.check_kinds_at.is_some_and(|at| at <= now) {
+                self.check_kinds_at = None;
+                self.renegotiate_changed_kinds();
+            }
+            self.ask_due_keyframes(now);
+            if next_tick <= now {
+                next_tick = now + TICK;
+                self.tick();
             }
         }
         let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
@@ -113,9 +133,10 @@ impl Actor {
                 self.remove_viewer(&id, &reason, failed)
             }
             Command::RequestKeyframes => {
-                for encoder in self.encoders.values() {
-                    if encoder.codec().kind() == MediaKind::Video && !encoder.is_parked() {
-                        encoder.request_keyframe();
+                let now = Instant::now();
+                for rung in self.ladders.values().flat_map(|l| &l.rungs) {
+                    if !rung.is_parked() {
+                        rung.force_keyframe(now);
                     }
                 }
             }
@@ -146,6 +167,24 @@ impl Actor {
                 }
             }
             Command::Stats { viewer, sample } => self.stats_arrived(&viewer, sample),
+            Command::Estimate { viewer, bitrate } => {
+                if let Some(v) = self.current_mut(&viewer) {
+                    v.estimate = Some(bitrate);
+                    self.choose_rung(&viewer.id);
+                }
+            }
+            Command::KeyframeWanted(viewer) => self.keyframe_wanted(&viewer),
+            Command::MoveNeedsKeyframe(viewer) => {
+                let target = self
+                    .current_mut(&viewer)
+                    .and_then(|v| v.video_path())
+                    .and_then(|p| Some((p.codec(), p.moving_to()?)));
+                if let Some((codec, rung)) = target {
+                    if let Some(r) = self.ladders.get(&codec).and_then(|l| l.rungs.get(rung)) {
+                        r.force_keyframe(Instant::now());
+                    }
+                }
+            }
             Command::Reaped => self.park_idle_encoders(),
         }
     }
@@ -157,8 +196,22 @@ impl Actor {
             .iter()
             .map(|e| (e.codec(), e.viewer_count()))
             .collect();
-        encoders.sort_by_key(|(c, _)| c.to_string());
         let mut parked: Vec<_> = parked.iter().map(|e| (e.codec(), e.frames())).collect();
+        // A ladder counts as one encoder: running while any rung runs.
+        for ladder in self.ladders.values() {
+            if ladder.rungs.iter().all(|r| r.is_parked()) {
+                let frames = (0..ladder.rungs.len()).map(|i| ladder.frames(i)).sum();
+                parked.push((ladder.codec, frames));
+            } else {
+                let viewers = self
+                    .viewers
+                    .values()
+                    .filter(|v| v.video_path().is_some_and(|p| p.codec() == ladder.codec))
+                    .count();
+                encoders.push((ladder.codec, viewers));
+            }
+        }
+        encoders.sort_by_key(|(c, _)| c.to_string());
         parked.sort_by_key(|(c, _)| c.to_string());
         ShareSnapshot {
             viewers: self.viewers.keys().cloned().collect(),
@@ -278,38 +331,192 @@ impl Actor {
         self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
     }
 
-    /// Feeds each newly negotiated m-line from the encoder of its codec, building or resuming
-    /// that encoder as needed.
+    /// Feeds each newly negotiated m-line: audio from the shared encoder of its codec, video
+    /// from a rung of its codec's ladder; building or resuming what is needed.
     fn link_encoders(&mut self, id: &ViewerId, codecs: &[Option<Codec>]) -> Result<(), ShareError> {
         for (index, codec) in codecs.iter().enumerate() {
             let Some(codec) = *codec else { continue };
             let media = &self.viewers[id].media[index];
             // Linked in an earlier negotiation, or switched off in this one.
-            if media.link.is_some() || !media.active {
+            if media.feed.is_some() || !media.active {
                 continue;
             }
-            if !self.encoders.contains_key(&codec) {
-                let input = self.inputs.of(codec.kind());
-                let bitrate = match codec.kind() {
-                    MediaKind::Video => self.config.start_video_bitrate,
-                    MediaKind::Audio => self.config.audio_bitrate,
-                };
-                let ssrc = self.ssrcs.of(codec.kind());
-                let chain =
-                    EncoderChain::new(&self.pipeline, input.raw_tee(), codec, bitrate, ssrc)?;
-                self.encoders.insert(codec, chain);
-            }
-            let encoder = &self.encoders[&codec];
-            encoder.unpark();
-            let viewer = self.viewers.get_mut(id).expect("checked above");
-            let media = &mut viewer.media[index];
-            media.link = Some(encoder.link_viewer(&self.pipeline, &media.sink_pad)?);
-            if codec.kind() == MediaKind::Video && viewer.connection == ConnectionState::Connected {
-                // Video added to a running call: its first frame must be a keyframe.
-                encoder.request_keyframe();
+            match codec.kind() {
+                MediaKind::Audio => self.link_audio(id, index, codec)?,
+                MediaKind::Video => self.link_video(id, index, codec)?,
             }
         }
         Ok(())
+    }
+
+    fn link_audio(&mut self, id: &ViewerId, index: usize, codec: Codec) -> Result<(), ShareError> {
+        if !self.encoders.contains_key(&codec) {
+            let input = self.inputs.of(codec.kind());
+            let ssrc = self.ssrcs.of(codec.kind());
+            let chain = EncoderChain::new(
+                &self.pipeline,
+                input.raw_tee(),
+                codec,
+                self.config.audio_bitrate,
+                ssrc,
+            )?;
+            self.encoders.insert(codec, chain);
+        }
+        let encoder = &self.encoders[&codec];
+        encoder.unpark();
+        let media = &mut self.viewers.get_mut(id).expect("checked").media[index];
+        media.feed = Some(Feed::Shared(
+            encoder.link_viewer(&self.pipeline, &media.sink_pad)?,
+        ));
+        Ok(())
+    }
+
+    /// The viewer's own video path, on the rung its link is likely to carry (see
+    /// [`RungChoice::start`]); it climbs from there as its estimate allows.
+    fn link_video(&mut self, id: &ViewerId, index: usize, codec: Codec) -> Result<(), ShareError> {
+        if !self.ladders.contains_key(&codec) {
+            let input = self.inputs.of(MediaKind::Video);
+            let ladder = Ladder::new(
+                &self.pipeline,
+                input.raw_tee(),
+                codec,
+                self.config.min_video_bitrate,
+                self.config.max_video_bitrate,
+            )?;
+            self.ladders.insert(codec, ladder);
+        }
+        let costs = self.rung_costs(codec);
+        let now = Instant::now();
+        let choice = RungChoice::start(&costs, now);
+        let ssrc = self.ssrcs.of(MediaKind::Video);
+        let viewer = self.viewers.get_mut(id).expect("checked");
+        let mut path = VideoPath::new(
+            &self.pipeline,
+            &viewer.media[index].sink_pad,
+            codec,
+            ssrc,
+            &viewer.key,
+            &self.commands,
+        )?;
+        let rung = &self.ladders[&codec].rungs[choice.rung];
+        if rung.is_parked() {
+            rung.unpark();
+            // Its encoder went on from where it was parked: only a keyframe can start anyone.
+            rung.force_keyframe(now);
+        }
+        let gone = path.move_to(&self.pipeline, rung)?;
+        debug_assert!(gone.is_empty());
+        if let (Some(estimator), Some(cost)) = (&viewer.estimator, costs[choice.rung]) {
+            // Room to climb from the start, for a link that has it.
+            estimator.set_property("estimated-bitrate", cost + cost / 5);
+        }
+        let connected = viewer.connection == ConnectionState::Connected;
+        viewer.media[index].feed = Some(Feed::Ladder(path));
+        viewer.rung_choice = Some(choice.clone());
+        if connected {
+            // Video added to a running call: its first frame must be a keyframe.
+            self.ask_keyframe(codec, choice.rung, now);
+        }
+        Ok(())
+    }
+
+    /// What a viewer on each rung of `codec`'s ladder receives, in bits/s (`None`: not usable).
+    fn rung_costs(&self, codec: Codec) -> Vec<Option<u32>> {
+        self.ladders.get(&codec).map_or_else(Vec::new, |ladder| {
+            ladder
+                .usable()
+                .iter()
+                .map(|shape| shape.map(|(_, _, bitrate)| cost(bitrate, self.config.audio_bitrate)))
+                .collect()
+        })
+    }
+
+    /// Moves the viewer between rungs when its link says so (see [`RungChoice::decide`]).
+    fn choose_rung(&mut self, id: &ViewerId) {
+        let Some(codec) = self
+            .viewers
+            .get(id)
+            .and_then(|v| v.video_path())
+            .map(VideoPath::codec)
+        else {
+            return;
+        };
+        let costs = self.rung_costs(codec);
+        let now = Instant::now();
+        let viewer = self.viewers.get_mut(id).expect("checked");
+        if viewer.video_path().is_some_and(|p| p.moving_to().is_some()) {
+            return; // one move at a time: the last is waiting for its keyframe
+        }
+        let estimate = viewer.link_estimate();
+        let loss = viewer.last_loss;
+        let Some(step) = viewer
+            .rung_choice
+            .as_mut()
+            .and_then(|c| c.decide(&costs, estimate, loss, now))
+        else {
+            return;
+        };
+        let to = match step {
+            Move::Up(to) | Move::Down(to) => to,
+        };
+        if let (Move::Up(_), Some(estimator), Some(cost)) = (step, &viewer.estimator, costs[to]) {
+            // A trial: the estimator (and its pacer) assume the link carries the new rung,
+            // and find out soon enough if it does not.
+            estimator.set_property("estimated-bitrate", cost);
+        }
+        tracing::info!(viewer = %id, ?step, estimate, "viewer moves to another rung");
+        let rung = &self.ladders[&codec].rungs[to];
+        rung.unpark();
+        // Not through the throttle: the viewer waits on this keyframe (moves are rare).
+        rung.force_keyframe(now);
+        let path = viewer.video_path_mut().expect("checked");
+        match path.move_to(&self.pipeline, rung) {
+            Ok(gone) if !gone.is_empty() => self.reaper.reap(Job::Links(gone)),
+            Ok(_) => {}
+            Err(e) => self.events.send(ShareEvent::Error {
+                viewer: Some(id.clone()),
+                message: format!("could not move to another rung: {e}"),
+            }),
+        }
+    }
+
+    /// A keyframe on a rung, through its throttle: a request it defers is made when due.
+    fn ask_keyframe(&mut self, codec: Codec, rung: usize, now: Instant) {
+        let Some(r) = self.ladders.get(&codec).and_then(|l| l.rungs.get(rung)) else {
+            return;
+        };
+        match r.request_keyframe(now) {
+            Some(due) => {
+                self.keyframes_due.entry((codec, rung)).or_insert(due);
+            }
+            None => {
+                self.keyframes_due.remove(&(codec, rung));
+            }
+        }
+    }
+
+    fn ask_due_keyframes(&mut self, now: Instant) {
+        let due: Vec<(Codec, usize)> = self
+            .keyframes_due
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for (codec, rung) in due {
+            self.keyframes_due.remove(&(codec, rung));
+            self.ask_keyframe(codec, rung, now);
+        }
+    }
+
+    /// A viewer's PLI or FIR: a keyframe of the rung it receives, or is moving to.
+    fn keyframe_wanted(&mut self, key: &ViewerKey) {
+        let Some(path) = self.current_mut(key).and_then(|v| v.video_path()) else {
+            return;
+        };
+        let (codec, rung) = (path.codec(), path.moving_to().or(path.rung()));
+        if let Some(rung) = rung {
+            self.ask_keyframe(codec, rung, Instant::now());
+        }
     }
 
     fn connection_changed(&mut self, key: &ViewerKey, state: ConnectionState) {
@@ -368,25 +575,21 @@ impl Actor {
                 encoder.park();
             }
         }
+        for ladder in self.ladders.values() {
+            ladder.park_idle();
+        }
     }
 
     /// A joining viewer needs a keyframe to start decoding. Asked for once its DTLS is up, not
     /// at the answer: a keyframe sent before that is dropped, and the viewer would wait for
     /// its own PLI to get another.
     fn viewer_connected(&mut self, id: &ViewerId) {
-        let Some(viewer) = self.viewers.get(id) else {
+        let Some(path) = self.viewers.get(id).and_then(|v| v.video_path()) else {
             return;
         };
-        for codec in viewer
-            .media
-            .iter()
-            .filter(|m| m.link.is_some())
-            .filter_map(|m| m.codec)
-            .filter(|c| c.kind() == MediaKind::Video)
-        {
-            if let Some(encoder) = self.encoders.get(&codec) {
-                encoder.request_keyframe();
-            }
+        let (codec, rung) = (path.codec(), path.moving_to().or(path.rung()));
+        if let Some(rung) = rung {
+            self.ask_keyframe(codec, rung, Instant::now());
         }
     }
 
@@ -432,6 +635,36 @@ impl Actor {
             }
             viewer.request_stats(&self.commands, now);
         }
+        // Branches to rungs a viewer has left, once its move is done; a move whose keyframe
+        // never came is given up (the viewer stays where it is, and may try again).
+        let mut settled = Vec::new();
+        let mut keyframes = Vec::new();
+        for viewer in self.viewers.values_mut() {
+            let Some(path) = viewer.video_path_mut() else {
+                continue;
+            };
+            if path.move_waiting().is_some_and(|w| w > ASK_AGAIN) {
+                if let Some(rung) = path.moving_to() {
+                    keyframes.push((path.codec(), rung));
+                }
+            }
+            if path.give_up_stale_move(STALE_MOVE) {
+                let rung = path.rung();
+                tracing::info!(viewer = %viewer.key.id, ?rung, "a move got no keyframe: given up");
+                if let (Some(choice), Some(rung)) = (viewer.rung_choice.as_mut(), rung) {
+                    choice.rung = rung;
+                }
+            }
+            if let Some(path) = viewer.video_path_mut() {
+                settled.extend(path.settle());
+            }
+        }
+        if !settled.is_empty() {
+            self.reaper.reap(Job::Links(settled));
+        }
+        for (codec, rung) in keyframes {
+            self.ask_keyframe(codec, rung, now);
+        }
         for id in gone {
             self.remove_viewer(&id, "the viewer stopped responding", true);
         }
@@ -445,10 +678,10 @@ impl Actor {
     }
 
     fn stats_arrived(&mut self, key: &ViewerKey, sample: Option<StatsSample>) {
-        // Disjoint borrows: the viewer is changed while the encoders and config are read.
+        // Disjoint borrows: the viewer is changed while the ladders and config are read.
         let Self {
             viewers,
-            encoders,
+            ladders,
             config,
             events,
             ..
@@ -458,37 +691,30 @@ impl Actor {
         };
         viewer.stats_asked = None;
         let Some(sample) = sample else { return };
-        let frames = viewer
-            .video_codec()
-            .and_then(|c| encoders.get(&c))
-            .map(EncoderChain::frames);
-        let stats = viewer_stats(config, viewer, frames, &sample, Instant::now());
+        let rung = viewer.video_path().and_then(|p| {
+            let ladder = ladders.get(&p.codec())?;
+            let index = p.rung()?;
+            let (width, height, bitrate) = ladder.rungs.get(index)?.shape.get()?;
+            Some((
+                RungStats {
+                    index,
+                    width,
+                    height,
+                    bitrate,
+                },
+                ladder.frames(index),
+            ))
+        });
+        let stats = viewer_stats(config, viewer, rung, &sample, Instant::now());
         events.send(ShareEvent::ViewerStats(stats));
-        self.adapt_bitrate();
-    }
-
-    /// Each shared video encoder sends at [`shared_bitrate`] of its viewers' targets.
-    fn adapt_bitrate(&self) {
-        for encoder in self.encoders.values() {
-            if encoder.codec().kind() != MediaKind::Video {
-                continue;
-            }
-            let targets = self
-                .viewers
-                .values()
-                .filter(|v| v.video_codec() == Some(encoder.codec()))
-                .map(|v| v.target_bitrate);
-            if let Some(bitrate) = shared_bitrate(targets, self.config.min_video_bitrate) {
-                encoder.set_bitrate(bitrate);
-            }
-        }
+        self.choose_rung(&key.id);
     }
 }
 
 fn viewer_stats(
     config: &ShareConfig,
     viewer: &mut Viewer,
-    frames: Option<u64>,
+    rung: Option<(RungStats, u64)>,
     sample: &StatsSample,
     now: Instant,
 ) -> ViewerStats {
@@ -499,6 +725,7 @@ fn viewer_stats(
         _ => 0.0,
     };
     viewer.previous_bytes = Some((sample.bytes_sent, now));
+    let frames = rung.map(|(_, frames)| frames);
     let frame_rate = match (frames, viewer.previous_frames) {
         (Some(f), Some((prev, at))) if f >= prev => {
             (f - prev) as f64 / now.duration_since(at).as_secs_f64()
@@ -506,11 +733,13 @@ fn viewer_stats(
         _ => 0.0,
     };
     viewer.previous_frames = frames.map(|f| (f, now));
+    viewer.last_loss = sample.fraction_lost;
+    // The fallback estimate, for a viewer that gives no transport-wide feedback.
     viewer.target_bitrate = next_target(
         viewer.target_bitrate,
         sample.fraction_lost,
         config.min_video_bitrate,
-        config.max_video_bitrate,
+        cost(config.max_video_bitrate, config.audio_bitrate),
     );
     ViewerStats {
         viewer: viewer.id().clone(),
@@ -522,6 +751,7 @@ fn viewer_stats(
         packet_loss: sample.fraction_lost,
         nack_count: sample.nack_count,
         keyframe_requests: viewer.keyframe_requests(),
-        target_bitrate: viewer.target_bitrate,
+        target_bitrate: viewer.link_estimate(),
+        rung: rung.map(|(r, _)| r),
     }
 }

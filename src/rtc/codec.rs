@@ -3,9 +3,15 @@
 use std::str::FromStr;
 
 use gst::prelude::*;
+use gst_rtp::prelude::*;
 
 use super::build_error::BuildError;
 use crate::media::MediaKind;
+
+/// The transport-wide congestion control header extension, with the id our offers give it.
+pub(crate) const TWCC_URI: &str =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+pub(crate) const TWCC_EXTENSION_ID: u8 = 3;
 
 /// A codec Reelcast sends. Each has a fixed RTP payload type in our offers, so the payloader
 /// can be set up before any viewer answers.
@@ -97,6 +103,10 @@ impl Codec {
                 s.set("rtcp-fb-nack-pli", true);
                 s.set("rtcp-fb-ccm-fir", true);
                 s.set("rtcp-fb-goog-remb", true);
+                // Transport-wide congestion control: per-packet arrival feedback, which the
+                // viewer's estimator (rtpgccbwe) turns into the rate its link carries.
+                s.set("rtcp-fb-transport-cc", true);
+                s.set(format!("extmap-{TWCC_EXTENSION_ID}").as_str(), TWCC_URI);
             }
         }
         if self == Codec::H264 {
@@ -114,6 +124,13 @@ impl Codec {
         bitrate: u32,
         ssrc: u32,
     ) -> Result<Vec<gst::Element>, BuildError> {
+        let mut chain = self.make_encoder(bitrate)?;
+        chain.push(self.make_payloader(ssrc)?);
+        Ok(chain)
+    }
+
+    /// `encoder ! [capsfilter]`, ready to link; the first element takes raw media.
+    pub(crate) fn make_encoder(self, bitrate: u32) -> Result<Vec<gst::Element>, BuildError> {
         let mut chain = Vec::new();
         match self {
             Codec::Vp8 | Codec::Vp9 => {
@@ -162,6 +179,12 @@ impl Codec {
                 chain.push(enc);
             }
         }
+        Ok(chain)
+    }
+
+    /// The payloader, sending as `ssrc`. Video payloaders write the transport-wide sequence
+    /// number extension that congestion control needs.
+    pub(crate) fn make_payloader(self, ssrc: u32) -> Result<gst::Element, BuildError> {
         let pay = match self {
             Codec::Vp8 => make("rtpvp8pay")?,
             Codec::Vp9 => make("rtpvp9pay")?,
@@ -179,8 +202,13 @@ impl Codec {
         pay.set_property("pt", self.payload_type() as u32);
         pay.set_property("ssrc", ssrc);
         pay.set_property("mtu", 1200u32);
-        chain.push(pay);
-        Ok(chain)
+        if self.kind() == MediaKind::Video {
+            let twcc = gst_rtp::RTPHeaderExtension::create_from_uri(TWCC_URI)
+                .ok_or_else(|| BuildError::MissingElement("rtphdrexttwcc".into()))?;
+            twcc.set_id(TWCC_EXTENSION_ID as u32);
+            pay.emit_by_name::<()>("add-extension", &[&twcc]);
+        }
+        Ok(pay)
     }
 
     /// Sets the target bitrate of this codec's encoder, in bits per second.

@@ -65,6 +65,16 @@ pub(crate) enum Command {
         sample: Option<StatsSample>,
     },
 
+    /// The viewer's estimator has a new estimate of what its link carries, in bits/s.
+    Estimate {
+        viewer: ViewerKey,
+        bitrate: u32,
+    },
+    /// The viewer asked for a keyframe (RTCP PLI or FIR): the actor throttles these per rung.
+    KeyframeWanted(ViewerKey),
+    /// A viewer's move between rungs needs a keyframe of the rung it moves to, now.
+    MoveNeedsKeyframe(ViewerKey),
+
     /// The reaper freed some viewer branches: park the encoders nobody receives now.
     Reaped,
 }

@@ -1,4 +1,4 @@
-//! The encoders, one per codec, each shared by every viewer of that codec.
+//! The audio encoder, shared by every viewer, and the branches that feed viewers from tees.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,29 +24,62 @@ pub(crate) struct EncoderChain {
     valve: gst::Element,
 }
 
-/// A viewer's branch on an encoder's RTP tee.
+/// A branch of a viewer's on a tee: the tee pad that feeds it, the pad it feeds (a funnel's
+/// request pad, released with it) and the elements that are the viewer's alone.
 pub(crate) struct ViewerLink {
-    tee: gst::Element,
-    tee_pad: gst::Pad,
-    queue: gst::Element,
-    /// Keyframe requests (PLI, FIR) this viewer's RTP session sent upstream.
-    keyframe_requests: Arc<AtomicU64>,
+    tee_pad: Option<(gst::Element, gst::Pad)>,
+    funnel_pad: Option<(gst::Element, gst::Pad)>,
+    elements: Vec<gst::Element>,
 }
 
 impl ViewerLink {
-    pub(crate) fn keyframe_requests(&self) -> u64 {
-        self.keyframe_requests.load(Ordering::Relaxed)
+    /// A tee pad feeding the viewer's own `elements`.
+    fn shared(tee: gst::Element, tee_pad: gst::Pad, elements: Vec<gst::Element>) -> Self {
+        Self {
+            tee_pad: Some((tee, tee_pad)),
+            funnel_pad: None,
+            elements,
+        }
     }
 
-    /// Stops feeding the viewer's queue, leaving the queue in place (see [`ViewerLink::remove`]).
+    /// A tee pad feeding a funnel's request pad.
+    pub(crate) fn branch(
+        tee: gst::Element,
+        tee_pad: gst::Pad,
+        funnel: gst::Element,
+        funnel_pad: gst::Pad,
+    ) -> Self {
+        Self {
+            tee_pad: Some((tee, tee_pad)),
+            funnel_pad: Some((funnel, funnel_pad)),
+            elements: Vec::new(),
+        }
+    }
+
+    /// Elements of the viewer's alone, fed by branches undone before them.
+    pub(crate) fn elements(elements: Vec<gst::Element>) -> Self {
+        Self {
+            tee_pad: None,
+            funnel_pad: None,
+            elements,
+        }
+    }
+
+    /// Stops feeding the viewer, leaving its elements in place (see [`ViewerLink::remove`]).
     /// Waits for the tee pad to go idle: only the reaper calls it, never the actor.
     pub(crate) fn detach(&self) {
-        release_tee_pad(&self.tee, &self.tee_pad);
+        if let Some((tee, pad)) = &self.tee_pad {
+            release_tee_pad(tee, pad);
+        }
     }
 
-    /// Stops and removes the viewer's queue, once the encoder no longer feeds it.
+    /// Stops and removes the viewer's elements, once nothing feeds them.
     pub(crate) fn remove(self, pipeline: &gst::Pipeline) {
-        remove_elements(pipeline.upcast_ref(), &[&self.queue]);
+        if let Some((funnel, pad)) = &self.funnel_pad {
+            funnel.release_request_pad(pad);
+        }
+        let elements: Vec<&gst::Element> = self.elements.iter().collect();
+        remove_elements(pipeline.upcast_ref(), &elements);
     }
 }
 
@@ -151,10 +184,6 @@ impl EncoderChain {
         self.frames.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set_bitrate(&self, bitrate: u32) {
-        self.codec.set_bitrate(&self.encoder, bitrate);
-    }
-
     /// Asks the encoder for a keyframe now (a viewer joined, a PLI, a seek).
     pub(crate) fn request_keyframe(&self) {
         if self.codec == Codec::Opus {
@@ -190,27 +219,11 @@ impl EncoderChain {
         tee_pad
             .link(&queue.static_pad("sink").unwrap())
             .map_err(BuildError::gst)?;
-        // webrtcbin turns the viewer's PLI and FIR into force-key-unit events that travel up
-        // to the shared encoder; counting them here tells whose they are.
-        let keyframe_requests = Arc::new(AtomicU64::new(0));
-        let counter = keyframe_requests.clone();
-        queue.static_pad("src").unwrap().add_probe(
-            gst::PadProbeType::EVENT_UPSTREAM,
-            move |_, info| {
-                if let Some(event) = info.event() {
-                    if gst_video::UpstreamForceKeyUnitEvent::parse(event).is_ok() {
-                        counter.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                gst::PadProbeReturn::Ok
-            },
-        );
-        Ok(ViewerLink {
-            tee: self.rtp_tee.clone(),
+        Ok(ViewerLink::shared(
+            self.rtp_tee.clone(),
             tee_pad,
-            queue,
-            keyframe_requests,
-        })
+            vec![queue],
+        ))
     }
 
     /// Number of viewers fed by this encoder.

@@ -42,8 +42,20 @@ pub struct ViewerStats {
     pub nack_count: u64,
     /// Keyframe requests from this viewer (RTCP PLI or FIR).
     pub keyframe_requests: u64,
-    /// The shared video encoder's target bitrate this viewer's feedback asks for.
+    /// What this viewer's link carries, as its estimator (or, without transport-wide
+    /// feedback, its loss) says, in bits per second.
     pub target_bitrate: u32,
+    /// The rung of the encoder ladder this viewer receives.
+    pub rung: Option<RungStats>,
+}
+
+/// A rung of the encoder ladder: its place (0 is full size), picture size and bitrate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RungStats {
+    pub index: usize,
+    pub width: u32,
+    pub height: u32,
+    pub bitrate: u32,
 }
 
 /// What a [`super::Share`] reports. Descriptions and candidates go to the viewer through

@@ -16,19 +16,25 @@ mod encoder;
 mod error;
 mod events;
 mod input;
+mod ladder;
+mod plugins;
 mod policy;
 mod reaper;
+mod rung_choice;
 pub mod sdp;
 mod share;
 mod stats;
 mod tracks;
+mod video_path;
 mod viewer;
 
 pub use build_error::BuildError;
 pub use codec::Codec;
 pub use config::ShareConfig;
 pub use error::ShareError;
-pub use events::{ConnectionState, SdpKind, ShareEvent, ShareSnapshot, ViewerId, ViewerStats};
+pub use events::{
+    ConnectionState, RungStats, SdpKind, ShareEvent, ShareSnapshot, ViewerId, ViewerStats,
+};
 pub use input::VideoLimits;
 pub use share::Share;
 

@@ -1,5 +1,5 @@
-//! The share's decisions as pure functions: what bitrate to send, which kinds each viewer
-//! gets. No GStreamer here, so unit tests drive every case.
+//! The share's decisions as pure functions: a loss-based target for viewers without
+//! transport-wide feedback, which kinds each viewer gets. No GStreamer here, so unit tests drive every case.
 
 use crate::media::MediaKind;
 
@@ -13,13 +13,6 @@ pub(crate) fn next_target(current: u32, fraction_lost: Option<f64>, min: u32, ma
         _ => current as f64,
     };
     (next as u32).clamp(min, max)
-}
-
-/// The bitrate of an encoder shared by viewers with these targets: the lowest of them, but
-/// never below `floor`, so one viewer on a bad network gets a degraded picture (losses, NACK
-/// repairs) rather than making everyone's worse without bound. `None` without viewers.
-pub(crate) fn shared_bitrate(targets: impl IntoIterator<Item = u32>, floor: u32) -> Option<u32> {
-    targets.into_iter().min().map(|t| t.max(floor))
 }
 
 /// The kinds a new viewer is offered: what the source has, when the player has said (its
@@ -91,13 +84,6 @@ mod tests {
         );
         assert_eq!(next_target(100_000, Some(0.5), 100_000, 2_000_000), 100_000);
         assert_eq!(next_target(500_000, None, 100_000, 2_000_000), 500_000);
-    }
-
-    #[test]
-    fn a_shared_encoder_follows_its_slowest_viewer_down_to_the_floor() {
-        assert_eq!(shared_bitrate([900, 400, 700], 200), Some(400));
-        assert_eq!(shared_bitrate([900, 100], 200), Some(200));
-        assert_eq!(shared_bitrate([], 200), None);
     }
 
     #[test]

@@ -58,6 +58,8 @@ impl Share {
             reaper,
             viewers: HashMap::new(),
             encoders: HashMap::new(),
+            ladders: HashMap::new(),
+            keyframes_due: HashMap::new(),
             ssrcs: Ssrcs::random(),
             source_kinds: None,
             check_kinds_at: None,

@@ -14,7 +14,9 @@ use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
+use super::rung_choice::RungChoice;
 use super::stats::request_stats;
+use super::video_path::VideoPath;
 use crate::media::MediaKind;
 use crate::util::Broadcast;
 
@@ -39,6 +41,17 @@ pub(crate) struct Viewer {
     pub stats_asked: Option<Instant>,
     /// The answer webrtcbin is applying: the codecs it takes, and who waits for the outcome.
     pub pending_answer: Option<PendingAnswer>,
+    /// This viewer's congestion controller and pacer (rtpgccbwe), when there is one.
+    pub estimator: Option<gst::Element>,
+    /// The answer took transport-wide congestion control feedback: the estimator's word
+    /// counts. Without it, loss in receiver reports is all there is ([`Viewer::target_bitrate`]).
+    pub transport_cc: bool,
+    /// The estimator's latest estimate of what this viewer's link carries, in bits/s.
+    pub estimate: Option<u32>,
+    /// Fraction lost in its last receiver report.
+    pub last_loss: Option<f64>,
+    /// Its rung on the ladder, once its video is fed from one.
+    pub rung_choice: Option<RungChoice>,
     /// Our offer is out and its answer not applied yet.
     negotiating: bool,
     ssrcs: Ssrcs,
@@ -53,10 +66,33 @@ pub(crate) struct ViewerMedia {
     pub kind: MediaKind,
     pub sink_pad: gst::Pad,
     pub codec: Option<Codec>,
-    pub link: Option<ViewerLink>,
+    pub feed: Option<Feed>,
     /// Sending. A kind the source no longer has is switched off (direction inactive), as
     /// the web's removeTrack() does: transceivers are never removed from a connection.
     pub active: bool,
+}
+
+/// What feeds one of a viewer's media: the shared audio encoder's tee, or a video path fed
+/// from the ladder's rungs.
+pub(crate) enum Feed {
+    Shared(ViewerLink),
+    Ladder(VideoPath),
+}
+
+impl Feed {
+    pub(crate) fn into_links(self) -> Vec<ViewerLink> {
+        match self {
+            Feed::Shared(link) => vec![link],
+            Feed::Ladder(path) => path.into_links(),
+        }
+    }
+
+    pub(crate) fn video_path(&self) -> Option<&VideoPath> {
+        match self {
+            Feed::Ladder(path) => Some(path),
+            Feed::Shared(_) => None,
+        }
+    }
 }
 
 /// Codec preferences for a transceiver: every codec of `kind` we can encode, `preferred` first.
@@ -133,7 +169,7 @@ fn add_media(
         kind,
         sink_pad,
         codec: None,
-        link: None,
+        feed: None,
         active: true,
     })
 }
@@ -223,6 +259,7 @@ impl Viewer {
             media.push(add_media(&webrtcbin, kind, config)?);
         }
 
+        let estimator = add_estimator(&webrtcbin, &key, config, commands);
         connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
@@ -242,6 +279,11 @@ impl Viewer {
             previous_frames: None,
             stats_asked: None,
             pending_answer: None,
+            estimator,
+            transport_cc: false,
+            estimate: None,
+            last_loss: None,
+            rung_choice: None,
             negotiating: true,
         })
     }
@@ -275,7 +317,7 @@ impl Viewer {
                 &media.sink_pad,
                 gst_webrtc::WebRTCRTPTransceiverDirection::Inactive,
             );
-            links.extend(media.link.take());
+            links.extend(media.feed.take().into_iter().flat_map(Feed::into_links));
         }
         links
     }
@@ -315,6 +357,9 @@ impl Viewer {
         commands: &flume::Sender<Command>,
     ) -> Result<Vec<Option<Codec>>, AnswerError> {
         let message = parse_sdp(sdp)?;
+        self.transport_cc = sdp
+            .lines()
+            .any(|l| l.starts_with("a=extmap:") && l.contains(super::codec::TWCC_URI));
         let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
         let chosen = codecs_in(&message, &kinds);
         let answer =
@@ -374,11 +419,33 @@ impl Viewer {
     }
 
     pub(crate) fn keyframe_requests(&self) -> u64 {
+        self.video_path().map_or(0, VideoPath::keyframe_requests)
+    }
+
+    pub(crate) fn video_path(&self) -> Option<&VideoPath> {
         self.media
             .iter()
-            .filter_map(|m| m.link.as_ref())
-            .map(|l| l.keyframe_requests())
-            .sum()
+            .filter(|m| m.kind == MediaKind::Video)
+            .find_map(|m| m.feed.as_ref().and_then(Feed::video_path))
+    }
+
+    pub(crate) fn video_path_mut(&mut self) -> Option<&mut VideoPath> {
+        self.media
+            .iter_mut()
+            .filter(|m| m.kind == MediaKind::Video)
+            .find_map(|m| match m.feed.as_mut() {
+                Some(Feed::Ladder(path)) => Some(path),
+                _ => None,
+            })
+    }
+
+    /// What the viewer's link carries, as best we know: the estimator's word where the viewer
+    /// gives transport-wide feedback, else the loss-based target.
+    pub(crate) fn link_estimate(&self) -> u32 {
+        match (self.transport_cc, self.estimate) {
+            (true, Some(estimate)) => estimate,
+            _ => self.target_bitrate,
+        }
     }
 
     /// Takes the viewer apart for the reaper: its webrtcbin and its links to the encoders.
@@ -386,7 +453,8 @@ impl Viewer {
         let links = self
             .media
             .iter_mut()
-            .filter_map(|m| m.link.take())
+            .filter_map(|m| m.feed.take())
+            .flat_map(Feed::into_links)
             .collect();
         (self.webrtcbin, links)
     }
@@ -401,6 +469,38 @@ fn is_unsupported_direction_change(error: &str) -> bool {
         tracing::debug!(error, "webrtcbin kept the old direction; sending goes on");
     }
     unsupported
+}
+
+/// The field's estimator and pacer for this viewer's link: rtpgccbwe (Google Congestion
+/// Control, from gst-plugins-rs), which webrtcbin puts between its RTP session and the
+/// transport. It reads the viewer's transport-wide feedback; its estimate comes to the actor
+/// as [`Command::Estimate`]. `None` where the element is missing: loss-based control then.
+fn add_estimator(
+    webrtcbin: &gst::Element,
+    key: &ViewerKey,
+    config: &ShareConfig,
+    commands: &flume::Sender<Command>,
+) -> Option<gst::Element> {
+    super::plugins::register();
+    let estimator = gst::ElementFactory::make("rtpgccbwe").build().ok()?;
+    let max = super::rung_choice::cost(config.max_video_bitrate, config.audio_bitrate);
+    estimator.set_property("min-bitrate", config.min_video_bitrate / 2);
+    estimator.set_property("max-bitrate", max + max / 2);
+    estimator.set_property("estimated-bitrate", config.start_video_bitrate);
+    let (viewer, commands) = (key.clone(), commands.clone());
+    estimator.connect_notify(Some("estimated-bitrate"), move |bwe, _| {
+        let bitrate = bwe.property::<u32>("estimated-bitrate");
+        let _ = commands.send(Command::Estimate {
+            viewer: viewer.clone(),
+            bitrate,
+        });
+    });
+    let given = std::sync::Mutex::new(Some(estimator.clone()));
+    webrtcbin.connect("request-aux-sender", false, move |_| {
+        // One transport (max-bundle), so one estimator; a second transport gets none.
+        given.lock().unwrap().take().map(|e| e.to_value())
+    });
+    Some(estimator)
 }
 
 const STATS_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(5);

@@ -364,6 +364,7 @@ mod tests {
                 nack_count: 0,
                 keyframe_requests: 0,
                 target_bitrate: 2_000_000,
+                rung: None,
             },
         };
         // The share's numbers may arrive before the signaller's request.

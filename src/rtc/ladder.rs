@@ -1,0 +1,575 @@
+//! The encode-once ladder: each video codec encoded at a few sizes (rungs), every rung once
+//! for all the viewers that use it, each viewer fed from the rung its own link carries.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gst::prelude::*;
+
+use super::build_error::BuildError;
+use super::codec::{make, Codec};
+
+/// Each rung's height as a fraction of the picture's (numerator, denominator): full, two
+/// thirds and one third. Neighbours are about 2.2x apart in pixels and bitrate, so a step
+/// down always fits a link that could not carry the rung above.
+pub(crate) const RUNG_HEIGHTS: [(u32, u32); 3] = [(1, 1), (2, 3), (1, 3)];
+
+/// A rung smaller than this is not worth a viewer's while: it is left out.
+const MIN_RUNG_HEIGHT: u32 = 90;
+
+/// A keyframe at most this often on one rung, however many viewers ask: one viewer's losses
+/// never turn into a storm of keyframes for the others.
+pub(crate) const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
+
+/// What a rung sends now, read by the actor without touching GStreamer. Written from the
+/// streaming thread when the picture's size is known.
+#[derive(Debug, Default)]
+pub(crate) struct RungShape {
+    width: AtomicU32,
+    height: AtomicU32,
+    bitrate: AtomicU32,
+}
+
+impl RungShape {
+    /// (width, height, bitrate), once the picture's size is known and the rung is in use.
+    pub(crate) fn get(&self) -> Option<(u32, u32, u32)> {
+        let height = self.height.load(Ordering::Relaxed);
+        (height > 0).then(|| {
+            (
+                self.width.load(Ordering::Relaxed),
+                height,
+                self.bitrate.load(Ordering::Relaxed),
+            )
+        })
+    }
+}
+
+/// The bitrate a rung of this size gets: bits per pixel grow as pictures shrink, since small
+/// pictures need more bits per pixel to look as good; within the share's limits.
+pub(crate) fn rung_bitrate(width: u32, height: u32, fps: f64, min: u32, max: u32) -> u32 {
+    let bits_per_pixel = match height {
+        h if h >= 700 => 0.09,
+        h if h >= 400 => 0.10,
+        h if h >= 300 => 0.12,
+        _ => 0.15,
+    };
+    let bitrate = width as f64 * height as f64 * fps.clamp(1.0, 60.0) * bits_per_pixel;
+    (bitrate as u32).clamp(min, max.max(min))
+}
+
+/// The size of rung `index` for a picture of `width` x `height`, or `None` where that rung
+/// would be too small (then it is not used).
+pub(crate) fn rung_size(index: usize, width: u32, height: u32) -> Option<(u32, u32)> {
+    let (num, den) = RUNG_HEIGHTS[index];
+    if index == 0 {
+        return Some((width, height));
+    }
+    let h = (height * num / den) & !1;
+    if h < MIN_RUNG_HEIGHT || h >= height {
+        return None;
+    }
+    let w = ((width as u64 * h as u64 / height.max(1) as u64) as u32).max(2) & !1;
+    Some((w, h))
+}
+
+/// One rung: `raw tee → valve → queue → [videoscale → capsfilter] → encoder → encoded tee`.
+pub(crate) struct Rung {
+    pub index: usize,
+    encoder: gst::Element,
+    valve: gst::Element,
+    tee: gst::Element,
+    pub shape: Arc<RungShape>,
+    frames: Arc<AtomicU64>,
+    /// Milliseconds since `epoch` of the last keyframe this rung's encoder gave.
+    last_keyframe: Arc<AtomicU64>,
+    last_request: Mutex<Option<Instant>>,
+    codec: Codec,
+}
+
+/// The time base of [`Rung::last_keyframe`].
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+impl Rung {
+    fn new(
+        pipeline: &gst::Pipeline,
+        raw_tee: &gst::Element,
+        codec: Codec,
+        index: usize,
+        limits: (u32, u32),
+    ) -> Result<Self, BuildError> {
+        let valve = make("valve")?;
+        if valve.has_property("drop-mode") {
+            // Caps and segments still pass, so the encoder is ready for the current picture
+            // size when it opens.
+            valve.set_property_from_str("drop-mode", "forward-sticky-events");
+        }
+        // Parked until a viewer needs it.
+        valve.set_property("drop", true);
+        let queue = make("queue")?;
+        // Never let one slow rung stall the others: drop the oldest raw frames instead.
+        queue.set_property_from_str("leaky", "downstream");
+        queue.set_property("max-size-buffers", 4u32);
+        queue.set_property("max-size-bytes", 0u32);
+        queue.set_property("max-size-time", 0u64);
+        let mut all = vec![valve.clone(), queue.clone()];
+        let filter = if index > 0 {
+            let scale = make("videoscale")?;
+            let filter = make("capsfilter")?;
+            all.push(scale);
+            all.push(filter.clone());
+            Some(filter)
+        } else {
+            None
+        };
+        let encoder_chain = codec.make_encoder(limits.1)?;
+        let factory = codec.encoder_factory();
+        let encoder = encoder_chain
+            .iter()
+            .find(|e| e.factory().is_some_and(|f| f.name() == factory))
+            .cloned()
+            .ok_or_else(|| BuildError::MissingElement(factory.to_owned()))?;
+        all.extend(encoder_chain);
+        let tee = make("tee")?;
+        tee.set_property("allow-not-linked", true);
+        all.push(tee.clone());
+        pipeline.add_many(&all).map_err(BuildError::gst)?;
+        gst::Element::link_many(&all).map_err(|e| BuildError::Link {
+            what: format!("the {codec} encoder of rung {index}"),
+            cause: e.to_string(),
+        })?;
+
+        isolate_negotiation(&valve);
+        let shape = Arc::new(RungShape::default());
+        // The picture that flows now sizes the rung at once, so a viewer's first rung is
+        // chosen knowing it; later pictures size it as their caps pass.
+        if let Some(caps) = raw_tee.static_pad("sink").and_then(|p| p.current_caps()) {
+            size_rung(
+                &caps,
+                &encoder,
+                filter.as_ref(),
+                codec,
+                index,
+                &shape,
+                limits,
+            );
+        }
+        watch_caps(&queue, &encoder, filter, codec, index, &shape, limits);
+        let frames = Arc::new(AtomicU64::new(0));
+        let last_keyframe = Arc::new(AtomicU64::new(0));
+        let (counter, keyframe) = (frames.clone(), last_keyframe.clone());
+        tee.static_pad("sink")
+            .unwrap()
+            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                if let Some(buffer) = info.buffer() {
+                    if !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
+                        keyframe.store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            });
+        for element in all.iter().rev() {
+            element.sync_state_with_parent().map_err(BuildError::gst)?;
+        }
+        let raw_pad = raw_tee
+            .request_pad_simple("src_%u")
+            .ok_or_else(|| BuildError::gst("the raw tee gave no pad"))?;
+        raw_pad
+            .link(&valve.static_pad("sink").unwrap())
+            .map_err(BuildError::gst)?;
+        Ok(Self {
+            index,
+            encoder,
+            valve,
+            tee,
+            shape,
+            frames,
+            last_keyframe,
+            last_request: Mutex::new(None),
+            codec,
+        })
+    }
+
+    pub(crate) fn tee(&self) -> &gst::Element {
+        &self.tee
+    }
+
+    pub(crate) fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_parked(&self) -> bool {
+        self.valve.property::<bool>("drop")
+    }
+
+    pub(crate) fn park(&self) {
+        if !self.is_parked() {
+            self.valve.set_property("drop", true);
+            tracing::info!(codec = %self.codec, rung = self.index, "rung parked: nobody receives it");
+        }
+    }
+
+    /// Encodes again; the caller asks for the keyframe the viewer moving onto it needs.
+    pub(crate) fn unpark(&self) {
+        if self.is_parked() {
+            self.valve.set_property("drop", false);
+            tracing::info!(codec = %self.codec, rung = self.index, "rung resumed");
+        }
+    }
+
+    /// Number of viewers fed by this rung.
+    pub(crate) fn viewer_count(&self) -> usize {
+        self.tee.num_src_pads() as usize
+    }
+
+    /// A keyframe, unless this rung gave or was asked for one within [`KEYFRAME_INTERVAL`];
+    /// then the time it may be asked again (the caller asks again then: the request is
+    /// deferred, never lost).
+    pub(crate) fn request_keyframe(&self, now: Instant) -> Option<Instant> {
+        let keyframe_ms = self.last_keyframe.load(Ordering::Relaxed);
+        let last_keyframe = (keyframe_ms > 0).then(|| epoch() + Duration::from_millis(keyframe_ms));
+        let mut last = self.last_request.lock().unwrap();
+        let latest = [*last, last_keyframe].into_iter().flatten().max();
+        if let Some(latest) = latest {
+            if now.saturating_duration_since(latest) < KEYFRAME_INTERVAL {
+                return Some(latest + KEYFRAME_INTERVAL);
+            }
+        }
+        *last = Some(now);
+        drop(last);
+        self.send_force_key_unit();
+        None
+    }
+
+    /// A keyframe now, whatever the throttle says (a seek: every viewer needs one).
+    pub(crate) fn force_keyframe(&self, now: Instant) {
+        *self.last_request.lock().unwrap() = Some(now);
+        self.send_force_key_unit();
+    }
+
+    fn send_force_key_unit(&self) {
+        let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+            .all_headers(true)
+            .build();
+        let _ = self.encoder.send_event(event);
+    }
+}
+
+/// A rung takes the picture as it comes and scales it itself: its smaller size must never
+/// travel up the raw tee and shrink the picture of every other rung (videoscale upstream
+/// would prefer the size a rung asks for). So caps queries from upstream get "anything you
+/// have" here, and a rung's reconfigure requests stop here.
+fn isolate_negotiation(valve: &gst::Element) {
+    let pad = valve.static_pad("sink").unwrap();
+    pad.add_probe(gst::PadProbeType::QUERY_DOWNSTREAM, |_, info| {
+        let Some(query) = info.query_mut() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        if let gst::QueryViewMut::Caps(q) = query.view_mut() {
+            let caps = q
+                .filter()
+                .map(|f| f.to_owned())
+                .unwrap_or_else(|| gst::Caps::builder("video/x-raw").build());
+            q.set_result(&caps);
+            return gst::PadProbeReturn::Handled;
+        }
+        gst::PadProbeReturn::Ok
+    });
+    pad.add_probe(gst::PadProbeType::EVENT_UPSTREAM, |_, info| {
+        match info.event().map(|e| e.type_()) {
+            // Handled, not dropped: GStreamer 1.22 warns of a NULL unref for upstream events
+            // a probe drops.
+            Some(gst::EventType::Reconfigure) => gst::PadProbeReturn::Handled,
+            _ => gst::PadProbeReturn::Ok,
+        }
+    });
+}
+
+/// Sizes the rung to the picture each time the picture's caps come: the scaler's target and
+/// the encoder's bitrate follow, and [`RungShape`] tells the actor.
+fn watch_caps(
+    queue: &gst::Element,
+    encoder: &gst::Element,
+    filter: Option<gst::Element>,
+    codec: Codec,
+    index: usize,
+    shape: &Arc<RungShape>,
+    limits: (u32, u32),
+) {
+    let (encoder, shape) = (encoder.clone(), shape.clone());
+    queue.static_pad("src").unwrap().add_probe(
+        gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            if let Some(gst::EventView::Caps(caps)) = info.event().map(|e| e.view()) {
+                size_rung(
+                    caps.caps(),
+                    &encoder,
+                    filter.as_ref(),
+                    codec,
+                    index,
+                    &shape,
+                    limits,
+                );
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+}
+
+/// Sets rung `index`'s scaler target, encoder bitrate and [`RungShape`] for a picture of
+/// `caps`.
+fn size_rung(
+    caps: &gst::CapsRef,
+    encoder: &gst::Element,
+    filter: Option<&gst::Element>,
+    codec: Codec,
+    index: usize,
+    shape: &RungShape,
+    (min, max): (u32, u32),
+) {
+    let Some(s) = caps.structure(0) else {
+        return;
+    };
+    let (Ok(width), Ok(height)) = (s.get::<i32>("width"), s.get::<i32>("height")) else {
+        return;
+    };
+    let (width, height) = (width.max(2) as u32, height.max(2) as u32);
+    let fps = s
+        .get::<gst::Fraction>("framerate")
+        .ok()
+        .filter(|f| f.numer() > 0 && f.denom() > 0)
+        .map_or(30.0, |f| f.numer() as f64 / f.denom() as f64);
+    let size = rung_size(index, width, height);
+    // A rung too small for its picture still encodes something small; the actor never moves
+    // a viewer onto it (its shape says height 0).
+    let (w, h) = size.unwrap_or(((width / 2).max(2) & !1, (height / 2).max(2) & !1));
+    if let Some(filter) = filter {
+        let caps = gst::Caps::builder("video/x-raw")
+            .field("width", w as i32)
+            .field("height", h as i32)
+            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+            .build();
+        filter.set_property("caps", caps);
+    }
+    let bitrate = rung_bitrate(w, h, fps, min, max);
+    codec.set_bitrate(encoder, bitrate);
+    shape.width.store(w, Ordering::Relaxed);
+    shape
+        .height
+        .store(if size.is_some() { h } else { 0 }, Ordering::Relaxed);
+    shape.bitrate.store(bitrate, Ordering::Relaxed);
+    tracing::debug!(%codec, rung = index, w, h, bitrate, "rung sized");
+}
+
+/// The running time of an encoded frame at `pad`: its timestamp through the segment. x264enc
+/// moves its timestamps 1000 hours on (and its segment with them), so timestamps of rungs
+/// compare only as running times.
+pub(crate) fn running_time(pad: &gst::Pad, pts: Option<gst::ClockTime>) -> Option<gst::ClockTime> {
+    let pts = pts?;
+    let event = pad.sticky_event::<gst::event::Segment>(0)?;
+    let segment = event.segment().downcast_ref::<gst::ClockTime>()?;
+    segment.to_running_time(pts)
+}
+
+/// A video codec's rungs, full size first.
+pub(crate) struct Ladder {
+    pub codec: Codec,
+    pub rungs: Vec<Rung>,
+}
+
+impl Ladder {
+    /// Builds every rung, parked, fed from `raw_tee`; bitrates within `min..=max`.
+    pub(crate) fn new(
+        pipeline: &gst::Pipeline,
+        raw_tee: &gst::Element,
+        codec: Codec,
+        min: u32,
+        max: u32,
+    ) -> Result<Self, BuildError> {
+        // Keyframe times count from here, before any streaming thread reads them.
+        let _ = epoch();
+        let rungs = (0..RUNG_HEIGHTS.len())
+            .map(|index| Rung::new(pipeline, raw_tee, codec, index, (min, max)))
+            .collect::<Result<Vec<_>, _>>()?;
+        tracing::info!(%codec, rungs = rungs.len(), "encoder ladder built");
+        Ok(Self { codec, rungs })
+    }
+
+    /// (width, height, bitrate) of each rung a viewer may be moved onto, by index.
+    pub(crate) fn usable(&self) -> Vec<Option<(u32, u32, u32)>> {
+        self.rungs.iter().map(|r| r.shape.get()).collect()
+    }
+
+    /// Parks every rung that feeds nobody.
+    pub(crate) fn park_idle(&self) {
+        for rung in &self.rungs {
+            if rung.viewer_count() == 0 {
+                rung.park();
+            }
+        }
+    }
+
+    /// Encoded frames of the busiest rung, for the frame rate in stats.
+    pub(crate) fn frames(&self, rung: usize) -> u64 {
+        self.rungs.get(rung).map_or(0, Rung::frames)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rungs_are_two_thirds_and_one_third_of_the_picture_and_even() {
+        assert_eq!(rung_size(0, 1280, 720), Some((1280, 720)));
+        assert_eq!(rung_size(1, 1280, 720), Some((852, 480)));
+        assert_eq!(rung_size(2, 1280, 720), Some((426, 240)));
+        assert_eq!(rung_size(1, 854, 480), Some((568, 320)));
+        assert_eq!(rung_size(2, 854, 480), Some((284, 160)));
+        // Too small to be worth a rung.
+        assert_eq!(rung_size(2, 320, 180), None);
+    }
+
+    #[test]
+    fn each_rung_encodes_its_share_of_the_picture() {
+        gst::init().unwrap();
+        let pipeline = gst::Pipeline::new();
+        let src = gst::ElementFactory::make("videotestsrc")
+            .property("is-live", true)
+            .build()
+            .unwrap();
+        let filter = gst::ElementFactory::make("capsfilter")
+            .property(
+                "caps",
+                gst::Caps::builder("video/x-raw")
+                    .field("format", "I420")
+                    .field("width", 640)
+                    .field("height", 360)
+                    .field("framerate", gst::Fraction::new(30, 1))
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        let tee = make("tee").unwrap();
+        tee.set_property("allow-not-linked", true);
+        pipeline.add_many([&src, &filter, &tee]).unwrap();
+        gst::Element::link_many([&src, &filter, &tee]).unwrap();
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let ladder = Ladder::new(&pipeline, &tee, Codec::Vp8, 100_000, 2_500_000).unwrap();
+        let (tx, rx) = flume::unbounded();
+        for rung in &ladder.rungs {
+            rung.unpark();
+            let (tx, index) = (tx.clone(), rung.index);
+            rung.tee().static_pad("sink").unwrap().add_probe(
+                gst::PadProbeType::BUFFER,
+                move |pad, _| {
+                    if let Some(caps) = pad.current_caps() {
+                        let s = caps.structure(0).unwrap();
+                        let size = (
+                            s.get::<i32>("width").unwrap(),
+                            s.get::<i32>("height").unwrap(),
+                        );
+                        let _ = tx.send((index, size));
+                    }
+                    gst::PadProbeReturn::Ok
+                },
+            );
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        while seen.len() < 3 {
+            let (index, size) = rx.recv_timeout(Duration::from_secs(10)).expect("frames");
+            seen.insert(index, size);
+        }
+        pipeline.set_state(gst::State::Null).unwrap();
+        assert_eq!(seen[&0], (640, 360));
+        assert_eq!(seen[&1], (426, 240));
+        assert_eq!(seen[&2], (212, 120));
+        let usable = ladder.usable();
+        assert_eq!(usable[1].map(|(w, h, _)| (w, h)), Some((426, 240)));
+    }
+
+    /// Moves between rungs rely on these: a parked encoder starts with a keyframe, a running
+    /// one makes one soon when asked. (Not at a running time asked for: x264enc forgets such
+    /// a request after a keyframe of its own.)
+    #[test]
+    fn encoders_make_keyframes_where_moves_need_them() {
+        gst::init().unwrap();
+        for codec in [Codec::Vp8, Codec::H264] {
+            let pipeline = gst::Pipeline::new();
+            let src = gst::ElementFactory::make("videotestsrc")
+                .property("is-live", true)
+                .build()
+                .unwrap();
+            let filter = gst::ElementFactory::make("capsfilter")
+                .property(
+                    "caps",
+                    gst::Caps::builder("video/x-raw")
+                        .field("format", "I420")
+                        .field("width", 320)
+                        .field("height", 240)
+                        .field("framerate", gst::Fraction::new(30, 1))
+                        .build(),
+                )
+                .build()
+                .unwrap();
+            let tee = make("tee").unwrap();
+            tee.set_property("allow-not-linked", true);
+            pipeline.add_many([&src, &filter, &tee]).unwrap();
+            gst::Element::link_many([&src, &filter, &tee]).unwrap();
+            pipeline.set_state(gst::State::Playing).unwrap();
+            let ladder = Ladder::new(&pipeline, &tee, codec, 100_000, 2_500_000).unwrap();
+            let rung = &ladder.rungs[0];
+            let (tx, rx) = flume::unbounded();
+            rung.tee().static_pad("sink").unwrap().add_probe(
+                gst::PadProbeType::BUFFER,
+                move |pad, info| {
+                    let b = info.buffer().unwrap();
+                    let key = !b.flags().contains(gst::BufferFlags::DELTA_UNIT);
+                    let _ = tx.send((running_time(pad, b.pts()).unwrap(), key));
+                    gst::PadProbeReturn::Ok
+                },
+            );
+            let next_key = || loop {
+                let (pts, key) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+                if key {
+                    break pts;
+                }
+            };
+            rung.unpark();
+            rung.force_keyframe(Instant::now());
+            let (first, first_key) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            assert!(
+                first_key,
+                "{codec}: out of parking, the first frame is a keyframe"
+            );
+            while rx.recv_timeout(Duration::from_secs(10)).unwrap().0
+                < first + gst::ClockTime::from_mseconds(300)
+            {}
+            let at = pipeline.current_running_time().unwrap();
+            rung.force_keyframe(Instant::now());
+            let key = next_key();
+            pipeline.set_state(gst::State::Null).unwrap();
+            assert!(
+                key < at + gst::ClockTime::from_seconds(1),
+                "{codec}: keyframe at {key}, asked for at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn smaller_rungs_get_more_bits_per_pixel_within_limits() {
+        let full = rung_bitrate(1280, 720, 30.0, 150_000, 2_500_000);
+        assert_eq!(full, 2_488_320);
+        let third = rung_bitrate(426, 240, 30.0, 150_000, 2_500_000);
+        assert!(third > full / 9 && third < full / 4, "{third}");
+        assert_eq!(
+            rung_bitrate(3840, 2160, 60.0, 150_000, 2_500_000),
+            2_500_000
+        );
+        assert_eq!(rung_bitrate(100, 90, 30.0, 150_000, 2_500_000), 150_000);
+    }
+}

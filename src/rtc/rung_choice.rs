@@ -1,0 +1,240 @@
+//! Which rung of the ladder one viewer gets, from its own link's estimate: down at once when
+//! the link cannot carry the rung, up one step at a time as a trial that backs off when it
+//! fails. Pure: no GStreamer, so unit tests drive every case.
+
+use std::time::{Duration, Instant};
+
+/// Time on a rung before trying the one above.
+const HOLD: Duration = Duration::from_secs(3);
+/// Before the first step up: a joiner starts low for a quick first frame, then climbs.
+const FIRST_HOLD: Duration = Duration::from_millis(1500);
+/// A step up that is not undone within this long has held.
+const TRIAL: Duration = Duration::from_secs(5);
+/// Wait after a failed step up, doubled for each failure in a row.
+const BACKOFF: Duration = Duration::from_secs(6);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The estimate must show this much room over what the viewer gets before it climbs: GCC
+/// never estimates more than 1.5x what arrives, so room is the sign of a link not yet full.
+const ROOM_TO_CLIMB: f64 = 1.35;
+/// Below this share of what its rung costs, the link does not carry the rung.
+const TOO_LITTLE: f64 = 0.9;
+/// RTP, SRTP, UDP and IP headers on top of what the encoders make.
+const OVERHEAD: f64 = 1.05;
+
+/// The bits per second a viewer on a rung of `video` bits per second receives.
+pub(crate) fn cost(video: u32, audio: u32) -> u32 {
+    ((video as f64 + audio as f64) * OVERHEAD) as u32
+}
+
+/// One viewer's rung and the history its next choice needs.
+#[derive(Debug, Clone)]
+pub(crate) struct RungChoice {
+    pub rung: usize,
+    moved_at: Instant,
+    /// A step up under way, since then.
+    trial: Option<Instant>,
+    backoff: Duration,
+    next_trial: Instant,
+    climbed: bool,
+}
+
+/// What the viewer should do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Move {
+    /// Down to this rung: the link does not carry the one it is on.
+    Down(usize),
+    /// Up to this rung, as a trial: the estimator should assume it can (see
+    /// [`RungChoice::decide`]).
+    Up(usize),
+}
+
+impl RungChoice {
+    /// A joining viewer: on the middle rung (or the smallest there is), a keyframe small
+    /// enough for most links, then up as its estimate allows.
+    pub(crate) fn start(costs: &[Option<u32>], now: Instant) -> Self {
+        let usable: Vec<usize> = (0..costs.len()).filter(|i| costs[*i].is_some()).collect();
+        // Sizes not known yet (no picture has come): the middle of the ladder.
+        let rung = usable
+            .get(usable.len() / 2)
+            .copied()
+            .unwrap_or(costs.len() / 2);
+        Self {
+            rung,
+            moved_at: now,
+            trial: None,
+            backoff: BACKOFF,
+            next_trial: now,
+            climbed: false,
+        }
+    }
+
+    /// The next move, if any, given what each rung costs (`None`: not usable; index 0 is the
+    /// biggest), the viewer's estimate and its loss. The caller makes the move.
+    pub(crate) fn decide(
+        &mut self,
+        costs: &[Option<u32>],
+        estimate: u32,
+        loss: Option<f64>,
+        now: Instant,
+    ) -> Option<Move> {
+        let cost_of = |i: usize| costs.get(i).copied().flatten();
+        if cost_of(self.rung).is_none() {
+            // The picture changed and this rung went away: the nearest smaller one, or any.
+            let to = (self.rung..costs.len())
+                .chain((0..self.rung).rev())
+                .find(|i| cost_of(*i).is_some())?;
+            return Some(self.moved(to, now, false));
+        }
+        let current = cost_of(self.rung)?;
+        if let Some(started) = self.trial {
+            if now.duration_since(started) >= TRIAL {
+                self.trial = None;
+                self.backoff = BACKOFF;
+            }
+        }
+        if (estimate as f64) < current as f64 * TOO_LITTLE {
+            // The biggest rung that fits, else the smallest there is.
+            let below = (self.rung + 1..costs.len()).filter(|i| cost_of(*i).is_some());
+            let fits = below
+                .clone()
+                .find(|i| cost_of(*i).is_some_and(|c| c as f64 <= estimate as f64 * TOO_LITTLE));
+            let to = fits.or_else(|| below.clone().next_back())?;
+            if self.trial.take().is_some() {
+                self.next_trial = now + self.backoff;
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+            }
+            return Some(self.moved(to, now, false));
+        }
+        let up = (0..self.rung).rev().find(|i| cost_of(*i).is_some())?;
+        let hold = if self.climbed { HOLD } else { FIRST_HOLD };
+        let clean = loss.is_none_or(|l| l < 0.02);
+        if now.duration_since(self.moved_at) >= hold
+            && now >= self.next_trial
+            && clean
+            && estimate as f64 >= current as f64 * ROOM_TO_CLIMB
+        {
+            self.trial = Some(now);
+            return Some(self.moved(up, now, true));
+        }
+        None
+    }
+
+    fn moved(&mut self, to: usize, now: Instant, up: bool) -> Move {
+        self.rung = to;
+        self.moved_at = now;
+        if up {
+            self.climbed = true;
+            Move::Up(to)
+        } else {
+            Move::Down(to)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COSTS: [Option<u32>; 3] = [Some(2_600_000), Some(1_200_000), Some(500_000)];
+
+    #[test]
+    fn a_joiner_starts_in_the_middle_and_climbs_when_its_link_has_room() {
+        let t0 = Instant::now();
+        let mut c = RungChoice::start(&COSTS, t0);
+        assert_eq!(c.rung, 1);
+        // Room, but too soon.
+        assert_eq!(
+            c.decide(
+                &COSTS,
+                1_700_000,
+                Some(0.0),
+                t0 + Duration::from_millis(500)
+            ),
+            None
+        );
+        // Not enough room.
+        assert_eq!(
+            c.decide(&COSTS, 1_300_000, Some(0.0), t0 + Duration::from_secs(2)),
+            None
+        );
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, Some(0.0), t0 + Duration::from_secs(2)),
+            Some(Move::Up(0))
+        );
+        assert_eq!(c.rung, 0);
+    }
+
+    #[test]
+    fn a_link_that_cannot_carry_the_rung_goes_down_to_one_that_fits() {
+        let t0 = Instant::now();
+        let mut c = RungChoice::start(&COSTS, t0);
+        c.rung = 0;
+        assert_eq!(c.decide(&COSTS, 700_000, None, t0), Some(Move::Down(2)));
+        // Nothing fits: the smallest.
+        c.rung = 0;
+        assert_eq!(c.decide(&COSTS, 100_000, None, t0), Some(Move::Down(2)));
+        assert_eq!(
+            c.decide(&COSTS, 100_000, None, t0),
+            None,
+            "nowhere lower to go"
+        );
+    }
+
+    #[test]
+    fn a_failed_step_up_backs_off_and_doubles() {
+        let t0 = Instant::now();
+        let mut c = RungChoice::start(&COSTS, t0);
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            Some(Move::Up(0))
+        );
+        // The link could not take it: down again, and no new trial for the backoff.
+        assert_eq!(
+            c.decide(&COSTS, 1_500_000, None, at(3.0)),
+            Some(Move::Down(1))
+        );
+        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(7.0)), None);
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(9.5)),
+            Some(Move::Up(0))
+        );
+        assert_eq!(
+            c.decide(&COSTS, 1_500_000, None, at(10.0)),
+            Some(Move::Down(1))
+        );
+        // Twice the wait now.
+        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(19.0)), None);
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(22.5)),
+            Some(Move::Up(0))
+        );
+        // Held: the next failure waits the first backoff again.
+        assert_eq!(c.decide(&COSTS, 2_600_000, None, at(28.0)), None);
+        assert_eq!(
+            c.decide(&COSTS, 2_000_000, None, at(30.0)),
+            Some(Move::Down(1))
+        );
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(33.5)),
+            Some(Move::Up(0))
+        );
+    }
+
+    #[test]
+    fn loss_holds_a_viewer_where_it_is() {
+        let t0 = Instant::now();
+        let mut c = RungChoice::start(&COSTS, t0);
+        let later = t0 + Duration::from_secs(5);
+        assert_eq!(c.decide(&COSTS, 1_700_000, Some(0.05), later), None);
+    }
+
+    #[test]
+    fn a_rung_that_went_away_moves_the_viewer_to_the_nearest_smaller() {
+        let t0 = Instant::now();
+        let mut c = RungChoice::start(&COSTS, t0);
+        let small = [Some(900_000), None, None];
+        assert_eq!(c.decide(&small, 2_000_000, None, t0), Some(Move::Down(0)));
+        assert_eq!(c.rung, 0);
+    }
+}
