@@ -4,6 +4,7 @@
 //! and the GLib main loop.
 
 mod conversation;
+mod display_name;
 mod embedded;
 mod ended;
 mod error;
@@ -19,6 +20,7 @@ mod tls;
 mod websocket;
 mod whip;
 
+pub use display_name::{clean_display_name, MAX_DISPLAY_NAME};
 pub use embedded::{EmbeddedServer, EmbeddedServerOptions};
 pub use error::{DecodeError, SignallingError};
 pub use events::{SignallingEvent, SignallingState};
@@ -32,6 +34,7 @@ pub use whip::{is_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE};
 
 // The parsers of what others send, for tests/fuzz.rs only (`--features fuzzing`).
 #[cfg(feature = "fuzzing")]
+pub use display_name::{clean_display_name, MAX_DISPLAY_NAME};
 pub use embedded::{route_request, Route};
 #[cfg(feature = "fuzzing")]
 pub use gst::{decode, Incoming};
