@@ -420,6 +420,7 @@ fn names_typed_in_the_viewer_page_show_bounded_in_the_terminal() {
     });
     let text = share.text();
     let joined: Vec<&str> = text.lines().filter(|l| l.ends_with(" joined.")).collect();
+    eprintln!("typed: {typed:?}\nshown:\n{}", joined.join("\n"));
     assert!(joined.contains(&"Ana joined."), "{text}");
     let eve = joined
         .iter()

@@ -34,7 +34,6 @@ pub use whip::{is_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE};
 
 // The parsers of what others send, for tests/fuzz.rs only (`--features fuzzing`).
 #[cfg(feature = "fuzzing")]
-pub use display_name::{clean_display_name, MAX_DISPLAY_NAME};
 pub use embedded::{route_request, Route};
 #[cfg(feature = "fuzzing")]
 pub use gst::{decode, Incoming};
