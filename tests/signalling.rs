@@ -231,7 +231,11 @@ fn malformed_and_oversized_messages_are_dropped_not_fatal() {
         |v| Some(v.clone()),
     );
     assert_eq!(registration["type"], "setPeerStatus");
-    assert_eq!(registration["roles"], serde_json::json!(["producer"]));
+    // A listener too: the server then passes on viewers' statuses, with their names.
+    assert_eq!(
+        registration["roles"],
+        serde_json::json!(["producer", "listener"])
+    );
     assert_eq!(registration["meta"]["name"], "hostile test");
 
     let mut saw_error = false;
