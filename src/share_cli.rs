@@ -92,8 +92,8 @@ pub fn share(args: &ShareArgs) -> i32 {
                     }
                     continue;
                 }
-                if let SharingEvent::Error { message } = &event {
-                    out.error(message);
+                if let SharingEvent::Error { .. } = &event {
+                    out.error(&shown.problem(&event));
                 } else if let Some(sentence) = shown.apply(&event) {
                     out.terminal.say(&sentence);
                 }

@@ -39,8 +39,17 @@ pub enum SharingEvent {
         attempt: u32,
         retry_in_ms: u64,
     },
+    /// A viewer asked to join; `name` is the display name it gave (remote input, cleaned:
+    /// bounded, no control characters), or none: then people call it "Viewer N".
     ViewerJoined {
         viewer: ViewerId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// A viewer watching gave a display name, changed it or took it back (`None`).
+    ViewerNamed {
+        viewer: ViewerId,
+        name: Option<String>,
     },
     ViewerState {
         viewer: ViewerId,
@@ -53,8 +62,12 @@ pub enum SharingEvent {
         viewer: ViewerId,
         reason: String,
     },
+    /// Something went wrong; with `viewer`, for that viewer only (people name it, so its
+    /// id stays out of the message).
     Error {
         message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        viewer: Option<ViewerId>,
     },
     /// The server or SFU refused the share for good (no such room, wrong pin).
     Refused {
@@ -254,12 +267,7 @@ fn from_share(event: ShareEvent) -> Option<SharingEvent> {
         ShareEvent::ViewerRemoved { viewer, reason, .. } => {
             SharingEvent::ViewerLeft { viewer, reason }
         }
-        ShareEvent::Error { viewer, message } => SharingEvent::Error {
-            message: match viewer {
-                Some(v) => format!("viewer {v}: {message}"),
-                None => message,
-            },
-        },
+        ShareEvent::Error { viewer, message } => SharingEvent::Error { message, viewer },
         ShareEvent::LocalDescription { .. }
         | ShareEvent::LocalCandidate { .. }
         | ShareEvent::LocalCandidatesDone { .. } => return None,
@@ -279,10 +287,18 @@ fn from_signalling(event: SignallingEvent) -> Option<SharingEvent> {
             attempt,
             retry_in_ms,
         },
-        SignallingEvent::SessionRequested { session, .. } => {
-            SharingEvent::ViewerJoined { viewer: session }
-        }
-        SignallingEvent::Error(message) => SharingEvent::Error { message },
+        SignallingEvent::SessionRequested { session, name, .. } => SharingEvent::ViewerJoined {
+            viewer: session,
+            name,
+        },
+        SignallingEvent::ViewerNamed { session, name } => SharingEvent::ViewerNamed {
+            viewer: session,
+            name,
+        },
+        SignallingEvent::Error(message) => SharingEvent::Error {
+            message,
+            viewer: None,
+        },
         SignallingEvent::State(SignallingState::Refused { reason }) => {
             SharingEvent::Refused { message: reason }
         }

@@ -132,6 +132,7 @@ const SIGNALLING_SEEDS: &[&str] = &[
     r#"{"type":"endSession","sessionId":"s-1"}"#,
     r#"{"type":"error","details":"no such peer"}"#,
     r#"{"type":"peerStatusChanged","peerId":"p","roles":["producer"],"meta":{"name":"x"}}"#,
+    r#"{"type":"peerStatusChanged","peerId":"c","roles":["listener"],"meta":{"name":"Ana\u001b[2J\u0007 Lee"}}"#,
     r#"{"type":"list","producers":[{"id":"p","meta":{"name":"x"}}]}"#,
     r#"{"type":"sessionStarted","peerId":"p","sessionId":"s"}"#,
 ];
@@ -149,6 +150,14 @@ fn signalling_frames_never_panic() {
             Ok(Incoming::Event(SignallingEvent::RemoteIce { candidate, .. })) => {
                 // Passed on as text to webrtcbin, never interpreted here.
                 assert!(candidate.len() <= text.len());
+                decoded += 1;
+            }
+            Ok(Incoming::PeerStatus {
+                name: Some(name), ..
+            }) => {
+                // A viewer's display name is shown to people: bounded, no control characters.
+                assert!(name.chars().count() <= reelcast::signalling::MAX_DISPLAY_NAME);
+                assert!(!name.chars().any(char::is_control), "{name:?}");
                 decoded += 1;
             }
             Ok(_) => decoded += 1,

@@ -57,9 +57,11 @@ fn upstream_server_and_gstwebrtc_api_viewer_decode_video_and_audio() {
     let browser = browser_viewers(ViewerKind::GstWebrtcApi, "ws://127.0.0.1:18443", 1);
     let stats = wait_decoding(&browser, 0, 60, SIZE, JOIN);
     assert!(stats.audio_packets > 0);
-    share.wait_json(Duration::from_secs(5), "viewer-joined", |v| {
-        event_is(v, "viewer-joined").then_some(())
+    // gstwebrtc-api puts the name it is given in its status (meta.name): the share hears it.
+    let name = share.wait_json(Duration::from_secs(5), "viewer-joined", |v| {
+        event_is(v, "viewer-joined").then(|| v["name"].clone())
     });
+    assert_eq!(name, "chromium-test-viewer");
 }
 
 #[test]
@@ -229,7 +231,11 @@ fn malformed_and_oversized_messages_are_dropped_not_fatal() {
         |v| Some(v.clone()),
     );
     assert_eq!(registration["type"], "setPeerStatus");
-    assert_eq!(registration["roles"], serde_json::json!(["producer"]));
+    // A listener too: the server then passes on viewers' statuses, with their names.
+    assert_eq!(
+        registration["roles"],
+        serde_json::json!(["producer", "listener"])
+    );
     assert_eq!(registration["meta"]["name"], "hostile test");
 
     let mut saw_error = false;

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::net::assert_private_network;
-use common::peers::{browser_viewers, ViewerKind};
+use common::peers::{browser_viewers_with, signalling_server, ViewerKind};
 
 const ESC: u8 = 0x1b;
 
@@ -348,8 +348,9 @@ fn strip_escapes(raw: &str) -> String {
     out
 }
 
-/// Two viewers watch; the status line counts them and the events name them for people. The
-/// screen printed at the end is the one the README shows.
+/// Two viewers watch; the status line counts them and the events name them for people: by
+/// the name one gave, "Viewer N" for the other. The screen printed at the end is the one the
+/// README shows.
 #[test]
 fn on_a_terminal_a_share_shows_its_viewers() {
     assert_private_network();
@@ -369,11 +370,12 @@ fn on_a_terminal_a_share_shows_its_viewers() {
         .find(|w| w.starts_with("http://"))
         .expect("a link")
         .to_owned();
-    let _viewers = browser_viewers(ViewerKind::Page, &url, 2);
+    // One person gave the page a name on an earlier visit; the other gave none.
+    let _viewers = browser_viewers_with(ViewerKind::Page, &url, 2, &["--remembered", r#"["Ana"]"#]);
     share.wait(Duration::from_secs(90), "two viewers watching", |t| {
         let t = strip_escapes(t);
-        t.contains("Viewer 1 is watching.")
-            && t.contains("Viewer 2 is watching.")
+        t.contains("Ana is watching.")
+            && (t.contains("Viewer 1 is watching.") || t.contains("Viewer 2 is watching."))
             && t.contains("· sharing · 2 viewers · ")
     });
     // A few seconds of stats, so the bitrate is real.
@@ -384,4 +386,55 @@ fn on_a_terminal_a_share_shows_its_viewers() {
     eprintln!("the terminal of a share with two viewers:\n{shown}");
     assert!(!has_an_id(&shown), "no ids: {shown}");
     assert!(share.text().contains('\r'), "redrawn in place");
+}
+
+/// Names typed in Reelcast's page reach the terminal's event lines, through the upstream
+/// `gst-webrtc-signalling-server` binary (the embedded server runs its handler too). The
+/// pages are open and named before the share registers, as when people wait for it. One name
+/// is hostile: long, with an escape sequence and a bell; the terminal shows it bounded and
+/// without control characters.
+#[test]
+fn names_typed_in_the_viewer_page_show_bounded_in_the_terminal() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let url = "ws://127.0.0.1:18943";
+    let _server = signalling_server(18943);
+    let hostile = format!("Eve\u{1b}[2J\u{7}{}", "x".repeat(300));
+    let names = serde_json::to_string(&["Ana", hostile.as_str()]).unwrap();
+    let browser = browser_viewers_with(ViewerKind::Page, url, 2, &["--names", &names]);
+    let typed = browser.wait_json(Duration::from_secs(30), "the names typed", |v| {
+        (v["viewer"] == 1).then(|| v["named"].as_str().map(str::to_owned))?
+    });
+    assert!(
+        typed.starts_with("Eve\u{1b}"),
+        "the field kept it raw: {typed:?}"
+    );
+    let mut share = Raw::spawn({
+        let mut cmd = reelcast();
+        cmd.args(["share", "--headless", "--loop", "--signalling", url])
+            .arg(&common::media().long);
+        cmd
+    });
+    share.wait(Duration::from_secs(60), "both viewers named", |t| {
+        t.lines().filter(|l| l.ends_with(" joined.")).count() == 2
+    });
+    let text = share.text();
+    let joined: Vec<&str> = text.lines().filter(|l| l.ends_with(" joined.")).collect();
+    eprintln!("typed: {typed:?}\nshown:\n{}", joined.join("\n"));
+    assert!(joined.contains(&"Ana joined."), "{text}");
+    let eve = joined
+        .iter()
+        .find_map(|l| l.strip_suffix(" joined.").filter(|n| n.starts_with("Eve")))
+        .unwrap_or_else(|| panic!("Eve named: {text}"));
+    assert_eq!(
+        eve.chars().count(),
+        reelcast::signalling::MAX_DISPLAY_NAME,
+        "{eve:?}"
+    );
+    assert!(!eve.chars().any(char::is_control), "{eve:?}");
+    assert!(
+        !share.seen.contains(&ESC) && !share.seen.contains(&7),
+        "{text:?}"
+    );
+    assert!(!has_an_id(&text), "no ids: {text}");
 }

@@ -14,6 +14,22 @@ const picker = document.getElementById("picker");
 const sharesEl = document.getElementById("shares");
 const emptyEl = document.getElementById("empty");
 const unmuteEl = document.getElementById("unmute");
+const nameEl = document.getElementById("name");
+const nameForm = document.getElementById("name-form");
+const NAME_KEY = "reelcast-name";
+
+// The person's display name, optional, remembered by this browser. It travels in this page's
+// peer status (meta.name), which the server passes to every listener, the share included.
+try { nameEl.value = localStorage.getItem(NAME_KEY) || ""; } catch (e) { /* storage off */ }
+function saveName() {
+  try { localStorage.setItem(NAME_KEY, nameEl.value.trim()); } catch (e) { /* storage off */ }
+  sendStatus();
+}
+nameEl.onchange = saveName;
+nameForm.onsubmit = (e) => {
+  e.preventDefault();
+  saveName();
+};
 
 // Browsers only autoplay muted video without a click: play muted, offer the sound.
 unmuteEl.onclick = () => {
@@ -48,6 +64,17 @@ function send(msg) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
 }
 
+// meta.watching changes with each session asked for, so the server tells the share this
+// page's status (and its name) just before the session starts, even if the share
+// registered after this page did: the server only passes on a status that changed.
+function sendStatus() {
+  const meta = {};
+  const name = nameEl.value.trim();
+  if (name) meta.name = name;
+  if (state.producerId) meta.watching = state.producerId;
+  send({ type: "setPeerStatus", roles: ["listener"], meta });
+}
+
 function renderProducers() {
   sharesEl.replaceChildren();
   for (const [id, meta] of producers) {
@@ -73,6 +100,7 @@ function watch(producerId) {
   state.joinMs = null;
   state.timeline = {};
   state.counts.sessions += 1;
+  sendStatus();
   send({ type: "startSession", peerId: producerId });
 }
 
@@ -85,6 +113,7 @@ function endWatching(text) {
   unmuteEl.classList.add("hidden");
   picker.classList.remove("hidden");
   setStatus(text, "ended");
+  sendStatus();
 }
 
 async function onPeer(msg) {
@@ -171,7 +200,7 @@ function connect() {
     try { msg = JSON.parse(event.data); } catch (e) { return; }
     switch (msg.type) {
       case "welcome":
-        send({ type: "setPeerStatus", roles: ["listener"], meta: { name: "reelcast-viewer" } });
+        sendStatus();
         send({ type: "list" });
         break;
       case "list":

@@ -37,6 +37,15 @@ pub enum SignallingEvent {
         /// STUN and TURN servers the far side names for this session, in webrtcbin's form
         /// (`stun://host:port`, `turn://user:password@host:port`), besides the configured ones.
         ice_servers: Vec<String>,
+        /// The display name the viewer gave, cleaned (remote input: bounded, no control
+        /// characters); `None` when it gave none or the protocol has no names.
+        name: Option<String>,
+    },
+    /// A viewer already in a session gave a display name, changed it or took it back
+    /// (`None`), cleaned like [`SignallingEvent::SessionRequested`]'s.
+    ViewerNamed {
+        session: String,
+        name: Option<String>,
     },
     RemoteSdp {
         session: String,
@@ -62,6 +71,7 @@ impl SignallingEvent {
             session: session.to_owned(),
             offer: None,
             ice_servers,
+            name: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! and the GLib main loop.
 
 mod conversation;
+mod display_name;
 mod embedded;
 mod ended;
 mod error;
@@ -19,6 +20,7 @@ mod tls;
 mod websocket;
 mod whip;
 
+pub use display_name::{clean_display_name, MAX_DISPLAY_NAME};
 pub use embedded::{EmbeddedServer, EmbeddedServerOptions};
 pub use error::{DecodeError, SignallingError};
 pub use events::{SignallingEvent, SignallingState};

@@ -102,7 +102,9 @@ fn on_signalling(
             ended.lock().unwrap().insert(session.clone());
             share.remove_viewer(&session, "the viewer left");
         }
-        SignallingEvent::State(_) | SignallingEvent::Error(_) => {}
+        SignallingEvent::State(_)
+        | SignallingEvent::Error(_)
+        | SignallingEvent::ViewerNamed { .. } => {}
     }
 }
 

@@ -6,4 +6,4 @@ mod viewer_names;
 
 pub use output::{bitrate, Mode, Status, Terminal};
 pub use shown::Shown;
-pub use viewer_names::{clean_display_name, ViewerNames, MAX_DISPLAY_NAME};
+pub use viewer_names::ViewerNames;

@@ -69,8 +69,8 @@ impl Terminal {
     /// A failure, once, on standard error, in every mode.
     pub fn error(&self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("reelcast: {message}")),
-            None => eprintln!("reelcast: {message}"),
+            Some(bar) => bar.suspend(|| error_line(message)),
+            None => error_line(message),
         }
     }
 
@@ -93,6 +93,15 @@ impl Drop for Terminal {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// "reelcast: MESSAGE" on standard error in one write: standard error is unbuffered, so
+/// `eprintln!` writes its pieces apart and a line printed on standard output at that moment
+/// (`2>&1`, or a test reading both) landed in the middle of it.
+fn error_line(message: &str) {
+    use std::io::Write;
+    let line = format!("reelcast: {message}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// What the status line says.

@@ -60,10 +60,15 @@ impl Shown {
                     *retry_in_ms as f64 / 1000.0
                 ))
             }
-            SharingEvent::ViewerJoined { viewer } => {
-                let name = self.viewers.join(viewer, None);
+            SharingEvent::ViewerJoined { viewer, name } => {
+                let name = self.viewers.join(viewer, name.as_deref());
                 tracing::debug!(%viewer, %name, "viewer joined");
                 Some(format!("{name} joined."))
+            }
+            SharingEvent::ViewerNamed { viewer, name } => {
+                let (was, now) = self.viewers.rename(viewer, name.as_deref())?;
+                tracing::debug!(%viewer, %was, %now, "viewer renamed");
+                Some(format!("{was} is now called {now}."))
             }
             SharingEvent::ViewerState { viewer, state } => {
                 let name = self.viewers.name(viewer)?;
@@ -84,6 +89,27 @@ impl Shown {
                 Some(format!("{name} left ({reason})."))
             }
             SharingEvent::Error { .. } | SharingEvent::Refused { .. } => None,
+        }
+    }
+
+    /// An error event as a person reads it: a viewer's names the viewer as people call it
+    /// (its id only under `REELCAST_LOG=debug`).
+    pub fn problem(&self, event: &SharingEvent) -> String {
+        match event {
+            SharingEvent::Error {
+                message,
+                viewer: Some(viewer),
+            } => {
+                tracing::debug!(%viewer, "viewer problem");
+                match self.viewers.name(viewer) {
+                    Some(name) => format!("{name}: {message}"),
+                    None => format!("a viewer: {message}"),
+                }
+            }
+            SharingEvent::Error { message, .. } | SharingEvent::Refused { message } => {
+                message.clone()
+            }
+            _ => String::new(),
         }
     }
 
@@ -112,6 +138,7 @@ mod tests {
         let mut shown = Shown::default();
         let joined = |viewer: &str| SharingEvent::ViewerJoined {
             viewer: viewer.into(),
+            name: None,
         };
         assert_eq!(
             shown.apply(&joined("db3abe37")).as_deref(),
@@ -133,6 +160,35 @@ mod tests {
             state: ConnectionState::Connected,
         };
         assert_eq!(shown.apply(&late), None);
+    }
+
+    #[test]
+    fn a_viewer_is_called_by_the_name_it_gave() {
+        let mut shown = Shown::default();
+        let joined = shown.apply(&SharingEvent::ViewerJoined {
+            viewer: "a".into(),
+            name: Some("Ana".into()),
+        });
+        assert_eq!(joined.as_deref(), Some("Ana joined."));
+        shown.apply(&SharingEvent::ViewerJoined {
+            viewer: "b".into(),
+            name: None,
+        });
+        let renamed = shown.apply(&SharingEvent::ViewerNamed {
+            viewer: "b".into(),
+            name: Some("Bo\u{1b}[2J".into()),
+        });
+        assert_eq!(renamed.as_deref(), Some("Viewer 2 is now called Bo [2J."));
+        let watching = shown.apply(&SharingEvent::ViewerState {
+            viewer: "b".into(),
+            state: ConnectionState::Connected,
+        });
+        assert_eq!(watching.as_deref(), Some("Bo [2J is watching."));
+        let problem = SharingEvent::Error {
+            message: "could not renegotiate".into(),
+            viewer: Some("b".into()),
+        };
+        assert_eq!(shown.problem(&problem), "Bo [2J: could not renegotiate");
     }
 
     #[test]

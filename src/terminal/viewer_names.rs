@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::signalling::clean_display_name;
+
 /// A viewer's name for people, as the window's share panel gives it: the display name the
 /// viewer gave, or "Viewer N" with the smallest number no viewer present has.
 #[derive(Debug, Default)]
@@ -25,10 +27,7 @@ impl ViewerNames {
         let number = (1..)
             .find(|n| self.present.values().all(|v| v.number != *n))
             .unwrap_or(1);
-        let name = display_name
-            .map(clean_display_name)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| format!("Viewer {number}"));
+        let name = shown_name(display_name, number);
         self.present.insert(
             id.to_owned(),
             Named {
@@ -38,6 +37,17 @@ impl ViewerNames {
             },
         );
         name
+    }
+
+    /// A viewer present gave a new display name (or took it back): its name before and
+    /// after, when that changed what people read.
+    pub fn rename(&mut self, id: &str, display_name: Option<&str>) -> Option<(String, String)> {
+        let viewer = self.present.get_mut(id)?;
+        let name = shown_name(display_name, viewer.number);
+        if name == viewer.name {
+            return None;
+        }
+        Some((std::mem::replace(&mut viewer.name, name.clone()), name))
     }
 
     pub fn name(&self, id: &str) -> Option<String> {
@@ -64,24 +74,13 @@ impl ViewerNames {
     }
 }
 
-/// Most characters of a display name shown.
-pub const MAX_DISPLAY_NAME: usize = 40;
-
-/// A display name from a viewer's browser is remote input: no control characters (they could
-/// move the cursor or clear the terminal), single spaces, bounded length.
-pub fn clean_display_name(raw: &str) -> String {
-    let words: Vec<&str> = raw
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect();
-    words
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_DISPLAY_NAME)
-        .collect::<String>()
-        .trim_end()
-        .to_owned()
+/// The display name, cleaned again (the window and the terminal never show raw remote
+/// input), or "Viewer N".
+fn shown_name(display_name: Option<&str>, number: u32) -> String {
+    display_name
+        .map(clean_display_name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| format!("Viewer {number}"))
 }
 
 #[cfg(test)]
@@ -104,11 +103,18 @@ mod tests {
     }
 
     #[test]
-    fn display_names_lose_control_characters_and_length() {
-        assert_eq!(clean_display_name("  Ana\u{1b}[2J  Lee\n"), "Ana [2J Lee");
-        assert_eq!(clean_display_name("\u{7}\u{8}"), "");
-        assert_eq!(clean_display_name(&"x".repeat(500)).len(), MAX_DISPLAY_NAME);
+    fn display_names_are_cleaned_and_can_change() {
         let mut names = ViewerNames::default();
         assert_eq!(names.join("a", Some("\u{1b}\u{7}")), "Viewer 1");
+        assert_eq!(
+            names.rename("a", Some("Ana")),
+            Some(("Viewer 1".into(), "Ana".into()))
+        );
+        assert_eq!(names.rename("a", Some(" Ana ")), None);
+        assert_eq!(
+            names.rename("a", None),
+            Some(("Ana".into(), "Viewer 1".into()))
+        );
+        assert_eq!(names.rename("gone", Some("Eve")), None);
     }
 }

@@ -151,11 +151,14 @@ impl ShareModel {
                 .replace("{seconds}", &seconds.to_string());
                 self.set_status(ShareState::Reconnecting, &detail);
             }
-            SharingEvent::Error { message } => {
-                self.set_detail(message);
-                return Some(Notice::Problem {
-                    message: message.clone(),
-                });
+            SharingEvent::Error { message, viewer } => {
+                // A viewer's problem says who, by the name people see.
+                let message = match viewer.as_deref().and_then(|v| self.viewer(v)) {
+                    Some(row) => format!("{}: {message}", row.label()),
+                    None => message.clone(),
+                };
+                self.set_detail(&message);
+                return Some(Notice::Problem { message });
             }
             SharingEvent::Refused { message } => {
                 self.set_status(ShareState::Refused, message);
@@ -163,7 +166,14 @@ impl ShareModel {
                     message: message.clone(),
                 });
             }
-            SharingEvent::ViewerJoined { viewer } => return self.viewer_asked(viewer),
+            SharingEvent::ViewerJoined { viewer, name } => {
+                return self.viewer_asked(viewer, name.as_deref())
+            }
+            SharingEvent::ViewerNamed { viewer, name } => {
+                if let Some(row) = self.viewer(viewer) {
+                    row.set_display_name(name.as_deref());
+                }
+            }
             SharingEvent::ViewerState { viewer, state } => {
                 if let Some(row) = self.known_viewer(viewer) {
                     let was_watching = row.state() == ViewerState::Watching;
@@ -185,8 +195,13 @@ impl ShareModel {
 
     /// A viewer asks to join. The share refuses one over its limit without a word to the
     /// viewer list, so the model applies the same rule: a full share turns it away.
-    fn viewer_asked(&self, id: &str) -> Option<Notice> {
-        if self.viewer(id).is_some() || self.imp().gone.borrow().contains(id) {
+    fn viewer_asked(&self, id: &str, name: Option<&str>) -> Option<Notice> {
+        if self.imp().gone.borrow().contains(id) {
+            return None;
+        }
+        if let Some(row) = self.viewer(id) {
+            // Added already by the share's first numbers; the request brings the name.
+            row.set_display_name(name);
             return None;
         }
         if self.imp().viewers.n_items() >= self.max_viewers() {
@@ -195,7 +210,7 @@ impl ShareModel {
                 max: self.max_viewers(),
             });
         }
-        self.add_viewer(id);
+        self.add_viewer(id).set_display_name(name);
         None
     }
 
@@ -275,6 +290,7 @@ mod tests {
     fn joined(viewer: &str) -> SharingEvent {
         SharingEvent::ViewerJoined {
             viewer: viewer.into(),
+            name: None,
         }
     }
 
@@ -381,6 +397,34 @@ mod tests {
         model.apply(&left("x"));
         model.apply(&stats("x"));
         assert_eq!(model.viewers().n_items(), 0);
+    }
+
+    /// The panel names viewers as the terminal does: the name each gave, or "Viewer N".
+    #[test]
+    fn viewers_are_labelled_with_the_names_they_gave() {
+        let model = ShareModel::default();
+        model.start(4);
+        model.apply(&SharingEvent::ViewerJoined {
+            viewer: "a".into(),
+            name: Some("Ana".into()),
+        });
+        model.apply(&joined("b"));
+        // The share's numbers came first; the request then brings the name.
+        model.apply(&connected("c"));
+        model.apply(&SharingEvent::ViewerJoined {
+            viewer: "c".into(),
+            name: Some("Cy".into()),
+        });
+        assert_eq!(labels(&model), ["Ana", "Viewer 2", "Cy"]);
+        model.apply(&SharingEvent::ViewerNamed {
+            viewer: "b".into(),
+            name: Some("Bo".into()),
+        });
+        model.apply(&SharingEvent::ViewerNamed {
+            viewer: "a".into(),
+            name: None,
+        });
+        assert_eq!(labels(&model), ["Viewer 1", "Bo", "Cy"]);
     }
 
     #[test]

@@ -173,6 +173,8 @@ fn viewer_row(item: &glib::Object) -> gtk::Widget {
     row.add_prefix(&gtk::Image::from_icon_name("avatar-default-symbolic"));
     if let Some(viewer) = item.downcast_ref::<ShareViewer>() {
         row.set_tooltip_text(Some(&viewer.id()));
+        // A display name is remote input: shown as text, never read as markup.
+        row.set_use_markup(false);
         viewer
             .bind_property("label", &row, "title")
             .sync_create()

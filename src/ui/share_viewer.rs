@@ -8,6 +8,7 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
 use crate::rtc::{ConnectionState, ViewerStats};
+use crate::signalling::clean_display_name;
 
 /// Where a viewer's connection is, as a person reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, glib::Enum)]
@@ -45,6 +46,7 @@ mod imp {
         /// "Viewer N": N is unique among the viewers shown.
         #[property(get, construct_only)]
         pub number: Cell<u32>,
+        /// The display name the viewer gave, or "Viewer N".
         #[property(get)]
         pub label: RefCell<String>,
         #[property(get, set, builder(ViewerState::default()))]
@@ -79,8 +81,7 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
-            self.label
-                .replace(gettext("Viewer {number}").replace("{number}", &obj.number().to_string()));
+            self.label.replace(obj.numbered_label());
             self.rtt.set(-1.0);
             self.loss.set(-1.0);
             obj.connect_state_notify(|viewer| viewer.refresh_summary());
@@ -99,6 +100,23 @@ impl ShareViewer {
             .property("id", id)
             .property("number", number)
             .build()
+    }
+
+    /// The viewer gave a display name (already cleaned by signalling), changed it or took it
+    /// back: the label follows.
+    pub fn set_display_name(&self, name: Option<&str>) {
+        let label = name
+            .map(clean_display_name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| self.numbered_label());
+        if *self.imp().label.borrow() != label {
+            self.imp().label.replace(label);
+            self.notify_label();
+        }
+    }
+
+    fn numbered_label(&self) -> String {
+        gettext("Viewer {number}").replace("{number}", &self.number().to_string())
     }
 
     /// The last second's numbers; the connection state comes with them.

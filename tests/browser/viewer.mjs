@@ -1,7 +1,9 @@
 // Drives headless Chromium as a real remote viewer for Reelcast's tests.
 //
 //   node viewer.mjs page URL [--viewers N]            Reelcast's own viewer page, from its http:// URL,
-//                                                     or from the sources, for a ws:// signalling URL
+//                                                     or from the sources, for a ws:// signalling URL;
+//                    [--names JSON]                   each viewer types its name from this array
+//                    [--remembered JSON]              or has it remembered from an earlier visit
 //   node viewer.mjs gstwebrtc-api WS_URL [--viewers N] the upstream gstwebrtc-api consumer
 //   node viewer.mjs janus WS_URL?room=ROOM            a subscriber to the first publisher in a Janus
 //                                                     VideoRoom, over Janus's own JSON API
@@ -26,6 +28,12 @@ const screenshot = option("--screenshot");
 // --codec h264: answer with H.264 constrained baseline only (setCodecPreferences), as Safari
 // can; each stats line then names the video codec received ("videoCodec").
 const h264Only = option("--codec") === "h264";
+// --names JSON: on Reelcast's page, viewer i types names[i] in the name field and presses
+// Enter, then prints {"viewer", "named"} with what the field holds.
+const names = option("--names") ? JSON.parse(option("--names")) : [];
+// --remembered JSON: viewer i's browser remembers remembered[i] from an earlier visit (in
+// localStorage, where the page keeps it), so the page has it from the start.
+const remembered = option("--remembered") ? JSON.parse(option("--remembered")) : [];
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -81,6 +89,11 @@ async function openViewer(i) {
   const page = await browser.newPage();
   page.on("console", (m) => process.stderr.write(`[viewer ${i}] ${m.text()}\n`));
   if (h264Only) await page.addInitScript(answerH264Only);
+  if (typeof remembered[i] === "string") {
+    await page.addInitScript((name) => {
+      try { localStorage.setItem("reelcast-name", name); } catch (e) { /* no storage here */ }
+    }, remembered[i]);
+  }
   // Stats lines name the codec only when asked: the other tests need no extra getStats().
   const withCodec = async (s, pcExpr) => h264Only
     ? { ...s, videoCodec: await page.evaluate(`(${videoCodecOf})(${pcExpr})`) } : s;
@@ -95,6 +108,11 @@ async function openViewer(i) {
       await page.addScriptTag({ content: readFileSync(join(sources, "viewer.js"), "utf8") });
     } else {
       await page.goto(target);
+    }
+    if (typeof names[i] === "string") {
+      await page.fill("#name", names[i]);
+      await page.press("#name", "Enter");
+      process.stdout.write(JSON.stringify({ viewer: i, named: await page.inputValue("#name") }) + "\n");
     }
     return async () => {
       const s = await page.evaluate(() => window.reelcastViewer.stats());

@@ -1,6 +1,8 @@
 //! A producer's conversation with a GStreamer signalling server, without I/O: register when
-//! welcomed, pass the server's messages on as events and the share's out as messages.
+//! welcomed, pass the server's messages on as events and the share's out as messages, and
+//! name each session for the display name its viewer put in its status.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use gst_plugin_webrtc_signalling_protocol::IncomingMessage as ToServer;
@@ -29,13 +31,66 @@ impl StopRequest for ProducerRequest {
 /// One connection to the server, registered under `name` once welcomed.
 pub(crate) struct GstMachine {
     name: String,
+    /// Display names of the peers that gave one, by peer id (cleaned by the wire).
+    names: HashMap<String, String>,
+    /// Each session's consumer, by session id.
+    consumers: HashMap<String, String>,
 }
 
 impl GstMachine {
     pub(crate) fn new(name: &str) -> Self {
         Self {
             name: name.to_owned(),
+            names: HashMap::new(),
+            consumers: HashMap::new(),
         }
+    }
+
+    fn start_session(
+        &mut self,
+        consumer: String,
+        session: String,
+        offer: Option<String>,
+    ) -> Action {
+        let name = self.names.get(&consumer).cloned();
+        self.consumers.insert(session.clone(), consumer);
+        Action::Emit(SignallingEvent::SessionRequested {
+            session,
+            offer,
+            ice_servers: Vec::new(),
+            name,
+        })
+    }
+
+    /// A peer's status: its sessions hear of a new name; a peer that left is forgotten.
+    fn peer_status(&mut self, peer_id: String, name: Option<String>, left: bool) -> Vec<Action> {
+        if left {
+            self.names.remove(&peer_id);
+            return Vec::new();
+        }
+        let before = match &name {
+            Some(name) => self.names.insert(peer_id.clone(), name.clone()),
+            None => self.names.remove(&peer_id),
+        };
+        if before == name {
+            return Vec::new();
+        }
+        let mut sessions: Vec<&String> = self
+            .consumers
+            .iter()
+            .filter(|(_, consumer)| **consumer == peer_id)
+            .map(|(session, _)| session)
+            .collect();
+        sessions.sort();
+        sessions
+            .into_iter()
+            .map(|session| {
+                Action::Emit(SignallingEvent::ViewerNamed {
+                    session: session.clone(),
+                    name: name.clone(),
+                })
+            })
+            .collect()
     }
 }
 
@@ -58,7 +113,22 @@ impl Conversation for GstMachine {
                     peer_id,
                 })),
             ],
-            Ok(Incoming::Event(event)) => vec![Action::Emit(event)],
+            Ok(Incoming::StartSession {
+                consumer,
+                session,
+                offer,
+            }) => vec![self.start_session(consumer, session, offer)],
+            Ok(Incoming::PeerStatus {
+                peer_id,
+                name,
+                left,
+            }) => self.peer_status(peer_id, name, left),
+            Ok(Incoming::Event(event)) => {
+                if let SignallingEvent::SessionEnded { session } = &event {
+                    self.consumers.remove(session);
+                }
+                vec![Action::Emit(event)]
+            }
             Ok(Incoming::Ignored) => Vec::new(),
             Err(e) => {
                 tracing::warn!("malformed signalling message dropped ({e}): {text:.200}");
@@ -69,7 +139,12 @@ impl Conversation for GstMachine {
 
     fn on_request(&mut self, request: ProducerRequest, _now: Instant) -> Vec<Action> {
         match request {
-            ProducerRequest::Send(message) => vec![send(&message)],
+            ProducerRequest::Send(message) => {
+                if let ToServer::EndSession(end) = &message {
+                    self.consumers.remove(&end.session_id);
+                }
+                vec![send(&message)]
+            }
             ProducerRequest::Stop => vec![Action::Close, Action::End(Ended::Stopped)],
         }
     }
@@ -103,7 +178,8 @@ mod tests {
             actions,
             [
                 Action::Send(serde_json::json!({
-                    "type": "setPeerStatus", "roles": ["producer"], "meta": {"name": "Movie night"}
+                    "type": "setPeerStatus", "roles": ["producer", "listener"],
+                    "meta": {"name": "Movie night"}
                 })),
                 Action::Emit(SignallingEvent::State(SignallingState::Registered {
                     peer_id: "p7".into()
@@ -129,5 +205,77 @@ mod tests {
                 "connection lost (closed by the server)".into()
             ))]
         );
+    }
+
+    fn status(peer: &str, roles: &str, meta: &str) -> String {
+        format!(r#"{{"type":"peerStatusChanged","peerId":"{peer}","roles":{roles},"meta":{meta}}}"#)
+    }
+
+    fn start(peer: &str, session: &str) -> String {
+        format!(r#"{{"type":"startSession","peerId":"{peer}","sessionId":"{session}"}}"#)
+    }
+
+    fn named(session: &str, name: Option<&str>) -> Action {
+        Action::Emit(SignallingEvent::ViewerNamed {
+            session: session.into(),
+            name: name.map(str::to_owned),
+        })
+    }
+
+    #[test]
+    fn a_session_carries_its_viewers_display_name_and_its_changes() {
+        let now = Instant::now();
+        let mut m = GstMachine::new("Movie night");
+        m.on_text(r#"{"type":"welcome","peerId":"p"}"#, now);
+        // The page says its name as it registers, before it asks for a session.
+        let long = "x".repeat(300);
+        let hostile = format!(r#"{{"name":"\u001b[2J{long}\u0007"}}"#);
+        assert!(m
+            .on_text(&status("ana", r#"["listener"]"#, r#"{"name":"Ana"}"#), now)
+            .is_empty());
+        assert!(m
+            .on_text(&status("eve", r#"["listener"]"#, &hostile), now)
+            .is_empty());
+        let requested = |actions: Vec<Action>| match &actions[..] {
+            [Action::Emit(SignallingEvent::SessionRequested { session, name, .. })] => {
+                (session.clone(), name.clone())
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            requested(m.on_text(&start("ana", "s1"), now)),
+            ("s1".into(), Some("Ana".into()))
+        );
+        let (_, eve) = requested(m.on_text(&start("eve", "s2"), now));
+        let eve = eve.unwrap();
+        assert_eq!(eve.chars().count(), crate::signalling::MAX_DISPLAY_NAME);
+        assert!(!eve.chars().any(char::is_control), "{eve:?}");
+        // No status, no name: the share calls it "Viewer N".
+        assert_eq!(
+            requested(m.on_text(&start("bob", "s3"), now)),
+            ("s3".into(), None)
+        );
+        // A new name reaches the session; the same one again says nothing; none takes it back.
+        let ana_lee = status("ana", r#"["listener"]"#, r#"{"name":"Ana Lee"}"#);
+        assert_eq!(m.on_text(&ana_lee, now), [named("s1", Some("Ana Lee"))]);
+        assert!(m.on_text(&ana_lee, now).is_empty());
+        assert_eq!(
+            m.on_text(&status("ana", r#"["listener"]"#, "{}"), now),
+            [named("s1", None)]
+        );
+        // An ended session hears nothing more; a peer gone is forgotten.
+        m.on_text(r#"{"type":"endSession","sessionId":"s1"}"#, now);
+        assert!(m
+            .on_text(&status("ana", r#"["listener"]"#, r#"{"name":"Ana"}"#), now)
+            .is_empty());
+        m.on_request(
+            ProducerRequest::Send(crate::signalling::gst::wire::end_session("s3")),
+            now,
+        );
+        assert!(m
+            .on_text(&status("bob", r#"["listener"]"#, r#"{"name":"Bob"}"#), now)
+            .is_empty());
+        assert!(m.on_text(&status("eve", "[]", "null"), now).is_empty());
+        assert_eq!(requested(m.on_text(&start("eve", "s4"), now)).1, None);
     }
 }

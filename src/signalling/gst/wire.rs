@@ -8,6 +8,7 @@ use gst_plugin_webrtc_signalling_protocol::{
 };
 
 use crate::rtc::SdpKind;
+use crate::signalling::display_name::name_in_meta;
 use crate::signalling::error::DecodeError;
 use crate::signalling::events::SignallingEvent;
 
@@ -18,8 +19,21 @@ pub enum Incoming {
     Welcome {
         peer_id: String,
     },
+    /// A consumer wants a session: the machine adds its display name, if it gave one.
+    StartSession {
+        consumer: String,
+        session: String,
+        offer: Option<String>,
+    },
+    /// A peer's status, which a producer hears as a listener: its display name (cleaned),
+    /// or that it left (no roles any more).
+    PeerStatus {
+        peer_id: String,
+        name: Option<String>,
+        left: bool,
+    },
     Event(SignallingEvent),
-    /// Valid, but nothing for a producer (listener traffic, a consumer list).
+    /// Valid, but nothing for a producer (a list of producers or consumers).
     Ignored,
 }
 
@@ -29,19 +43,30 @@ pub fn decode(text: &str) -> Result<Incoming, DecodeError> {
     let message = serde_json::from_str::<FromServer>(text)?;
     Ok(match message {
         FromServer::Welcome { peer_id } => Incoming::Welcome { peer_id },
+        FromServer::StartSession {
+            peer_id,
+            session_id,
+            offer,
+        } => Incoming::StartSession {
+            consumer: peer_id,
+            session: session_id,
+            offer,
+        },
+        FromServer::PeerStatusChanged(PeerStatus {
+            roles,
+            meta,
+            peer_id: Some(peer_id),
+        }) => Incoming::PeerStatus {
+            peer_id,
+            name: name_in_meta(meta.as_ref()),
+            left: roles.is_empty(),
+        },
         other => to_event(other).map_or(Incoming::Ignored, Incoming::Event),
     })
 }
 
 fn to_event(message: FromServer) -> Option<SignallingEvent> {
     Some(match message {
-        FromServer::StartSession {
-            session_id, offer, ..
-        } => SignallingEvent::SessionRequested {
-            session: session_id,
-            offer,
-            ice_servers: Vec::new(),
-        },
         FromServer::Peer(PeerMessage {
             session_id,
             peer_message,
@@ -73,6 +98,7 @@ fn to_event(message: FromServer) -> Option<SignallingEvent> {
             SignallingEvent::Error(format!("the signalling server says: {details}"))
         }
         FromServer::Welcome { .. }
+        | FromServer::StartSession { .. }
         | FromServer::SessionStarted { .. }
         | FromServer::PeerStatusChanged(_)
         | FromServer::List { .. }
@@ -80,10 +106,12 @@ fn to_event(message: FromServer) -> Option<SignallingEvent> {
     })
 }
 
-/// Registers as a producer under the name viewers see.
+/// Registers as a producer under the name viewers see, and as a listener: the server then
+/// tells it every peer's status, where viewers put their display names. (Both roles are
+/// allowed by the upstream server; only producer and consumer together are refused.)
 pub(crate) fn register(name: &str) -> ToServer {
     ToServer::SetPeerStatus(PeerStatus {
-        roles: vec![PeerRole::Producer],
+        roles: vec![PeerRole::Producer, PeerRole::Listener],
         meta: Some(serde_json::json!({ "name": name })),
         peer_id: None,
     })
@@ -134,11 +162,28 @@ mod tests {
         // Without an offer (gstwebrtc-api leaves it out).
         assert_eq!(
             decode(r#"{"type":"startSession","peerId":"c","sessionId":"s"}"#).unwrap(),
-            Incoming::Event(SignallingEvent::SessionRequested {
+            Incoming::StartSession {
+                consumer: "c".into(),
                 session: "s".into(),
                 offer: None,
-                ice_servers: vec![],
-            })
+            }
+        );
+        assert_eq!(
+            decode(r#"{"type":"peerStatusChanged","peerId":"c","roles":["listener"],"meta":{"name":"Ana\u001b[2J"}}"#)
+                .unwrap(),
+            Incoming::PeerStatus {
+                peer_id: "c".into(),
+                name: Some("Ana [2J".into()),
+                left: false,
+            }
+        );
+        assert_eq!(
+            decode(r#"{"type":"peerStatusChanged","peerId":"c","roles":[],"meta":null}"#).unwrap(),
+            Incoming::PeerStatus {
+                peer_id: "c".into(),
+                name: None,
+                left: true,
+            }
         );
         assert_eq!(
             decode(r#"{"type":"peer","sessionId":"s","ice":{"candidate":"candidate:1","sdpMLineIndex":1}}"#)
@@ -171,7 +216,7 @@ mod tests {
         );
         assert_eq!(
             text(register("x")),
-            r#"{"type":"setPeerStatus","roles":["producer"],"meta":{"name":"x"}}"#
+            r#"{"type":"setPeerStatus","roles":["producer","listener"],"meta":{"name":"x"}}"#
         );
         assert_eq!(
             text(ice("s", 1, "candidate:1")),
