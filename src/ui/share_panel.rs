@@ -7,6 +7,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
+use super::qr_texture::qr_texture;
 use super::share_model::{ShareModel, ShareState};
 use super::share_viewer::ShareViewer;
 
@@ -32,6 +33,8 @@ mod imp {
         pub status_icon: TemplateChild<gtk::Image>,
         #[template_child]
         pub link_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub qr_picture: TemplateChild<gtk::Picture>,
         #[template_child]
         pub viewer_list: TemplateChild<gtk::ListBox>,
     }
@@ -162,6 +165,18 @@ impl ReelcastSharePanel {
             .transform_to(|_, link: String| Some(!link.is_empty()))
             .sync_create()
             .build();
+        let picture = imp.qr_picture.downgrade();
+        let show_code = move |model: &ShareModel| {
+            let Some(picture) = picture.upgrade() else {
+                return;
+            };
+            let link = model.link();
+            let texture = (!link.is_empty()).then(|| qr_texture(&link)).flatten();
+            picture.set_visible(texture.is_some());
+            picture.set_paintable(texture.as_ref());
+        };
+        show_code(model);
+        model.connect_notify_local(Some("link"), move |model, _| show_code(model));
         imp.viewer_list
             .bind_model(Some(&model.viewers()), viewer_row);
     }
