@@ -257,6 +257,8 @@ impl Hub {
                         }
                         Some(Ok(Message::Close(_))) | None => break "closed",
                         Some(Ok(Message::Binary(_))) => break "binary message",
+                        // Answered by tungstenite; noted so tests can see keepalives arrive.
+                        Some(Ok(Message::Ping(_))) => tracing::trace!(peer = %id, "ping received"),
                         Some(Ok(_)) => {}
                         // Too long a message ends here, before anything is relayed.
                         Some(Err(e)) => {
