@@ -638,3 +638,103 @@ fn the_accept_loop_survives_a_full_file_table() {
         libc::prlimit(pid, libc::RLIMIT_NOFILE, &old, std::ptr::null_mut());
     }
 }
+
+/// 1,100 connections at once on each port, from many addresses: the server holds what its
+/// caps allow and closes the rest; once they are gone a new viewer joins the share and gets
+/// its offer.
+#[test]
+fn a_crowd_of_idle_connections_on_each_port_then_a_viewer_joins() {
+    assert_private_network();
+    raise_file_limit();
+    let (_share, page, url, _) = embedded_share("reelcast=warn");
+    let connector = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let crowd = |address: &str| -> Vec<TcpStream> {
+        let to: SocketAddr = address.parse().unwrap();
+        connector.block_on(async {
+            let mut connections = Vec::new();
+            for i in 0..1100 {
+                // 25 from each address, under the per-address cap: the total cap is what holds.
+                let source: IpAddr = format!("127.0.1.{}", 1 + i / 25).parse().unwrap();
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind(SocketAddr::new(source, 0)).unwrap();
+                let tcp = socket.connect(to).await.unwrap().into_std().unwrap();
+                tcp.set_nonblocking(false).unwrap();
+                connections.push(tcp);
+            }
+            connections
+        })
+    };
+    let mut all = Vec::new();
+    for address in [split_link(&url).0, split_link(&page).0] {
+        let mut open = crowd(&address);
+        // Before any handshake deadline (4 s), the server holds at most its cap.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            open.retain_mut(|c| !closed_within(c, Duration::from_millis(1)));
+            if open.len() <= MAX_CONNECTIONS {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{address}: {} held", open.len());
+        }
+        eprintln!("{address}: {} of 1,100 held", open.len());
+        all.extend(open);
+    }
+    drop(all);
+    runtime().block_on(async {
+        let deadline = Instant::now() + STEP;
+        let mut viewer = loop {
+            match try_join(&url).await {
+                Ok(ws) => break ws,
+                Err(e) => assert!(Instant::now() < deadline, "no place after the crowd: {e}"),
+            }
+        };
+        expect(&mut viewer, "welcome").await;
+        send(&mut viewer, json!({"type": "list"})).await;
+        let producer = expect(&mut viewer, "list").await["producers"][0]["id"].clone();
+        send(
+            &mut viewer,
+            json!({"type": "startSession", "peerId": producer}),
+        )
+        .await;
+        expect(&mut viewer, "sessionStarted").await;
+        let offer = expect(&mut viewer, "peer").await;
+        assert!(offer["sdp"]["type"] == "offer", "{offer}");
+    });
+}
+
+/// "New Link" at the layer the window drives: the new link comes as the one `viewer-url`
+/// event, and the old link's viewers are dropped.
+#[test]
+fn new_link_on_a_share_sends_the_new_link_and_drops_the_old_viewers() {
+    assert_private_network();
+    let player = common::play_clip("embedded-new-link.webm", (320, 240), 5, true);
+    let sharing = common::share(&player, "new link", None);
+    let events = sharing.subscribe();
+    let old = sharing.viewer_url().unwrap();
+    let old_ws = common::wait_for(&events, STEP, "viewer-url", |e| match e {
+        reelcast::sharing::SharingEvent::ViewerUrl { signalling, .. } => Some(signalling.clone()),
+        _ => None,
+    });
+    runtime().block_on(async {
+        let mut viewer = join(&old_ws).await;
+        expect(&mut viewer, "welcome").await;
+        sharing.new_link();
+        let (page, ws) = common::wait_for(&events, STEP, "the new viewer-url", |e| match e {
+            reelcast::sharing::SharingEvent::ViewerUrl { url, signalling } => {
+                Some((url.clone(), signalling.clone()))
+            }
+            _ => None,
+        });
+        assert_ne!(page, old);
+        assert_eq!(sharing.viewer_url().unwrap(), page);
+        assert!(
+            next_json(&mut viewer, STEP).await.is_none(),
+            "the old viewer is dropped"
+        );
+        let mut again = join(&ws).await;
+        expect(&mut again, "welcome").await;
+    });
+}
