@@ -6,7 +6,7 @@ use gtk::{gdk, glib};
 
 /// Pixels per module: big enough for a phone's camera, and an exact multiple so no scaling
 /// blurs the edges.
-const SCALE: usize = 5;
+const SCALE: usize = 4;
 /// The light margin the standard asks for around the code, in modules.
 const QUIET: usize = 4;
 
