@@ -33,6 +33,11 @@ pub const HANDSHAKE_WITHIN: Duration = Duration::from_secs(4);
 /// One message must be taken by the peer's socket within this.
 const WRITE_WITHIN: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// What a viewer may send: bursts of this many messages (a join's candidates are a few dozen)...
+pub const VIEWER_BURST: u32 = 200;
+/// ...and this many a second over time. More is a flood, which would delay everyone behind it
+/// in the handler's one queue: the viewer is dropped.
+const VIEWER_PER_SECOND: u32 = 50;
 /// A peer silent this long (not even answering pings) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 
@@ -230,6 +235,7 @@ impl Hub {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.reset();
         let mut last_heard = tokio::time::Instant::now();
+        let mut budget = Budget::new();
         let why = loop {
             tokio::select! {
                 _ = &mut dropped => break "dropped",
@@ -251,6 +257,11 @@ impl Hub {
                     last_heard = tokio::time::Instant::now();
                     match incoming {
                         Some(Ok(Message::Text(text))) => {
+                            // The share itself speaks for all its viewers: no budget.
+                            if access != Access::Producer && !budget.take() {
+                                tracing::info!(peer = %id, "signalling peer dropped: it sends too fast");
+                                break "flooding";
+                            }
                             if !self.received(&id, access, text.as_str()).await {
                                 break "server stopping";
                             }
@@ -336,6 +347,34 @@ impl Hub {
                 }
             }
             _ => Ok(()),
+        }
+    }
+}
+
+/// A token bucket: [`VIEWER_BURST`] messages at once, [`VIEWER_PER_SECOND`] over time.
+struct Budget {
+    tokens: f64,
+    at: tokio::time::Instant,
+}
+
+impl Budget {
+    fn new() -> Self {
+        Self {
+            tokens: f64::from(VIEWER_BURST),
+            at: tokio::time::Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let earned = now.duration_since(self.at).as_secs_f64() * f64::from(VIEWER_PER_SECOND);
+        self.tokens = (self.tokens + earned).min(f64::from(VIEWER_BURST));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }

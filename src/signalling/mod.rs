@@ -28,7 +28,7 @@ pub use embedded::{EmbeddedServer, EmbeddedServerOptions};
 pub use error::{DecodeError, SignallingError};
 pub use events::{SignallingEvent, SignallingState};
 pub use gst::{GstSignaller, GstSignallerOptions};
-pub use hub::{HANDSHAKE_WITHIN, MAX_PEER_MESSAGE};
+pub use hub::{HANDSHAKE_WITHIN, MAX_PEER_MESSAGE, VIEWER_BURST};
 pub use janus::{is_janus_url, JanusOptions};
 pub use publisher::PublisherSignaller;
 pub use relay::SignallingRelay;
