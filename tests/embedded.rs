@@ -501,7 +501,13 @@ fn a_viewer_that_floods_messages_is_dropped() {
 /// `reelcast share --loop` on the embedded default with `log` as REELCAST_LOG; its page link,
 /// its websocket link, and the lines it printed until it registered.
 fn embedded_share(log: &str) -> (Peer, String, String, Vec<String>) {
+    embedded_share_with(log, &[])
+}
+
+/// The same with more environment variables.
+fn embedded_share_with(log: &str, env: &[(&str, &str)]) -> (Peer, String, String, Vec<String>) {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reelcast"));
+    command.envs(env.iter().copied());
     command
         .arg("share")
         .arg(clip())
@@ -761,5 +767,32 @@ fn new_link_on_a_share_sends_the_new_link_and_drops_the_old_viewers() {
         );
         let mut again = join(&ws).await;
         expect(&mut again, "welcome").await;
+    });
+}
+
+/// A peer that stops answering (no messages, no pongs) is dropped after three ping intervals;
+/// the share itself, which answers, stays. (Pings every 100 ms here instead of 15 s.)
+#[test]
+fn a_silent_peer_is_dropped_at_the_idle_limit() {
+    assert_private_network();
+    let (share, _page, url, _) = embedded_share_with(
+        "reelcast::signalling::hub=debug",
+        &[("REELCAST_TEST_PING_MS", "100")],
+    );
+    runtime().block_on(async {
+        let mut silent = join(&url).await;
+        expect(&mut silent, "welcome").await;
+        // Not read from now on, so its pings go unanswered.
+        share.wait_line("signalling peer gone: silent", STEP);
+        let mut other = join(&url).await;
+        expect(&mut other, "welcome").await;
+        send(&mut other, json!({"type": "list"})).await;
+        let list = expect(&mut other, "list").await;
+        assert_eq!(
+            list["producers"].as_array().unwrap().len(),
+            1,
+            "the share answers its pings"
+        );
+        drop(silent);
     });
 }

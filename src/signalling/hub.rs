@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::{http, Message};
 
 use super::admission::Ticket;
 use super::capability::{host_is_served, new_secret, origin_is_page, Access, Capabilities};
+use super::websocket::ping_every;
 
 /// The largest message a peer may send. Well under what a client takes
 /// ([`super::MAX_MESSAGE_SIZE`]), so that nothing relayed, with its envelope, is too long for
@@ -32,14 +33,14 @@ const QUEUE: usize = 256;
 pub const HANDSHAKE_WITHIN: Duration = Duration::from_secs(4);
 /// One message must be taken by the peer's socket within this.
 const WRITE_WITHIN: Duration = Duration::from_secs(10);
-const PING_EVERY: Duration = Duration::from_secs(20);
 /// What a viewer may send: bursts of this many messages (a join's candidates are a few dozen)...
 pub const VIEWER_BURST: u32 = 200;
 /// ...and this many a second over time. More is a flood, which would delay everyone behind it
 /// in the handler's one queue: the viewer is dropped.
 const VIEWER_PER_SECOND: u32 = 50;
-/// A peer silent this long (not even answering pings) is gone.
-const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// A peer silent for this many ping intervals (not even answering pings) is gone: 45 s at the
+/// 15 s the signalling clients use (tests shorten it, with REELCAST_TEST_PING_MS).
+const IDLE_PINGS: u32 = 3;
 
 struct Peer {
     queue: mpsc::Sender<String>,
@@ -232,7 +233,8 @@ impl Hub {
             return;
         }
         let (mut sink, mut stream) = ws.split();
-        let mut ping = tokio::time::interval(PING_EVERY);
+        let ping_every = ping_every();
+        let mut ping = tokio::time::interval(ping_every);
         ping.reset();
         let mut last_heard = tokio::time::Instant::now();
         let mut budget = Budget::new();
@@ -279,7 +281,7 @@ impl Hub {
                     }
                 }
                 _ = ping.tick() => {
-                    if last_heard.elapsed() > IDLE_LIMIT {
+                    if last_heard.elapsed() > ping_every * IDLE_PINGS {
                         break "silent";
                     }
                     let ping = sink.send(Message::Ping(Vec::new().into()));
