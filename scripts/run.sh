@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up, builds and shares a sample video on Reelcast's embedded default: it prints the
-# address to open in a browser to watch (http://127.0.0.1:8080/). Extra arguments go to
+# address to open in a browser to watch (http://127.0.0.1:8080/SECRET/). Extra arguments go to
 # `reelcast share`, e.g. --signalling wss://host/ to join an existing call.
 set -euo pipefail
 cd "$(dirname "$0")/.."

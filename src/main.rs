@@ -8,9 +8,11 @@ use clap::Parser;
 use reelcast::cli::{exit, has_display, Cli, Command, PlayArgs};
 use reelcast::ui::{Outcome, Start};
 
-/// Without `REELCAST_LOG`: warnings, but not the embedded upstream server's (it warns about
-/// every websocket ping) nor the player's (its failures reach the person once, as events).
+/// Without `REELCAST_LOG`: warnings, but not the embedded server's protocol handler's (it warns
+/// about every stray message) nor the player's (its failures reach the person once, as events).
 const DEFAULT_LOG: &str = "warn,gst_plugin_webrtc_signalling=error,reelcast::media::player=error";
+/// Log lines that would carry a secret, silenced whatever `REELCAST_LOG` says.
+const SECRET_FREE: &str = "tungstenite::handshake::client=debug";
 
 fn main() {
     let colour = std::io::stderr().is_terminal()
@@ -18,7 +20,10 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("REELCAST_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG))
+                // tungstenite's trace of each request it sends would show the embedded
+                // server's secret (in the path): never at any level.
+                .add_directive(SECRET_FREE.parse().expect("a valid directive")),
         )
         .with_ansi(colour)
         .with_writer(std::io::stderr)

@@ -24,7 +24,9 @@ pub use options::{ShareChoices, SharingOptions};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum SharingEvent {
-    /// The embedded default is up: the page to open, and its signalling address.
+    /// The embedded default is up, or has a new link: the page to open and the websocket URL
+    /// for other GStreamer-protocol viewers, both with the link's secret. The only event that
+    /// carries it.
     ViewerUrl {
         url: String,
         signalling: String,
@@ -79,11 +81,10 @@ pub enum SharingEvent {
 pub struct Sharing {
     events: Arc<Broadcast<SharingEvent>>,
     early: std::sync::Mutex<Option<flume::Receiver<SharingEvent>>>,
-    viewer_url: Option<String>,
     signaller: Arc<dyn Signaller>,
     // Dropped in this order: signalling first, then the media.
     _session: SignallingRelay,
-    _embedded: Option<EmbeddedServer>,
+    embedded: Option<EmbeddedServer>,
     share: Arc<Share>,
     _stream: MediaStream,
     /// Dropping it ends the thread that follows the player.
@@ -110,9 +111,9 @@ impl Sharing {
             Some(_) => None,
             None => Some(EmbeddedServer::start(&options.embedded)?),
         };
-        let url = match (&options.signalling, &embedded) {
-            (Some(url), _) => url.clone(),
-            (None, Some(server)) => server.signalling_url(),
+        let (url, shown) = match (&options.signalling, &embedded) {
+            (Some(url), _) => (url.clone(), None),
+            (None, Some(server)) => (server.signalling_url(), Some(server.signalling_url_shown())),
             (None, None) => unreachable!("one of the two is set above"),
         };
         // The URL's scheme picks the protocol: an SFU's, or GStreamer's.
@@ -133,15 +134,13 @@ impl Sharing {
                 url,
                 name: options.name.clone(),
                 ca_file: options.ca_file.clone(),
+                shown,
             })?)
         };
         let events: Arc<Broadcast<SharingEvent>> = Arc::default();
         let early = events.subscribe();
         if let Some(server) = &embedded {
-            events.send(SharingEvent::ViewerUrl {
-                url: server.viewer_url(),
-                signalling: server.signalling_url(),
-            });
+            events.send(link_event(server));
         }
         forward(share.subscribe(), signaller.subscribe(), events.clone());
         let session = SignallingRelay::start(share.clone(), signaller.clone());
@@ -155,10 +154,9 @@ impl Sharing {
         Ok(Self {
             events,
             early: std::sync::Mutex::new(Some(early)),
-            viewer_url: embedded.as_ref().map(EmbeddedServer::viewer_url),
             signaller,
             _session: session,
-            _embedded: embedded,
+            embedded,
             share,
             _stream: stream,
             _following: following,
@@ -174,9 +172,19 @@ impl Sharing {
             .unwrap_or_else(|| self.events.subscribe())
     }
 
-    /// The page viewers open, when the embedded default runs.
-    pub fn viewer_url(&self) -> Option<&str> {
-        self.viewer_url.as_deref()
+    /// The page viewers open (its link, with the secret), when the embedded default runs.
+    pub fn viewer_url(&self) -> Option<String> {
+        self.embedded.as_ref().map(EmbeddedServer::viewer_url)
+    }
+
+    /// "New Link": the embedded server's link gets a new secret and the viewers who came with
+    /// the old one are dropped (their sessions end). The new link comes as a
+    /// [`SharingEvent::ViewerUrl`]; nothing happens on another signalling server.
+    pub fn new_link(&self) {
+        if let Some(server) = &self.embedded {
+            server.new_link();
+            self.events.send(link_event(server));
+        }
     }
 
     /// How many viewers are watching now.
@@ -236,6 +244,14 @@ fn follow_player(
                 }
             }
         });
+}
+
+/// The one event that carries the link's secret: it is for the person to share.
+fn link_event(server: &EmbeddedServer) -> SharingEvent {
+    SharingEvent::ViewerUrl {
+        url: server.viewer_url(),
+        signalling: server.viewer_signalling_url(),
+    }
 }
 
 /// Turns the call layer's and the signaller's events into a person's view of the share.

@@ -6,8 +6,9 @@
 use reelcast::media::MediaKind;
 use reelcast::rtc::answer_codecs;
 use reelcast::signalling::{
-    decode, decode_janus, ice_servers_in_links, parse_janus_url, parse_whip_url, route_request,
-    Incoming, JanusIncoming, Route, SignallingEvent,
+    admit_websocket, decode, decode_janus, host_is_served, ice_servers_in_links, origin_is_page,
+    parse_janus_url, parse_whip_url, route_request, Access, Capabilities, Incoming, JanusIncoming,
+    Refusal, Route, SignallingEvent,
 };
 
 /// xorshift64*: small, fast, and deterministic from its seed.
@@ -330,34 +331,100 @@ fn sdp_answers_never_panic() {
     eprintln!("sdp: {n} cases, {parsed} parsed");
 }
 
+/// The secret in the fuzzed requests' paths (a real one is 64 hex digits).
+const SECRET: &str = "5ecre7";
+
 const REQUEST_SEEDS: &[&str] = &[
-    "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: x\r\n\r\n",
-    "GET /viewer.js?v=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-    "GET /index.html HTTP/1.0\r\n\r\n",
+    "GET /5ecre7/ HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: x\r\n\r\n",
+    "GET /5ecre7/viewer.js?v=1 HTTP/1.1\r\nHost: localhost:8080\r\n\r\n",
+    "GET /5ecre7/index.html HTTP/1.0\r\nHost: 127.0.0.1:8080\r\nOrigin: http://127.0.0.1:8080\r\n\r\n",
+    "GET /5ecre7 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
     "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
 ];
 
 #[test]
 fn page_server_requests_never_panic_or_reach_other_files() {
+    let served: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
     let mut rng = Rng(0x5EED_0003);
     let n = cases(120_000);
+    let mut served_pages = 0;
     for i in 0..n {
         let seed = REQUEST_SEEDS[i % REQUEST_SEEDS.len()].as_bytes();
         let data = mutate(&mut rng, seed);
-        let route = route_request(&data);
+        let route = route_request(&data, SECRET, served);
         if matches!(route, Route::Page | Route::Script) {
-            // Only a GET of exactly the two names (and a query) is served.
+            // Only a GET of exactly the two names under the secret (and a query) is served,
+            // for the served host.
             let text = String::from_utf8_lossy(&data);
             let mut parts = text.split_whitespace();
             assert_eq!(parts.next(), Some("GET"), "{text:?}");
-            let path = parts.next().unwrap().split('?').next().unwrap();
+            let path = parts.next().unwrap().split(['?', '#']).next().unwrap();
             assert!(
-                ["/", "/index.html", "/viewer.js"].contains(&path),
+                ["/5ecre7/", "/5ecre7/index.html", "/5ecre7/viewer.js"].contains(&path),
                 "{text:?}"
             );
+            let host = text
+                .split("\r\n")
+                .find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+                })
+                .map(|(_, v)| v.trim())
+                .expect("a host header");
+            assert!(host_is_served(host, served), "{text:?}");
+            served_pages += 1;
         }
     }
+    assert!(served_pages > 0, "no mutation kept a good request");
     let huge = vec![b'a'; 9000];
-    assert_eq!(route_request(&huge), Route::TooLarge);
-    eprintln!("requests: {n} cases");
+    assert_eq!(route_request(&huge, SECRET, served), Route::TooLarge);
+    eprintln!("requests: {n} cases, {served_pages} served");
+}
+
+/// The embedded websocket handshake's checks: the path's secret, `Host` and `Origin`, from
+/// mutated values. Only the exact secrets open anything, only for the served address.
+#[test]
+fn websocket_handshakes_never_panic_or_open_without_the_secret() {
+    let keys = Capabilities::new();
+    let viewer = keys.viewer_secret().1;
+    let producer = keys.producer_secret().to_owned();
+    let served: std::net::SocketAddr = "127.0.0.1:8443".parse().unwrap();
+    let mut rng = Rng(0x5EED_0004);
+    let n = cases(60_000);
+    let mut opened = 0;
+    for i in 0..n {
+        let secret = if i % 2 == 0 { &viewer } else { &producer };
+        // One of the three mutated in each case, the others as a browser sends them.
+        let mut field = |which: usize, seed: &str| {
+            if i % 3 == which {
+                String::from_utf8_lossy(&mutate(&mut rng, seed.as_bytes())).into_owned()
+            } else {
+                seed.to_owned()
+            }
+        };
+        let path = field(0, &format!("/{secret}"));
+        let host = field(1, "127.0.0.1:8443");
+        let origin = field(2, "http://127.0.0.1:8080");
+        let origin = (i % 5 != 0).then_some(origin.as_str());
+        if let Ok(access) = admit_websocket(&path, Some(&host), origin, served, 8080, &keys) {
+            let given = path.split(['?', '#']).next().unwrap().trim_matches('/');
+            let expected = match access {
+                Access::Producer => &producer,
+                Access::Viewer { .. } => &viewer,
+            };
+            assert_eq!(given, expected.as_str(), "{path:?}");
+            assert!(host_is_served(&host, served), "{host:?}");
+            assert!(
+                origin.is_none_or(|o| origin_is_page(o, served.ip(), 8080)),
+                "{origin:?}"
+            );
+            opened += 1;
+        }
+    }
+    assert_eq!(
+        admit_websocket("/", Some("127.0.0.1:8443"), None, served, 8080, &keys),
+        Err(Refusal::NoSecret)
+    );
+    assert!(opened > 0, "no mutation kept a good handshake");
+    eprintln!("websocket handshakes: {n} cases, {opened} opened");
 }

@@ -166,7 +166,7 @@ fn viewers_keep_watching_through_everything_the_person_does() {
     common::wait_for(&events, STEP, "registered", |e| {
         matches!(e, SharingEvent::Registered { .. }).then_some(())
     });
-    let browser = browser_viewers(ViewerKind::Page, sharing.viewer_url().unwrap(), 1);
+    let browser = browser_viewers(ViewerKind::Page, &sharing.viewer_url().unwrap(), 1);
     let mut viewer = Viewer::new(&browser);
     let start = viewer.until(Duration::from_secs(60), "30 frames of 640x360", |s, _| {
         s.frames >= 30 && (s.width, s.height) == (640, 360) && s.audio_packets > 0

@@ -221,6 +221,7 @@ fn malformed_and_oversized_messages_are_dropped_not_fatal() {
         url: format!("ws://127.0.0.1:{port}"),
         name: "hostile test".into(),
         ca_file: None,
+        shown: None,
     })
     .unwrap();
     let events = signaller.subscribe();
@@ -270,7 +271,8 @@ fn malformed_and_oversized_messages_are_dropped_not_fatal() {
     signaller.stop();
 }
 
-/// The embedded page server: the page and its script, nothing else, and bounded requests.
+/// The embedded page server: the page and its script under the link's secret, nothing else,
+/// and bounded requests.
 #[test]
 fn embedded_page_server_serves_only_the_viewer() {
     use reelcast::signalling::{EmbeddedServer, EmbeddedServerOptions};
@@ -283,11 +285,14 @@ fn embedded_page_server_serves_only_the_viewer() {
         ..EmbeddedServerOptions::default()
     })
     .unwrap();
-    let http = server.viewer_url();
-    let address = http
+    // The printed link: http://ADDRESS/SECRET/
+    let link = server.viewer_url();
+    let (address, secret) = link
         .trim_start_matches("http://")
         .trim_end_matches('/')
-        .to_owned();
+        .split_once('/')
+        .map(|(a, s)| (a.to_owned(), s.to_owned()))
+        .unwrap();
     let request = |raw: &[u8]| {
         let mut tcp = std::net::TcpStream::connect(&address).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -296,11 +301,16 @@ fn embedded_page_server_serves_only_the_viewer() {
         let _ = tcp.read_to_string(&mut response);
         response
     };
-    let page = request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let get =
+        |path: &str| request(format!("GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes());
+    let page = get(&format!("/{secret}/"));
     assert!(page.starts_with("HTTP/1.1 200"), "{page:.200}");
     let port = server
-        .signalling_url()
+        .viewer_signalling_url()
         .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
         .next()
         .unwrap()
         .to_owned();
@@ -310,13 +320,21 @@ fn embedded_page_server_serves_only_the_viewer() {
         )),
         "the page names the signalling port"
     );
-    let script = request(b"GET /viewer.js HTTP/1.1\r\n\r\n");
+    let script = get(&format!("/{secret}/viewer.js"));
     assert!(script.starts_with("HTTP/1.1 200") && script.contains("RTCPeerConnection"));
-    for path in ["/../../etc/passwd", "/src/main.rs", "/viewer.js/.."] {
-        let r = request(format!("GET {path} HTTP/1.1\r\n\r\n").as_bytes());
+    for path in [
+        "/../../etc/passwd".to_owned(),
+        "/src/main.rs".to_owned(),
+        format!("/{secret}/viewer.js/.."),
+        format!("/{secret}/../../etc/passwd"),
+    ] {
+        let r = get(&path);
         assert!(r.starts_with("HTTP/1.1 404"), "{path}: {r:.100}");
     }
-    let post = request(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    let post = request(
+        format!("POST /{secret}/ HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n")
+            .as_bytes(),
+    );
     assert!(post.starts_with("HTTP/1.1 405"), "{post:.100}");
     // Over the 8 KiB limit, sent whole and never finished: all read, then refused.
     let mut huge = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(9000));
@@ -455,7 +473,12 @@ fn embedded_server_moves_off_a_taken_port() {
     })
     .unwrap();
     let used = |url: String| {
-        url.trim_end_matches('/')
+        url.split("://")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
             .rsplit(':')
             .next()
             .unwrap()
@@ -488,12 +511,26 @@ fn listening_everywhere_links_the_network_address() {
     assert!(
         server.signalling_url().starts_with("ws://127.0.0.1:"),
         "{}",
-        server.signalling_url()
+        server.signalling_url_shown()
     );
-    let address = url.trim_start_matches("http://").trim_end_matches('/');
-    let mut page = std::net::TcpStream::connect(address).unwrap();
-    page.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert!(
+        server
+            .viewer_signalling_url()
+            .starts_with("ws://10.99.0.1:"),
+        "viewers join at the network address too: {}",
+        server.viewer_signalling_url()
+    );
+    let (address, secret) = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .split_once('/')
         .unwrap();
+    let mut page = std::net::TcpStream::connect(address).unwrap();
+    page.write_all(
+        format!("GET /{secret}/ HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
     let mut reply = String::new();
     page.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply:.200}");

@@ -1,12 +1,14 @@
 // Reelcast's viewer: a plain RTCPeerConnection speaking the GStreamer signalling protocol.
 "use strict";
 
-// The signalling server runs next to this page's server: same host as the page, its own port.
+// The signalling server runs next to this page's server: same host as the page, its own port,
+// opened by the same secret as the page (the first part of the page's path, /SECRET/).
 // (A full ws:// or wss:// URL there is used as it is.)
 const signallingMeta = document.querySelector('meta[name="reelcast-signalling"]').content;
+const linkSecret = location.pathname.split("/")[1] || "";
 const signallingUrl = /^wss?:/.test(signallingMeta)
   ? signallingMeta
-  : `${location.protocol === "https:" ? "wss" : "ws"}://${location.host.replace(/:\d+$/, "")}:${signallingMeta}`;
+  : `${location.protocol === "https:" ? "wss" : "ws"}://${location.host.replace(/:\d+$/, "")}:${signallingMeta}/${linkSecret}`;
 const wanted = new URLSearchParams(location.search).get("producer");
 const statusEl = document.getElementById("status");
 const video = document.getElementById("video");

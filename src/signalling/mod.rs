@@ -3,6 +3,8 @@
 //! without I/O, a thin task). Runs on one tokio runtime kept apart from GStreamer's threads
 //! and the GLib main loop.
 
+mod admission;
+mod capability;
 mod conversation;
 mod display_name;
 mod embedded;
@@ -10,7 +12,9 @@ mod ended;
 mod error;
 mod events;
 mod gst;
+mod hub;
 mod janus;
+mod page;
 mod publisher;
 mod relay;
 mod retry;
@@ -20,11 +24,13 @@ mod tls;
 mod websocket;
 mod whip;
 
+pub use admission::{MAX_CONNECTIONS, MAX_PER_ADDRESS};
 pub use display_name::{clean_display_name, MAX_DISPLAY_NAME};
 pub use embedded::{EmbeddedServer, EmbeddedServerOptions};
 pub use error::{DecodeError, SignallingError};
 pub use events::{SignallingEvent, SignallingState};
 pub use gst::{GstSignaller, GstSignallerOptions};
+pub use hub::{HANDSHAKE_WITHIN, MAX_PEER_MESSAGE, VIEWER_BURST};
 pub use janus::{is_janus_url, JanusOptions};
 pub use publisher::PublisherSignaller;
 pub use relay::SignallingRelay;
@@ -34,10 +40,14 @@ pub use whip::{is_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE};
 
 // The parsers of what others send, for tests/fuzz.rs only (`--features fuzzing`).
 #[cfg(feature = "fuzzing")]
-pub use embedded::{route_request, Route};
+pub use capability::{host_is_served, origin_is_page, Access, Capabilities};
 #[cfg(feature = "fuzzing")]
 pub use gst::{decode, Incoming};
 #[cfg(feature = "fuzzing")]
+pub use hub::{admit_websocket, Refusal};
+#[cfg(feature = "fuzzing")]
 pub use janus::{decode_janus, parse_janus_url, JanusIncoming, JanusTarget};
+#[cfg(feature = "fuzzing")]
+pub use page::{route_request, Route};
 #[cfg(feature = "fuzzing")]
 pub use whip::{ice_servers_in_links, parse_whip_url};

@@ -29,7 +29,7 @@ const PING_EVERY_VARIABLE: &str = "REELCAST_TEST_PING_MS";
 /// A server silent this long (not even a pong) is gone, even if TCP has not noticed yet.
 const SILENCE_LIMIT: Duration = Duration::from_secs(40);
 
-fn ping_every() -> Duration {
+pub(crate) fn ping_every() -> Duration {
     std::env::var(PING_EVERY_VARIABLE)
         .ok()
         .and_then(|ms| ms.parse().ok())

@@ -38,9 +38,11 @@ impl Shown {
     /// caller's (they go to standard error).
     pub fn apply(&mut self, event: &SharingEvent) -> Option<String> {
         match event {
-            SharingEvent::ViewerUrl { url, .. } => {
-                Some(format!("Open {url} in a browser to watch."))
-            }
+            SharingEvent::ViewerUrl { url, signalling } => Some(format!(
+                "Open {url} in a browser to watch. Other viewers of the GStreamer protocol \
+                 (gstwebrtc-api, webrtcsrc) join at {signalling}. Share these links only \
+                 with the people you invite."
+            )),
             SharingEvent::Connecting => None,
             SharingEvent::Registered { peer_id } => {
                 tracing::debug!(%peer_id, "registered");

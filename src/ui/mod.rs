@@ -5,6 +5,7 @@ mod app;
 mod i18n;
 mod player_controls;
 mod preferences;
+mod qr_texture;
 mod settings;
 mod share_model;
 mod share_panel;

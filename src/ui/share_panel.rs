@@ -7,6 +7,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
+use super::qr_texture::qr_texture;
 use super::share_model::{ShareModel, ShareState};
 use super::share_viewer::ShareViewer;
 
@@ -32,6 +33,10 @@ mod imp {
         pub status_icon: TemplateChild<gtk::Image>,
         #[template_child]
         pub link_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub qr_picture: TemplateChild<gtk::Picture>,
+        #[template_child]
+        pub qr_note: TemplateChild<gtk::Label>,
         #[template_child]
         pub viewer_list: TemplateChild<gtk::ListBox>,
     }
@@ -162,8 +167,35 @@ impl ReelcastSharePanel {
             .transform_to(|_, link: String| Some(!link.is_empty()))
             .sync_create()
             .build();
+        let (picture, note) = (imp.qr_picture.downgrade(), imp.qr_note.downgrade());
+        let show_code = move |model: &ShareModel| {
+            let (Some(picture), Some(note)) = (picture.upgrade(), note.upgrade()) else {
+                return;
+            };
+            let link = model.link();
+            let texture = (!link.is_empty()).then(|| qr_texture(&link)).flatten();
+            picture.set_visible(texture.is_some());
+            picture.set_paintable(texture.as_ref());
+            // A phone cannot open this computer's loopback address: say so under the code.
+            note.set_visible(texture.is_some() && links_to_loopback(&link));
+        };
+        show_code(model);
+        model.connect_notify_local(Some("link"), move |model, _| show_code(model));
         imp.viewer_list
             .bind_model(Some(&model.viewers()), viewer_row);
+    }
+}
+
+/// Whether `link` names this computer's loopback address (`127.0.0.1`, `[::1]`, `localhost`).
+fn links_to_loopback(link: &str) -> bool {
+    let Ok(url) = url::Url::parse(link) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 

@@ -81,6 +81,7 @@ mod imp {
             });
             klass.install_action("win.stop-sharing", None, |win, _, _| win.stop_sharing());
             klass.install_action("win.copy-link", None, |win, _, _| win.copy_link());
+            klass.install_action("win.new-link", None, |win, _, _| win.new_link());
             klass.install_action("win.open", None, |win, _, _| win.choose_files(false));
             klass.install_action("win.add-to-queue", None, |win, _, _| win.choose_files(true));
             klass.install_action("win.next", None, |win, _, _| {
@@ -509,6 +510,21 @@ impl ReelcastWindow {
             let toast = adw::Toast::builder()
                 .title(gettext("Link copied"))
                 .timeout(2)
+                .build();
+            self.imp().toast_overlay.add_toast(toast);
+        }
+    }
+
+    /// A new secret for the link; the old link's viewers are dropped. The new link comes back
+    /// as an event, which the model shows (and the QR code follows).
+    fn new_link(&self) {
+        if let Some(sharing) = self.imp().sharing.borrow().as_ref() {
+            sharing.new_link();
+            let toast = adw::Toast::builder()
+                .title(gettext(
+                    "New link made; the old one no longer opens the share",
+                ))
+                .timeout(3)
                 .build();
             self.imp().toast_overlay.add_toast(toast);
         }

@@ -4,6 +4,7 @@
 pub mod janus;
 pub mod net;
 pub mod peers;
+pub mod ws;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -22,6 +22,8 @@ pub struct GstSignallerOptions {
     pub name: String,
     /// An extra CA certificate (PEM) to trust for `wss://`.
     pub ca_file: Option<String>,
+    /// How messages name the server when `url` carries a secret (the embedded server's).
+    pub shown: Option<String>,
 }
 
 /// A producer registered with a GStreamer signalling server (gst-plugins-rs'
@@ -52,7 +54,7 @@ impl GstSignaller {
         let events = SignallerEvents::new();
         let (requests, rx) = mpsc::unbounded_channel();
         let endpoint = Endpoint {
-            shown: options.url.clone(),
+            shown: options.shown.unwrap_or_else(|| options.url.clone()),
             websocket: options.url,
             protocol: None,
             tls,
