@@ -24,6 +24,11 @@ pub fn play(args: &PlayArgs) -> i32 {
     };
     player.set_looping(args.looping);
     player.set_muted(args.mute);
+    player.set_share_subtitles(args.subtitles.share_subtitles.unwrap_or(true));
+    if let Err(e) = player.set_subtitle_preferences(args.subtitles.preferences()) {
+        eprintln!("reelcast: {e}");
+        return exit::PLAYBACK_FAILED;
+    }
     let terminal = Terminal::new(if args.json {
         Mode::Quiet
     } else {
