@@ -335,8 +335,7 @@ impl Control {
             }
             Msg::SelectAudio(index) => self.select_audio(index),
             Msg::SelectSubtitles(index) => {
-                let (playbin, overlays) = (&self.shared.playbin, &self.shared.subtitles);
-                if let Some(state) = self.subtitles.select(playbin, overlays, index) {
+                if let Some(state) = self.subtitles.select(&self.shared.playbin, index) {
                     self.emit(PlayerEvent::Subtitles(state));
                 }
             }
@@ -625,8 +624,7 @@ impl Control {
                         events.send(PlayerEvent::StreamsKnown(streams));
                         events.send(PlayerEvent::DurationChanged(duration));
                     });
-                    let (playbin, overlays) = (&self.shared.playbin, &self.shared.subtitles);
-                    let subtitles = self.subtitles.on_prerolled(playbin, overlays);
+                    let subtitles = self.subtitles.on_prerolled(&self.shared.playbin);
                     self.emit(PlayerEvent::Subtitles(subtitles));
                 }
                 if std::mem::take(&mut self.source.seeking) {

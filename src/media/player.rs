@@ -265,7 +265,11 @@ impl Player {
         &self,
         mut prefs: SubtitlePreferences,
     ) -> Result<(), PlayerError> {
-        prefs.file = prefs.file.as_deref().map(resolve_subtitle_file).transpose()?;
+        prefs.file = prefs
+            .file
+            .as_deref()
+            .map(resolve_subtitle_file)
+            .transpose()?;
         self.send(Msg::SubtitlePreferences(prefs));
         Ok(())
     }

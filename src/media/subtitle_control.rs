@@ -8,8 +8,8 @@ use gst::prelude::*;
 
 use super::error::{display_location, PlayerError};
 use super::subtitles::{
-    language_matches, sidecar_files, sidecar_language, SubtitleOverlays, SubtitlePreferences,
-    SubtitleState, SubtitleTrack,
+    language_matches, sidecar_files, sidecar_language, SubtitlePreferences, SubtitleState,
+    SubtitleTrack,
 };
 
 /// A source being reloaded to take a subtitle file (playbin reads `suburi` only when it
@@ -49,8 +49,9 @@ impl SubtitleControl {
             }
         }
         if let Some(file) = &self.file {
-            tracing::info!(file, "subtitles found next to the video");
+            tracing::info!(file, "subtitles for the video");
         }
+        set_text_flag(playbin, self.prefs.enabled || self.file.is_some());
         playbin.set_property("suburi", self.file.as_deref());
     }
 
@@ -59,6 +60,8 @@ impl SubtitleControl {
         self.file = Some(uri.to_owned());
         self.prefs.enabled = true;
         self.reload = Some(reload);
+        // Without the flag, the file's stream would have nowhere to go.
+        set_text_flag(playbin, true);
         playbin.set_property("suburi", uri);
     }
 
@@ -81,17 +84,17 @@ impl SubtitleControl {
     }
 
     /// The source prerolled: its subtitle tracks are known, and the one to show is chosen.
-    pub(crate) fn on_prerolled(
-        &mut self,
-        playbin: &gst::Pipeline,
-        overlays: &SubtitleOverlays,
-    ) -> SubtitleState {
+    pub(crate) fn on_prerolled(&mut self, playbin: &gst::Pipeline) -> SubtitleState {
         let tracks = subtitle_tracks(playbin, self.file.as_deref());
         let from_file = tracks.iter().find(|t| t.file.is_some()).map(|t| t.index);
         let by_language = self.prefs.language.as_deref().and_then(|wanted| {
             tracks
                 .iter()
-                .find(|t| t.language.as_deref().is_some_and(|l| language_matches(l, wanted)))
+                .find(|t| {
+                    t.language
+                        .as_deref()
+                        .is_some_and(|l| language_matches(l, wanted))
+                })
                 .map(|t| t.index)
         });
         let current = usize::try_from(playbin.property::<i32>("current-text")).ok();
@@ -101,7 +104,7 @@ impl SubtitleControl {
             from_file.or(by_language).or(current).or(Some(0))
         };
         self.state = SubtitleState { tracks, shown };
-        self.apply(playbin, overlays);
+        self.apply(playbin);
         self.state.clone()
     }
 
@@ -109,25 +112,28 @@ impl SubtitleControl {
     pub(crate) fn select(
         &mut self,
         playbin: &gst::Pipeline,
-        overlays: &SubtitleOverlays,
         index: Option<usize>,
     ) -> Option<SubtitleState> {
         let index = index.filter(|i| *i < self.state.tracks.len());
         if index == self.state.shown {
             return None;
         }
+        // The person's choice holds for the next sources too.
+        self.prefs.enabled = index.is_some();
         self.state.shown = index;
-        self.apply(playbin, overlays);
+        self.apply(playbin);
         Some(self.state.clone())
     }
 
-    fn apply(&self, playbin: &gst::Pipeline, overlays: &SubtitleOverlays) {
+    /// Off is playbin's text flag cleared: no text stream is decoded, and the overlays let
+    /// the picture through (silencing them instead would not come back after a reload).
+    fn apply(&self, playbin: &gst::Pipeline) {
         if let Some(index) = self.state.shown {
-            if playbin.property::<i32>("current-text") != index as i32 {
-                playbin.set_property("current-text", index as i32);
-            }
+            // Even when playbin says so already: after a reload it may say so of a stream
+            // it does not play.
+            playbin.set_property("current-text", index as i32);
         }
-        overlays.set_shown(self.state.shown.is_some());
+        set_text_flag(playbin, self.state.shown.is_some());
     }
 
     /// A warning that playbin made of an error in the subtitle file (it plays on without):
@@ -148,6 +154,25 @@ impl SubtitleControl {
             parent = object.parent();
         }
         None
+    }
+}
+
+/// Sets or clears the "text" flag of playbin's `flags`.
+fn set_text_flag(playbin: &gst::Pipeline, on: bool) {
+    let flags = playbin.property_value("flags");
+    let Some(class) = gst::glib::FlagsClass::with_type(flags.type_()) else {
+        return;
+    };
+    let Some(builder) = class.builder_with_value(flags) else {
+        return;
+    };
+    let builder = if on {
+        builder.set_by_nick("text")
+    } else {
+        builder.unset_by_nick("text")
+    };
+    if let Some(value) = builder.build() {
+        playbin.set_property_from_value("flags", &value);
     }
 }
 
@@ -179,7 +204,9 @@ fn subtitle_tracks(playbin: &gst::Pipeline, file: Option<&str>) -> Vec<SubtitleT
                     t.get::<gst::tags::SubtitleCodec>()
                         .map(|v| v.get().to_owned())
                 }),
-                file: file.filter(|f| stream_uri(playbin, index).as_deref() == Some(*f)).map(display_location),
+                file: file
+                    .filter(|f| stream_uri(playbin, index).as_deref() == Some(*f))
+                    .map(display_location),
             }
         })
         .collect();

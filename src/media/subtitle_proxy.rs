@@ -125,11 +125,15 @@ pub(crate) fn subtitle_proxy() -> Result<(SubtitleSink, SubtitleSource), ProxyEr
     };
     ghost(
         sink.upcast_ref(),
-        proxysink.static_pad("sink").expect("proxysink has a sink pad"),
+        proxysink
+            .static_pad("sink")
+            .expect("proxysink has a sink pad"),
     )?;
     ghost(
         source.upcast_ref(),
-        proxysrc.static_pad("src").expect("proxysrc has a source pad"),
+        proxysrc
+            .static_pad("src")
+            .expect("proxysrc has a source pad"),
     )?;
     Ok((sink, source))
 }

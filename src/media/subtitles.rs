@@ -142,7 +142,7 @@ pub(crate) fn resolve_subtitle_file(input: &str) -> Result<String, PlayerError> 
 }
 
 /// Where the subtitles are drawn: two overlays fed from playbin's text stream, and whether
-/// subtitles show at all and reach the viewers.
+/// they reach the viewers.
 pub(crate) struct SubtitleOverlays {
     /// Before the capture tee: what the window and the viewers see.
     shared: gst::Element,
@@ -150,7 +150,6 @@ pub(crate) struct SubtitleOverlays {
     local: gst::Element,
     text_sink: SubtitleSink,
     text_source: [gst::Element; 4],
-    shown: AtomicBool,
     to_viewers: AtomicBool,
 }
 
@@ -176,7 +175,6 @@ impl SubtitleOverlays {
             local,
             text_sink,
             text_source: [source.upcast(), tee, q1, q2],
-            shown: AtomicBool::new(true),
             to_viewers: AtomicBool::new(true),
         };
         overlays.apply();
@@ -213,12 +211,6 @@ impl SubtitleOverlays {
         Ok(())
     }
 
-    /// Subtitles on or off, wherever they are drawn.
-    pub(crate) fn set_shown(&self, shown: bool) {
-        self.shown.store(shown, Ordering::Release);
-        self.apply();
-    }
-
     /// Whether subtitles are drawn into what the viewers get (as the window shows them) or
     /// on the window only.
     pub(crate) fn set_to_viewers(&self, to_viewers: bool) {
@@ -231,10 +223,9 @@ impl SubtitleOverlays {
     }
 
     fn apply(&self) {
-        let shown = self.shown.load(Ordering::Acquire);
         let to_viewers = self.to_viewers.load(Ordering::Acquire);
-        self.shared.set_property("silent", !(shown && to_viewers));
-        self.local.set_property("silent", !(shown && !to_viewers));
+        self.shared.set_property("silent", !to_viewers);
+        self.local.set_property("silent", to_viewers);
     }
 }
 

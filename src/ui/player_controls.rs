@@ -261,7 +261,10 @@ impl ReelcastPlayerControls {
         }
         menu.append_section(None, &tracks);
         let load = gio::Menu::new();
-        load.append(Some(&gettext("Load Subtitles…")), Some("win.load-subtitles"));
+        load.append(
+            Some(&gettext("Load Subtitles…")),
+            Some("win.load-subtitles"),
+        );
         menu.append_section(None, &load);
         let button = &self.imp().subtitles_button;
         button.set_menu_model(Some(&menu));

@@ -269,7 +269,9 @@ impl ReelcastWindow {
         }
         match (share, self.settings()) {
             (Some(share), _) => player.set_share_subtitles(share),
-            (None, Some(settings)) => player.set_share_subtitles(settings.boolean("share-subtitles")),
+            (None, Some(settings)) => {
+                player.set_share_subtitles(settings.boolean("share-subtitles"))
+            }
             (None, None) => {}
         }
     }

@@ -43,8 +43,7 @@ impl Control {
     }
 
     pub(super) fn report_subtitles(&mut self) {
-        let (playbin, overlays) = (&self.shared.playbin, &self.shared.subtitles);
-        let state = self.subtitles.on_prerolled(playbin, overlays);
+        let state = self.subtitles.on_prerolled(&self.shared.playbin);
         self.emit(PlayerEvent::Subtitles(state));
     }
 

@@ -1,0 +1,140 @@
+//! Subtitles, checked by pixels: in what the capture gets (what viewers are sent) and at a
+//! Chromium viewer. The test media is a dark picture with white text in the lower third.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{bright_in_lower_third, subtitled, wait_for};
+use reelcast::capture::{CaptureEvent, CapturedSample};
+use reelcast::media::{MediaKind, Player, PlayerEvent, PlayerOptions, SubtitleState};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+/// "MMMMMMMM" lights more points than this; "I" fewer.
+const TEXT: usize = 40;
+
+fn wait_subtitles(events: &flume::Receiver<PlayerEvent>, what: &str) -> SubtitleState {
+    wait_for(events, DEADLINE, what, |e| match e {
+        PlayerEvent::Subtitles(state) => Some(state.clone()),
+        PlayerEvent::Error(e) => panic!("unexpected error: {e}"),
+        _ => None,
+    })
+}
+
+/// Waits for a captured frame whose lower third has a bright count that `ok` accepts.
+fn frame_until(samples: &flume::Receiver<CapturedSample>, what: &str, ok: impl Fn(usize) -> bool) {
+    let mut last = None;
+    let found = common::wait_for_opt(samples, DEADLINE, |s| {
+        let bright = bright_in_lower_third(&s.buffer, &s.caps);
+        last = Some(bright);
+        ok(bright).then_some(())
+    });
+    assert!(
+        found.is_some(),
+        "no captured frame with {what}; last had {last:?} bright points"
+    );
+}
+
+fn captured_video(
+    player: &Player,
+) -> (
+    reelcast::capture::MediaStream,
+    flume::Receiver<CapturedSample>,
+) {
+    let stream = player.capture_stream();
+    let capture_events = stream.subscribe();
+    let live = stream
+        .tracks()
+        .into_iter()
+        .find(|t| t.kind() == MediaKind::Video);
+    let track = live.unwrap_or_else(|| {
+        wait_for(&capture_events, DEADLINE, "a video track", |e| match e {
+            CaptureEvent::TrackAdded(t) if t.kind() == MediaKind::Video => Some(t.clone()),
+            _ => None,
+        })
+    });
+    let samples = track.samples(64);
+    (stream, samples)
+}
+
+#[test]
+fn subtitles_reach_the_capture_as_chosen_and_stay_local_when_asked() {
+    let media = subtitled(20, (320, 240));
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let events = player.subscribe();
+
+    // The .srt next to the video shows by itself.
+    player.open(media.with_sidecar.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+    let state = wait_subtitles(&events, "the sidecar's track");
+    assert_eq!(state.tracks.len(), 1, "{state:?}");
+    assert_eq!(state.shown, Some(0));
+    assert!(state.tracks[0]
+        .file
+        .as_deref()
+        .unwrap()
+        .ends_with("movie.srt"));
+    let (_stream, samples) = captured_video(&player);
+    frame_until(&samples, "the sidecar's text", |n| n > TEXT);
+    // Kept local: the window's overlay draws them, the capture has none.
+    player.set_share_subtitles(false);
+    frame_until(&samples, "no text while kept local", |n| n == 0);
+    player.set_share_subtitles(true);
+    frame_until(&samples, "the text shared again", |n| n > TEXT);
+
+    // Embedded tracks: the first plays; the one chosen replaces it; off shows none.
+    player.open(media.two_tracks.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+    let state = wait_subtitles(&events, "the embedded tracks");
+    let described: Vec<_> = state
+        .tracks
+        .iter()
+        .map(|t| (t.language.as_deref(), t.title.as_deref()))
+        .collect();
+    assert_eq!(
+        described,
+        [(Some("en"), Some("Dot")), (Some("fr"), Some("Ems"))]
+    );
+    assert_eq!(state.shown, Some(0));
+    let (_stream, samples) = captured_video(&player);
+    frame_until(&samples, "the first track's I", |n| n > 0 && n < TEXT);
+    player.select_subtitles(Some(1)).unwrap();
+    assert_eq!(wait_subtitles(&events, "track 1 chosen").shown, Some(1));
+    frame_until(&samples, "the chosen track's text", |n| n > TEXT);
+
+    player.select_subtitles(None).unwrap();
+    assert_eq!(wait_subtitles(&events, "subtitles off").shown, None);
+    frame_until(&samples, "no text with subtitles off", |n| n == 0);
+
+    // A file loaded while it plays becomes its subtitles, where it was.
+    player
+        .load_subtitles(media.sidecar.to_str().unwrap())
+        .unwrap();
+    let state = wait_subtitles(&events, "the loaded file");
+    assert_eq!(state.tracks.len(), 3, "{state:?}");
+    assert!(
+        state.tracks[state.shown.unwrap()].file.is_some(),
+        "{state:?}"
+    );
+    let (_stream, samples) = captured_video(&player);
+    frame_until(&samples, "the loaded file's text", |n| n > TEXT);
+}
+
+#[test]
+fn a_missing_or_wrong_subtitle_file_is_refused_by_name() {
+    let media = subtitled(2, (160, 120));
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    player.open(media.two_tracks.to_str().unwrap()).unwrap();
+    let missing = media.sidecar.with_file_name("absent.srt");
+    let e = player
+        .load_subtitles(missing.to_str().unwrap())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("{}: no such file", missing.display())
+    );
+    let e = player
+        .load_subtitles(media.two_tracks.to_str().unwrap())
+        .unwrap_err();
+    assert!(e.to_string().contains("not a subtitle file"), "{e}");
+}
