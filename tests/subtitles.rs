@@ -138,3 +138,65 @@ fn a_missing_or_wrong_subtitle_file_is_refused_by_name() {
         .unwrap_err();
     assert!(e.to_string().contains("not a subtitle file"), "{e}");
 }
+
+/// Waits for a stats line of the Chromium viewer whose lower third has a bright count that
+/// `ok` accepts.
+fn viewer_until(browser: &common::peers::Peer, what: &str, ok: impl Fn(u64) -> bool) {
+    let mut last = None;
+    let found = common::wait_for_opt(&browser.lines, Duration::from_secs(30), |line| {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        let bright = v.get("brightLower")?.as_u64()?;
+        last = Some(bright);
+        ok(bright).then_some(())
+    });
+    assert!(
+        found.is_some(),
+        "the viewer never showed {what}; last frame had {last:?} bright points"
+    );
+}
+
+#[test]
+fn a_chromium_viewer_sees_the_subtitles_the_person_sees() {
+    common::net::assert_private_network();
+    let _serial = common::one_at_a_time();
+    let media = subtitled(40, (640, 360));
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let events = player.subscribe();
+    let sharing = common::share(&player, "subtitles", None);
+    let sharing_events = sharing.subscribe();
+    player.open(media.with_sidecar.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+    wait_subtitles(&events, "the sidecar's track");
+    wait_for(
+        &sharing_events,
+        Duration::from_secs(30),
+        "registered",
+        |e| matches!(e, reelcast::sharing::SharingEvent::Registered { .. }).then_some(()),
+    );
+    let url = sharing.viewer_url().unwrap().to_owned();
+    let browser = common::peers::browser_viewers_with(
+        common::peers::ViewerKind::Page,
+        &url,
+        1,
+        &["--bright-lower"],
+    );
+
+    // The sidecar .srt, burned into what the viewer gets; then off.
+    viewer_until(&browser, "the sidecar's text", |n| n > 4 * TEXT as u64);
+    player.select_subtitles(None).unwrap();
+    assert_eq!(wait_subtitles(&events, "subtitles off").shown, None);
+    viewer_until(&browser, "no text with subtitles off", |n| n < 5);
+
+    // A file with tracks of its own: off stays off; the first shows a thin "I", the one
+    // chosen then its text.
+    player.open(media.two_tracks.to_str().unwrap()).unwrap();
+    player.play().unwrap();
+    let state = wait_subtitles(&events, "the embedded tracks");
+    assert_eq!((state.tracks.len(), state.shown), (2, None), "{state:?}");
+    player.select_subtitles(Some(0)).unwrap();
+    viewer_until(&browser, "the first track's I", |n| {
+        n > 0 && n < 2 * TEXT as u64
+    });
+    player.select_subtitles(Some(1)).unwrap();
+    viewer_until(&browser, "the chosen track's text", |n| n > 4 * TEXT as u64);
+}
