@@ -458,3 +458,66 @@ fn the_window_shows_the_subtitles_asked_for() {
         drop(app);
     }
 }
+
+/// `--share-subtitles off`: the window shows the subtitles, a Chromium viewer of the share
+/// gets the picture without them.
+#[test]
+fn subtitles_kept_local_show_in_the_window_and_not_at_the_viewer() {
+    common::net::assert_private_network();
+    let media = common::subtitled(30, (320, 240));
+    let x = Xvfb::start();
+    let movie = media.with_sidecar.to_str().unwrap();
+    let app = app(
+        &x,
+        &[
+            "share",
+            "--json",
+            "--share-subtitles",
+            "off",
+            "--signalling-port",
+            "0",
+            "--http-port",
+            "0",
+            movie,
+        ],
+    );
+    let url = app.wait_json(Duration::from_secs(30), "the viewer link", |v| {
+        (v["event"] == "viewer-url").then(|| v["url"].as_str().unwrap().to_owned())
+    });
+    app.wait_json(Duration::from_secs(30), "registered", |v| {
+        (v["event"] == "registered").then_some(())
+    });
+    screen_until(
+        &x,
+        Duration::from_secs(10),
+        "subtitles in the window",
+        |s| subtitle_points(s).is_some_and(|n| n > 60),
+    );
+    let browser = common::peers::browser_viewers_with(
+        common::peers::ViewerKind::Page,
+        &url,
+        1,
+        &["--bright-lower"],
+    );
+    // Frames at the viewer (30 decoded), then every frame it shows for two seconds has none.
+    common::wait_for(
+        &browser.lines,
+        Duration::from_secs(60),
+        "frames at the viewer",
+        |l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            (v["framesDecoded"].as_u64()? >= 30 && v["brightLower"].is_u64()).then_some(())
+        },
+    );
+    let until = Instant::now() + Duration::from_secs(2);
+    while let Ok(line) = browser.lines.recv_deadline(until) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if let Some(points) = v["brightLower"].as_u64() {
+            assert!(points < 5, "subtitles reached the viewer: {v}");
+        }
+    }
+    assert!(subtitle_points(&x.screenshot()).is_some_and(|n| n > 60));
+    x.save_png(&screenshots_dir().join("window-subtitles-local.png"));
+}
