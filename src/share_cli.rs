@@ -74,6 +74,9 @@ pub fn share(args: &ShareArgs) -> i32 {
                     }
                     // A broken file does not end the call while the queue goes on.
                     PlayerEvent::Error(e) => out.error(&e.to_string()),
+                    PlayerEvent::SubtitlesFailed(e) if !out.json => {
+                        out.terminal.error(&e.to_string())
+                    }
                     PlayerEvent::NothingToPlay => {
                         out.line(
                             "Nothing is left to play; the share is over.",

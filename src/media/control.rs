@@ -18,7 +18,8 @@ use super::network::{self, Verdict};
 use super::output::{OutputBranch, OutputTap};
 use super::streams::stream_infos;
 use super::subtitle_control::SubtitleControl;
-use super::subtitles::{SubtitleOverlays, SubtitlePreferences};
+use super::subtitle_overlays::SubtitleOverlays;
+use super::subtitles::SubtitlePreferences;
 use crate::util::Broadcast;
 
 mod subtitles;

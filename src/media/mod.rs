@@ -10,6 +10,7 @@ mod player;
 mod share_name;
 mod streams;
 mod subtitle_control;
+mod subtitle_overlays;
 mod subtitle_proxy;
 mod subtitles;
 

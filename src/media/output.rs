@@ -7,7 +7,7 @@ use gst::prelude::*;
 
 use super::error::PlayerError;
 use super::events::MediaKind;
-use super::subtitles::SubtitleOverlays;
+use super::subtitle_overlays::SubtitleOverlays;
 
 /// Audio reaches the capture in one format, so consumers (encoders, level meters) need no
 /// conversion of their own and the conversion is paid once, whatever the number of captures.

@@ -14,7 +14,8 @@ use super::error::resolve_source;
 use super::error::PlayerError;
 use super::events::{MediaKind, PlaybackState, PlayerEvent};
 use super::output::{audio_device_sink, clocked_fakesink, pipeline_err, OutputBranch, OutputTap};
-use super::subtitles::{resolve_subtitle_file, SubtitleOverlays, SubtitlePreferences};
+use super::subtitle_overlays::SubtitleOverlays;
+use super::subtitles::{resolve_subtitle_file, SubtitlePreferences};
 use crate::util::Broadcast;
 
 /// Where the player renders locally.

@@ -146,9 +146,16 @@ impl SubtitleControl {
         let mut parent = message.src().cloned();
         while let Some(object) = parent {
             if element_uri(&object).as_deref() == Some(file) {
+                let error = warning.error();
+                let cause = match error.kind::<gst::StreamError>() {
+                    Some(gst::StreamError::TypeNotFound) => {
+                        "it is not in a subtitle format that can be read".to_owned()
+                    }
+                    _ => error.message().to_owned(),
+                };
                 return Some(PlayerError::SubtitlesFailed {
                     location: display_location(file),
-                    cause: warning.error().message().to_owned(),
+                    cause,
                 });
             }
             parent = object.parent();
