@@ -6,8 +6,11 @@ mod common;
 use std::time::Duration;
 
 use common::{bright_in_lower_third, subtitled, wait_for};
+use gst::prelude::*;
 use reelcast::capture::{CaptureEvent, CapturedSample};
-use reelcast::media::{MediaKind, Player, PlayerEvent, PlayerOptions, SubtitleState};
+use reelcast::media::{
+    AudioOutput, MediaKind, Player, PlayerEvent, PlayerOptions, SubtitleState, VideoOutput,
+};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 /// "MMMMMMMM" lights more points than this; "I" fewer.
@@ -57,10 +60,44 @@ fn captured_video(
     (stream, samples)
 }
 
+/// A player whose local display is an appsink standing for the window, and that display's
+/// frames.
+fn player_with_display() -> (Player, flume::Receiver<CapturedSample>) {
+    reelcast::init().unwrap();
+    let display = gst_app::AppSink::builder().name("test-display").build();
+    display.set_sync(true);
+    let (tx, rx) = flume::bounded(64);
+    display.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let (Some(buffer), Some(caps)) = (sample.buffer_owned(), sample.caps_owned())
+                else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let _ = tx.try_send(CapturedSample {
+                    buffer,
+                    caps,
+                    timestamp: gst::ClockTime::ZERO,
+                    duration: None,
+                    position: None,
+                });
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    let player = Player::new(PlayerOptions {
+        video: VideoOutput::Sink(display.upcast()),
+        audio: AudioOutput::Discard,
+    })
+    .unwrap();
+    (player, rx)
+}
+
 #[test]
 fn subtitles_reach_the_capture_as_chosen_and_stay_local_when_asked() {
     let media = subtitled(20, (320, 240));
-    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let (player, display) = player_with_display();
     let events = player.subscribe();
 
     // The .srt next to the video shows by itself.
@@ -76,10 +113,19 @@ fn subtitles_reach_the_capture_as_chosen_and_stay_local_when_asked() {
         .ends_with("movie.srt"));
     let (_stream, samples) = captured_video(&player);
     frame_until(&samples, "the sidecar's text", |n| n > TEXT);
+    frame_until(&display, "the sidecar's text on the display", |n| n > TEXT);
     // Kept local: the window's overlay draws them, the capture has none.
     player.set_share_subtitles(false);
+    // The source starts again where it is, so that the other overlay sets itself up.
+    wait_subtitles(&events, "the subtitles moved");
     frame_until(&samples, "no text while kept local", |n| n == 0);
+    while display.try_recv().is_ok() {}
+    frame_until(&display, "the text on the display, kept local", |n| {
+        n > TEXT
+    });
     player.set_share_subtitles(true);
+    // The source starts again where it is, so that the other overlay sets itself up.
+    wait_subtitles(&events, "the subtitles moved");
     frame_until(&samples, "the text shared again", |n| n > TEXT);
 
     // Embedded tracks: the first plays; the one chosen replaces it; off shows none.

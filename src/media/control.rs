@@ -157,6 +157,8 @@ pub(crate) enum Msg {
     SubtitleFile(String),
     /// For the sources opened from now on.
     SubtitlePreferences(SubtitlePreferences),
+    /// The subtitles are drawn on the other side of the capture now.
+    SubtitlesMoved,
     /// What the check of a network source's server found.
     Diagnosed {
         generation: u64,
@@ -340,7 +342,12 @@ impl Control {
                     self.emit(PlayerEvent::Subtitles(state));
                 }
             }
-            Msg::SubtitleFile(uri) => self.reload_with_subtitles(&uri),
+            Msg::SubtitleFile(uri) => self.reload_with_subtitles(Some(&uri)),
+            Msg::SubtitlesMoved => {
+                if self.subtitles.shown() {
+                    self.reload_with_subtitles(None);
+                }
+            }
             Msg::SubtitlePreferences(prefs) => self.subtitles.set_preferences(prefs),
             Msg::Diagnosed { generation, error } => {
                 if generation == self.generation && self.is_current() {

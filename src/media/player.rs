@@ -278,7 +278,11 @@ impl Player {
     /// Whether the viewers get the subtitles the window shows (drawn into the captured
     /// picture) or the subtitles stay on this computer. On by default.
     pub fn set_share_subtitles(&self, share: bool) {
-        self.shared.subtitles.set_to_viewers(share);
+        if self.shared.subtitles.to_viewers() != share {
+            self.shared.subtitles.set_to_viewers(share);
+            // The overlay that draws now may have to set itself up for the subtitles.
+            self.send(Msg::SubtitlesMoved);
+        }
     }
 
     pub fn shares_subtitles(&self) -> bool {

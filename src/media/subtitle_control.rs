@@ -55,14 +55,28 @@ impl SubtitleControl {
         playbin.set_property("suburi", self.file.as_deref());
     }
 
-    /// Subtitles file `uri` for the source playing now, which reloads from `reload`.
-    pub(crate) fn begin_reload(&mut self, playbin: &gst::Pipeline, uri: &str, reload: Reload) {
+    /// The source playing now reloads from `reload`, with subtitle file `uri` or the one it
+    /// has.
+    pub(crate) fn begin_reload(
+        &mut self,
+        playbin: &gst::Pipeline,
+        uri: Option<&str>,
+        reload: Reload,
+    ) {
+        self.reload = Some(reload);
+        let Some(uri) = uri else {
+            return;
+        };
         self.file = Some(uri.to_owned());
         self.prefs.enabled = true;
-        self.reload = Some(reload);
         // Without the flag, the file's stream would have nowhere to go.
         set_text_flag(playbin, true);
         playbin.set_property("suburi", uri);
+    }
+
+    /// Whether a subtitle track shows now.
+    pub(crate) fn shown(&self) -> bool {
+        self.state.shown.is_some()
     }
 
     pub(crate) fn reloading(&self) -> bool {

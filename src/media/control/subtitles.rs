@@ -11,11 +11,12 @@ use crate::media::subtitle_control::Reload;
 use gst::prelude::*;
 
 impl Control {
-    /// Starts the current source again where it is, with subtitle file `uri`: playbin takes
-    /// a subtitle file only when it starts a source. The captures go on (no track ends) and
-    /// the person sees no state change.
-    pub(super) fn reload_with_subtitles(&mut self, uri: &str) {
-        if !self.has_source() || self.subtitles.reloading() {
+    /// Starts the current source again where it is, with subtitle file `uri` (or the one it
+    /// has): playbin takes a subtitle file only when it starts a source, and an overlay sets
+    /// itself up for subtitles only then. The captures go on (no track ends) and the person
+    /// sees no state change.
+    pub(super) fn reload_with_subtitles(&mut self, uri: Option<&str>) {
+        if !self.has_source() || self.subtitles.reloading() || !self.source.streams_reported {
             return;
         }
         let reload = Reload {
