@@ -414,6 +414,8 @@ fn subtitle_points(rgb: &[u8]) -> Option<usize> {
 /// track of the language asked for, none with `--subtitles off`.
 #[test]
 fn the_window_shows_the_subtitles_asked_for() {
+    // A window, a share and Chromium: heavy on two cores, so one at a time.
+    let _serial = common::one_at_a_time();
     let media = common::subtitled(30, (320, 240));
     let x = Xvfb::start();
     let cases: [(&str, &[&str], bool); 3] = [
@@ -464,6 +466,8 @@ fn the_window_shows_the_subtitles_asked_for() {
 #[test]
 fn subtitles_kept_local_show_in_the_window_and_not_at_the_viewer() {
     common::net::assert_private_network();
+    // A window, a share and Chromium: heavy on two cores, so one at a time.
+    let _serial = common::one_at_a_time();
     let media = common::subtitled(30, (320, 240));
     let x = Xvfb::start();
     let movie = media.with_sidecar.to_str().unwrap();
