@@ -337,17 +337,9 @@ impl Control {
                 }
             }
             Msg::SelectAudio(index) => self.select_audio(index),
-            Msg::SelectSubtitles(index) => {
-                if let Some(state) = self.subtitles.select(&self.shared.playbin, index) {
-                    self.emit(PlayerEvent::Subtitles(state));
-                }
-            }
+            Msg::SelectSubtitles(index) => self.select_subtitles(index),
             Msg::SubtitleFile(uri) => self.reload_with_subtitles(Some(&uri)),
-            Msg::SubtitlesMoved => {
-                if self.subtitles.shown() {
-                    self.reload_with_subtitles(None);
-                }
-            }
+            Msg::SubtitlesMoved => self.subtitles_moved(),
             Msg::SubtitlePreferences(prefs) => self.subtitles.set_preferences(prefs),
             Msg::Diagnosed { generation, error } => {
                 if generation == self.generation && self.is_current() {

@@ -11,6 +11,20 @@ use crate::media::subtitle_control::Reload;
 use gst::prelude::*;
 
 impl Control {
+    pub(super) fn select_subtitles(&mut self, index: Option<usize>) {
+        if let Some(state) = self.subtitles.select(&self.shared.playbin, index) {
+            self.emit(PlayerEvent::Subtitles(state));
+        }
+    }
+
+    /// The subtitles are drawn on the other side of the capture now: the overlay that draws
+    /// sets itself up when the source starts again.
+    pub(super) fn subtitles_moved(&mut self) {
+        if self.subtitles.shown() {
+            self.reload_with_subtitles(None);
+        }
+    }
+
     /// Starts the current source again where it is, with subtitle file `uri` (or the one it
     /// has): playbin takes a subtitle file only when it starts a source, and an overlay sets
     /// itself up for subtitles only then. The captures go on (no track ends) and the person
