@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::media::SubtitlePreferences;
 use crate::rtc::Codec;
 use crate::sharing::ShareChoices;
 
@@ -47,6 +48,45 @@ pub struct PlayArgs {
     /// Print errors only.
     #[arg(long, short, conflicts_with = "json")]
     pub quiet: bool,
+    #[command(flatten)]
+    pub subtitles: SubtitleArgs,
+}
+
+/// Subtitles, for `play` and `share`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SubtitleArgs {
+    /// A subtitle file (.srt, .vtt, .ass, .ssa) for the first source, or "off" for none.
+    /// Without it, a file next to the video with the same name (movie.srt, movie.en.srt)
+    /// is shown, else the file's own subtitles.
+    #[arg(long, value_name = "FILE|off")]
+    pub subtitles: Option<String>,
+    /// The subtitle language to pick first, as an ISO 639 code (en, fr, deu...).
+    #[arg(long, value_name = "LANG")]
+    pub subtitle_language: Option<String>,
+    /// Whether the viewers get the subtitles shown here (drawn into the picture) or they
+    /// stay on this computer. Default: on, or as in the window's preferences.
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub share_subtitles: Option<bool>,
+}
+
+impl SubtitleArgs {
+    /// The player's subtitle preferences these arguments ask for.
+    pub fn preferences(&self) -> SubtitlePreferences {
+        let off = self.subtitles.as_deref() == Some("off");
+        SubtitlePreferences {
+            enabled: !off,
+            language: self.subtitle_language.clone(),
+            file: self.subtitles.clone().filter(|_| !off),
+        }
+    }
+}
+
+fn on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("use on or off".into()),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +149,8 @@ pub struct ShareArgs {
     /// Highest frame rate sent (faster video has frames dropped); 0: as the file.
     #[arg(long, default_value_t = ShareChoices::default().max_fps)]
     pub max_fps: u32,
+    #[command(flatten)]
+    pub subtitles: SubtitleArgs,
 }
 
 impl ShareArgs {

@@ -24,6 +24,11 @@ pub fn play(args: &PlayArgs) -> i32 {
     };
     player.set_looping(args.looping);
     player.set_muted(args.mute);
+    player.set_share_subtitles(args.subtitles.share_subtitles.unwrap_or(true));
+    if let Err(e) = player.set_subtitle_preferences(args.subtitles.preferences()) {
+        eprintln!("reelcast: {e}");
+        return exit::PLAYBACK_FAILED;
+    }
     let terminal = Terminal::new(if args.json {
         Mode::Quiet
     } else {
@@ -50,6 +55,7 @@ pub fn play(args: &PlayArgs) -> i32 {
                     PlayerEvent::EndOfStream => return exit::OK,
                     // The last source failed: nothing is left to play.
                     PlayerEvent::NothingToPlay => return exit::PLAYBACK_FAILED,
+                    PlayerEvent::SubtitlesFailed(e) if !args.json => terminal.error(&e.to_string()),
                     PlayerEvent::Error(e) => {
                         if !args.json {
                             terminal.error(&e.to_string());
@@ -123,6 +129,25 @@ fn describe(event: &PlayerEvent) -> Option<String> {
         PlayerEvent::Looped => "looped".into(),
         PlayerEvent::Advanced { location, .. } => format!("next: {location}"),
         PlayerEvent::Buffering(p) if *p < 100 => format!("buffering {p}%"),
+        PlayerEvent::Subtitles(state) if !state.tracks.is_empty() => {
+            let shown = state.shown.and_then(|i| state.tracks.get(i));
+            let name = shown.map(|t| {
+                let name = t
+                    .title
+                    .as_deref()
+                    .or(t.file.as_deref())
+                    .unwrap_or("untitled");
+                match &t.language {
+                    Some(language) => format!("{name} ({language})"),
+                    None => name.to_owned(),
+                }
+            });
+            format!(
+                "subtitles: {} track(s), {}",
+                state.tracks.len(),
+                name.map_or("off".to_owned(), |n| format!("showing {n}"))
+            )
+        }
         _ => return None,
     })
 }

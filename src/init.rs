@@ -13,6 +13,9 @@ const REQUIRED: &[(&str, &str)] = &[
     ("audioconvert", "gstreamer1.0-plugins-base"),
     ("audioresample", "gstreamer1.0-plugins-base"),
     ("volume", "gstreamer1.0-plugins-base"),
+    ("subtitleoverlay", "gstreamer1.0-plugins-base"),
+    ("proxysrc", "gstreamer1.0-plugins-bad"),
+    ("proxysink", "gstreamer1.0-plugins-bad"),
 ];
 
 #[derive(Debug, Clone, thiserror::Error)]

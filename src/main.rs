@@ -39,6 +39,7 @@ fn main() {
             json: false,
             mute: false,
             quiet: false,
+            subtitles: Default::default(),
         }),
     };
     std::process::exit(code);
@@ -61,6 +62,8 @@ fn play(args: PlayArgs) -> i32 {
         mute: args.mute,
         json: args.json,
         share: None,
+        subtitles: args.subtitles.preferences(),
+        share_subtitles: args.subtitles.share_subtitles,
     })
 }
 
@@ -71,6 +74,8 @@ fn share(args: reelcast::cli::ShareArgs) -> i32 {
     }
     window(Start {
         share: Some(args.choices()),
+        subtitles: args.subtitles.preferences(),
+        share_subtitles: args.subtitles.share_subtitles,
         sources: args.sources,
         looping: args.looping,
         mute: false,

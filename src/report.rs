@@ -24,6 +24,14 @@ pub fn event_json(event: &PlayerEvent) -> serde_json::Value {
             json!({"event": "next", "index": index, "location": location})
         }
         PlayerEvent::AudioSelected(index) => json!({"event": "audio-selected", "index": index}),
+        PlayerEvent::Subtitles(state) => json!({
+            "event": "subtitles",
+            "tracks": state.tracks,
+            "shown": state.shown,
+        }),
+        PlayerEvent::SubtitlesFailed(e) => {
+            json!({"event": "subtitles-failed", "message": e.to_string()})
+        }
         PlayerEvent::Error(e) => json!({"event": "error", "message": e.to_string()}),
         PlayerEvent::NothingToPlay => json!({"event": "nothing-to-play"}),
     }

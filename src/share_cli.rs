@@ -29,6 +29,10 @@ pub fn share(args: &ShareArgs) -> i32 {
         Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
     };
     player.set_looping(args.looping);
+    player.set_share_subtitles(args.subtitles.share_subtitles.unwrap_or(true));
+    if let Err(e) = player.set_subtitle_preferences(args.subtitles.preferences()) {
+        return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
+    }
     let sharing = match Sharing::start(&player, SharingOptions::from(&args.choices())) {
         Ok(s) => s,
         Err(e @ SharingError::Signalling(SignallingError::BadUrl { .. }))
@@ -70,6 +74,9 @@ pub fn share(args: &ShareArgs) -> i32 {
                     }
                     // A broken file does not end the call while the queue goes on.
                     PlayerEvent::Error(e) => out.error(&e.to_string()),
+                    PlayerEvent::SubtitlesFailed(e) if !out.json => {
+                        out.terminal.error(&e.to_string())
+                    }
                     PlayerEvent::NothingToPlay => {
                         out.line(
                             "Nothing is left to play; the share is over.",

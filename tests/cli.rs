@@ -192,3 +192,36 @@ fn headless_share_ends_with_exit_one_when_its_last_source_is_broken() {
         assert!(out.stdout.contains("the share is over"), "{out}");
     }
 }
+
+/// A subtitle file that is missing is refused by name (exit 1); one that is not subtitles is
+/// named with why, and the video plays to its end without them.
+#[test]
+fn bad_subtitle_files_are_named_with_their_cause() {
+    let video = common::media().short.to_str().unwrap();
+    let missing = "/nonexistent/film.srt";
+    run(
+        ["play", "--headless", "--subtitles", missing, video],
+        DEADLINE,
+    )
+    .assert_failed_once(missing, "no such file");
+
+    let garbage = common::media().dir.join("garbage.srt");
+    std::fs::write(&garbage, common::noise(4000)).unwrap();
+    let garbage = garbage.to_str().unwrap();
+    let out = run(
+        [
+            "play",
+            "--headless",
+            "--json",
+            "--subtitles",
+            garbage,
+            video,
+        ],
+        DEADLINE,
+    );
+    assert_eq!(out.code, Some(0), "{out}");
+    let failed =
+        format!("{garbage}: the subtitles cannot be shown (it is not in a subtitle format");
+    assert!(out.stdout.contains(&failed), "{out}");
+    assert!(out.stdout.contains("end-of-stream"), "{out}");
+}

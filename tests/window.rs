@@ -385,3 +385,143 @@ fn a_file_added_to_the_queue_plays_after_the_current_one() {
     });
     assert!(location.ends_with("added.webm"), "{location}");
 }
+
+/// White points in the lower third of the video: the box of the dark grey test picture (all
+/// of R, G, B from 8 to 30; the letterbox and the screen around the window are black) found
+/// on screen, then the points in it with all over 160 (subtitle text).
+fn subtitle_points(rgb: &[u8]) -> Option<usize> {
+    let dark = |i: usize| rgb[i..i + 3].iter().all(|&c| (8..30).contains(&c));
+    let (mut x0, mut y0, mut x1, mut y1) = (WIDTH, HEIGHT, 0, 0);
+    for y in (0..HEIGHT).step_by(2) {
+        for x in (0..WIDTH).step_by(2) {
+            if dark((y * WIDTH + x) * 3) {
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
+        }
+    }
+    // No video on screen yet.
+    if x1 < x0 + WIDTH / 4 || y1 < y0 + HEIGHT / 4 {
+        return None;
+    }
+    let points = (y0 + (y1 - y0) * 2 / 3..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (y * WIDTH + x) * 3))
+        .filter(|&i| rgb[i..i + 3].iter().all(|&c| c > 160))
+        .count();
+    Some(points)
+}
+
+/// The window shows subtitles by pixels: the `.srt` next to the video by itself, the embedded
+/// track of the language asked for, none with `--subtitles off`.
+#[test]
+fn the_window_shows_the_subtitles_asked_for() {
+    // A window, a share and Chromium: heavy on two cores, so one at a time.
+    let _serial = common::one_at_a_time();
+    let media = common::subtitled(30, (320, 240));
+    let x = Xvfb::start();
+    let cases: [(&str, &[&str], bool); 3] = [
+        ("sidecar", &[media.with_sidecar.to_str().unwrap()], true),
+        (
+            "chosen",
+            &[
+                media.two_tracks.to_str().unwrap(),
+                "--subtitle-language",
+                "fr",
+            ],
+            true,
+        ),
+        (
+            "off",
+            &[media.two_tracks.to_str().unwrap(), "--subtitles", "off"],
+            false,
+        ),
+    ];
+    for (name, args, shown) in cases {
+        let app = app(&x, &[&["play", "--json"], args].concat());
+        app.wait_json(Duration::from_secs(30), "playing", |v| {
+            assert_ne!(v["event"], "error", "{v}");
+            (v["state"] == "playing").then_some(())
+        });
+        if shown {
+            screen_until(&x, Duration::from_secs(10), name, |s| {
+                subtitle_points(s).is_some_and(|n| n > 60)
+            });
+        } else {
+            // The video on screen, then two seconds of it without text.
+            screen_until(&x, Duration::from_secs(10), "the video", |s| {
+                subtitle_points(s).is_some()
+            });
+            let until = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < until {
+                let points = subtitle_points(&x.screenshot());
+                assert_eq!(points, Some(0), "{name}: text on screen");
+            }
+        }
+        x.save_png(&screenshots_dir().join(format!("window-subtitles-{name}.png")));
+        drop(app);
+    }
+}
+
+/// `--share-subtitles off`: the window shows the subtitles, a Chromium viewer of the share
+/// gets the picture without them.
+#[test]
+fn subtitles_kept_local_show_in_the_window_and_not_at_the_viewer() {
+    common::net::assert_private_network();
+    // A window, a share and Chromium: heavy on two cores, so one at a time.
+    let _serial = common::one_at_a_time();
+    let media = common::subtitled(30, (320, 240));
+    let x = Xvfb::start();
+    let movie = media.with_sidecar.to_str().unwrap();
+    let app = app(
+        &x,
+        &[
+            "share",
+            "--json",
+            "--share-subtitles",
+            "off",
+            "--signalling-port",
+            "0",
+            "--http-port",
+            "0",
+            movie,
+        ],
+    );
+    let url = app.wait_json(Duration::from_secs(30), "the viewer link", |v| {
+        (v["event"] == "viewer-url").then(|| v["url"].as_str().unwrap().to_owned())
+    });
+    app.wait_json(Duration::from_secs(30), "registered", |v| {
+        (v["event"] == "registered").then_some(())
+    });
+    screen_until(
+        &x,
+        Duration::from_secs(10),
+        "subtitles in the window",
+        |s| subtitle_points(s).is_some_and(|n| n > 60),
+    );
+    let browser = common::peers::browser_viewers_with(
+        common::peers::ViewerKind::Page,
+        &url,
+        1,
+        &["--bright-lower"],
+    );
+    // Frames at the viewer (30 decoded), then every frame it shows for two seconds has none.
+    common::wait_for(
+        &browser.lines,
+        Duration::from_secs(60),
+        "frames at the viewer",
+        |l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            (v["framesDecoded"].as_u64()? >= 30 && v["brightLower"].is_u64()).then_some(())
+        },
+    );
+    let until = Instant::now() + Duration::from_secs(2);
+    while let Ok(line) = browser.lines.recv_deadline(until) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if let Some(points) = v["brightLower"].as_u64() {
+            assert!(points < 5, "subtitles reached the viewer: {v}");
+        }
+    }
+    assert!(subtitle_points(&x.screenshot()).is_some_and(|n| n > 60));
+    x.save_png(&screenshots_dir().join("window-subtitles-local.png"));
+}

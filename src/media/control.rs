@@ -17,7 +17,12 @@ use super::events::{MediaKind, PlaybackState, PlayerEvent};
 use super::network::{self, Verdict};
 use super::output::{OutputBranch, OutputTap};
 use super::streams::stream_infos;
+use super::subtitle_control::SubtitleControl;
+use super::subtitle_overlays::SubtitleOverlays;
+use super::subtitles::SubtitlePreferences;
 use crate::util::Broadcast;
+
+mod subtitles;
 
 pub(crate) type Taps = Mutex<Vec<Weak<dyn OutputTap>>>;
 
@@ -31,6 +36,7 @@ const REFUSAL_GRACE: Duration = Duration::from_secs(2);
 pub(crate) struct Shared {
     pub(crate) playbin: gst::Pipeline,
     pub(crate) outputs: [Arc<OutputBranch>; 2],
+    pub(crate) subtitles: SubtitleOverlays,
     pub(crate) events: Broadcast<PlayerEvent>,
     pub(crate) taps: Arc<Taps>,
     pub(crate) playing: Arc<AtomicBool>,
@@ -145,6 +151,14 @@ pub(crate) enum Msg {
         flags: gst::SeekFlags,
     },
     SelectAudio(usize),
+    /// Show subtitle track `Some(index)` of the current source, or none.
+    SelectSubtitles(Option<usize>),
+    /// Show this subtitle file (a URI) with the current source.
+    SubtitleFile(String),
+    /// For the sources opened from now on.
+    SubtitlePreferences(SubtitlePreferences),
+    /// The subtitles are drawn on the other side of the capture now.
+    SubtitlesMoved,
     /// What the check of a network source's server found.
     Diagnosed {
         generation: u64,
@@ -210,6 +224,7 @@ pub(crate) struct Control {
     /// The generation of the source this thread plays.
     generation: u64,
     source: Source,
+    subtitles: SubtitleControl,
     next_position: Option<Instant>,
 }
 
@@ -227,6 +242,7 @@ impl Control {
             epoch,
             generation: 0,
             source: Source::default(),
+            subtitles: SubtitleControl::default(),
             next_position: None,
         }
     }
@@ -321,6 +337,10 @@ impl Control {
                 }
             }
             Msg::SelectAudio(index) => self.select_audio(index),
+            Msg::SelectSubtitles(index) => self.select_subtitles(index),
+            Msg::SubtitleFile(uri) => self.reload_with_subtitles(Some(&uri)),
+            Msg::SubtitlesMoved => self.subtitles_moved(),
+            Msg::SubtitlePreferences(prefs) => self.subtitles.set_preferences(prefs),
             Msg::Diagnosed { generation, error } => {
                 if generation == self.generation && self.is_current() {
                     self.report_failure(error);
@@ -378,6 +398,7 @@ impl Control {
             output.set_source_label(&label);
         }
         self.shared.playbin.set_property("uri", uri);
+        self.subtitles.prepare(&self.shared.playbin, uri);
         if !self.change_state(gst::State::Paused) {
             return;
         }
@@ -568,8 +589,9 @@ impl Control {
         let events = &self.shared.events;
         match msg.view() {
             MessageView::StateChanged(s) if msg.src() == Some(self.shared.playbin.upcast_ref()) => {
-                // Intermediate states (a flushing seek passes through PAUSED) are not changes.
-                if s.pending() != gst::State::VoidPending {
+                // Intermediate states (a flushing seek passes through PAUSED) are not changes,
+                // nor is a reload with a subtitle file.
+                if s.pending() != gst::State::VoidPending || self.subtitles.reloading() {
                     return;
                 }
                 let state = match s.current() {
@@ -582,6 +604,9 @@ impl Control {
             }
             MessageView::AsyncDone(_) => {
                 self.source.preroll_deadline = None;
+                if let Some(reload) = self.subtitles.take_reload() {
+                    return self.end_reload(reload);
+                }
                 if !self.source.streams_reported && !self.source.failed {
                     self.source.streams_reported = true;
                     let streams = stream_infos(&self.shared.playbin, &self.shared.outputs);
@@ -599,6 +624,8 @@ impl Control {
                         events.send(PlayerEvent::StreamsKnown(streams));
                         events.send(PlayerEvent::DurationChanged(duration));
                     });
+                    let subtitles = self.subtitles.on_prerolled(&self.shared.playbin);
+                    self.emit(PlayerEvent::Subtitles(subtitles));
                 }
                 if std::mem::take(&mut self.source.seeking) {
                     let position = self.query_position().unwrap_or_default();
@@ -648,6 +675,9 @@ impl Control {
             }
             MessageView::Warning(w) => {
                 tracing::info!(warning = %w.error(), debug = ?w.debug(), "playback warning");
+                if let Some(error) = self.subtitles.file_failure(msg) {
+                    self.emit(PlayerEvent::SubtitlesFailed(error));
+                }
             }
             _ => {}
         }
@@ -737,7 +767,13 @@ impl Control {
         let Some(deadline) = self.source.preroll_deadline else {
             return;
         };
-        if Instant::now() < deadline || self.source.failed || self.source.streams_reported {
+        if Instant::now() < deadline || self.source.failed {
+            return;
+        }
+        if self.subtitles.reloading() {
+            return self.give_up_subtitles();
+        }
+        if self.source.streams_reported {
             return;
         }
         let waited = preroll_limit(&self.source.uri).as_secs();

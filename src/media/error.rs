@@ -45,6 +45,10 @@ pub enum PlayerError {
     ServerCannotSeek { location: String },
     #[error("{location}: could not be fetched over the network ({cause})")]
     Network { location: String, cause: String },
+    #[error("{location}: not a subtitle file (Reelcast reads .srt, .vtt, .ass and .ssa)")]
+    NotSubtitles { location: String },
+    #[error("{location}: the subtitles cannot be shown ({cause})")]
+    SubtitlesFailed { location: String, cause: String },
     #[error("nothing to open")]
     NothingToOpen,
     #[error("no source is open")]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::error::PlayerError;
+use super::subtitles::SubtitleState;
 
 /// The kind of a media stream, and so of the track that captures it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -75,6 +76,11 @@ pub enum PlayerEvent {
     },
     /// Audio stream `index` of the current source plays now.
     AudioSelected(usize),
+    /// The current source's subtitle tracks, or the one shown, changed (known after
+    /// preroll, a track chosen, subtitles off, a subtitle file loaded).
+    Subtitles(SubtitleState),
+    /// A subtitle file could not be shown (named in the error); playback goes on without.
+    SubtitlesFailed(PlayerError),
     /// The current source failed (named in the error). When the queue goes on, an
     /// [`PlayerEvent::Advanced`] follows; else [`PlayerEvent::NothingToPlay`].
     Error(PlayerError),

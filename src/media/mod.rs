@@ -9,6 +9,10 @@ mod output;
 mod player;
 mod share_name;
 mod streams;
+mod subtitle_control;
+mod subtitle_overlays;
+mod subtitle_proxy;
+mod subtitles;
 
 pub use error::PlayerError;
 pub use events::{MediaKind, PlaybackState, PlayerEvent, StreamInfo};
@@ -16,3 +20,7 @@ pub(crate) use output::OutputTap;
 pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
 pub use player::{AudioOutput, Player, PlayerOptions, SeekMode, VideoOutput};
 pub use share_name::share_name;
+pub use subtitles::{
+    language_matches, sidecar_files, SubtitlePreferences, SubtitleState, SubtitleTrack,
+    SUBTITLE_EXTENSIONS,
+};

@@ -7,6 +7,7 @@ use gst::prelude::*;
 
 use super::error::PlayerError;
 use super::events::MediaKind;
+use super::subtitle_overlays::SubtitleOverlays;
 
 /// Audio reaches the capture in one format, so consumers (encoders, level meters) need no
 /// conversion of their own and the conversion is paid once, whatever the number of captures.
@@ -40,11 +41,13 @@ pub struct OutputBranch {
 
 impl OutputBranch {
     /// Builds the output bin for `kind`, rendering locally into `display` (a sink element).
+    /// Video gets the subtitle overlays: one before the tee, one on the display branch.
     pub(crate) fn new(
         kind: MediaKind,
         display: gst::Element,
         playing: Arc<AtomicBool>,
         taps: Weak<Mutex<Vec<Weak<dyn OutputTap>>>>,
+        subtitles: Option<&SubtitleOverlays>,
     ) -> Result<Arc<Self>, PlayerError> {
         let bin = gst::Bin::with_name(&format!("{kind}-output"));
         let tee = make("tee", &format!("{kind}-tee"))?;
@@ -61,6 +64,10 @@ impl OutputBranch {
         let mut volume = None;
         match kind {
             MediaKind::Video => {
+                if let Some(subtitles) = subtitles {
+                    chain_in.push(subtitles.shared_overlay().clone());
+                    display_chain.push(subtitles.local_overlay().clone());
+                }
                 display_chain.push(make("videoconvert", "display-videoconvert")?);
             }
             MediaKind::Audio => {
@@ -86,16 +93,22 @@ impl OutputBranch {
             .collect();
         bin.add_many(all.iter().copied()).map_err(pipeline_err)?;
         let upstream: Vec<&gst::Element> = chain_in.iter().chain(std::iter::once(&tee)).collect();
-        gst::Element::link_many(upstream.iter().copied()).map_err(pipeline_err)?;
+        link_chain(&upstream)?;
         let downstream: Vec<&gst::Element> =
             std::iter::once(&tee).chain(display_chain.iter()).collect();
-        gst::Element::link_many(downstream.iter().copied()).map_err(pipeline_err)?;
+        link_chain(&downstream)?;
+        if let (MediaKind::Video, Some(subtitles)) = (kind, subtitles) {
+            subtitles.install(&bin)?;
+        }
 
         let first = chain_in.first().unwrap_or(&tee);
         let sink_pad = first
-            .static_pad("sink")
+            .static_pad(video_sink_pad(first))
             .expect("first element has a sink pad");
-        let ghost = gst::GhostPad::with_target(&sink_pad).map_err(pipeline_err)?;
+        let ghost = gst::GhostPad::builder_with_target(&sink_pad)
+            .map_err(pipeline_err)?
+            .name("sink")
+            .build();
         ghost.set_active(true).ok();
         bin.add_pad(&ghost).map_err(pipeline_err)?;
 
@@ -171,6 +184,25 @@ impl OutputBranch {
 }
 
 use std::str::FromStr;
+
+/// The pad video comes in by: a subtitle overlay has two sink pads.
+fn video_sink_pad(element: &gst::Element) -> &'static str {
+    if element.static_pad("video_sink").is_some() {
+        "video_sink"
+    } else {
+        "sink"
+    }
+}
+
+/// Links `elements` one after the other, by their video pads.
+fn link_chain(elements: &[&gst::Element]) -> Result<(), PlayerError> {
+    for pair in elements.windows(2) {
+        pair[0]
+            .link_pads(None, pair[1], Some(video_sink_pad(pair[1])))
+            .map_err(pipeline_err)?;
+    }
+    Ok(())
+}
 
 pub(crate) fn make(factory: &str, name: &str) -> Result<gst::Element, PlayerError> {
     gst::ElementFactory::make(factory)

@@ -14,6 +14,8 @@ use super::error::resolve_source;
 use super::error::PlayerError;
 use super::events::{MediaKind, PlaybackState, PlayerEvent};
 use super::output::{audio_device_sink, clocked_fakesink, pipeline_err, OutputBranch, OutputTap};
+use super::subtitle_overlays::SubtitleOverlays;
+use super::subtitles::{resolve_subtitle_file, SubtitlePreferences};
 use crate::util::Broadcast;
 
 /// Where the player renders locally.
@@ -90,6 +92,7 @@ impl Player {
             AudioOutput::Device => audio_device_sink()?,
             AudioOutput::Discard => clocked_fakesink("audio-display")?,
         };
+        let subtitles = SubtitleOverlays::new()?;
         let taps: Arc<Taps> = Arc::new(Mutex::new(Vec::new()));
         let playing = Arc::new(AtomicBool::new(false));
         let video = OutputBranch::new(
@@ -97,19 +100,23 @@ impl Player {
             video_sink,
             playing.clone(),
             Arc::downgrade(&taps),
+            Some(&subtitles),
         )?;
         let audio = OutputBranch::new(
             MediaKind::Audio,
             audio_sink,
             playing.clone(),
             Arc::downgrade(&taps),
+            None,
         )?;
         playbin.set_property("video-sink", video.bin());
+        playbin.set_property("text-sink", subtitles.text_sink());
         playbin.set_property("audio-sink", audio.bin());
 
         let shared = Arc::new(Shared {
             playbin,
             outputs: [video, audio],
+            subtitles,
             events: Broadcast::default(),
             taps,
             playing,
@@ -237,6 +244,49 @@ impl Player {
     /// The audio stream playing now, as in [`Player::select_audio`].
     pub fn current_audio(&self) -> Option<usize> {
         self.shared.status.lock().unwrap().current_audio
+    }
+
+    /// Shows subtitle track `index` of the current source (as in
+    /// [`PlayerEvent::Subtitles`]), or with `None` no subtitles.
+    pub fn select_subtitles(&self, index: Option<usize>) -> Result<(), PlayerError> {
+        self.command(Msg::SelectSubtitles(index))
+    }
+
+    /// Shows subtitle file `input` (a path or URI) with the current source, which goes on
+    /// where it is. A missing, unreadable or non-subtitle file is refused here, by name.
+    pub fn load_subtitles(&self, input: &str) -> Result<(), PlayerError> {
+        let uri = resolve_subtitle_file(input)?;
+        self.command(Msg::SubtitleFile(uri))
+    }
+
+    /// Subtitles on or off and the language to pick, for the sources opened from now on
+    /// (a file next to the video included), and perhaps a subtitle file for the next one. A
+    /// missing, unreadable or non-subtitle file is refused here, by name, and nothing changes.
+    pub fn set_subtitle_preferences(
+        &self,
+        mut prefs: SubtitlePreferences,
+    ) -> Result<(), PlayerError> {
+        prefs.file = prefs
+            .file
+            .as_deref()
+            .map(resolve_subtitle_file)
+            .transpose()?;
+        self.send(Msg::SubtitlePreferences(prefs));
+        Ok(())
+    }
+
+    /// Whether the viewers get the subtitles the window shows (drawn into the captured
+    /// picture) or the subtitles stay on this computer. On by default.
+    pub fn set_share_subtitles(&self, share: bool) {
+        if self.shared.subtitles.to_viewers() != share {
+            self.shared.subtitles.set_to_viewers(share);
+            // The overlay that draws now may have to set itself up for the subtitles.
+            self.send(Msg::SubtitlesMoved);
+        }
+    }
+
+    pub fn shares_subtitles(&self) -> bool {
+        self.shared.subtitles.to_viewers()
     }
 
     /// Plays; after the end, from the beginning again.

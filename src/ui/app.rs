@@ -12,6 +12,7 @@ use super::i18n;
 use super::preferences::ReelcastPreferences;
 use super::settings::{settings, APP_ID};
 use super::window::ReelcastWindow;
+use crate::media::SubtitlePreferences;
 use crate::sharing::ShareChoices;
 
 /// What the window does first.
@@ -25,6 +26,10 @@ pub struct Start {
     pub json: bool,
     /// Share at once with these choices, as `reelcast share` does without a window.
     pub share: Option<ShareChoices>,
+    /// Subtitles for what plays (a file for the first source, off, a language).
+    pub subtitles: SubtitlePreferences,
+    /// Viewers get the subtitles (or not) for this run, whatever the preferences say.
+    pub share_subtitles: Option<bool>,
 }
 
 /// How the window's run ended.
@@ -82,6 +87,7 @@ pub fn run(start: Start) -> Outcome {
         window.present();
         window.set_looping(start.looping);
         window.player().set_muted(start.mute);
+        window.set_subtitles(&start.subtitles, start.share_subtitles);
         if !start.sources.is_empty() {
             window.open_queue(&start.sources);
         }

@@ -13,6 +13,7 @@ use gtk::{gio, glib, CompositeTemplate};
 
 use crate::media::{
     MediaKind, PlaybackState, Player, PlayerError, PlayerEvent, SeekMode, StreamInfo,
+    SubtitleState, SubtitleTrack,
 };
 use crate::report::clock;
 
@@ -40,6 +41,8 @@ mod imp {
         pub next_button: TemplateChild<gtk::Button>,
         #[template_child]
         pub audio_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
+        pub subtitles_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub volume_adjustment: TemplateChild<gtk::Adjustment>,
         pub player: OnceCell<Rc<Player>>,
@@ -196,6 +199,7 @@ impl ReelcastPlayerControls {
                 self.offer_audio_streams(streams)
             }
             PlayerEvent::Advanced { .. } => self.refresh_queue(),
+            PlayerEvent::Subtitles(state) => self.offer_subtitles(state),
             _ => {}
         }
     }
@@ -235,6 +239,38 @@ impl ReelcastPlayerControls {
         button.set_menu_model(Some(&menu));
     }
 
+    /// The Subtitles menu: off, each track by language and title, and loading a file. The
+    /// entry shown is marked.
+    fn offer_subtitles(&self, state: &SubtitleState) {
+        let menu = gio::Menu::new();
+        let tracks = gio::Menu::new();
+        let entry = |label: String, index: i32, shown: bool| {
+            let label = if shown { label + " ✓" } else { label };
+            gio::MenuItem::new(
+                Some(&label),
+                Some(&gio::Action::print_detailed_name(
+                    "win.subtitles",
+                    Some(&index.to_variant()),
+                )),
+            )
+        };
+        tracks.append_item(&entry(gettext("Off"), -1, state.shown.is_none()));
+        for track in &state.tracks {
+            let shown = state.shown == Some(track.index);
+            tracks.append_item(&entry(track_label(track), track.index as i32, shown));
+        }
+        menu.append_section(None, &tracks);
+        let load = gio::Menu::new();
+        load.append(
+            Some(&gettext("Load Subtitles…")),
+            Some("win.load-subtitles"),
+        );
+        menu.append_section(None, &load);
+        let button = &self.imp().subtitles_button;
+        button.set_menu_model(Some(&menu));
+        button.set_visible(true);
+    }
+
     fn update_volume_icon(&self) {
         let imp = self.imp();
         let volume = imp.volume_adjustment.value();
@@ -266,5 +302,22 @@ impl ReelcastPlayerControls {
             .map(|d| format!("-{}", clock(d.saturating_sub(position))))
             .unwrap_or_else(|| "–".into());
         imp.remaining_label.set_label(&remaining);
+    }
+}
+
+/// "English — Director's comments", "Subtitles 2 (fr)", "movie.srt": what tells tracks apart.
+fn track_label(track: &SubtitleTrack) -> String {
+    let number = (track.index + 1).to_string();
+    let name = match (&track.title, &track.file) {
+        (Some(title), _) => title.clone(),
+        (None, Some(file)) => std::path::Path::new(file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.clone()),
+        (None, None) => gettext("Subtitles {number}").replace("{number}", &number),
+    };
+    match &track.language {
+        Some(language) => format!("{name} ({language})"),
+        None => name,
     }
 }

@@ -26,6 +26,8 @@ mod imp {
         #[template_child]
         pub bitrate_adjustment: TemplateChild<gtk::Adjustment>,
         #[template_child]
+        pub share_subtitles_switch: TemplateChild<gtk::Switch>,
+        #[template_child]
         pub stun_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub turn_row: TemplateChild<adw::EntryRow>,
@@ -101,6 +103,9 @@ impl ReelcastPreferences {
             .bind("share-name", &*imp.share_name_row, "text")
             .build();
         settings.bind("stun-server", &*imp.stun_row, "text").build();
+        settings
+            .bind("share-subtitles", &*imp.share_subtitles_switch, "active")
+            .build();
         settings.bind("turn-server", &*imp.turn_row, "text").build();
         settings
             .bind("max-bitrate", &*imp.bitrate_adjustment, "value")

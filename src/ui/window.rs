@@ -15,7 +15,7 @@ use super::share_model::{Notice, ShareModel};
 use super::share_panel::ReelcastSharePanel;
 use crate::media::{
     share_name, AudioOutput, MediaKind, Player, PlayerError, PlayerEvent, PlayerOptions,
-    VideoOutput,
+    SubtitlePreferences, VideoOutput, SUBTITLE_EXTENSIONS,
 };
 use crate::report::event_json;
 use crate::sharing::{ShareChoices, Sharing, SharingEvent, SharingOptions};
@@ -99,6 +99,23 @@ mod imp {
                     }
                 },
             );
+            // -1: subtitles off.
+            klass.install_action(
+                "win.subtitles",
+                Some(glib::VariantTy::INT32),
+                |win, _, index| {
+                    let Some(index) = index.and_then(|v| v.get::<i32>()) else {
+                        return;
+                    };
+                    let index = usize::try_from(index).ok();
+                    if let Err(e) = win.player().select_subtitles(index) {
+                        win.show_player_error(&e);
+                    }
+                },
+            );
+            klass.install_action("win.load-subtitles", None, |win, _, _| {
+                win.choose_subtitles()
+            });
             klass.install_action("win.play-pause", None, |win, _, _| {
                 if let Err(e) = win.imp().controls.toggle_play() {
                     win.show_player_error(&e);
@@ -232,10 +249,70 @@ impl ReelcastWindow {
         let imp = self.imp();
         if let Some(settings) = self.settings() {
             imp.controls.bind_volume(settings);
+            let player = Rc::downgrade(imp.player.get().expect("the player comes first"));
+            settings.connect_changed(Some("share-subtitles"), move |settings, key| {
+                if let Some(player) = player.upgrade() {
+                    player.set_share_subtitles(settings.boolean(key));
+                }
+            });
             let share = ShareSettings::read(settings);
             imp.share_panel
                 .set_defaults(&share.signalling_url, &share.share_name);
         }
+    }
+
+    /// Subtitles as the command line asked; whether viewers get them follows the
+    /// preferences unless `share` says otherwise for this run.
+    pub fn set_subtitles(&self, prefs: &SubtitlePreferences, share: Option<bool>) {
+        let player = self.player();
+        if let Err(e) = player.set_subtitle_preferences(prefs.clone()) {
+            self.show_player_error(&e);
+        }
+        match (share, self.settings()) {
+            (Some(share), _) => player.set_share_subtitles(share),
+            (None, Some(settings)) => {
+                player.set_share_subtitles(settings.boolean("share-subtitles"))
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Shows a subtitle file with what plays, where it is.
+    fn load_subtitles(&self, uri: &str) {
+        if let Err(e) = self.player().load_subtitles(uri) {
+            self.show_error(&gettext("Cannot show these subtitles"), &e.to_string());
+        }
+    }
+
+    /// Lets the person pick a subtitle file for what plays.
+    fn choose_subtitles(&self) {
+        let filter = gtk::FileFilter::new();
+        filter.set_name(Some(&gettext("Subtitles")));
+        for extension in SUBTITLE_EXTENSIONS {
+            filter.add_suffix(extension);
+        }
+        let chooser = gtk::FileChooserNative::new(
+            Some(&gettext("Load Subtitles")),
+            Some(self),
+            gtk::FileChooserAction::Open,
+            Some(&gettext("_Open")),
+            Some(&gettext("_Cancel")),
+        );
+        chooser.add_filter(&filter);
+        let window = self.downgrade();
+        chooser.connect_response(move |chooser, response| {
+            let Some(window) = window.upgrade() else {
+                return;
+            };
+            window.imp().chooser.take();
+            if response == gtk::ResponseType::Accept {
+                if let Some(file) = chooser.file() {
+                    window.load_subtitles(&file.uri());
+                }
+            }
+        });
+        chooser.show();
+        self.imp().chooser.replace(Some(chooser));
     }
 
     /// Opens sources to play one after another (and to share so, while sharing).
@@ -358,7 +435,8 @@ impl ReelcastWindow {
         }
     }
 
-    /// Files dropped anywhere on the window open (several: one after another).
+    /// Files dropped anywhere on the window open (several: one after another); a subtitle
+    /// file dropped while something plays becomes its subtitles.
     fn connect_drop(&self) {
         let target = gtk::DropTarget::new(
             gtk::gdk::FileList::static_type(),
@@ -373,6 +451,12 @@ impl ReelcastWindow {
             let uris: Vec<String> = files.files().iter().map(|f| f.uri().to_string()).collect();
             if uris.is_empty() {
                 return false;
+            }
+            if let [uri] = uris.as_slice() {
+                if is_subtitle_file(uri) && window.player().uri().is_some() {
+                    window.load_subtitles(uri);
+                    return true;
+                }
             }
             window.open_queue(&uris);
             true
@@ -551,9 +635,17 @@ impl ReelcastWindow {
                 imp.stack.set_visible_child_name("empty");
                 self.show_player_error(e);
             }
+            PlayerEvent::SubtitlesFailed(e) => {
+                self.show_error(&gettext("Cannot show these subtitles"), &e.to_string())
+            }
             _ => {}
         }
     }
+}
+
+fn is_subtitle_file(uri: &str) -> bool {
+    let extension = uri.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    extension.is_some_and(|e| SUBTITLE_EXTENSIONS.contains(&e.as_str()))
 }
 
 /// Tearing a share down waits for its pipeline to stop, which can take a moment with many

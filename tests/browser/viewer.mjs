@@ -34,6 +34,9 @@ const names = option("--names") ? JSON.parse(option("--names")) : [];
 // --remembered JSON: viewer i's browser remembers remembered[i] from an earlier visit (in
 // localStorage, where the page keeps it), so the page has it from the start.
 const remembered = option("--remembered") ? JSON.parse(option("--remembered")) : [];
+// --bright-lower: each stats line counts the bright points in the lower third of the frame on
+// screen ("brightLower"), e.g. white subtitle text on a dark picture.
+const brightLower = rest.includes("--bright-lower");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -95,8 +98,11 @@ async function openViewer(i) {
     }, remembered[i]);
   }
   // Stats lines name the codec only when asked: the other tests need no extra getStats().
-  const withCodec = async (s, pcExpr) => h264Only
-    ? { ...s, videoCodec: await page.evaluate(`(${videoCodecOf})(${pcExpr})`) } : s;
+  const withCodec = async (s, pcExpr) => {
+    const out = h264Only
+      ? { ...s, videoCodec: await page.evaluate(`(${videoCodecOf})(${pcExpr})`) } : s;
+    return brightLower ? { ...out, brightLower: await page.evaluate(countBrightLower) } : out;
+  };
   if (mode === "page") {
     if (/^wss?:/.test(target)) {
       const sources = join(here, "../../resources/viewer");
@@ -158,6 +164,26 @@ async function openViewer(i) {
     for (const p of api.getAvailableProducers()) watch(p);
   }, target);
   return async () => withCodec(await page.evaluate(readStats), "window.viewer.session && window.viewer.session.rtcPeerConnection");
+}
+
+// In the page: bright points (all of R, G, B over 160) in the lower third of the first video
+// element's current frame, at its own size; null before a frame is there.
+function countBrightLower() {
+  const video = document.querySelector("video");
+  if (!video || !video.videoWidth) return null;
+  const [w, h] = [video.videoWidth, video.videoHeight];
+  const canvas = window.brightCanvas || (window.brightCanvas = document.createElement("canvas"));
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(video, 0, 0, w, h);
+  const top = Math.floor((h * 2) / 3);
+  const data = ctx.getImageData(0, top, w, h - top).data;
+  let bright = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] > 160 && data[i + 1] > 160 && data[i + 2] > 160) bright++;
+  }
+  return bright;
 }
 
 // In the page: the stats line of window.viewer's peer connection.

@@ -101,6 +101,93 @@ pub fn gst_launch(desc: &str) {
     assert!(status.success(), "gst-launch-1.0 failed: {desc}");
 }
 
+/// Test media for subtitles: a dark picture (plain colour) with subtitle text that is white.
+pub struct Subtitled {
+    pub _dir: tempfile::TempDir,
+    /// Two embedded SRT tracks: 0 "Dot" (en) shows "I", 1 "Ems" (fr) shows "MMMMMMMM".
+    pub two_tracks: PathBuf,
+    /// No subtitles of its own, and `movie.srt` ("MMMMMMMM") next to it.
+    pub with_sidecar: PathBuf,
+    pub sidecar: PathBuf,
+}
+
+/// An SRT file showing `text` for the whole of `seconds` (in cues of a second: a file under
+/// 129 bytes is not recognised as SRT).
+pub fn srt(text: &str, seconds: u32) -> String {
+    (0..seconds)
+        .map(|i| {
+            format!(
+                "{}\n00:{:02}:{:02},000 --> 00:{:02}:{:02},000\n{text}\n\n",
+                i + 1,
+                i / 60,
+                i % 60,
+                (i + 1) / 60,
+                (i + 1) % 60
+            )
+        })
+        .collect()
+}
+
+/// Makes the subtitle media in a new folder: `seconds` long, `size` pixels.
+pub fn subtitled(seconds: u32, size: (u32, u32)) -> Subtitled {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name);
+    let (dot, ems) = (p("dot.srt"), p("ems.srt"));
+    std::fs::write(&dot, srt("I", seconds)).unwrap();
+    std::fs::write(&ems, srt("MMMMMMMM", seconds)).unwrap();
+    let video = |mux: &str| {
+        format!(
+            "videotestsrc num-buffers={} pattern=solid-color foreground-color=0xff101010 \
+             ! video/x-raw,width={},height={},framerate=10/1 ! vp8enc deadline=1 ! queue ! {mux}",
+            seconds * 10,
+            size.0,
+            size.1
+        )
+    };
+    let track = |file: &Path, tags: &str| {
+        format!(
+            "filesrc location={} ! subparse ! capssetter caps=text/x-raw,format=utf8 \
+             ! taginject tags={tags} ! queue ! mux. ",
+            file.display()
+        )
+    };
+    let media = Subtitled {
+        two_tracks: p("two-tracks.mkv"),
+        with_sidecar: p("movie.mkv"),
+        sidecar: p("movie.srt"),
+        _dir: dir,
+    };
+    gst_launch(&format!(
+        "matroskamux name=mux ! filesink location={} {} {} {}",
+        media.two_tracks.display(),
+        video("mux."),
+        track(&dot, "language-code=en,title=Dot"),
+        track(&ems, "language-code=fr,title=Ems"),
+    ));
+    gst_launch(&format!(
+        "{} ! matroskamux ! filesink location={}",
+        video("queue"),
+        media.with_sidecar.display()
+    ));
+    std::fs::copy(&ems, &media.sidecar).unwrap();
+    media
+}
+
+/// Bright points (subtitle text) in the lower third of a raw video frame, counted on the luma
+/// plane (I420 or another YUV format whose first plane is luma) or on RGB.
+pub fn bright_in_lower_third(buffer: &gst::Buffer, caps: &gst::Caps) -> usize {
+    let info = gst_video::VideoInfo::from_caps(caps).expect("raw video caps");
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).unwrap();
+    let (width, height) = (info.width() as usize, info.height() as usize);
+    let data = frame.plane_data(0).unwrap();
+    let stride = info.stride()[0] as usize;
+    let step = info.format_info().pixel_stride()[0] as usize;
+    (height * 2 / 3..height)
+        .flat_map(|y| (0..width).map(move |x| y * stride + x * step))
+        .filter(|&i| data[i] > 160)
+        .count()
+}
+
 /// Holds this test binary's one lock: tests that run media heavy enough to starve each other
 /// on a 2-core machine (encoders, Chromium, SFUs) take it, so they run one at a time. A test
 /// that failed holding it does not block the others.

@@ -1,0 +1,112 @@
+//! Where subtitles are drawn. playbin hands the chosen text stream to our own text sink
+//! ([`super::subtitle_proxy`]); the video output has two overlays fed from it, one before the
+//! capture tee (the window and the viewers see subtitles) and one on the window's branch
+//! only (they stay local). One of them draws, the other lets the picture through.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use gst::prelude::*;
+
+use super::error::PlayerError;
+use super::subtitle_proxy::{subtitle_proxy, ProxyError, SubtitleSink};
+
+fn make(factory: &str, name: &str) -> Result<gst::Element, PlayerError> {
+    gst::ElementFactory::make(factory)
+        .name(name)
+        .build()
+        .map_err(|_| PlayerError::MissingElement {
+            factory: factory.to_owned(),
+        })
+}
+
+fn pipeline_err(e: impl std::fmt::Display) -> PlayerError {
+    PlayerError::Pipeline(e.to_string())
+}
+
+/// Where the subtitles are drawn: two overlays fed from playbin's text stream, and whether
+/// they reach the viewers.
+pub(crate) struct SubtitleOverlays {
+    /// Before the capture tee: what the window and the viewers see.
+    shared: gst::Element,
+    /// On the window's branch after the tee: the window only.
+    local: gst::Element,
+    text_sink: SubtitleSink,
+    text_source: [gst::Element; 4],
+    to_viewers: AtomicBool,
+}
+
+impl SubtitleOverlays {
+    pub(crate) fn new() -> Result<Self, PlayerError> {
+        let shared = make("subtitleoverlay", "subtitles-shared")?;
+        let local = make("subtitleoverlay", "subtitles-local")?;
+        let tee = make("tee", "subtitle-tee")?;
+        tee.set_property("allow-not-linked", true);
+        let queues = [
+            make("queue", "subtitle-shared-queue")?,
+            make("queue", "subtitle-local-queue")?,
+        ];
+        let (text_sink, source) = subtitle_proxy().map_err(|e| match e {
+            ProxyError::Missing(factory) => PlayerError::MissingElement {
+                factory: factory.into(),
+            },
+            ProxyError::Failed(cause) => PlayerError::Pipeline(cause),
+        })?;
+        let [q1, q2] = queues;
+        let overlays = Self {
+            shared,
+            local,
+            text_sink,
+            text_source: [source.upcast(), tee, q1, q2],
+            to_viewers: AtomicBool::new(true),
+        };
+        overlays.apply();
+        Ok(overlays)
+    }
+
+    /// playbin's `text-sink`.
+    pub(crate) fn text_sink(&self) -> &gst::Element {
+        self.text_sink.upcast_ref()
+    }
+
+    /// The overlay before the capture tee.
+    pub(crate) fn shared_overlay(&self) -> &gst::Element {
+        &self.shared
+    }
+
+    /// The overlay on the window's branch.
+    pub(crate) fn local_overlay(&self) -> &gst::Element {
+        &self.local
+    }
+
+    /// Adds the text stream's way to both overlays into `bin`, which holds them already.
+    pub(crate) fn install(&self, bin: &gst::Bin) -> Result<(), PlayerError> {
+        let [proxysrc, tee, shared_queue, local_queue] = &self.text_source;
+        bin.add_many([proxysrc, tee, shared_queue, local_queue])
+            .map_err(pipeline_err)?;
+        proxysrc.link(tee).map_err(pipeline_err)?;
+        for (queue, overlay) in [(shared_queue, &self.shared), (local_queue, &self.local)] {
+            tee.link(queue).map_err(pipeline_err)?;
+            queue
+                .link_pads(Some("src"), overlay, Some("subtitle_sink"))
+                .map_err(pipeline_err)?;
+        }
+        Ok(())
+    }
+
+    /// Whether subtitles are drawn into what the viewers get (as the window shows them) or
+    /// on the window only.
+    pub(crate) fn set_to_viewers(&self, to_viewers: bool) {
+        self.to_viewers.store(to_viewers, Ordering::Release);
+        self.apply();
+    }
+
+    pub(crate) fn to_viewers(&self) -> bool {
+        self.to_viewers.load(Ordering::Acquire)
+    }
+
+    fn apply(&self) {
+        let to_viewers = self.to_viewers.load(Ordering::Acquire);
+        self.shared.set_property("silent", !to_viewers);
+        self.local.set_property("silent", to_viewers);
+    }
+}
