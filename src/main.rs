@@ -12,14 +12,39 @@ use reelcast::ui::{Outcome, Start};
 /// every websocket ping) nor the player's (its failures reach the person once, as events).
 const DEFAULT_LOG: &str = "warn,gst_plugin_webrtc_signalling=error,reelcast::media::player=error";
 
+/// Libraries whose trace output shows what goes over the wire (frames, headers), where a pin
+/// or a token travels: held at debug unless `REELCAST_LOG` names them.
+const WIRE_LOGGERS: &[&str] = &[
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+    "rustls",
+];
+
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let asked = std::env::var("REELCAST_LOG").unwrap_or_default();
+    let mut directives = if asked.trim().is_empty() {
+        DEFAULT_LOG.to_owned()
+    } else {
+        asked
+    };
+    for logger in WIRE_LOGGERS {
+        if !directives.split(',').any(|d| d.trim().starts_with(logger)) {
+            directives.push_str(&format!(",{logger}=debug"));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG))
+}
+
 fn main() {
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("REELCAST_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
-        )
+        .with_env_filter(log_filter())
         .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
@@ -64,8 +89,15 @@ fn share(args: reelcast::cli::ShareArgs) -> i32 {
     if args.headless || !has_display() {
         return reelcast::share_cli::share(&args);
     }
+    let choices = match args.choices() {
+        Ok(choices) => choices,
+        Err(e) => {
+            eprintln!("reelcast: {e}");
+            return exit::USAGE;
+        }
+    };
     window(Start {
-        share: Some(args.choices()),
+        share: Some(choices),
         sources: args.sources,
         looping: args.looping,
         mute: false,

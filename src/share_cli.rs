@@ -29,9 +29,14 @@ pub fn share(args: &ShareArgs) -> i32 {
         Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
     };
     player.set_looping(args.looping);
-    let sharing = match Sharing::start(&player, SharingOptions::from(&args.choices())) {
+    let choices = match args.choices() {
+        Ok(choices) => choices,
+        Err(e) => return out.fatal(&e.to_string(), exit::USAGE),
+    };
+    let sharing = match Sharing::start(&player, SharingOptions::from(&choices)) {
         Ok(s) => s,
         Err(e @ SharingError::Signalling(SignallingError::BadUrl { .. }))
+        | Err(e @ SharingError::Signalling(SignallingError::InsecureSecret { .. }))
         | Err(e @ SharingError::Signalling(SignallingError::BadCaFile { .. })) => {
             return out.fatal(&e.to_string(), exit::USAGE)
         }

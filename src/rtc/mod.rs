@@ -8,6 +8,7 @@ mod actor;
 mod answer;
 mod build_error;
 mod bus;
+mod candidate;
 mod certificate;
 mod codec;
 mod command;
@@ -25,6 +26,7 @@ mod tracks;
 mod viewer;
 
 pub use build_error::BuildError;
+pub use candidate::{CandidateError, MAX_CANDIDATES, MAX_CANDIDATE_LEN};
 pub use codec::Codec;
 pub use config::ShareConfig;
 pub use error::ShareError;
@@ -35,3 +37,5 @@ pub use share::Share;
 // How the share reads an answer, for tests/fuzz.rs only (`--features fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub use answer::{answer_codecs, AnswerError};
+#[cfg(feature = "fuzzing")]
+pub use candidate::check_candidate;

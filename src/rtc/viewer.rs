@@ -8,6 +8,7 @@ use gst::prelude::*;
 
 use super::answer::{codecs_in, parse_sdp, AnswerError};
 use super::build_error::BuildError;
+use super::candidate;
 use super::certificate;
 use super::codec::{make, Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
@@ -39,6 +40,11 @@ pub(crate) struct Viewer {
     pub stats_asked: Option<Instant>,
     /// The answer webrtcbin is applying: the codecs it takes, and who waits for the outcome.
     pub pending_answer: Option<PendingAnswer>,
+    /// The codecs of an applied answer, not linked to the encoders until the viewer's media
+    /// is up (ICE and DTLS connected): a join that never connects costs no encoding.
+    pub awaiting_media: Option<Vec<Option<Codec>>>,
+    /// Candidates the viewer sent, refused ones included ([`super::MAX_CANDIDATES`]).
+    pub candidates: u32,
     /// Our offer is out and its answer not applied yet.
     negotiating: bool,
     ssrcs: Ssrcs,
@@ -204,7 +210,7 @@ impl Viewer {
         }
         // Servers the far side named: webrtcbin takes one STUN server (the configured one
         // first) and any number of TURN servers.
-        for server in ice_servers {
+        for server in ice_servers.iter().filter(|s| candidate::is_plain(s)) {
             if server.starts_with("stun://") {
                 if webrtcbin
                     .property::<Option<String>>("stun-server")
@@ -242,6 +248,8 @@ impl Viewer {
             previous_frames: None,
             stats_asked: None,
             pending_answer: None,
+            awaiting_media: None,
+            candidates: 0,
             negotiating: true,
         })
     }

@@ -33,12 +33,25 @@ pub fn decode(text: &str) -> Result<Incoming, DecodeError> {
     })
 }
 
+/// Whose session an oversized frame is about, read without keeping any of the rest.
+pub(crate) fn session_of(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Whose {
+        #[serde(rename = "sessionId")]
+        session_id: Option<String>,
+    }
+    serde_json::from_str::<Whose>(text).ok()?.session_id
+}
+
 fn to_event(message: FromServer) -> Option<SignallingEvent> {
     Some(match message {
         FromServer::StartSession {
-            session_id, offer, ..
+            session_id,
+            offer,
+            peer_id,
         } => SignallingEvent::SessionRequested {
             session: session_id,
+            peer: Some(peer_id),
             offer,
             ice_servers: Vec::new(),
         },
@@ -136,6 +149,7 @@ mod tests {
             decode(r#"{"type":"startSession","peerId":"c","sessionId":"s"}"#).unwrap(),
             Incoming::Event(SignallingEvent::SessionRequested {
                 session: "s".into(),
+                peer: Some("c".into()),
                 offer: None,
                 ice_servers: vec![],
             })
