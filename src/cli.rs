@@ -30,7 +30,7 @@ pub enum Command {
     /// Play a file or URI, in a window or headless.
     Play(PlayArgs),
     /// Share a file or URI: viewers watch it over WebRTC.
-    Share(ShareArgs),
+    Share(Box<ShareArgs>),
 }
 
 #[derive(Debug, clap::Args)]

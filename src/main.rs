@@ -51,7 +51,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Play(args)) => play(args),
-        Some(Command::Share(args)) => share(args),
+        Some(Command::Share(args)) => share(*args),
         None => play(PlayArgs {
             sources: Vec::new(),
             headless: false,

@@ -116,7 +116,10 @@ fn a_janus_pin_from_the_environment_is_used_and_never_shown_even_in_a_trace_log(
             is_event(l, "registered")
         },
     );
-    assert!(lines.len() > 50, "a trace log: {} lines", lines.len());
+    assert!(
+        lines.iter().any(|l| l.contains("joined the Janus room")),
+        "the log shows the conversation: {lines:?}"
+    );
     assert_nowhere(&lines, "\"pin\":\"secret\"");
     assert_nowhere(&lines, "pin=secret");
 }

@@ -18,6 +18,7 @@ mod runtime;
 mod secret;
 mod signaller;
 mod tls;
+mod transport;
 mod websocket;
 mod whip;
 

@@ -12,8 +12,9 @@ use crate::signalling::error::SignallingError;
 use crate::signalling::events::SignallerEvents;
 use crate::signalling::publisher::PublisherSignaller;
 use crate::signalling::runtime::runtime;
-use crate::signalling::secret::{check_secret_transport, Secret, ShownUrl};
+use crate::signalling::secret::{Secret, ShownUrl};
 use crate::signalling::tls;
+use crate::signalling::transport::check_secret_transport;
 use crate::signalling::websocket::{keep_connected, Endpoint};
 
 #[derive(Debug, Clone)]

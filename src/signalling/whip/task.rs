@@ -19,8 +19,9 @@ use crate::signalling::error::SignallingError;
 use crate::signalling::events::{SignallerEvents, SignallingEvent};
 use crate::signalling::publisher::{PublishRequest, PublisherSignaller};
 use crate::signalling::runtime::runtime;
-use crate::signalling::secret::{check_secret_transport, is_secret_parameter, Secret, ShownUrl};
+use crate::signalling::secret::{is_secret_parameter, Secret, ShownUrl};
 use crate::signalling::tls;
+use crate::signalling::transport::check_secret_transport;
 use crate::util::Broadcast;
 
 #[derive(Debug, Clone)]
