@@ -1,8 +1,15 @@
 //! The command line: what a person or a script can ask for.
 
+mod secrets;
+
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 use crate::media::SubtitlePreferences;
+use secrets::{read_secrets, SecretSources};
+pub use secrets::{SecretArgsError, TURN_VARIABLE};
+
 use crate::rtc::Codec;
 use crate::sharing::ShareChoices;
 
@@ -24,7 +31,7 @@ pub enum Command {
     /// Play a file or URI, in a window or headless.
     Play(PlayArgs),
     /// Share a file or URI: viewers watch it over WebRTC.
-    Share(ShareArgs),
+    Share(Box<ShareArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,10 +102,10 @@ pub struct ShareArgs {
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Where to share: a GStreamer signalling server (ws:// or wss://), a Janus VideoRoom
-    /// (janus+ws://HOST:8188/?room=1234[&pin=PIN][&display=NAME], or janus+wss://), or a WHIP
-    /// endpoint (whip+https://HOST/PATH or whip+http://; a bearer token from the environment
-    /// variable REELCAST_WHIP_TOKEN). Without it, Reelcast runs its own server on this
-    /// computer and prints the link viewers open.
+    /// (janus+ws://HOST:8188/?room=1234[&display=NAME], or janus+wss://; a pin from
+    /// --janus-pin-file or REELCAST_JANUS_PIN), or a WHIP endpoint (whip+https://HOST/PATH or
+    /// whip+http://; a bearer token from --whip-token-file or REELCAST_WHIP_TOKEN). Without it,
+    /// Reelcast runs its own server on this computer and prints the link viewers open.
     #[arg(long)]
     pub signalling: Option<String>,
     /// The name viewers see in the list of shares (default: the file's name).
@@ -134,9 +141,23 @@ pub struct ShareArgs {
     /// A STUN server, stun://host:port (none by default).
     #[arg(long)]
     pub stun: Option<String>,
-    /// A TURN server, turn://user:password@host:port (repeatable).
+    /// A TURN server without credentials, turn://host:port (repeatable). One with a password
+    /// goes in --turn-file or REELCAST_TURN: every user of the computer can read arguments.
     #[arg(long)]
     pub turn: Vec<String>,
+    /// A file of TURN servers, turn://user:password@host:port, one a line.
+    #[arg(long, value_name = "FILE")]
+    pub turn_file: Option<PathBuf>,
+    /// A file whose first line is the Janus room's pin.
+    #[arg(long, value_name = "FILE")]
+    pub janus_pin_file: Option<PathBuf>,
+    /// A file whose first line is the WHIP endpoint's bearer token.
+    #[arg(long, value_name = "FILE")]
+    pub whip_token_file: Option<PathBuf>,
+    /// Send a pin or token over plain ws:// or http:// to another computer (by default only
+    /// to this one: anyone on the network between could read it).
+    #[arg(long)]
+    pub allow_insecure_signalling: bool,
     /// Highest video bitrate, in kbit/s.
     #[arg(long, default_value_t = ShareChoices::default().max_bitrate_kbps)]
     pub max_bitrate: u32,
@@ -154,9 +175,18 @@ pub struct ShareArgs {
 }
 
 impl ShareArgs {
-    /// The arguments as a person's choices for the sharing layer, which applies the rules.
-    pub fn choices(&self) -> ShareChoices {
-        ShareChoices {
+    /// The arguments as a person's choices for the sharing layer, which applies the rules;
+    /// secrets are read from their files and the environment, and refused in arguments.
+    pub fn choices(&self) -> Result<ShareChoices, SecretArgsError> {
+        let (turn, secrets) = read_secrets(&SecretSources {
+            signalling: self.signalling.as_deref(),
+            turn: &self.turn,
+            turn_file: self.turn_file.as_deref(),
+            janus_pin_file: self.janus_pin_file.as_deref(),
+            whip_token_file: self.whip_token_file.as_deref(),
+            allow_insecure: self.allow_insecure_signalling,
+        })?;
+        Ok(ShareChoices {
             signalling: self.signalling.clone(),
             name: self.name.clone(),
             source: self.sources.first().cloned(),
@@ -170,8 +200,9 @@ impl ShareArgs {
             max_height: self.max_height,
             max_fps: self.max_fps,
             stun: self.stun.clone(),
-            turn: self.turn.clone(),
-        }
+            turn,
+            secrets,
+        })
     }
 }
 

@@ -14,16 +14,42 @@ const DEFAULT_LOG: &str = "warn,gst_plugin_webrtc_signalling=error,reelcast::med
 /// Log lines that would carry a secret, silenced whatever `REELCAST_LOG` says.
 const SECRET_FREE: &str = "tungstenite::handshake::client=debug";
 
+/// Libraries whose trace output shows what goes over the wire (frames, headers), where a pin
+/// or a token travels: held at debug unless `REELCAST_LOG` names them.
+const WIRE_LOGGERS: &[&str] = &[
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+    "rustls",
+];
+
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let asked = std::env::var("REELCAST_LOG").unwrap_or_default();
+    let mut directives = if asked.trim().is_empty() {
+        DEFAULT_LOG.to_owned()
+    } else {
+        asked
+    };
+    for logger in WIRE_LOGGERS {
+        if !directives.split(',').any(|d| d.trim().starts_with(logger)) {
+            directives.push_str(&format!(",{logger}=debug"));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG))
+}
+
 fn main() {
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("REELCAST_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG))
-                // tungstenite's trace of each request it sends would show the embedded
-                // server's secret (in the path): never at any level.
-                .add_directive(SECRET_FREE.parse().expect("a valid directive")),
+            // tungstenite's trace of each request it sends would show the embedded
+            // server's secret (in the path): never at any level.
+            log_filter().add_directive(SECRET_FREE.parse().expect("a valid directive")),
         )
         .with_ansi(colour)
         .with_writer(std::io::stderr)
@@ -31,7 +57,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Play(args)) => play(args),
-        Some(Command::Share(args)) => share(args),
+        Some(Command::Share(args)) => share(*args),
         None => play(PlayArgs {
             sources: Vec::new(),
             headless: false,
@@ -72,8 +98,15 @@ fn share(args: reelcast::cli::ShareArgs) -> i32 {
     if args.headless || !has_display() {
         return reelcast::share_cli::share(&args);
     }
+    let choices = match args.choices() {
+        Ok(choices) => choices,
+        Err(e) => {
+            eprintln!("reelcast: {e}");
+            return exit::USAGE;
+        }
+    };
     window(Start {
-        share: Some(args.choices()),
+        share: Some(choices),
         subtitles: args.subtitles.preferences(),
         share_subtitles: args.subtitles.share_subtitles,
         sources: args.sources,

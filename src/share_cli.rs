@@ -33,9 +33,14 @@ pub fn share(args: &ShareArgs) -> i32 {
     if let Err(e) = player.set_subtitle_preferences(args.subtitles.preferences()) {
         return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
     }
-    let sharing = match Sharing::start(&player, SharingOptions::from(&args.choices())) {
+    let choices = match args.choices() {
+        Ok(choices) => choices,
+        Err(e) => return out.fatal(&e.to_string(), exit::USAGE),
+    };
+    let sharing = match Sharing::start(&player, SharingOptions::from(&choices)) {
         Ok(s) => s,
         Err(e @ SharingError::Signalling(SignallingError::BadUrl { .. }))
+        | Err(e @ SharingError::Signalling(SignallingError::InsecureSecret { .. }))
         | Err(e @ SharingError::Signalling(SignallingError::BadCaFile { .. })) => {
             return out.fatal(&e.to_string(), exit::USAGE)
         }

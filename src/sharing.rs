@@ -13,8 +13,8 @@ use crate::media::{PlaybackState, Player, PlayerEvent};
 use crate::rtc::{ConnectionState, Share, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
     is_janus_url, is_whip_url, EmbeddedServer, GstSignaller, GstSignallerOptions, JanusOptions,
-    PublisherSignaller, Signaller, SignallingEvent, SignallingRelay, SignallingState, WhipOptions,
-    WHIP_TOKEN_VARIABLE,
+    PublisherSignaller, Secret, Signaller, SignallingEvent, SignallingRelay, SignallingState,
+    WhipOptions, JANUS_PIN_VARIABLE, WHIP_TOKEN_VARIABLE,
 };
 use crate::util::Broadcast;
 
@@ -116,18 +116,28 @@ impl Sharing {
             (None, Some(server)) => (server.signalling_url(), Some(server.signalling_url_shown())),
             (None, None) => unreachable!("one of the two is set above"),
         };
+        let secrets = &options.secrets;
+        let from_env = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Secret::new(v.trim()))
+        };
         // The URL's scheme picks the protocol: an SFU's, or GStreamer's.
         let signaller: Arc<dyn Signaller> = if is_whip_url(&url) {
             Arc::new(PublisherSignaller::whip(WhipOptions {
                 url,
-                token: std::env::var(WHIP_TOKEN_VARIABLE).ok(),
+                token: (secrets.whip_token.clone()).or_else(|| from_env(WHIP_TOKEN_VARIABLE)),
                 ca_file: options.ca_file.clone(),
+                allow_insecure: secrets.allow_insecure,
             })?)
         } else if is_janus_url(&url) {
             Arc::new(PublisherSignaller::janus(JanusOptions {
                 url,
                 name: options.name.clone(),
                 ca_file: options.ca_file.clone(),
+                pin: (secrets.janus_pin.clone()).or_else(|| from_env(JANUS_PIN_VARIABLE)),
+                allow_insecure: secrets.allow_insecure,
             })?)
         } else {
             Arc::new(GstSignaller::start(GstSignallerOptions {
@@ -321,6 +331,7 @@ fn from_signalling(event: SignallingEvent) -> Option<SharingEvent> {
         SignallingEvent::State(SignallingState::Stopped)
         | SignallingEvent::RemoteSdp { .. }
         | SignallingEvent::RemoteIce { .. }
-        | SignallingEvent::SessionEnded { .. } => return None,
+        | SignallingEvent::SessionEnded { .. }
+        | SignallingEvent::SessionMisbehaved { .. } => return None,
     })
 }

@@ -78,7 +78,9 @@ fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
             SharingEvent::Registered { .. } => panic!("{url}: joined anyway"),
             _ => None,
         });
-        assert!(message.starts_with(&url), "names the URL: {message}");
+        let shown = reelcast::signalling::redact_url(&url);
+        assert!(message.starts_with(&shown), "names the URL: {message}");
+        assert!(!message.contains("pin=wrong"), "never the pin: {message}");
         assert!(message.contains(expected), "{message}");
         assert_eq!(sharing.viewer_count(), 0);
     }

@@ -412,3 +412,65 @@ fn receivers_process() {
         std::process::exit(reelcast_testkit::serve_receivers());
     }
 }
+
+/// An answer does not start an encoder: the viewer's media must be up first (ICE and DTLS
+/// connected), so a join that never connects costs no encoding. Once candidates flow both
+/// ways it connects, and the encoders start for it.
+#[test]
+fn encoders_start_only_once_a_viewers_media_is_up() {
+    use reelcast::rtc::{ConnectionState, SdpKind};
+    let call = Call::start(ShareConfig::default());
+    // Kept out of `wire`: the test holds its candidates, both ways, until it lets them go.
+    let (ours, our_candidates) = flume::unbounded::<(u32, String)>();
+    let receiver = Receiver::new("held", VideoHandling::Decode, None, move |mline, c| {
+        let _ = ours.send((mline, c));
+    })
+    .unwrap();
+    call.share.add_viewer("held").unwrap();
+    let mut theirs = Vec::new();
+    let offer = wait_for(&call.events, DEADLINE, "the offer", |e| match e {
+        ShareEvent::LocalCandidate {
+            viewer,
+            mline,
+            candidate,
+        } if viewer == "held" => {
+            theirs.push((*mline, candidate.clone()));
+            None
+        }
+        ShareEvent::LocalDescription { viewer, sdp, .. } if viewer == "held" => Some(sdp.clone()),
+        _ => None,
+    });
+    let answer = receiver.answer(&offer).unwrap();
+    call.share
+        .set_remote_description("held", SdpKind::Answer, &answer)
+        .unwrap();
+    assert_eq!(call.encoders(), Vec::<String>::new(), "nothing encodes yet");
+
+    for (mline, candidate) in theirs {
+        receiver.add_candidate(mline, &candidate);
+    }
+    let share = Arc::downgrade(&call.share);
+    std::thread::spawn(move || {
+        for (mline, candidate) in our_candidates.iter() {
+            let Some(share) = share.upgrade() else { return };
+            share.add_remote_candidate("held", mline, &candidate);
+        }
+    });
+    wait_for(&call.events, DEADLINE, "the media up", |e| match e {
+        ShareEvent::LocalCandidate {
+            viewer,
+            mline,
+            candidate,
+        } if viewer == "held" => {
+            receiver.add_candidate(*mline, candidate);
+            None
+        }
+        ShareEvent::ViewerState {
+            viewer,
+            state: ConnectionState::Connected,
+        } if viewer == "held" => Some(()),
+        _ => None,
+    });
+    wait_frames(&receiver, 10);
+    assert_eq!(call.encoders(), ["opusenc", "vp8enc"]);
+}

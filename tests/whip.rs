@@ -142,6 +142,7 @@ fn a_lost_media_connection_is_published_again_after_the_backoff() {
                 viewer_timeout: Duration::from_secs(4),
                 ..ShareConfig::default()
             },
+            secrets: Default::default(),
         },
     )
     .unwrap();

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 
+use super::candidate::{check_candidate, CandidateError, MAX_CANDIDATES};
 use super::codec::{Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
@@ -125,10 +126,7 @@ impl Actor {
                 id,
                 mline,
                 candidate,
-            } => match self.viewers.get(&id) {
-                Some(viewer) => viewer.add_candidate(mline, &candidate),
-                None => tracing::debug!(viewer = %id, "candidate for an unknown viewer dropped"),
-            },
+            } => self.remote_candidate(&id, mline, &candidate),
             Command::RemoveViewer { id, reason, failed } => {
                 self.remove_viewer(&id, &reason, failed)
             }
@@ -261,6 +259,31 @@ impl Actor {
         Ok(())
     }
 
+    /// A viewer's candidate, if it is one: bounded, plain text, and not one too many. A
+    /// refusal is that viewer's alone; it is said once for a flood.
+    fn remote_candidate(&mut self, id: &ViewerId, mline: u32, candidate: &str) {
+        let Some(viewer) = self.viewers.get_mut(id) else {
+            tracing::debug!(viewer = %id, "candidate for an unknown viewer dropped");
+            return;
+        };
+        viewer.candidates = viewer.candidates.saturating_add(1);
+        let checked = match viewer.candidates {
+            n if n == MAX_CANDIDATES + 1 => Err(CandidateError::TooMany),
+            n if n > MAX_CANDIDATES => return,
+            _ => check_candidate(candidate),
+        };
+        match checked {
+            Ok(()) => viewer.add_candidate(mline, candidate),
+            Err(e) => {
+                tracing::warn!(viewer = %id, "{e}");
+                self.events.send(ShareEvent::Error {
+                    viewer: Some(id.clone()),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+
     /// Starts applying a viewer's answer; the caller hears the outcome once webrtcbin has
     /// taken it ([`Actor::answer_applied`]).
     fn remote_description(
@@ -308,8 +331,14 @@ impl Actor {
             }
             None => {
                 viewer.answer_applied(&codecs);
-                self.link_encoders(&key.id, &codecs)
-                    .map_err(|e| e.to_string())
+                if viewer.connection == ConnectionState::Connected {
+                    self.link_encoders(&key.id, &codecs)
+                        .map_err(|e| e.to_string())
+                } else {
+                    // Encoding starts once its media is up (Actor::viewer_connected).
+                    viewer.awaiting_media = Some(codecs);
+                    Ok(())
+                }
             }
         };
         let result = result.map_err(|cause| ShareError::Negotiation {
@@ -580,10 +609,32 @@ impl Actor {
         }
     }
 
-    /// A joining viewer needs a keyframe to start decoding. Asked for once its DTLS is up, not
-    /// at the answer: a keyframe sent before that is dropped, and the viewer would wait for
-    /// its own PLI to get another.
+    /// A joining viewer's encoders start once its media is up (ICE and DTLS connected), not at
+    /// the answer: a join that never connects costs no encoding. And it needs a keyframe to
+    /// start decoding, asked for now: one sent before DTLS is up is dropped, and the viewer
+    /// would wait for its own PLI to get another.
     fn viewer_connected(&mut self, id: &ViewerId) {
+        let Some(codecs) = self
+            .viewers
+            .get_mut(id)
+            .and_then(|v| v.awaiting_media.take())
+        else {
+            return self.request_viewer_keyframes(id);
+        };
+        // Linking a connected viewer's video asks its rung for a keyframe.
+        match self.link_encoders(id, &codecs) {
+            Ok(()) => {}
+            Err(e) => {
+                self.events.send(ShareEvent::Error {
+                    viewer: Some(id.clone()),
+                    message: e.to_string(),
+                });
+                self.remove_viewer(id, &e.to_string(), true);
+            }
+        }
+    }
+
+    fn request_viewer_keyframes(&mut self, id: &ViewerId) {
         let Some(path) = self.viewers.get(id).and_then(|v| v.video_path()) else {
             return;
         };

@@ -8,6 +8,7 @@ mod actor;
 mod answer;
 mod build_error;
 mod bus;
+mod candidate;
 mod certificate;
 mod codec;
 mod command;
@@ -29,6 +30,7 @@ mod video_path;
 mod viewer;
 
 pub use build_error::BuildError;
+pub use candidate::{CandidateError, MAX_CANDIDATES, MAX_CANDIDATE_LEN};
 pub use codec::Codec;
 pub use config::ShareConfig;
 pub use error::ShareError;
@@ -41,3 +43,5 @@ pub use share::Share;
 // How the share reads an answer, for tests/fuzz.rs only (`--features fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub use answer::{answer_codecs, AnswerError};
+#[cfg(feature = "fuzzing")]
+pub use candidate::check_candidate;

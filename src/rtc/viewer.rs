@@ -8,6 +8,7 @@ use gst::prelude::*;
 
 use super::answer::{codecs_in, parse_sdp, AnswerError};
 use super::build_error::BuildError;
+use super::candidate;
 use super::certificate;
 use super::codec::{make, Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
@@ -52,6 +53,11 @@ pub(crate) struct Viewer {
     pub last_loss: Option<f64>,
     /// Its rung on the ladder, once its video is fed from one.
     pub rung_choice: Option<RungChoice>,
+    /// The codecs of an applied answer, not linked to the encoders until the viewer's media
+    /// is up (ICE and DTLS connected): a join that never connects costs no encoding.
+    pub awaiting_media: Option<Vec<Option<Codec>>>,
+    /// Candidates the viewer sent, refused ones included ([`super::MAX_CANDIDATES`]).
+    pub candidates: u32,
     /// Our offer is out and its answer not applied yet.
     negotiating: bool,
     ssrcs: Ssrcs,
@@ -240,7 +246,7 @@ impl Viewer {
         }
         // Servers the far side named: webrtcbin takes one STUN server (the configured one
         // first) and any number of TURN servers.
-        for server in ice_servers {
+        for server in ice_servers.iter().filter(|s| candidate::is_plain(s)) {
             if server.starts_with("stun://") {
                 if webrtcbin
                     .property::<Option<String>>("stun-server")
@@ -284,6 +290,8 @@ impl Viewer {
             estimate: None,
             last_loss: None,
             rung_choice: None,
+            awaiting_media: None,
+            candidates: 0,
             negotiating: true,
         })
     }

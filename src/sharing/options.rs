@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::media::share_name;
 use crate::rtc::{Codec, ShareConfig, VideoLimits};
-use crate::signalling::EmbeddedServerOptions;
+use crate::signalling::{EmbeddedServerOptions, SignallingSecrets};
 
 /// The bitrate a share starts at, before viewers' feedback moves it (bits per second).
 const START_BITRATE: u32 = 1_500_000;
@@ -38,6 +38,8 @@ pub struct ShareChoices {
     pub stun: Option<String>,
     /// `turn://user:password@host:port` each; empty entries are skipped.
     pub turn: Vec<String>,
+    /// A Janus pin or WHIP token, from the environment or a file, never from arguments.
+    pub secrets: SignallingSecrets,
 }
 
 /// The defaults are the lower layers' own: the embedded server's address and ports, the
@@ -61,6 +63,7 @@ impl Default for ShareChoices {
             max_fps: config.limits.max_frame_rate.unwrap_or(0),
             stun: config.stun_server,
             turn: config.turn_servers,
+            secrets: SignallingSecrets::default(),
         }
     }
 }
@@ -76,6 +79,9 @@ pub struct SharingOptions {
     pub ca_file: Option<String>,
     pub embedded: EmbeddedServerOptions,
     pub config: ShareConfig,
+    /// Unset ones are read from the environment ([`crate::signalling::WHIP_TOKEN_VARIABLE`],
+    /// [`crate::signalling::JANUS_PIN_VARIABLE`]).
+    pub secrets: SignallingSecrets,
 }
 
 impl From<&ShareChoices> for SharingOptions {
@@ -128,6 +134,7 @@ impl From<&ShareChoices> for SharingOptions {
                 },
                 ..ShareConfig::default()
             },
+            secrets: choices.secrets.clone(),
         }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::ended::{Ended, StopRequest};
 use super::events::SignallingEvent;
+use super::signaller::MAX_MESSAGE_SIZE;
 
 /// What a conversation asks its task to do, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,15 @@ pub(crate) trait Conversation {
     fn start(&mut self, now: Instant) -> Vec<Action>;
     /// A text frame from the far side.
     fn on_text(&mut self, text: &str, now: Instant) -> Vec<Action>;
+    /// A text frame over [`MAX_MESSAGE_SIZE`]: not acted on. By default dropped; a backend
+    /// that can tell whose it is ends that one session, never the connection.
+    fn on_oversized(&mut self, text: &str, _now: Instant) -> Vec<Action> {
+        tracing::warn!(
+            bytes = text.len(),
+            "signalling message over {MAX_MESSAGE_SIZE} bytes dropped"
+        );
+        Vec::new()
+    }
     fn on_request(&mut self, request: Self::Request, now: Instant) -> Vec<Action>;
     /// [`Conversation::deadline`] has passed.
     fn on_tick(&mut self, now: Instant) -> Vec<Action>;

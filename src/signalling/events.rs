@@ -33,6 +33,9 @@ pub enum SignallingEvent {
     /// A viewer wants to watch; with `offer`, the viewer made the offer.
     SessionRequested {
         session: String,
+        /// The far side's peer that asked (the GStreamer protocol names it), so that one
+        /// peer's sessions can be counted; `None` when the far side is one SFU or endpoint.
+        peer: Option<String>,
         offer: Option<String>,
         /// STUN and TURN servers the far side names for this session, in webrtcbin's form
         /// (`stun://host:port`, `turn://user:password@host:port`), besides the configured ones.
@@ -60,6 +63,12 @@ pub enum SignallingEvent {
     SessionEnded {
         session: String,
     },
+    /// The session's far side sent what no viewer sends (a message over
+    /// [`super::MAX_MESSAGE_SIZE`]): that session ends, the connection and the others stay.
+    SessionMisbehaved {
+        session: String,
+        reason: String,
+    },
     /// Something a person should know: the server's own errors, connection failures.
     Error(String),
 }
@@ -69,6 +78,7 @@ impl SignallingEvent {
     pub(crate) fn session_requested(session: &str, ice_servers: Vec<String>) -> Self {
         SignallingEvent::SessionRequested {
             session: session.to_owned(),
+            peer: None,
             offer: None,
             ice_servers,
             name: None,

@@ -19,8 +19,11 @@ mod publisher;
 mod relay;
 mod retry;
 mod runtime;
+mod secret;
+mod session_limits;
 mod signaller;
 mod tls;
+mod transport;
 mod websocket;
 mod whip;
 
@@ -31,10 +34,12 @@ pub use error::{DecodeError, SignallingError};
 pub use events::{SignallingEvent, SignallingState};
 pub use gst::{GstSignaller, GstSignallerOptions};
 pub use hub::{HANDSHAKE_WITHIN, MAX_PEER_MESSAGE, VIEWER_BURST};
-pub use janus::{is_janus_url, JanusOptions};
+pub use janus::{is_janus_url, JanusOptions, JANUS_PIN_VARIABLE};
 pub use publisher::PublisherSignaller;
 pub use relay::SignallingRelay;
 pub use retry::backoff;
+pub use secret::{is_secret_parameter, redact_url, Secret, ShownUrl, SignallingSecrets, REDACTED};
+pub use session_limits::{SessionRefusal, MAX_PENDING_PER_PEER, MAX_SESSIONS_PER_PEER};
 pub use signaller::{Signaller, MAX_MESSAGE_SIZE};
 pub use whip::{is_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE};
 

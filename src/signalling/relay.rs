@@ -1,12 +1,13 @@
 //! [`SignallingRelay`]: joins a [`Share`] to a [`Signaller`], relaying both ways, so that each
-//! signalling session becomes a viewer.
+//! signalling session becomes a viewer, within the per-peer limits of [`SessionLimits`].
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use super::events::SignallingEvent;
+use super::session_limits::SessionLimits;
 use super::signaller::Signaller;
-use crate::rtc::{Share, ShareError, ShareEvent};
+use crate::rtc::{ConnectionState, Share, ShareError, ShareEvent};
 
 /// Runs while it lives: viewers asked for through signalling join the share, and what the
 /// share says for them goes back through signalling. Dropping it stops the relaying threads
@@ -17,21 +18,17 @@ pub struct SignallingRelay {
 
 impl SignallingRelay {
     pub fn start(share: Arc<Share>, signaller: Arc<dyn Signaller>) -> Self {
-        // Sessions the far side ended, so we do not echo an endSession back.
-        let ended_remotely: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let sessions: Arc<Mutex<Sessions>> = Arc::default();
         let from_signalling = {
-            let (share, signaller, ended) = (
-                Arc::downgrade(&share),
-                signaller.clone(),
-                ended_remotely.clone(),
-            );
+            let (share, signaller, sessions) =
+                (Arc::downgrade(&share), signaller.clone(), sessions.clone());
             let events = signaller.subscribe();
             std::thread::Builder::new()
                 .name("relay-in".into())
                 .spawn(move || {
                     while let Ok(event) = events.recv() {
                         let Some(share) = share.upgrade() else { return };
-                        on_signalling(&share, signaller.as_ref(), &ended, event);
+                        on_signalling(&share, signaller.as_ref(), &sessions, event);
                     }
                 })
                 .expect("a thread")
@@ -46,7 +43,7 @@ impl SignallingRelay {
                         let Some(signaller) = signaller.upgrade() else {
                             return;
                         };
-                        on_share(signaller.as_ref(), &ended_remotely, event);
+                        on_share(signaller.as_ref(), &sessions, event);
                     }
                 })
                 .expect("a thread")
@@ -57,15 +54,24 @@ impl SignallingRelay {
     }
 }
 
+/// What both relaying threads know of the sessions. Locked briefly, never across a call.
+#[derive(Default)]
+struct Sessions {
+    /// Sessions the far side ended, so we do not echo an endSession back.
+    ended_remotely: HashSet<String>,
+    admission: SessionLimits,
+}
+
 fn on_signalling(
     share: &Share,
     signaller: &dyn Signaller,
-    ended: &Mutex<HashSet<String>>,
+    sessions: &Mutex<Sessions>,
     event: SignallingEvent,
 ) {
     match event {
         SignallingEvent::SessionRequested {
             session,
+            peer,
             offer,
             ice_servers,
             ..
@@ -75,17 +81,29 @@ fn on_signalling(
                 signaller.end_session(&session);
                 return;
             }
-            match share.add_viewer_with(&session, &ice_servers) {
-                Ok(()) => {}
-                Err(e @ ShareError::TooManyViewers { .. }) => {
-                    tracing::warn!("{e}");
-                    signaller.end_session(&session);
-                }
-                Err(e) => {
-                    tracing::error!("{e}");
-                    signaller.end_session(&session);
-                }
+            let admitted = sessions
+                .lock()
+                .unwrap()
+                .admission
+                .admit(&session, peer.as_deref());
+            if let Err(refusal) = admitted {
+                tracing::warn!(session = %session.escape_debug(), "session refused: {refusal}");
+                signaller.end_session(&session);
+                return;
             }
+            let added = share.add_viewer_with(&session, &ice_servers);
+            if let Err(e) = added {
+                match e {
+                    ShareError::TooManyViewers { .. } => tracing::warn!("{e}"),
+                    _ => tracing::error!("{e}"),
+                }
+                sessions.lock().unwrap().admission.gone(&session);
+                signaller.end_session(&session);
+            }
+        }
+        SignallingEvent::SessionMisbehaved { session, reason } => {
+            // The removal ends the session at the server too (not ended remotely).
+            share.remove_viewer(&session, &reason);
         }
         SignallingEvent::RemoteSdp { session, kind, sdp } => {
             if let Err(e) = share.set_remote_description(&session, kind, &sdp) {
@@ -99,7 +117,11 @@ fn on_signalling(
             candidate,
         } => share.add_remote_candidate(&session, mline, &candidate),
         SignallingEvent::SessionEnded { session } => {
-            ended.lock().unwrap().insert(session.clone());
+            {
+                let mut sessions = sessions.lock().unwrap();
+                sessions.ended_remotely.insert(session.clone());
+                sessions.admission.gone(&session);
+            }
             share.remove_viewer(&session, "the viewer left");
         }
         SignallingEvent::State(_)
@@ -108,7 +130,7 @@ fn on_signalling(
     }
 }
 
-fn on_share(signaller: &dyn Signaller, ended: &Mutex<HashSet<String>>, event: ShareEvent) {
+fn on_share(signaller: &dyn Signaller, sessions: &Mutex<Sessions>, event: ShareEvent) {
     match event {
         ShareEvent::LocalDescription { viewer, kind, sdp } => {
             signaller.send_sdp(&viewer, kind, &sdp)
@@ -119,13 +141,20 @@ fn on_share(signaller: &dyn Signaller, ended: &Mutex<HashSet<String>>, event: Sh
             candidate,
         } => signaller.send_ice(&viewer, mline, &candidate),
         ShareEvent::LocalCandidatesDone { viewer } => signaller.end_of_candidates(&viewer),
-        ShareEvent::ViewerRemoved { viewer, failed, .. }
-            if !ended.lock().unwrap().remove(&viewer) =>
-        {
-            if failed {
-                signaller.session_failed(&viewer)
-            } else {
-                signaller.end_session(&viewer)
+        ShareEvent::ViewerState {
+            viewer,
+            state: ConnectionState::Connected,
+        } => sessions.lock().unwrap().admission.connected(&viewer),
+        ShareEvent::ViewerRemoved { viewer, failed, .. } => {
+            let ended_remotely = {
+                let mut sessions = sessions.lock().unwrap();
+                sessions.admission.gone(&viewer);
+                sessions.ended_remotely.remove(&viewer)
+            };
+            match (ended_remotely, failed) {
+                (true, _) => {}
+                (false, true) => signaller.session_failed(&viewer),
+                (false, false) => signaller.end_session(&viewer),
             }
         }
         _ => {}

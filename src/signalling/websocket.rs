@@ -1,6 +1,6 @@
 //! The websocket every websocket backend uses (GStreamer's protocol, Janus): connecting,
-//! frames bounded by [`MAX_MESSAGE_SIZE`], pings to notice a silent server, and the thin task
-//! that feeds a [`Conversation`] and reconnects with the shared [`Backoff`].
+//! messages acted on only up to [`MAX_MESSAGE_SIZE`], pings to notice a silent server, and the
+//! thin task that feeds a [`Conversation`] and reconnects with the shared [`Backoff`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +16,7 @@ use super::conversation::{Action, Conversation};
 use super::ended::{Ended, Next, StopRequest};
 use super::events::{SignallingEvent, SignallingState};
 use super::retry::Backoff;
+use super::secret::ShownUrl;
 use super::signaller::MAX_MESSAGE_SIZE;
 use crate::util::Broadcast;
 
@@ -28,6 +29,13 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 const PING_EVERY_VARIABLE: &str = "REELCAST_TEST_PING_MS";
 /// A server silent this long (not even a pong) is gone, even if TCP has not noticed yet.
 const SILENCE_LIMIT: Duration = Duration::from_secs(40);
+/// What the socket reads at most, far above [`MAX_MESSAGE_SIZE`]: a server relays what any
+/// viewer sends (the upstream server up to these, tungstenite's own defaults), and a frame
+/// over the socket's limit cannot be skipped, only end the connection, which would end every
+/// viewer's session for one viewer's message. So the socket reads what the server can relay
+/// and the conversation drops what is over [`MAX_MESSAGE_SIZE`], as that viewer's fault.
+const READ_MESSAGE_LIMIT: usize = 64 << 20;
+const READ_FRAME_LIMIT: usize = 16 << 20;
 
 pub(crate) fn ping_every() -> Duration {
     std::env::var(PING_EVERY_VARIABLE)
@@ -77,8 +85,8 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Opens a websocket (asking for `protocol` as its subprotocol, if any), messages bounded
-    /// by [`MAX_MESSAGE_SIZE`].
+    /// Opens a websocket (asking for `protocol` as its subprotocol, if any), reading messages
+    /// up to [`READ_MESSAGE_LIMIT`].
     pub(crate) async fn open(
         url: &str,
         tls: Option<Arc<rustls::ClientConfig>>,
@@ -86,8 +94,8 @@ impl Connection {
     ) -> Result<Self, WsError> {
         use tungstenite::client::IntoClientRequest;
         let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_MESSAGE_SIZE))
-            .max_frame_size(Some(MAX_MESSAGE_SIZE));
+            .max_message_size(Some(READ_MESSAGE_LIMIT))
+            .max_frame_size(Some(READ_FRAME_LIMIT));
         let connector = tls.map(tokio_tungstenite::Connector::Rustls);
         let mut request = url.into_client_request().map_err(WsError::from_connect)?;
         if let Some(protocol) = protocol {
@@ -168,8 +176,8 @@ fn read_text(
 
 /// Where a websocket backend connects.
 pub(crate) struct Endpoint {
-    /// The URL the person gave, for messages.
-    pub(crate) shown: String,
+    /// The URL the person gave, for messages (its secrets taken out).
+    pub(crate) shown: ShownUrl,
     /// The websocket URL itself.
     pub(crate) websocket: String,
     pub(crate) protocol: Option<&'static str>,
@@ -203,7 +211,7 @@ pub(crate) async fn keep_connected<C: Conversation>(
             }
             Err(e) => Ended::Lost(e.to_string()),
         };
-        let (next, said) = ended.next(&endpoint.shown);
+        let (next, said) = ended.next(endpoint.shown.as_str());
         if let Some(event) = said {
             events.send(event);
         }
@@ -252,6 +260,9 @@ async fn converse<C: Conversation>(
         let wake = deadline.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std);
         actions = tokio::select! {
             text = connection.next_text() => match text {
+                Ok(text) if text.len() > MAX_MESSAGE_SIZE => {
+                    conversation.on_oversized(&text, Instant::now())
+                }
                 Ok(text) => conversation.on_text(&text, Instant::now()),
                 Err(e) => return lost(conversation, events, e),
             },

@@ -1,6 +1,7 @@
 //! Test media, made at test time with gst-launch-1.0, and waiting helpers.
 #![allow(dead_code)]
 
+pub mod gst_viewer;
 pub mod janus;
 pub mod net;
 pub mod peers;
@@ -256,6 +257,7 @@ pub fn share(player: &Player, name: &str, signalling: Option<&str>) -> Sharing {
                 ..EmbeddedServerOptions::default()
             },
             config: ShareConfig::default(),
+            secrets: Default::default(),
         },
     )
     .unwrap()

@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use gst_plugin_webrtc_signalling_protocol::IncomingMessage as ToServer;
 
-use super::wire::{decode, register, Incoming};
+use super::wire::{decode, register, session_of, Incoming};
 use crate::signalling::conversation::{Action, Conversation};
 use crate::signalling::ended::{Ended, StopRequest};
 use crate::signalling::events::{SignallingEvent, SignallingState};
+use crate::signalling::signaller::MAX_MESSAGE_SIZE;
 
 /// What the share asks of the producer's connection.
 #[derive(Debug)]
@@ -53,9 +54,10 @@ impl GstMachine {
         offer: Option<String>,
     ) -> Action {
         let name = self.names.get(&consumer).cloned();
-        self.consumers.insert(session.clone(), consumer);
+        self.consumers.insert(session.clone(), consumer.clone());
         Action::Emit(SignallingEvent::SessionRequested {
             session,
+            peer: Some(consumer),
             offer,
             ice_servers: Vec::new(),
             name,
@@ -137,6 +139,27 @@ impl Conversation for GstMachine {
         }
     }
 
+    /// Only a viewer's message can be this big (the server's own are small): its session
+    /// ends, as that viewer's fault; the registration and every other session stay.
+    fn on_oversized(&mut self, text: &str, _now: Instant) -> Vec<Action> {
+        let Some(session) = session_of(text) else {
+            tracing::warn!(
+                bytes = text.len(),
+                "signalling message over {MAX_MESSAGE_SIZE} bytes, of no session, dropped"
+            );
+            return Vec::new();
+        };
+        let reason = format!(
+            "sent a signalling message of {} bytes (at most {MAX_MESSAGE_SIZE} are accepted)",
+            text.len()
+        );
+        tracing::warn!(%session, "{reason}: its session ends");
+        vec![Action::Emit(SignallingEvent::SessionMisbehaved {
+            session,
+            reason,
+        })]
+    }
+
     fn on_request(&mut self, request: ProducerRequest, _now: Instant) -> Vec<Action> {
         match request {
             ProducerRequest::Send(message) => {
@@ -187,6 +210,15 @@ mod tests {
             ]
         );
         assert!(m.on_text("garbage", now).is_empty(), "dropped, not fatal");
+        let huge = format!(
+            r#"{{"type":"peer","sessionId":"bad","ice":{{"candidate":"{}","sdpMLineIndex":0}}}}"#,
+            "x".repeat(300 * 1024)
+        );
+        assert!(matches!(
+            &m.on_oversized(&huge, now)[..],
+            [Action::Emit(SignallingEvent::SessionMisbehaved { session, .. })] if session == "bad"
+        ));
+        assert!(m.on_oversized(&"y".repeat(300 * 1024), now).is_empty());
         assert_eq!(
             m.on_text(r#"{"type":"endSession","sessionId":"s"}"#, now),
             [Action::Emit(SignallingEvent::SessionEnded {

@@ -10,6 +10,7 @@ use crate::rtc::SdpKind;
 use crate::signalling::error::SignallingError;
 use crate::signalling::events::{SignallerEvents, SignallingEvent};
 use crate::signalling::runtime::runtime;
+use crate::signalling::secret::ShownUrl;
 use crate::signalling::signaller::Signaller;
 use crate::signalling::tls;
 use crate::signalling::websocket::{keep_connected, Endpoint};
@@ -37,12 +38,12 @@ impl GstSignaller {
     /// Checks the URL and starts connecting in the background.
     pub fn start(options: GstSignallerOptions) -> Result<Self, SignallingError> {
         let url = url::Url::parse(&options.url).map_err(|e| SignallingError::BadUrl {
-            url: options.url.clone(),
+            url: ShownUrl::new(&options.url),
             cause: e.to_string(),
         })?;
         if !matches!(url.scheme(), "ws" | "wss") {
             return Err(SignallingError::BadUrl {
-                url: options.url.clone(),
+                url: ShownUrl::new(&options.url),
                 cause: "use ws:// or wss://".into(),
             });
         }
@@ -54,7 +55,7 @@ impl GstSignaller {
         let events = SignallerEvents::new();
         let (requests, rx) = mpsc::unbounded_channel();
         let endpoint = Endpoint {
-            shown: options.shown.unwrap_or_else(|| options.url.clone()),
+            shown: ShownUrl::new(options.shown.as_deref().unwrap_or(&options.url)),
             websocket: options.url,
             protocol: None,
             tls,

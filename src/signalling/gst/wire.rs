@@ -65,6 +65,16 @@ pub fn decode(text: &str) -> Result<Incoming, DecodeError> {
     })
 }
 
+/// Whose session an oversized frame is about, read without keeping any of the rest.
+pub(crate) fn session_of(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Whose {
+        #[serde(rename = "sessionId")]
+        session_id: Option<String>,
+    }
+    serde_json::from_str::<Whose>(text).ok()?.session_id
+}
+
 fn to_event(message: FromServer) -> Option<SignallingEvent> {
     Some(match message {
         FromServer::Peer(PeerMessage {

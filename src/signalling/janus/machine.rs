@@ -105,7 +105,7 @@ impl JanusMachine {
                     ptype: "publisher",
                     room: self.target.room.clone(),
                     display: self.display.clone(),
-                    pin: self.target.pin.clone(),
+                    pin: self.target.pin.as_ref().map(|p| p.expose().to_owned()),
                 };
                 let join = JanusRequest::Message { body, jsep: None };
                 (join, Some(ids.session), Some(ids.handle))
@@ -479,7 +479,7 @@ fn describe_refusal(target: &JanusTarget, code: i64, error: &str) -> String {
         433 if target.pin.is_some() => format!("wrong pin for room {room}"),
         // Unauthorized without a pin, or "Missing mandatory element (pin)".
         433 | 429 if target.pin.is_none() && (code == 433 || error.contains("pin")) => {
-            format!("room {room} needs a pin: add &pin=… to the URL")
+            format!("room {room} needs a pin: set REELCAST_JANUS_PIN or use --janus-pin-file")
         }
         432 => format!("room {room} is full (no more publishers allowed)"),
         _ => format!("Janus refused: {error} (error {code})"),

@@ -6,7 +6,7 @@ mod target;
 mod task;
 mod wire;
 
-pub use target::is_janus_url;
+pub use target::{is_janus_url, JANUS_PIN_VARIABLE};
 #[cfg(feature = "fuzzing")]
 pub use target::{parse_janus_url, JanusTarget};
 pub use task::JanusOptions;

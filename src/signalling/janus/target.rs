@@ -4,6 +4,10 @@
 use serde_json::Value;
 
 use crate::signalling::error::SignallingError;
+use crate::signalling::secret::{Secret, ShownUrl};
+
+/// Where a room's pin is read from, so that it need not be in the URL (and the command line).
+pub const JANUS_PIN_VARIABLE: &str = "REELCAST_JANUS_PIN";
 
 /// Where to publish, read from a `janus+ws(s)://` URL.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,7 +16,8 @@ pub struct JanusTarget {
     pub websocket: String,
     /// A number, or a string for servers with `string_ids`.
     pub room: Value,
-    pub pin: Option<String>,
+    /// From the URL, or given apart (`JanusOptions::pin`), which wins.
+    pub pin: Option<Secret>,
     pub display: Option<String>,
 }
 
@@ -24,7 +29,7 @@ pub fn is_janus_url(url: &str) -> bool {
 /// Reads a `janus+ws(s)://HOST[:PORT][/PATH]?room=ROOM[&pin=PIN][&display=NAME]` URL.
 pub fn parse_janus_url(url: &str) -> Result<JanusTarget, SignallingError> {
     let bad = |cause: &str| SignallingError::BadUrl {
-        url: url.to_owned(),
+        url: ShownUrl::new(url),
         cause: cause.to_owned(),
     };
     let rest = url
@@ -38,7 +43,7 @@ pub fn parse_janus_url(url: &str) -> Result<JanusTarget, SignallingError> {
     for (key, value) in parsed.query_pairs() {
         match key.as_ref() {
             "room" => room = Some(value.into_owned()),
-            "pin" => pin = Some(value.into_owned()),
+            "pin" => pin = Some(Secret::new(value.into_owned())),
             "display" => display = Some(value.into_owned()),
             _ => {
                 return Err(bad(&format!(
@@ -84,7 +89,7 @@ mod tests {
             parse_janus_url("janus+ws://10.0.0.1:8188/?room=1234&pin=s%20t&display=Movie").unwrap();
         assert_eq!(t.websocket, "ws://10.0.0.1:8188/");
         assert_eq!(t.room, json!(1234));
-        assert_eq!(t.pin.as_deref(), Some("s t"));
+        assert_eq!(t.pin.as_ref().map(Secret::expose), Some("s t"));
         assert_eq!(t.display.as_deref(), Some("Movie"));
         let t = parse_janus_url("janus+wss://sfu.example.org/janus?room=lobby").unwrap();
         assert_eq!(t.websocket, "wss://sfu.example.org/janus");
@@ -98,5 +103,9 @@ mod tests {
             let e = parse_janus_url(bad).unwrap_err().to_string();
             assert!(e.starts_with(bad), "{e}");
         }
+        let e = parse_janus_url("janus+ws://host/?room=1&pin=s3cret&x=1")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cret") && e.contains("pin=***"), "{e}");
     }
 }

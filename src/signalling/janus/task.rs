@@ -12,7 +12,9 @@ use crate::signalling::error::SignallingError;
 use crate::signalling::events::SignallerEvents;
 use crate::signalling::publisher::PublisherSignaller;
 use crate::signalling::runtime::runtime;
+use crate::signalling::secret::{Secret, ShownUrl};
 use crate::signalling::tls;
+use crate::signalling::transport::check_secret_transport;
 use crate::signalling::websocket::{keep_connected, Endpoint};
 
 #[derive(Debug, Clone)]
@@ -23,12 +25,32 @@ pub struct JanusOptions {
     pub name: String,
     /// An extra CA certificate (PEM) to trust for `janus+wss://`.
     pub ca_file: Option<String>,
+    /// The room's pin, given apart from the URL (which then needs none); wins over the URL's.
+    pub pin: Option<Secret>,
+    /// Send the pin over plain `janus+ws://` to another computer.
+    pub allow_insecure: bool,
 }
 
 impl PublisherSignaller {
     /// Checks the URL and starts publishing into a Janus VideoRoom in the background.
     pub fn janus(options: JanusOptions) -> Result<Self, SignallingError> {
-        let target = parse_janus_url(&options.url)?;
+        let mut target = parse_janus_url(&options.url)?;
+        if options.pin.is_some() {
+            target.pin = options.pin.clone();
+        }
+        if target.pin.is_some() {
+            let websocket =
+                url::Url::parse(&target.websocket).map_err(|e| SignallingError::BadUrl {
+                    url: ShownUrl::new(&options.url),
+                    cause: e.to_string(),
+                })?;
+            check_secret_transport(
+                &options.url,
+                &websocket,
+                "the Janus pin",
+                options.allow_insecure,
+            )?;
+        }
         let tls = if target.websocket.starts_with("wss:") {
             Some(tls::client_config(options.ca_file.as_deref())?)
         } else {
@@ -38,7 +60,7 @@ impl PublisherSignaller {
         let (requests, rx) = mpsc::unbounded_channel();
         let display = target.display.clone().unwrap_or(options.name.clone());
         let endpoint = Endpoint {
-            shown: options.url,
+            shown: ShownUrl::new(&options.url),
             websocket: target.websocket.clone(),
             protocol: Some("janus-protocol"),
             tls,

@@ -1,12 +1,14 @@
 //! [`WhipEndpoint`]: the HTTP side of WHIP. OPTIONS for the ICE servers, POST of the offer
 //! for the answer and the session's resource, DELETE of the resource; replies bounded by
-//! [`MAX_MESSAGE_SIZE`], failures typed ([`WhipError`]).
+//! [`MAX_MESSAGE_SIZE`], failures typed ([`WhipError`]) and shown without the token or the
+//! URL's secrets.
 
 use std::fmt;
 use std::time::Duration;
 
 use super::links::ice_servers_in_links;
 use super::target::WHIP_TOKEN_VARIABLE;
+use crate::signalling::secret::{redact_text, secrets_in_url, Secret, ShownUrl};
 use crate::signalling::signaller::MAX_MESSAGE_SIZE;
 
 /// How long one HTTP request may take.
@@ -48,7 +50,8 @@ impl WhipError {
         } else if e.is_connect() {
             WhipError::Connect
         } else {
-            WhipError::Request(e)
+            // reqwest names the URL, which may carry a secret: we name it ourselves.
+            WhipError::Request(e.without_url())
         }
     }
 
@@ -70,7 +73,7 @@ pub(crate) enum BodyError {
     #[error("the endpoint's reply is not text")]
     NotText,
     #[error("{0}")]
-    Read(#[from] reqwest::Error),
+    Read(reqwest::Error),
 }
 
 /// A reply other than 201 Created.
@@ -112,7 +115,8 @@ impl fmt::Display for StatusError {
         match status {
             401 | 403 if !self.had_token => write!(
                 f,
-                "the endpoint wants a token (HTTP {status}); set {WHIP_TOKEN_VARIABLE}"
+                "the endpoint wants a token (HTTP {status}); set {WHIP_TOKEN_VARIABLE} or \
+                 use --whip-token-file"
             ),
             401 | 403 => write!(f, "the endpoint refused the token (HTTP {status})"),
             404 => write!(f, "no WHIP endpoint at this URL (HTTP 404){detail}"),
@@ -125,7 +129,7 @@ impl fmt::Display for StatusError {
 /// A WHIP endpoint and how to reach it.
 pub(crate) struct WhipEndpoint {
     pub(crate) url: url::Url,
-    pub(crate) token: Option<String>,
+    pub(crate) token: Option<Secret>,
     pub(crate) client: reqwest::Client,
 }
 
@@ -137,7 +141,7 @@ impl WhipEndpoint {
             .client
             .request(reqwest::Method::OPTIONS, self.url.clone());
         if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+            request = request.bearer_auth(token.expose());
         }
         let Ok(response) = request.send().await else {
             return Vec::new();
@@ -157,13 +161,18 @@ impl WhipEndpoint {
             .header(reqwest::header::CONTENT_TYPE, "application/sdp")
             .body(offer.to_owned());
         if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+            request = request.bearer_auth(token.expose());
         }
         let response = request.send().await.map_err(WhipError::from_request)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = read_body(response).await?;
         if status != 201 {
+            // An endpoint may echo what it was sent: the token, the URL.
+            let mut secrets = secrets_in_url(&self.url);
+            secrets.extend(self.token.as_ref().map(|t| t.expose().to_owned()));
+            let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            let body = redact_text(&body, &secrets);
             return Err(StatusError::new(status, &body, self.token.is_some()).into());
         }
         let location = headers
@@ -187,12 +196,13 @@ impl WhipEndpoint {
             .as_ref()
             .filter(|_| resource.origin() == self.url.origin())
         {
-            request = request.bearer_auth(token);
+            request = request.bearer_auth(token.expose());
         }
+        let resource = ShownUrl::new(resource.as_str());
         match request.send().await {
             Ok(r) if r.status().is_success() => tracing::info!(%resource, "WHIP session ended"),
             Ok(r) => tracing::warn!(%resource, status = %r.status(), "WHIP DELETE refused"),
-            Err(e) => tracing::warn!(%resource, "WHIP DELETE failed: {e}"),
+            Err(e) => tracing::warn!(%resource, "WHIP DELETE failed: {}", e.without_url()),
         }
     }
 }
@@ -208,7 +218,8 @@ fn links(headers: &reqwest::header::HeaderMap) -> Vec<&str> {
 /// Reads a reply's body, refusing one larger than any answer should be.
 async fn read_body(mut response: reqwest::Response) -> Result<String, BodyError> {
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
+    let read = |e: reqwest::Error| BodyError::Read(e.without_url());
+    while let Some(chunk) = response.chunk().await.map_err(read)? {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_MESSAGE_SIZE {
             return Err(BodyError::TooLarge);

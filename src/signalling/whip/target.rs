@@ -2,6 +2,7 @@
 //! and where its bearer token comes from.
 
 use crate::signalling::error::SignallingError;
+use crate::signalling::secret::ShownUrl;
 
 /// Where a bearer token for the endpoint is read from.
 pub const WHIP_TOKEN_VARIABLE: &str = "REELCAST_WHIP_TOKEN";
@@ -14,7 +15,7 @@ pub fn is_whip_url(url: &str) -> bool {
 /// The endpoint's own `http(s)://` URL, from a `whip+http(s)://` one.
 pub fn parse_whip_url(url: &str) -> Result<url::Url, SignallingError> {
     let bad = |cause: &str| SignallingError::BadUrl {
-        url: url.to_owned(),
+        url: ShownUrl::new(url),
         cause: cause.to_owned(),
     };
     let rest = url

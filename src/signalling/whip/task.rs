@@ -19,22 +19,32 @@ use crate::signalling::error::SignallingError;
 use crate::signalling::events::{SignallerEvents, SignallingEvent};
 use crate::signalling::publisher::{PublishRequest, PublisherSignaller};
 use crate::signalling::runtime::runtime;
+use crate::signalling::secret::{is_secret_parameter, Secret, ShownUrl};
 use crate::signalling::tls;
+use crate::signalling::transport::check_secret_transport;
 use crate::util::Broadcast;
 
 #[derive(Debug, Clone)]
 pub struct WhipOptions {
     /// `whip+http://…` or `whip+https://…`.
     pub url: String,
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// An extra CA certificate (PEM) to trust for `whip+https://`.
     pub ca_file: Option<String>,
+    /// Send the token (or the URL's secrets) over plain `http://` to another computer.
+    pub allow_insecure: bool,
 }
 
 impl PublisherSignaller {
     /// Checks the URL and starts publishing to a WHIP endpoint in the background.
     pub fn whip(options: WhipOptions) -> Result<Self, SignallingError> {
         let url = parse_whip_url(&options.url)?;
+        let url_has_secret = url
+            .query_pairs()
+            .any(|(name, _)| is_secret_parameter(&name));
+        if options.token.is_some() || url_has_secret {
+            check_secret_transport(&options.url, &url, "the WHIP token", options.allow_insecure)?;
+        }
         // The same certificate checks as for wss:// (the web's roots and --ca-file).
         let tls = tls::client_config(options.ca_file.as_deref())?;
         let client = reqwest::Client::builder()
@@ -44,7 +54,7 @@ impl PublisherSignaller {
             .use_preconfigured_tls((*tls).clone())
             .build()
             .map_err(|e| SignallingError::BadUrl {
-                url: options.url.clone(),
+                url: ShownUrl::new(&options.url),
                 cause: e.to_string(),
             })?;
         let events = SignallerEvents::new();
@@ -54,7 +64,8 @@ impl PublisherSignaller {
             token: options.token,
             client,
         };
-        runtime().spawn(run(endpoint, options.url, events.sender(), rx));
+        let shown = ShownUrl::new(&options.url).to_string();
+        runtime().spawn(run(endpoint, shown, events.sender(), rx));
         Ok(Self::new("WHIP", requests, events))
     }
 }

@@ -9,7 +9,7 @@ fn target(pin: Option<&str>) -> JanusTarget {
     JanusTarget {
         websocket: "ws://127.0.0.1:8188/".into(),
         room: json!(1234),
-        pin: pin.map(str::to_owned),
+        pin: pin.map(crate::signalling::secret::Secret::new),
         display: None,
     }
 }
