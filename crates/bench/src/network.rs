@@ -136,11 +136,11 @@ fn run_one(
     plan: Plan,
     file: &Path,
 ) -> Result<RunResult, String> {
-    let shaped = match plan {
-        Plan::Fixed(Some(kbit)) => link.set_rate(kbit),
-        _ => link.lift(),
-    };
-    shaped.map_err(|e| e.to_string())?;
+    // A queue of its own per run, so that its counters are this run's.
+    link.lift().map_err(|e| e.to_string())?;
+    if let Plan::Fixed(Some(kbit)) = plan {
+        link.set_rate(kbit).map_err(|e| e.to_string())?;
+    }
     let share =
         ShareProcess::start(&options.reelcast, file, url, &[]).map_err(|e| e.to_string())?;
     // Both viewers start together, as two people opening the link at once.
@@ -158,11 +158,13 @@ fn run_one(
     let window_start = now_ms();
     let cpu0 = share.cpu_seconds();
     let (mut step_down_ms, mut step_up_ms) = (None, None);
+    let mut queue = String::new();
     if plan == Plan::Step {
         std::thread::sleep(STEP_BEFORE);
         link.set_rate(STEP_RATE_KBIT).map_err(|e| e.to_string())?;
         step_down_ms = Some(now_ms());
         std::thread::sleep(STEP_DOWN_FOR);
+        queue = link.queue_stats().unwrap_or_default();
         link.lift().map_err(|e| e.to_string())?;
         step_up_ms = Some(now_ms());
         std::thread::sleep(STEP_AFTER);
@@ -176,7 +178,9 @@ fn run_one(
     }
     let cpu1 = share.cpu_seconds();
     let end_ms = now_ms();
-    let queue = link.queue_stats().unwrap_or_default();
+    if link.rate_kbit().is_some() {
+        queue = link.queue_stats().unwrap_or_default();
+    }
     let window = Window {
         end_ms,
         step_down_ms,
@@ -206,7 +210,7 @@ fn run_one(
             .zip(cpu1)
             .map(|(c0, c1)| (c1 - c0) / ((end_ms - window_start) / 1000.0)),
         metadata_keys,
-        queue: (plan != Plan::Solo).then(|| summary_of_queue(&queue)),
+        queue: (!queue.is_empty()).then(|| summary_of_queue(&queue)),
     })
 }
 
