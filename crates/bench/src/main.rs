@@ -3,7 +3,12 @@
 
 mod churn;
 mod fanout;
+mod network;
+mod network_metrics;
+mod network_table;
 mod process;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +47,34 @@ enum Command {
         #[arg(long)]
         resident: bool,
     },
+    /// Two Chromium viewers of `reelcast share --headless` sharing FILE (480p30), B behind a
+    /// shaped link in a child namespace at each rate, then a step down and back up; the
+    /// sender's CPU against A alone; glass-to-glass delay on loopback (and with CPU_FILE, a
+    /// 720p30, the same with A alone). Runs in scripts/private-net.sh.
+    Network {
+        file: PathBuf,
+        /// A 720p30 file for the sender's CPU and glass-to-glass with one viewer.
+        #[arg(long)]
+        cpu_file: Option<PathBuf>,
+        /// Seconds measured per rate, from each viewer's 3rd second on.
+        #[arg(long, default_value_t = 25)]
+        seconds: u64,
+        /// B's link per run, in kbit/s, or "unshaped".
+        #[arg(long, value_delimiter = ',', default_values = ["600", "1200", "2500", "unshaped"], value_parser = rate)]
+        rates: Vec<Rate>,
+        /// Skip the run with a step down and back up.
+        #[arg(long)]
+        no_step: bool,
+        /// The reelcast binary (default: the one beside this one).
+        #[arg(long)]
+        reelcast: Option<PathBuf>,
+        /// The file's frame rate (frames played per second).
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        /// One JSON document on standard output instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// (Used by fanout and churn) WebRTC receivers driven by JSON lines on stdin.
     #[command(hide = true)]
     Receivers,
@@ -73,7 +106,50 @@ fn main() {
             cycles,
             resident,
         } => churn::run_churn(&file, cycles, resident),
+        Command::Network {
+            file,
+            cpu_file,
+            seconds,
+            rates,
+            no_step,
+            reelcast,
+            fps,
+            json,
+        } => network::run_network(&network::NetworkOptions {
+            file,
+            cpu_file,
+            seconds: seconds.max(1),
+            rates: rates.into_iter().map(|r| r.0).collect(),
+            step: !no_step,
+            reelcast: reelcast.unwrap_or_else(beside_this),
+            fps,
+            json,
+        }),
         Command::Receivers => reelcast_testkit::serve_receivers(),
     };
     std::process::exit(code);
+}
+
+/// A link rate: kbit/s, or None for unshaped.
+#[derive(Debug, Clone, Copy)]
+struct Rate(Option<u32>);
+
+fn rate(s: &str) -> Result<Rate, String> {
+    if s == "unshaped" {
+        return Ok(Rate(None));
+    }
+    match s.parse::<u32>() {
+        Ok(k) if k > 0 => Ok(Rate(Some(k))),
+        _ => Err(format!(
+            "{s:?}: a rate is kbit/s (a positive number) or \"unshaped\""
+        )),
+    }
+}
+
+/// `reelcast` in the folder of this executable (target/release with a release build).
+fn beside_this() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("reelcast")))
+        .unwrap_or_else(|| PathBuf::from("reelcast"))
 }

@@ -1,0 +1,275 @@
+//! `reelcast-bench network FILE`: two Chromium viewers of `reelcast share --headless`, A on the
+//! clean network and B behind a shaped link in a child namespace (600, 1200, 2500 kbit/s,
+//! unshaped, and a step down to 1200 kbit/s and back up in the middle of a run), against the
+//! same share with one unshaped viewer; and glass-to-glass delay on loopback, with a 720p30
+//! file for the CPU.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reelcast_testkit::{BrowserViewer, ShapedLink, ShareProcess, SignallingServer, Timeline};
+use serde_json::{json, Value};
+
+use crate::network_metrics::{measure, Percentiles, ViewerResult, Window};
+use crate::network_table::{print_table, RunResult};
+
+/// The step run: unshaped for this long, then down, then back up for the rest.
+const STEP_BEFORE: Duration = Duration::from_secs(10);
+const STEP_DOWN_FOR: Duration = Duration::from_secs(15);
+const STEP_AFTER: Duration = Duration::from_secs(10);
+const STEP_RATE_KBIT: u32 = 1200;
+/// Runs with one viewer only (the CPU reference, glass-to-glass).
+const SOLO_SECONDS: u64 = 15;
+/// A viewer's page asks for a session within this (Chromium's start on a busy machine).
+const JOIN_WITHIN: Duration = Duration::from_secs(45);
+
+pub struct NetworkOptions {
+    /// The 480p30 file shared to both viewers.
+    pub file: PathBuf,
+    /// A 720p30 file for the sender's CPU and glass-to-glass with one viewer.
+    pub cpu_file: Option<PathBuf>,
+    /// Seconds measured per step, from each viewer's 3rd second on.
+    pub seconds: u64,
+    /// B's link per step, kbit/s; None is unshaped.
+    pub rates: Vec<Option<u32>>,
+    pub step: bool,
+    /// The `reelcast` binary (release build).
+    pub reelcast: PathBuf,
+    pub fps: f64,
+    pub json: bool,
+}
+
+/// What a run does with viewer B's link.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plan {
+    /// Viewer A alone.
+    Solo,
+    /// A and B, B's link at a fixed rate (None: unshaped).
+    Fixed(Option<u32>),
+    /// A and B, B's link unshaped, then at the step rate, then unshaped again.
+    Step,
+}
+
+impl Plan {
+    pub fn label(&self) -> String {
+        match self {
+            Plan::Solo => "A alone".into(),
+            Plan::Fixed(Some(k)) => format!("B at {k} kbit/s"),
+            Plan::Fixed(None) => "B unshaped".into(),
+            Plan::Step => format!("B step {STEP_RATE_KBIT}"),
+        }
+    }
+}
+
+/// Runs the benchmark and prints its table; returns the exit code.
+pub fn run_network(options: &NetworkOptions) -> i32 {
+    if !reelcast_testkit::in_private_network() {
+        eprintln!(
+            "reelcast-bench: the network benchmark shapes links with tc and runs only in a \
+             private network namespace: use scripts/bench.sh network"
+        );
+        return 2;
+    }
+    for file in std::iter::once(&options.file).chain(&options.cpu_file) {
+        if !file.is_file() {
+            eprintln!("reelcast-bench: {}: no such file", file.display());
+            return 2;
+        }
+    }
+    if !options.reelcast.is_file() {
+        eprintln!(
+            "reelcast-bench: {}: no reelcast binary there (cargo build --release --bin reelcast, \
+             or --reelcast PATH)",
+            options.reelcast.display()
+        );
+        return 2;
+    }
+    match run_all(options) {
+        Ok(results) => {
+            if options.json {
+                println!("{}", results_json(options, &results));
+            } else {
+                print_table(options, &results);
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("reelcast-bench: network: {e}");
+            1
+        }
+    }
+}
+
+fn run_all(options: &NetworkOptions) -> Result<Vec<RunResult>, String> {
+    let mut link = ShapedLink::create(None).map_err(|e| e.to_string())?;
+    // On the near end of B's link: A reaches it as a local address, B through the link.
+    let server =
+        SignallingServer::start(IpAddr::V4(link.near_address())).map_err(|e| e.to_string())?;
+    let mut plans: Vec<(Plan, &Path)> = vec![(Plan::Solo, options.file.as_path())];
+    plans.extend(
+        options
+            .rates
+            .iter()
+            .map(|r| (Plan::Fixed(*r), options.file.as_path())),
+    );
+    if options.step {
+        plans.push((Plan::Step, options.file.as_path()));
+    }
+    if let Some(cpu_file) = &options.cpu_file {
+        plans.push((Plan::Solo, cpu_file.as_path()));
+    }
+    let mut results = Vec::new();
+    for (plan, file) in plans {
+        eprintln!("reelcast-bench: {} with {}", plan.label(), file.display());
+        let result = run_one(options, &mut link, server.url(), plan, file)
+            .map_err(|e| format!("{}: {e}", plan.label()))?;
+        results.push(result);
+    }
+    Ok(results)
+}
+
+fn run_one(
+    options: &NetworkOptions,
+    link: &mut ShapedLink,
+    url: &str,
+    plan: Plan,
+    file: &Path,
+) -> Result<RunResult, String> {
+    // A queue of its own per run, so that its counters are this run's.
+    link.lift().map_err(|e| e.to_string())?;
+    if let Plan::Fixed(Some(kbit)) = plan {
+        link.set_rate(kbit).map_err(|e| e.to_string())?;
+    }
+    let share =
+        ShareProcess::start(&options.reelcast, file, url, &[]).map_err(|e| e.to_string())?;
+    // Both viewers start together, as two people opening the link at once.
+    let a = BrowserViewer::start("viewer A", url, None).map_err(|e| e.to_string())?;
+    let b = match plan {
+        Plan::Solo => None,
+        _ => Some(BrowserViewer::start("viewer B", url, Some(&*link)).map_err(|e| e.to_string())?),
+    };
+    let mut joined = a.wait_joined(JOIN_WITHIN).map_err(|e| e.to_string())?;
+    if let Some(b) = &b {
+        joined = joined.max(b.wait_joined(JOIN_WITHIN).map_err(|e| e.to_string())?);
+    }
+    // The window opens at the later viewer's 3rd second.
+    sleep_until(joined + 2000.0);
+    let window_start = now_ms();
+    let cpu0 = share.cpu_seconds();
+    let (mut step_down_ms, mut step_up_ms) = (None, None);
+    let mut queue = String::new();
+    if plan == Plan::Step {
+        std::thread::sleep(STEP_BEFORE);
+        link.set_rate(STEP_RATE_KBIT).map_err(|e| e.to_string())?;
+        step_down_ms = Some(now_ms());
+        std::thread::sleep(STEP_DOWN_FOR);
+        queue = link.queue_stats().unwrap_or_default();
+        link.lift().map_err(|e| e.to_string())?;
+        step_up_ms = Some(now_ms());
+        std::thread::sleep(STEP_AFTER);
+    } else {
+        let seconds = if plan == Plan::Solo {
+            SOLO_SECONDS.min(options.seconds)
+        } else {
+            options.seconds
+        };
+        std::thread::sleep(Duration::from_secs(seconds));
+    }
+    let cpu1 = share.cpu_seconds();
+    let end_ms = now_ms();
+    if link.rate_kbit().is_some() {
+        queue = link.queue_stats().unwrap_or_default();
+    }
+    let window = Window {
+        end_ms,
+        step_down_ms,
+        step_up_ms,
+        fps: options.fps,
+    };
+    let timelines: Vec<(char, Timeline)> = std::iter::once(('A', a.timeline()))
+        .chain(b.iter().map(|b| ('B', b.timeline())))
+        .collect();
+    drop(b);
+    drop(a);
+    drop(share);
+    let viewers = timelines
+        .iter()
+        .map(|(name, t)| (*name, measure(t, &window)))
+        .collect();
+    let metadata_keys = timelines
+        .iter()
+        .find(|(_, t)| !t.metadata_keys.is_empty())
+        .map(|(_, t)| t.metadata_keys.clone())
+        .unwrap_or_default();
+    Ok(RunResult {
+        plan,
+        file: file.to_path_buf(),
+        viewers,
+        sender_cpu: cpu0
+            .zip(cpu1)
+            .map(|(c0, c1)| (c1 - c0) / ((end_ms - window_start) / 1000.0)),
+        metadata_keys,
+        queue: (!queue.is_empty()).then(|| summary_of_queue(&queue)),
+    })
+}
+
+/// The tbf line's "Sent ... (dropped N, overlimits M ...)" of `tc -s qdisc show`.
+fn summary_of_queue(stats: &str) -> String {
+    stats
+        .lines()
+        .find(|l| l.trim_start().starts_with("Sent"))
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// Sleeps until wall-clock `t_ms` (the benchmark's fixed windows, nothing to wait on).
+fn sleep_until(t_ms: f64) {
+    let wait = t_ms - now_ms();
+    if wait > 0.0 {
+        std::thread::sleep(Duration::from_secs_f64(wait / 1000.0));
+    }
+}
+
+fn viewer_json(v: &ViewerResult) -> Value {
+    json!({
+        "decoded_per_played": v.decoded_share,
+        "freezes_chromium": v.freezes,
+        "gaps_over_300ms": v.gaps,
+        "longest_gap_ms": v.longest_gap_ms,
+        "kbps": v.kbps,
+        "height": v.height,
+        "heights_shown": v.heights.map(|(lo, hi)| json!([lo, hi])),
+        "first_frame_ms": v.first_frame_ms,
+        "packets_lost": v.packets_lost,
+        "plis": v.plis,
+        "recover_after_step_down_ms": v.recover_down_ms,
+        "recover_after_step_up_ms": v.recover_up_ms,
+        "glass_to_glass": Percentiles::json(&v.glass_to_glass),
+        "capture_to_display": Percentiles::json(&v.capture_to_display),
+        "receive_to_display": Percentiles::json(&v.receive_to_display),
+    })
+}
+
+fn results_json(options: &NetworkOptions, results: &[RunResult]) -> Value {
+    json!({
+        "file": options.file,
+        "seconds": options.seconds,
+        "fps": options.fps,
+        "runs": results.iter().map(|r| json!({
+            "run": r.plan.label(),
+            "file": r.file,
+            "sender_cpu": r.sender_cpu,
+            "queue": r.queue,
+            "metadata_keys": r.metadata_keys,
+            "viewers": r.viewers.iter().map(|(n, v)| (n.to_string(), viewer_json(v)))
+                .collect::<serde_json::Map<_, _>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
