@@ -472,5 +472,5 @@ fn encoders_start_only_once_a_viewers_media_is_up() {
         _ => None,
     });
     wait_frames(&receiver, 10);
-    assert_eq!(call.encoders(), ["opusenc", "vp8enc"]);
+    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "vp8enc", "vp8enc"]);
 }
