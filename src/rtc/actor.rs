@@ -453,9 +453,9 @@ impl Actor {
     fn rung_costs(&self, codec: Codec) -> Vec<Option<u32>> {
         self.ladders.get(&codec).map_or_else(Vec::new, |ladder| {
             ladder
-                .usable()
+                .video_rates()
                 .iter()
-                .map(|shape| shape.map(|(_, _, bitrate)| cost(bitrate, self.config.audio_bitrate)))
+                .map(|rate| rate.map(|bitrate| cost(bitrate, self.config.audio_bitrate)))
                 .collect()
         })
     }
@@ -685,6 +685,9 @@ impl Actor {
                 continue;
             }
             viewer.request_stats(&self.commands, now);
+        }
+        for ladder in self.ladders.values() {
+            ladder.measure(now);
         }
         // Branches to rungs a viewer has left, once its move is done; a move whose keyframe
         // never came is given up (the viewer stays where it is, and may try again).

@@ -15,6 +15,9 @@ use super::codec::{make, Codec};
 /// down always fits a link that could not carry the rung above.
 pub(crate) const RUNG_HEIGHTS: [(u32, u32); 3] = [(1, 1), (2, 3), (1, 3)];
 
+/// The least a rung is taken to send, however still its picture.
+const MIN_RATE: u32 = 50_000;
+
 /// A rung smaller than this is not worth a viewer's while: it is left out.
 const MIN_RUNG_HEIGHT: u32 = 90;
 
@@ -81,6 +84,9 @@ pub(crate) struct Rung {
     tee: gst::Element,
     pub shape: Arc<RungShape>,
     frames: Arc<AtomicU64>,
+    /// Encoded bytes so far: what the rung really sends (a simple picture costs far less
+    /// than its nominal bitrate, and a link that carries that keeps its viewer on it).
+    bytes: Arc<AtomicU64>,
     /// Milliseconds since `epoch` of the last keyframe this rung's encoder gave.
     last_keyframe: Arc<AtomicU64>,
     last_request: Mutex<Option<Instant>>,
@@ -159,13 +165,15 @@ impl Rung {
         }
         watch_caps(&queue, &encoder, filter, codec, index, &shape, limits);
         let frames = Arc::new(AtomicU64::new(0));
+        let bytes = Arc::new(AtomicU64::new(0));
         let last_keyframe = Arc::new(AtomicU64::new(0));
-        let (counter, keyframe) = (frames.clone(), last_keyframe.clone());
+        let (counter, keyframe, size) = (frames.clone(), last_keyframe.clone(), bytes.clone());
         tee.static_pad("sink")
             .unwrap()
             .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
                 counter.fetch_add(1, Ordering::Relaxed);
                 if let Some(buffer) = info.buffer() {
+                    size.fetch_add(buffer.size() as u64, Ordering::Relaxed);
                     if !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
                         keyframe.store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
                     }
@@ -188,6 +196,7 @@ impl Rung {
             tee,
             shape,
             frames,
+            bytes,
             last_keyframe,
             last_request: Mutex::new(None),
             codec,
@@ -200,6 +209,10 @@ impl Rung {
 
     pub(crate) fn frames(&self) -> u64 {
         self.frames.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     pub(crate) fn is_parked(&self) -> bool {
@@ -375,10 +388,44 @@ pub(crate) fn running_time(pad: &gst::Pad, pts: Option<gst::ClockTime>) -> Optio
     segment.to_running_time(pts)
 }
 
+/// What a running rung really sends: its peak over the last few seconds.
+#[derive(Debug, Default)]
+struct Meter {
+    last: Option<(u64, Instant)>,
+    /// Bits per second over each of the last seconds measured, newest last.
+    recent: std::collections::VecDeque<u32>,
+}
+
+impl Meter {
+    const KEEP: usize = 3;
+
+    fn sample(&mut self, bytes: u64, now: Instant, running: bool) {
+        if let Some((before, at)) = self.last {
+            let secs = now.duration_since(at).as_secs_f64();
+            if running && bytes >= before && secs > 0.2 {
+                self.recent
+                    .push_back(((bytes - before) as f64 * 8.0 / secs) as u32);
+                while self.recent.len() > Self::KEEP {
+                    self.recent.pop_front();
+                }
+            }
+        }
+        if !running {
+            self.recent.clear();
+        }
+        self.last = Some((bytes, now));
+    }
+
+    fn peak(&self) -> Option<u32> {
+        (self.recent.len() >= 2).then(|| self.recent.iter().copied().max().unwrap_or(0))
+    }
+}
+
 /// A video codec's rungs, full size first.
 pub(crate) struct Ladder {
     pub codec: Codec,
     pub rungs: Vec<Rung>,
+    meters: Mutex<Vec<Meter>>,
 }
 
 impl Ladder {
@@ -396,7 +443,50 @@ impl Ladder {
             .map(|index| Rung::new(pipeline, raw_tee, codec, index, (min, max)))
             .collect::<Result<Vec<_>, _>>()?;
         tracing::info!(%codec, rungs = rungs.len(), "encoder ladder built");
-        Ok(Self { codec, rungs })
+        let meters = Mutex::new(rungs.iter().map(|_| Meter::default()).collect());
+        Ok(Self {
+            codec,
+            rungs,
+            meters,
+        })
+    }
+
+    /// Reads what each rung sent since the last call (the actor calls it once a second).
+    pub(crate) fn measure(&self, now: Instant) {
+        let mut meters = self.meters.lock().unwrap();
+        for (rung, meter) in self.rungs.iter().zip(meters.iter_mut()) {
+            meter.sample(rung.bytes(), now, !rung.is_parked());
+        }
+    }
+
+    /// The video bitrate a viewer on each rung receives (`None`: not usable): what the rung
+    /// really sends, with room for its peaks, never more than its nominal bitrate. A parked
+    /// rung is taken to send the same share of its nominal bitrate as the running ones do
+    /// (the picture's complexity is the same at every size).
+    pub(crate) fn video_rates(&self) -> Vec<Option<u32>> {
+        let meters = self.meters.lock().unwrap();
+        let nominal = self.usable();
+        let share = nominal
+            .iter()
+            .zip(meters.iter())
+            .filter_map(|(n, m)| Some(m.peak()? as f64 * 1.25 / n.as_ref()?.2.max(1) as f64))
+            .fold(None, |acc: Option<f64>, r| {
+                Some(acc.map_or(r, |a| a.max(r)))
+            })
+            .map(|r| r.min(1.0));
+        nominal
+            .iter()
+            .zip(meters.iter())
+            .map(|(n, m)| {
+                let (_, _, bitrate) = (*n)?;
+                let real = match (m.peak(), share) {
+                    (Some(peak), _) => (peak as f64 * 1.25) as u32,
+                    (None, Some(share)) => (bitrate as f64 * share) as u32,
+                    (None, None) => bitrate,
+                };
+                Some(real.min(bitrate).max(MIN_RATE))
+            })
+            .collect()
     }
 
     /// (width, height, bitrate) of each rung a viewer may be moved onto, by index.
@@ -558,6 +648,21 @@ mod tests {
                 "{codec}: keyframe at {key}, asked for at {at}"
             );
         }
+    }
+
+    #[test]
+    fn a_rung_costs_what_it_really_sends_and_parked_rungs_in_proportion() {
+        let mut m = Meter::default();
+        let t0 = Instant::now();
+        let s = |n: u64| t0 + Duration::from_secs(n);
+        assert_eq!(m.peak(), None);
+        m.sample(0, s(0), true);
+        m.sample(25_000, s(1), true);
+        assert_eq!(m.peak(), None, "one second is not enough");
+        m.sample(75_000, s(2), true);
+        assert_eq!(m.peak(), Some(400_000));
+        m.sample(80_000, s(3), false);
+        assert_eq!(m.peak(), None, "parked");
     }
 
     #[test]
