@@ -45,7 +45,7 @@ video.onvolumechange = () => unmuteEl.classList.toggle("hidden", !video.muted ||
 // peer connections made. frames: the last frames shown, [wall clock ms, width, height].
 const state = {
   status: "connecting", sessionId: null, producerId: null, pc: null, ws: null, joinStartedAt: null, joinMs: null, timeline: {},
-  counts: { sessions: 0, offers: 0, peerConnections: 0 }, frames: [],
+  counts: { sessions: 0, offers: 0, peerConnections: 0 }, frames: [], ended: false,
 };
 const FRAMES_KEPT = 90;
 const producers = new Map();
@@ -83,12 +83,13 @@ function renderProducers() {
     const li = document.createElement("li");
     const button = document.createElement("button");
     button.textContent = "Watch " + ((meta && meta.name) || id);
-    button.onclick = () => watch(id);
+    button.onclick = () => { state.ended = false; watch(id); };
     li.appendChild(button);
     sharesEl.appendChild(li);
   }
   emptyEl.classList.toggle("hidden", producers.size > 0);
-  if (!state.producerId && producers.size > 0) {
+  // Joins by itself once, not again after a share ended: the person clicks to watch again.
+  if (!state.producerId && !state.ended && producers.size > 0) {
     const pick = wanted && producers.has(wanted) ? wanted : (!wanted && producers.size === 1 ? [...producers.keys()][0] : null);
     if (pick) watch(pick);
   }
@@ -114,6 +115,7 @@ function endWatching(text) {
   video.classList.add("hidden");
   unmuteEl.classList.add("hidden");
   picker.classList.remove("hidden");
+  state.ended = true;
   setStatus(text, "ended");
   sendStatus();
 }
@@ -211,8 +213,9 @@ function connect() {
         renderProducers();
         break;
       case "peerStatusChanged":
+        // Other viewers' statuses (their names) say nothing about the shares listed.
         if ((msg.roles || []).includes("producer")) producers.set(msg.peerId, msg.meta);
-        else producers.delete(msg.peerId);
+        else if (!producers.delete(msg.peerId)) break;
         renderProducers();
         break;
       case "sessionStarted":
