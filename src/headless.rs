@@ -24,6 +24,12 @@ pub fn play(args: &PlayArgs) -> i32 {
     };
     player.set_looping(args.looping);
     player.set_muted(args.mute);
+    if args.speed != 1.0 {
+        if let Err(e) = player.set_speed(args.speed) {
+            eprintln!("reelcast: {e}");
+            return exit::USAGE;
+        }
+    }
     let terminal = Terminal::new(if args.json {
         Mode::Quiet
     } else {
@@ -121,6 +127,7 @@ fn describe(event: &PlayerEvent) -> Option<String> {
         }
         PlayerEvent::EndOfStream => "end of stream".into(),
         PlayerEvent::Looped => "looped".into(),
+        PlayerEvent::SpeedChanged(speed) => format!("speed {speed}x"),
         PlayerEvent::Advanced { location, .. } => format!("next: {location}"),
         PlayerEvent::Buffering(p) if *p < 100 => format!("buffering {p}%"),
         _ => return None,

@@ -33,6 +33,7 @@ fn main() {
             looping: false,
             json: false,
             mute: false,
+            speed: 1.0,
             quiet: false,
         }),
     };
@@ -54,6 +55,7 @@ fn play(args: PlayArgs) -> i32 {
         sources: args.sources,
         looping: args.looping,
         mute: args.mute,
+        speed: args.speed,
         json: args.json,
         share: None,
     })
@@ -69,6 +71,7 @@ fn share(args: reelcast::cli::ShareArgs) -> i32 {
         sources: args.sources,
         looping: args.looping,
         mute: false,
+        speed: args.speed,
         json: args.json,
     })
 }

@@ -43,8 +43,12 @@ pub enum PlayerError {
          start\") or a server that allows ranges would play"
     )]
     ServerCannotSeek { location: String },
+    #[error("{location}: TLS: {cause}")]
+    Tls { location: String, cause: String },
     #[error("{location}: could not be fetched over the network ({cause})")]
     Network { location: String, cause: String },
+    #[error("a speed of {speed}x is not possible: choose from 0.5x to 2x")]
+    Speed { speed: String },
     #[error("nothing to open")]
     NothingToOpen,
     #[error("no source is open")]

@@ -73,6 +73,8 @@ pub enum PlayerEvent {
         index: usize,
         location: String,
     },
+    /// Playback goes at this speed now (1.0: normal), for this source and the next ones.
+    SpeedChanged(f64),
     /// Audio stream `index` of the current source plays now.
     AudioSelected(usize),
     /// The current source failed (named in the error). When the queue goes on, an
