@@ -24,18 +24,18 @@ pub fn play(args: &PlayArgs) -> i32 {
     };
     player.set_looping(args.looping);
     player.set_muted(args.mute);
-    if args.speed != 1.0 {
-        if let Err(e) = player.set_speed(args.speed) {
-            eprintln!("reelcast: {e}");
-            return exit::USAGE;
-        }
-    }
     let terminal = Terminal::new(if args.json {
         Mode::Quiet
     } else {
         Mode::detect(args.quiet)
     });
     let events = player.subscribe();
+    if args.speed != 1.0 {
+        if let Err(e) = player.set_speed(args.speed) {
+            report_error(args.json, &terminal, &e.to_string());
+            return exit::USAGE;
+        }
+    }
     if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
         report_error(args.json, &terminal, &e.to_string());
         return exit::PLAYBACK_FAILED;

@@ -29,11 +29,6 @@ pub fn share(args: &ShareArgs) -> i32 {
         Err(e) => return out.fatal(&e.to_string(), exit::SETUP_FAILED),
     };
     player.set_looping(args.looping);
-    if args.speed != 1.0 {
-        if let Err(e) = player.set_speed(args.speed) {
-            return out.fatal(&e.to_string(), exit::USAGE);
-        }
-    }
     let sharing = match Sharing::start(&player, SharingOptions::from(&args.choices())) {
         Ok(s) => s,
         Err(e @ SharingError::Signalling(SignallingError::BadUrl { .. }))
@@ -44,6 +39,11 @@ pub fn share(args: &ShareArgs) -> i32 {
     };
     let sharing_events = sharing.subscribe();
     let player_events = player.subscribe();
+    if args.speed != 1.0 {
+        if let Err(e) = player.set_speed(args.speed) {
+            return out.fatal(&e.to_string(), exit::USAGE);
+        }
+    }
     if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
         return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
     }

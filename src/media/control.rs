@@ -265,7 +265,9 @@ impl Control {
                 if self.has_source() && self.source.streams_reported && !self.source.ended {
                     self.seek_here(speed);
                 }
-                self.emit(PlayerEvent::SpeedChanged(speed));
+                // The speed is the player's, not the source's: told even while a new
+                // source is on its way.
+                self.shared.events.send(PlayerEvent::SpeedChanged(speed));
             }
             Msg::Seek { target, flags } => {
                 if self.has_source() {

@@ -154,7 +154,7 @@ fn tls_problem(host: &str, port: u16, location: &str) -> Option<PlayerError> {
     });
     let address = gio::NetworkAddress::new(host, port);
     let result = SocketClientExt::connect(&client, &address, gio::Cancellable::NONE);
-    tracing::info!(location, ?result, "the TLS check");
+    tracing::debug!(location, ?result, "the TLS check");
     let error = result.err()?;
     let cause = match error.kind::<gio::TlsError>() {
         Some(gio::TlsError::BadCertificate) => certificate_words(*refused.lock().unwrap()),
