@@ -264,19 +264,39 @@ fn an_mp4_over_http_plays_to_the_end_and_reports_its_buffering() {
     );
 }
 
+/// Two 1 s MPEG-TS segments of H.264 (and AAC with `audio`), segment00000.ts and
+/// segment00001.ts, and their HLS playlist, playlist.m3u8, in `dir`. Each segment is a
+/// mpegtsmux file of its own, the second one's timestamps following the first's (hlssink2
+/// made them too, but its splitmuxsink at times never ends on a loaded machine).
+fn hls_segments(dir: &Path, audio: bool) {
+    for n in 0..2u64 {
+        let offset = n * 1_000_000_000;
+        let sound = if audio {
+            format!(
+                "audiotestsrc num-buffers=50 samplesperbuffer=960 timestamp-offset={offset} \
+                 ! audio/x-raw,rate=48000 ! avenc_aac ! aacparse ! mux."
+            )
+        } else {
+            String::new()
+        };
+        common::gst_launch(&format!(
+            "videotestsrc num-buffers=30 pattern=ball timestamp-offset={offset} \
+             ! video/x-raw,width=320,height=240,framerate=30/1 \
+             ! x264enc speed-preset=ultrafast key-int-max=30 ! h264parse \
+             ! mpegtsmux name=mux ! filesink location={}/segment{n:05}.ts {sound}",
+            dir.display()
+        ));
+    }
+    let playlist = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n\
+                    #EXTINF:1.0,\nsegment00000.ts\n#EXTINF:1.0,\nsegment00001.ts\n#EXT-X-ENDLIST\n";
+    std::fs::write(dir.join("playlist.m3u8"), playlist).unwrap();
+}
+
 #[test]
-fn an_hls_playlist_made_by_hlssink2_plays_to_the_end() {
+fn an_hls_playlist_plays_to_the_end() {
     assert_private_network();
     let dir = tempfile::tempdir().unwrap();
-    common::gst_launch(&format!(
-        "videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 \
-         ! x264enc speed-preset=ultrafast key-int-max=30 ! h264parse \
-         ! hlssink2 name=hls target-duration=1 playlist-length=0 max-files=0 \
-         location={dir}/segment%05d.ts playlist-location={dir}/playlist.m3u8 \
-         audiotestsrc num-buffers=100 samplesperbuffer=960 ! audio/x-raw,rate=48000 \
-         ! avenc_aac ! aacparse ! hls.audio",
-        dir = dir.path().display()
-    ));
+    hls_segments(dir.path(), true);
     let server = Server::serve_dir(dir.path());
     let events = assert_plays_to_the_end(&server.url("/playlist.m3u8"));
     let streams = events.iter().find(|e| e["event"] == "streams").unwrap();
@@ -292,18 +312,32 @@ fn an_hls_playlist_made_by_hlssink2_plays_to_the_end() {
     );
 }
 
+/// A static DASH manifest listing the segments of [`hls_segments`] (dashsink would make one,
+/// over the same splitmuxsink that at times never ends).
+const DASH_MANIFEST: &str = r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-main:2011"
+     type="static" mediaPresentationDuration="PT2S" minBufferTime="PT1S">
+  <Period id="p0" duration="PT2S">
+    <AdaptationSet id="1" contentType="video" mimeType="video/mp2t">
+      <Representation id="video" bandwidth="400000" width="320" height="240" codecs="avc1">
+        <SegmentList duration="1">
+          <SegmentURL media="segment00000.ts"/>
+          <SegmentURL media="segment00001.ts"/>
+        </SegmentList>
+      </Representation>
+    </AdaptationSet>
+  </Period>
+</MPD>
+"#;
+
 #[test]
-fn a_dash_manifest_made_by_dashsink_plays_to_the_end() {
+fn a_dash_manifest_plays_to_the_end() {
     assert_private_network();
     let dir = tempfile::tempdir().unwrap();
-    common::gst_launch(&format!(
-        "videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 \
-         ! x264enc speed-preset=ultrafast key-int-max=30 ! h264parse \
-         ! dashsink target-duration=1 muxer=ts mpd-root-path={}",
-        dir.path().display()
-    ));
+    hls_segments(dir.path(), false);
+    std::fs::write(dir.path().join("clip.mpd"), DASH_MANIFEST).unwrap();
     let server = Server::serve_dir(dir.path());
-    assert_plays_to_the_end(&server.url("/dash.mpd"));
+    assert_plays_to_the_end(&server.url("/clip.mpd"));
 }
 
 /// An HTTPS server on 127.0.0.1 with a self-signed certificate (rcgen, rustls): it shakes
