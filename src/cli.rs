@@ -52,6 +52,9 @@ pub struct PlayArgs {
     /// Start muted (local output only).
     #[arg(long)]
     pub mute: bool,
+    /// Playback speed, 0.5 to 2 (1: normal), with the pitch kept.
+    #[arg(long, default_value_t = 1.0, value_parser = speed)]
+    pub speed: f64,
     /// Print errors only.
     #[arg(long, short, conflicts_with = "json")]
     pub quiet: bool,
@@ -117,6 +120,9 @@ pub struct ShareArgs {
     /// Start again from the beginning at the end (of the last source, with several).
     #[arg(long = "loop")]
     pub looping: bool,
+    /// Playback speed, 0.5 to 2 (1: normal), with the pitch kept; viewers get the same speed.
+    #[arg(long, default_value_t = 1.0, value_parser = speed)]
+    pub speed: f64,
     /// No window, even with a display: print the link and events instead.
     #[arg(long)]
     pub headless: bool,
@@ -225,6 +231,15 @@ pub fn has_display() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// `--speed`: a number from 0.5 to 2, as `1.5` or `1.5x`.
+fn speed(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches(['x', 'X']);
+    let speed = number
+        .parse::<f64>()
+        .map_err(|_| format!("{text:?} is not a number; use 0.5 to 2, as 1.5"))?;
+    crate::media::check_speed(speed).map_err(|e| e.to_string())
 }
 
 /// `--codec`: one of the video codecs the call layer sends (its list, not a copy of it).

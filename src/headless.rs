@@ -35,6 +35,12 @@ pub fn play(args: &PlayArgs) -> i32 {
         Mode::detect(args.quiet)
     });
     let events = player.subscribe();
+    if args.speed != 1.0 {
+        if let Err(e) = player.set_speed(args.speed) {
+            report_error(args.json, &terminal, &e.to_string());
+            return exit::USAGE;
+        }
+    }
     if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
         report_error(args.json, &terminal, &e.to_string());
         return exit::PLAYBACK_FAILED;
@@ -127,6 +133,7 @@ fn describe(event: &PlayerEvent) -> Option<String> {
         }
         PlayerEvent::EndOfStream => "end of stream".into(),
         PlayerEvent::Looped => "looped".into(),
+        PlayerEvent::SpeedChanged(speed) => format!("speed {speed}x"),
         PlayerEvent::Advanced { location, .. } => format!("next: {location}"),
         PlayerEvent::Buffering(p) if *p < 100 => format!("buffering {p}%"),
         PlayerEvent::Subtitles(state) if !state.tracks.is_empty() => {

@@ -64,6 +64,7 @@ fn main() {
             looping: false,
             json: false,
             mute: false,
+            speed: 1.0,
             quiet: false,
             subtitles: Default::default(),
         }),
@@ -86,6 +87,7 @@ fn play(args: PlayArgs) -> i32 {
         sources: args.sources,
         looping: args.looping,
         mute: args.mute,
+        speed: args.speed,
         json: args.json,
         share: None,
         subtitles: args.subtitles.preferences(),
@@ -112,6 +114,7 @@ fn share(args: reelcast::cli::ShareArgs) -> i32 {
         sources: args.sources,
         looping: args.looping,
         mute: false,
+        speed: args.speed,
         json: args.json,
     })
 }

@@ -23,6 +23,7 @@ pub fn event_json(event: &PlayerEvent) -> serde_json::Value {
         PlayerEvent::Advanced { index, location } => {
             json!({"event": "next", "index": index, "location": location})
         }
+        PlayerEvent::SpeedChanged(speed) => json!({"event": "speed", "speed": speed}),
         PlayerEvent::AudioSelected(index) => json!({"event": "audio-selected", "index": index}),
         PlayerEvent::Subtitles(state) => json!({
             "event": "subtitles",

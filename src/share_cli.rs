@@ -48,6 +48,11 @@ pub fn share(args: &ShareArgs) -> i32 {
     };
     let sharing_events = sharing.subscribe();
     let player_events = player.subscribe();
+    if args.speed != 1.0 {
+        if let Err(e) = player.set_speed(args.speed) {
+            return out.fatal(&e.to_string(), exit::USAGE);
+        }
+    }
     if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
         return out.fatal(&e.to_string(), exit::PLAYBACK_FAILED);
     }

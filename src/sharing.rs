@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::capture::MediaStream;
+use crate::capture::{CaptureEvent, MediaStream};
 use crate::media::{PlaybackState, Player, PlayerEvent};
 use crate::rtc::{ConnectionState, Share, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
@@ -152,7 +152,12 @@ impl Sharing {
         if let Some(server) = &embedded {
             events.send(link_event(server));
         }
-        forward(share.subscribe(), signaller.subscribe(), events.clone());
+        forward(
+            share.subscribe(),
+            signaller.subscribe(),
+            stream.subscribe(),
+            events.clone(),
+        );
         let session = SignallingRelay::start(share.clone(), signaller.clone());
         let (following, stop_following) = flume::bounded(0);
         follow_player(
@@ -264,10 +269,12 @@ fn link_event(server: &EmbeddedServer) -> SharingEvent {
     }
 }
 
-/// Turns the call layer's and the signaller's events into a person's view of the share.
+/// Turns the call layer's, the signaller's and the capture's events into a person's view of
+/// the share.
 fn forward(
     share: flume::Receiver<ShareEvent>,
     signalling: flume::Receiver<SignallingEvent>,
+    capture: flume::Receiver<CaptureEvent>,
     out: Arc<Broadcast<SharingEvent>>,
 ) {
     let _ = std::thread::Builder::new()
@@ -276,6 +283,7 @@ fn forward(
             let event = flume::Selector::new()
                 .recv(&share, |e| e.ok().map(from_share))
                 .recv(&signalling, |e| e.ok().map(from_signalling))
+                .recv(&capture, |e| e.ok().map(from_capture))
                 .wait();
             match event {
                 Some(Some(event)) => out.send(event),
@@ -298,6 +306,17 @@ fn from_share(event: ShareEvent) -> Option<SharingEvent> {
         | ShareEvent::LocalCandidate { .. }
         | ShareEvent::LocalCandidatesDone { .. } => return None,
     })
+}
+
+/// A track that could not be captured means viewers miss that kind: the person must know.
+fn from_capture(event: CaptureEvent) -> Option<SharingEvent> {
+    match event {
+        CaptureEvent::Failed { error, .. } => Some(SharingEvent::Error {
+            message: format!("{error}; viewers get no {} from this source", error.kind()),
+            viewer: None,
+        }),
+        _ => None,
+    }
 }
 
 fn from_signalling(event: SignallingEvent) -> Option<SharingEvent> {

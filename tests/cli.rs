@@ -225,3 +225,41 @@ fn bad_subtitle_files_are_named_with_their_cause() {
     assert!(out.stdout.contains(&failed), "{out}");
     assert!(out.stdout.contains("end-of-stream"), "{out}");
 }
+
+#[test]
+fn speed_out_of_range_is_a_usage_error() {
+    let short = common::media().short.to_str().unwrap().to_owned();
+    for wrong in ["3", "0.25", "fast"] {
+        let out = run(["play", "--headless", "--speed", wrong, &short], DEADLINE);
+        assert_eq!(out.code, Some(2), "--speed {wrong}\n{out}");
+        assert!(out.stderr.contains("0.5"), "says the range\n{out}");
+    }
+}
+
+#[test]
+fn headless_play_at_double_speed_reports_it_and_plays_to_the_end() {
+    let out = run(
+        [
+            "play",
+            "--headless",
+            "--json",
+            "--speed",
+            "2x",
+            common::media().av.to_str().unwrap(),
+        ],
+        DEADLINE,
+    );
+    assert_eq!(out.code, Some(0), "{out}");
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "speed" && e["speed"] == 2.0),
+        "{out}"
+    );
+    assert_eq!(events.last().unwrap()["event"], "end-of-stream", "{out}");
+}

@@ -245,7 +245,8 @@ fn share_in_the_window_shows_the_link_and_a_browser_watches() {
     x.save_png(&screenshots_dir().join("window-sharing.png"));
 }
 
-/// A broken file opened in the window: a toast says so, and the app keeps running.
+/// A broken file opened in the window: a toast says so, the page says that nothing is left to
+/// play, and the window plays the next file the person opens.
 #[test]
 fn a_broken_file_shows_a_toast_and_the_app_stays() {
     let dir = tempfile::tempdir().unwrap();
@@ -272,6 +273,41 @@ fn a_broken_file_shows_a_toast_and_the_app_stays() {
     });
     x.save_png(&screenshots_dir().join("window-error.png"));
     assert!(app.is_running(), "the app is still there after the error");
+    // Nothing is left to play: the window says so and takes another file.
+    app.wait_json(Duration::from_secs(10), "nothing to play", |v| {
+        (v["event"] == "nothing-to-play").then_some(())
+    });
+    let good = dir.path().join("good.webm");
+    common::make_webm(&good, Some((640, 360)), false, 30);
+    let xdotool = |args: &[&str]| {
+        let status = Command::new("timeout")
+            .arg("20")
+            .arg("xdotool")
+            .args(args)
+            .env("DISPLAY", &x.display)
+            .status()
+            .expect("xdotool runs (install xdotool)");
+        assert!(status.success(), "xdotool {args:?}");
+    };
+    xdotool(&["mousemove", "512", "300", "key", "ctrl+o"]);
+    xdotool(&[
+        "search",
+        "--sync",
+        "--onlyvisible",
+        "--name",
+        "Open a Video",
+        "windowfocus",
+        "--sync",
+    ]);
+    xdotool(&["type", "--delay", "30", good.to_str().unwrap()]);
+    xdotool(&["key", "Return"]);
+    app.wait_json(Duration::from_secs(30), "the next file playing", |v| {
+        assert_ne!(v["event"], "error", "{v}");
+        (v["event"] == "state" && v["state"] == "playing").then_some(())
+    });
+    screen_until(&x, Duration::from_secs(10), "the new file's video", |s| {
+        colours_in_middle(s) >= 2
+    });
 }
 
 /// A play queue in the window: `reelcast play A B C` plays A, goes on to B by itself at A's

@@ -16,3 +16,14 @@ pub enum CaptureError {
     #[error("cannot capture {kind}: the output's tee gave no pad")]
     NoTeePad { kind: MediaKind },
 }
+
+impl CaptureError {
+    /// The kind of track that could not be captured.
+    pub fn kind(&self) -> MediaKind {
+        match self {
+            CaptureError::MissingElement { kind, .. }
+            | CaptureError::Branch { kind, .. }
+            | CaptureError::NoTeePad { kind } => *kind,
+        }
+    }
+}

@@ -11,11 +11,14 @@ use std::time::{Duration, Instant};
 
 use gst::prelude::*;
 
+use super::buffering::{Action, Buffering};
 use super::error::display_location;
 use super::error::PlayerError;
 use super::events::{MediaKind, PlaybackState, PlayerEvent};
 use super::network::{self, Verdict};
 use super::output::{OutputBranch, OutputTap};
+use super::speed::seek_at;
+use super::status::Status;
 use super::streams::stream_infos;
 use super::subtitle_control::SubtitleControl;
 use super::subtitle_overlays::SubtitleOverlays;
@@ -41,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) taps: Arc<Taps>,
     pub(crate) playing: Arc<AtomicBool>,
     pub(crate) looping: AtomicBool,
+    /// The speed the person chose; every seek carries it.
+    pub(crate) speed: Mutex<f64>,
     /// What the getters read; see the module's rule.
     pub(crate) status: Mutex<Status>,
 }
@@ -52,78 +57,6 @@ impl Shared {
             MediaKind::Audio => &self.outputs[1],
         }
     }
-}
-
-/// The player as its getters see it, kept up to date from bus events.
-pub(crate) struct Status {
-    /// Bumped by every new source (opened, skipped to, advanced to) and every stop: the control
-    /// thread drops what the source before such a request still reports.
-    pub(crate) generation: u64,
-    pub(crate) uri: Option<String>,
-    pub(crate) location: String,
-    pub(crate) failed: Option<PlayerError>,
-    pub(crate) state: PlaybackState,
-    pub(crate) position: Option<Duration>,
-    pub(crate) duration: Option<Duration>,
-    /// Whether the source can seek, once it prerolled.
-    pub(crate) seekable: Option<bool>,
-    pub(crate) audio_streams: usize,
-    pub(crate) current_audio: Option<usize>,
-    pub(crate) queue: PlayQueue,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Self {
-            generation: 0,
-            uri: None,
-            location: String::new(),
-            failed: None,
-            state: PlaybackState::Stopped,
-            position: None,
-            duration: None,
-            seekable: None,
-            audio_streams: 0,
-            current_audio: None,
-            queue: PlayQueue::default(),
-        }
-    }
-}
-
-impl Status {
-    /// `uri` becomes the current source; returns its generation.
-    pub(crate) fn begin_source(&mut self, uri: &str) -> u64 {
-        *self = Status {
-            generation: self.generation + 1,
-            uri: Some(uri.to_owned()),
-            location: display_location(uri),
-            queue: std::mem::take(&mut self.queue),
-            ..Status::default()
-        };
-        self.generation
-    }
-
-    /// The queue's next index: the following source, or with loop on, the first again.
-    /// `wrap` false never goes back to the start (after a failure, so that a queue of broken
-    /// files cannot go round for ever).
-    pub(crate) fn next_in_queue(&self, wrap: bool, looping: bool) -> Option<usize> {
-        let next = self.queue.current + 1;
-        if next < self.queue.items.len() {
-            Some(next)
-        } else if wrap && looping && self.queue.items.len() > 1 {
-            Some(0)
-        } else {
-            None
-        }
-    }
-}
-
-/// The sources to play in order (URIs) and which one is current. One source is a queue of
-/// one. Loop repeats the current source when it is alone, the whole queue otherwise.
-#[derive(Default)]
-pub(crate) struct PlayQueue {
-    pub(crate) items: Vec<String>,
-    pub(crate) current: usize,
 }
 
 /// What reaches the control thread, in the order it happened.
@@ -159,6 +92,8 @@ pub(crate) enum Msg {
     SubtitlePreferences(SubtitlePreferences),
     /// The subtitles are drawn on the other side of the capture now.
     SubtitlesMoved,
+    /// The person chose this speed: the current source plays at it from where it is.
+    Speed(f64),
     /// What the check of a network source's server found.
     Diagnosed {
         generation: u64,
@@ -212,6 +147,11 @@ struct Source {
     /// playbin refused to change to this state; unless an error says why by then, that is
     /// reported as it is.
     refused: Option<(gst::State, Instant)>,
+    /// The source is live (its state changes do not preroll): it never pauses to buffer.
+    live: bool,
+    /// The person asked to play and did not pause since: buffering waits, then plays.
+    wants_playing: bool,
+    buffering: Buffering,
 }
 
 pub(crate) struct Control {
@@ -318,18 +258,32 @@ impl Control {
                 if !self.has_source() {
                     return;
                 }
+                self.source.wants_playing = true;
                 if std::mem::take(&mut self.source.ended) {
                     self.seek(
                         gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
                         gst::ClockTime::ZERO,
                     );
                 }
-                self.change_state(gst::State::Playing);
+                // While the buffer fills, playing waits for it to be full.
+                if !self.source.buffering.is_filling() {
+                    self.change_state(gst::State::Playing);
+                }
             }
             Msg::Pause => {
                 if self.has_source() {
+                    self.source.wants_playing = false;
                     self.change_state(gst::State::Paused);
                 }
+            }
+            Msg::Speed(speed) => {
+                // Before the preroll, the first ASYNC_DONE applies it; at the end, `play`.
+                if self.has_source() && self.source.streams_reported && !self.source.ended {
+                    self.seek_here(speed);
+                }
+                // The speed is the player's, not the source's: told even while a new
+                // source is on its way.
+                self.shared.events.send(PlayerEvent::SpeedChanged(speed));
             }
             Msg::Seek { target, flags } => {
                 if self.has_source() {
@@ -391,6 +345,7 @@ impl Control {
         self.source = Source {
             uri: uri.to_owned(),
             location,
+            wants_playing: play,
             ..Source::default()
         };
         self.next_position = None;
@@ -433,8 +388,13 @@ impl Control {
     /// the bus first (a 404, a file that is not media): that error, already in the inbox, is
     /// what the person is told. Only if none comes is the refusal itself reported.
     fn change_state(&mut self, state: gst::State) -> bool {
-        if self.shared.playbin.set_state(state).is_ok() {
-            return true;
+        match self.shared.playbin.set_state(state) {
+            Ok(gst::StateChangeSuccess::NoPreroll) => {
+                self.source.live = true;
+                return true;
+            }
+            Ok(_) => return true,
+            Err(_) => {}
         }
         if self.source.refused.is_none() {
             self.source.refused = Some((state, Instant::now() + REFUSAL_GRACE));
@@ -464,13 +424,30 @@ impl Control {
         self.fail(error);
     }
 
+    fn speed(&self) -> f64 {
+        *self.shared.speed.lock().unwrap()
+    }
+
     fn seek(&mut self, flags: gst::SeekFlags, target: gst::ClockTime) {
-        match self.shared.playbin.seek_simple(flags, target) {
+        match seek_at(&self.shared.playbin, self.speed(), flags, target) {
             Ok(()) => {
                 self.source.seeking = true;
                 self.source.ended = false;
             }
             Err(_) => tracing::warn!(location = %self.source.location, "the seek was refused"),
+        }
+    }
+
+    /// Goes on from where the source is, at `speed`. Not a seek of the person's: no
+    /// [`PlayerEvent::SeekDone`] follows.
+    fn seek_here(&self, speed: f64) {
+        let playbin = &self.shared.playbin;
+        let here = playbin
+            .query_position::<gst::ClockTime>()
+            .unwrap_or_default();
+        let flags = gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE;
+        if seek_at(playbin, speed, flags, here).is_err() {
+            tracing::warn!(location = %self.source.location, speed, "the speed was refused");
         }
     }
 
@@ -600,7 +577,11 @@ impl Control {
                     _ => PlaybackState::Stopped,
                 };
                 self.set_playing(state == PlaybackState::Playing);
-                self.report_state(state);
+                // Waiting for the buffer is no pause of the person's: for them it plays on.
+                let waiting = self.source.wants_playing && self.source.buffering.is_filling();
+                if !(waiting && state == PlaybackState::Paused) {
+                    self.report_state(state);
+                }
             }
             MessageView::AsyncDone(_) => {
                 self.source.preroll_deadline = None;
@@ -626,6 +607,10 @@ impl Control {
                     });
                     let subtitles = self.subtitles.on_prerolled(&self.shared.playbin);
                     self.emit(PlayerEvent::Subtitles(subtitles));
+                    let speed = self.speed();
+                    if speed != 1.0 {
+                        self.seek_here(speed);
+                    }
                 }
                 if std::mem::take(&mut self.source.seeking) {
                     let position = self.query_position().unwrap_or_default();
@@ -643,7 +628,18 @@ impl Control {
                 });
             }
             MessageView::Buffering(b) => {
-                self.emit(PlayerEvent::Buffering(b.percent().clamp(0, 100) as u8));
+                let percent = b.percent().clamp(0, 100) as u8;
+                self.emit(PlayerEvent::Buffering(percent));
+                let (live, wants) = (self.source.live, self.source.wants_playing);
+                match self.source.buffering.update(percent, live, wants) {
+                    Action::Pause => {
+                        let _ = self.shared.playbin.set_state(gst::State::Paused);
+                    }
+                    Action::Resume => {
+                        self.change_state(gst::State::Playing);
+                    }
+                    Action::Nothing => {}
+                }
             }
             MessageView::Eos(_) => self.on_end_of_stream(),
             MessageView::Error(e) => {
@@ -691,7 +687,9 @@ impl Control {
         if let Some(next) = next {
             self.advance(next);
         } else if looping {
-            let _ = self.shared.playbin.seek_simple(
+            let _ = seek_at(
+                &self.shared.playbin,
+                self.speed(),
                 gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
                 gst::ClockTime::ZERO,
             );

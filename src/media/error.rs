@@ -43,12 +43,16 @@ pub enum PlayerError {
          start\") or a server that allows ranges would play"
     )]
     ServerCannotSeek { location: String },
+    #[error("{location}: TLS: {cause}")]
+    Tls { location: String, cause: String },
     #[error("{location}: could not be fetched over the network ({cause})")]
     Network { location: String, cause: String },
     #[error("{location}: not a subtitle file (Reelcast reads .srt, .vtt, .ass and .ssa)")]
     NotSubtitles { location: String },
     #[error("{location}: the subtitles cannot be shown ({cause})")]
     SubtitlesFailed { location: String, cause: String },
+    #[error("a speed of {speed}x is not possible: choose from 0.5x to 2x")]
+    Speed { speed: String },
     #[error("nothing to open")]
     NothingToOpen,
     #[error("no source is open")]

@@ -74,6 +74,8 @@ pub enum PlayerEvent {
         index: usize,
         location: String,
     },
+    /// Playback goes at this speed now (1.0: normal), for this source and the next ones.
+    SpeedChanged(f64),
     /// Audio stream `index` of the current source plays now.
     AudioSelected(usize),
     /// The current source's subtitle tracks, or the one shown, changed (known after

@@ -1,6 +1,7 @@
 //! Playback: a player over GStreamer's playbin, with its decoded output on tees that the
 //! capture layer taps. Knows nothing of WebRTC or GTK.
 
+mod buffering;
 mod control;
 mod error;
 mod events;
@@ -8,6 +9,8 @@ mod network;
 mod output;
 mod player;
 mod share_name;
+mod speed;
+mod status;
 mod streams;
 mod subtitle_control;
 mod subtitle_overlays;
@@ -20,6 +23,7 @@ pub(crate) use output::OutputTap;
 pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
 pub use player::{AudioOutput, Player, PlayerOptions, SeekMode, VideoOutput};
 pub use share_name::share_name;
+pub use speed::{check_speed, FASTEST, SLOWEST};
 pub use subtitles::{
     language_matches, sidecar_files, SubtitlePreferences, SubtitleState, SubtitleTrack,
     SUBTITLE_EXTENSIONS,

@@ -1,9 +1,12 @@
-//! Network sources: the true cause of a failure (no such host, connection refused, an HTTP
-//! status, a server that cannot seek) in plain words, where GStreamer only says that its data
-//! stream stopped.
+//! Network sources: the true cause of a failure (no such host, connection refused, a
+//! certificate not trusted, an HTTP status, a server that cannot seek) in plain words, where
+//! GStreamer only says that its data stream stopped.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use gio::prelude::*;
 
 use super::error::PlayerError;
 
@@ -24,6 +27,11 @@ pub(crate) enum Verdict {
 pub(crate) fn is_network(uri: &str) -> bool {
     let scheme = uri.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
     matches!(scheme.as_deref(), Some("http" | "https"))
+}
+
+fn is_https(uri: &str) -> bool {
+    uri.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
 }
 
 /// The HTTP status of a response, from the `http-headers` message that souphttpsrc posts for
@@ -71,13 +79,15 @@ pub(crate) fn classify(
     }
     match err.kind::<gst::StreamError>() {
         Some(gst::StreamError::Failed) => Some(Verdict::Probe),
+        // A refused TLS handshake leaves typefind with no data at all.
+        Some(gst::StreamError::TypeNotFound) if is_https(&location) => Some(Verdict::Probe),
         _ => None,
     }
 }
 
 /// Connects to the server of `uri` to find why fetching it failed: no address for its name,
-/// nothing listening, no answer. `None` when the server can be reached (the cause is
-/// elsewhere, and GStreamer's own words are the best there are).
+/// nothing listening, no answer, a certificate not trusted. `None` when the server can be
+/// reached (the cause is elsewhere, and GStreamer's own words are the best there are).
 pub(crate) fn probe(uri: &str, location: &str) -> Option<PlayerError> {
     let (host, port) = host_and_port(uri)?;
     let location = location.to_owned();
@@ -91,6 +101,7 @@ pub(crate) fn probe(uri: &str, location: &str) -> Option<PlayerError> {
     let mut last = None;
     for address in &addresses {
         match TcpStream::connect_timeout(address, CONNECT_TIMEOUT) {
+            Ok(_) if is_https(uri) => return tls_problem(&host, port, &location),
             Ok(_) => return None,
             Err(e) => last = Some(e),
         }
@@ -117,6 +128,78 @@ pub(crate) fn probe(uri: &str, location: &str) -> Option<PlayerError> {
             cause: format!("{host}:{port}: {e}"),
         },
     })
+}
+
+/// Shakes hands with `host` over TLS as souphttpsrc does (GLib's TLS, the system's trust
+/// store), to tell why it refused the server: what is wrong with its certificate.
+fn tls_problem(host: &str, port: u16, location: &str) -> Option<PlayerError> {
+    let client = gio::SocketClient::new();
+    client.set_tls(true);
+    client.set_timeout(CONNECT_TIMEOUT.as_secs() as u32);
+    let refused = Arc::new(Mutex::new(gio::TlsCertificateFlags::empty()));
+    let seen = refused.clone();
+    client.connect_event(move |_, event, _, connection| {
+        if event != gio::SocketClientEvent::TlsHandshaking {
+            return;
+        }
+        let Some(tls) = connection.and_then(|c| c.downcast_ref::<gio::TlsClientConnection>())
+        else {
+            return;
+        };
+        let seen = seen.clone();
+        tls.connect_accept_certificate(move |_, _, errors| {
+            *seen.lock().unwrap() = errors;
+            false
+        });
+    });
+    let address = gio::NetworkAddress::new(host, port);
+    let result = SocketClientExt::connect(&client, &address, gio::Cancellable::NONE);
+    tracing::debug!(location, ?result, "the TLS check");
+    let error = result.err()?;
+    let cause = match error.kind::<gio::TlsError>() {
+        Some(gio::TlsError::BadCertificate) => certificate_words(*refused.lock().unwrap()),
+        Some(_) => error.message().to_owned(),
+        None => return None,
+    };
+    Some(PlayerError::Tls {
+        location: location.to_owned(),
+        cause,
+    })
+}
+
+/// What is wrong with a certificate, in words.
+fn certificate_words(flags: gio::TlsCertificateFlags) -> String {
+    use gio::TlsCertificateFlags as F;
+    let words: Vec<&str> = [
+        (
+            F::UNKNOWN_CA,
+            "the server's certificate is not trusted (it is self-signed, or signed by an \
+             authority this computer does not know)",
+        ),
+        (
+            F::BAD_IDENTITY,
+            "the server's certificate is for another name than this host",
+        ),
+        (F::EXPIRED, "the server's certificate has expired"),
+        (
+            F::NOT_ACTIVATED,
+            "the server's certificate is not valid yet (or this computer's clock is wrong)",
+        ),
+        (F::REVOKED, "the server's certificate was revoked"),
+        (
+            F::INSECURE,
+            "the server's certificate uses an algorithm that is not safe",
+        ),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| flags.contains(*flag))
+    .map(|(_, words)| words)
+    .collect();
+    if words.is_empty() {
+        "the server's certificate is not trusted".into()
+    } else {
+        words.join("; ")
+    }
 }
 
 fn host_and_port(uri: &str) -> Option<(String, u16)> {
@@ -228,6 +311,27 @@ mod tests {
         assert!(is_network("HTTPS://example.org/a.webm"));
         assert!(!is_network("file:///tmp/a.webm"));
         assert!(!is_network("/tmp/a.webm"));
+    }
+
+    #[test]
+    fn a_refused_certificate_says_why() {
+        use gio::TlsCertificateFlags as F;
+        assert!(certificate_words(F::UNKNOWN_CA).contains("self-signed"));
+        let both = certificate_words(F::UNKNOWN_CA | F::EXPIRED);
+        assert!(
+            both.contains("not trusted") && both.contains("expired"),
+            "{both}"
+        );
+        assert!(certificate_words(F::empty()).contains("not trusted"));
+    }
+
+    #[test]
+    fn an_https_source_without_data_asks_for_a_probe() {
+        let unknown = error(gst::StreamError::TypeNotFound);
+        assert_eq!(
+            classify("https://h/x", &unknown, None),
+            Some(Verdict::Probe)
+        );
     }
 
     #[test]

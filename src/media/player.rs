@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use gst::prelude::*;
 
-use super::control::{forward_bus, Control, Msg, PlayQueue, Shared, Status, Taps};
+use super::control::{forward_bus, Control, Msg, Shared, Taps};
 use super::error::resolve_source;
 use super::error::PlayerError;
 use super::events::{MediaKind, PlaybackState, PlayerEvent};
 use super::output::{audio_device_sink, clocked_fakesink, pipeline_err, OutputBranch, OutputTap};
+use super::speed::{check_speed, pitch_keeper};
+use super::status::{PlayQueue, Status};
 use super::subtitle_overlays::SubtitleOverlays;
 use super::subtitles::{resolve_subtitle_file, SubtitlePreferences};
 use crate::util::Broadcast;
@@ -109,6 +111,7 @@ impl Player {
             Arc::downgrade(&taps),
             None,
         )?;
+        playbin.set_property("audio-filter", pitch_keeper()?);
         playbin.set_property("video-sink", video.bin());
         playbin.set_property("text-sink", subtitles.text_sink());
         playbin.set_property("audio-sink", audio.bin());
@@ -121,6 +124,7 @@ impl Player {
             taps,
             playing,
             looping: AtomicBool::new(false),
+            speed: Mutex::new(1.0),
             status: Mutex::new(Status::default()),
         });
         let (commands, inbox) = flume::unbounded();
@@ -379,6 +383,20 @@ impl Player {
 
     pub fn is_muted(&self) -> bool {
         self.local.lock().unwrap().1
+    }
+
+    /// Plays at `speed` (0.5 to 2.0; 1.0 is normal) with the pitch kept, from now on and for
+    /// the next sources too; [`PlayerEvent::SpeedChanged`] tells when. Captures get what
+    /// plays, so viewers see and hear the same speed.
+    pub fn set_speed(&self, speed: f64) -> Result<(), PlayerError> {
+        let speed = check_speed(speed)?;
+        *self.shared.speed.lock().unwrap() = speed;
+        self.send(Msg::Speed(speed));
+        Ok(())
+    }
+
+    pub fn speed(&self) -> f64 {
+        *self.shared.speed.lock().unwrap()
     }
 
     /// With loop on, the end of the source starts it again from the beginning.

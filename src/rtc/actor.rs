@@ -21,7 +21,7 @@ use super::input::Inputs;
 use super::ladder::Ladder;
 use super::policy::{kinds_to_send, next_target, offered_kinds};
 use super::reaper::{Job, Reaper};
-use super::rung_choice::{cost, Move, RungChoice};
+use super::rung_choice::{cost, RungChoice};
 use super::stats::StatsSample;
 use super::video_path::VideoPath;
 use super::viewer::{Feed, PendingAnswer, Viewer, ViewerPlan};
@@ -223,7 +223,7 @@ impl Actor {
     }
 
     /// The viewer a callback's message is about, if it is still the same one.
-    fn current_mut(&mut self, key: &ViewerKey) -> Option<&mut Viewer> {
+    pub(super) fn current_mut(&mut self, key: &ViewerKey) -> Option<&mut Viewer> {
         self.viewers.get_mut(&key.id).filter(|v| v.key == *key)
     }
 
@@ -447,105 +447,6 @@ impl Actor {
             self.ask_keyframe(codec, choice.rung, now);
         }
         Ok(())
-    }
-
-    /// What a viewer on each rung of `codec`'s ladder receives, in bits/s (`None`: not usable).
-    fn rung_costs(&self, codec: Codec) -> Vec<Option<u32>> {
-        self.ladders.get(&codec).map_or_else(Vec::new, |ladder| {
-            ladder
-                .video_rates()
-                .iter()
-                .map(|rate| rate.map(|bitrate| cost(bitrate, self.config.audio_bitrate)))
-                .collect()
-        })
-    }
-
-    /// Moves the viewer between rungs when its link says so (see [`RungChoice::decide`]).
-    fn choose_rung(&mut self, id: &ViewerId) {
-        let Some(codec) = self
-            .viewers
-            .get(id)
-            .and_then(|v| v.video_path())
-            .map(VideoPath::codec)
-        else {
-            return;
-        };
-        let costs = self.rung_costs(codec);
-        let now = Instant::now();
-        let viewer = self.viewers.get_mut(id).expect("checked");
-        if viewer.video_path().is_some_and(|p| p.moving_to().is_some()) {
-            return; // one move at a time: the last is waiting for its keyframe
-        }
-        let estimate = viewer.link_estimate();
-        let loss = viewer.last_loss;
-        let Some(step) = viewer
-            .rung_choice
-            .as_mut()
-            .and_then(|c| c.decide(&costs, estimate, loss, now))
-        else {
-            return;
-        };
-        let to = match step {
-            Move::Up(to) | Move::Down(to) => to,
-        };
-        if let (Move::Up(_), Some(estimator), Some(cost)) = (step, &viewer.estimator, costs[to]) {
-            // A trial: the estimator (and its pacer) assume the link carries the new rung,
-            // and find out soon enough if it does not.
-            estimator.set_property("estimated-bitrate", cost);
-        }
-        tracing::info!(viewer = %id, ?step, estimate, "viewer moves to another rung");
-        let rung = &self.ladders[&codec].rungs[to];
-        rung.unpark();
-        // Not through the throttle: the viewer waits on this keyframe (moves are rare).
-        rung.force_keyframe(now);
-        let path = viewer.video_path_mut().expect("checked");
-        match path.move_to(&self.pipeline, rung) {
-            Ok(gone) if !gone.is_empty() => self.reaper.reap(Job::Links(gone)),
-            Ok(_) => {}
-            Err(e) => self.events.send(ShareEvent::Error {
-                viewer: Some(id.clone()),
-                message: format!("could not move to another rung: {e}"),
-            }),
-        }
-    }
-
-    /// A keyframe on a rung, through its throttle: a request it defers is made when due.
-    fn ask_keyframe(&mut self, codec: Codec, rung: usize, now: Instant) {
-        let Some(r) = self.ladders.get(&codec).and_then(|l| l.rungs.get(rung)) else {
-            return;
-        };
-        match r.request_keyframe(now) {
-            Some(due) => {
-                self.keyframes_due.entry((codec, rung)).or_insert(due);
-            }
-            None => {
-                self.keyframes_due.remove(&(codec, rung));
-            }
-        }
-    }
-
-    fn ask_due_keyframes(&mut self, now: Instant) {
-        let due: Vec<(Codec, usize)> = self
-            .keyframes_due
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(k, _)| *k)
-            .collect();
-        for (codec, rung) in due {
-            self.keyframes_due.remove(&(codec, rung));
-            self.ask_keyframe(codec, rung, now);
-        }
-    }
-
-    /// A viewer's PLI or FIR: a keyframe of the rung it receives, or is moving to.
-    fn keyframe_wanted(&mut self, key: &ViewerKey) {
-        let Some(path) = self.current_mut(key).and_then(|v| v.video_path()) else {
-            return;
-        };
-        let (codec, rung) = (path.codec(), path.moving_to().or(path.rung()));
-        if let Some(rung) = rung {
-            self.ask_keyframe(codec, rung, Instant::now());
-        }
     }
 
     fn connection_changed(&mut self, key: &ViewerKey, state: ConnectionState) {

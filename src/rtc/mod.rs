@@ -22,6 +22,7 @@ mod plugins;
 mod policy;
 mod reaper;
 mod rung_choice;
+mod rung_moves;
 pub mod sdp;
 mod share;
 mod stats;

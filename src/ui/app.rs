@@ -22,6 +22,8 @@ pub struct Start {
     pub sources: Vec<String>,
     pub looping: bool,
     pub mute: bool,
+    /// Playback speed (0.5 to 2); 0 or 1: normal.
+    pub speed: f64,
     /// Print player and share events as JSON lines (for scripts and tests).
     pub json: bool,
     /// Share at once with these choices, as `reelcast share` does without a window.
@@ -88,6 +90,9 @@ pub fn run(start: Start) -> Outcome {
         window.set_looping(start.looping);
         window.player().set_muted(start.mute);
         window.set_subtitles(&start.subtitles, start.share_subtitles);
+        if start.speed > 0.0 {
+            window.set_speed(start.speed);
+        }
         if !start.sources.is_empty() {
             window.open_queue(&start.sources);
         }

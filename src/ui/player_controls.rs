@@ -1,5 +1,5 @@
-//! The player's controls under the video: play/pause, time and seek bar, next, loop, the
-//! audio track menu, mute and volume. It follows the player's events and never waits on
+//! The player's controls under the video: play/pause, time and seek bar, buffering, next,
+//! the audio track and speed menus, loop, mute and volume. It follows the player's events and never waits on
 //! the player's bus thread.
 
 use std::cell::{Cell, OnceCell};
@@ -43,6 +43,12 @@ mod imp {
         pub audio_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub subtitles_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
+        pub speed_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
+        pub buffering_label: TemplateChild<gtk::Label>,
+        /// `controls.speed`: the speed menu's choice, a radio action.
+        pub speed_action: OnceCell<gio::SimpleAction>,
         #[template_child]
         pub volume_adjustment: TemplateChild<gtk::Adjustment>,
         pub player: OnceCell<Rc<Player>>,
@@ -91,6 +97,7 @@ impl ReelcastPlayerControls {
         if imp.player.set(player).is_err() {
             return;
         }
+        self.add_speed_action();
         let controls = self.downgrade();
         imp.seek_scale.connect_change_value(move |_, _, value| {
             if let Some(controls) = controls.upgrade() {
@@ -133,6 +140,61 @@ impl ReelcastPlayerControls {
             controls.refresh_position();
             glib::ControlFlow::Continue
         });
+    }
+
+    /// The speed menu's action, `controls.speed` (a double: 0.5 to 2).
+    fn add_speed_action(&self) {
+        let action = gio::SimpleAction::new_stateful(
+            "speed",
+            Some(glib::VariantTy::DOUBLE),
+            &1.0f64.to_variant(),
+        );
+        let controls = self.downgrade();
+        action.connect_change_state(move |_, value| {
+            let (Some(controls), Some(speed)) =
+                (controls.upgrade(), value.and_then(|v| v.get::<f64>()))
+            else {
+                return;
+            };
+            // The menu follows the player's event, so it shows what plays.
+            if let Err(e) = controls.player().set_speed(speed) {
+                tracing::warn!("{e}");
+            }
+        });
+        let group = gio::SimpleActionGroup::new();
+        group.add_action(&action);
+        self.insert_action_group("controls", Some(&group));
+        let _ = self.imp().speed_action.set(action);
+        self.show_speed(1.0);
+    }
+
+    /// Plays at `speed` (0.5 to 2), as the speed menu shows.
+    pub fn set_speed(&self, speed: f64) -> Result<(), PlayerError> {
+        self.player().set_speed(speed)
+    }
+
+    fn show_speed(&self, speed: f64) {
+        let imp = self.imp();
+        if let Some(action) = imp.speed_action.get() {
+            action.set_state(&speed.to_variant());
+        }
+        // Translators: the playback speed on its button, as "1.5×".
+        let label = gettext("{speed}×").replace("{speed}", &format!("{speed}"));
+        imp.speed_button.set_label(&label);
+    }
+
+    /// "Buffering 45 %" while a network source fills its buffer.
+    fn show_buffering(&self, percent: Option<u8>) {
+        let label = &self.imp().buffering_label;
+        match percent.filter(|p| *p < 100) {
+            Some(p) => {
+                label.set_label(
+                    &gettext("Buffering {percent} %").replace("{percent}", &p.to_string()),
+                );
+                label.set_visible(true);
+            }
+            None => label.set_visible(false),
+        }
     }
 
     fn player(&self) -> &Player {
@@ -198,8 +260,16 @@ impl ReelcastPlayerControls {
             PlayerEvent::StreamsKnown(_) | PlayerEvent::AudioSelected(_) => {
                 self.offer_audio_streams(streams)
             }
-            PlayerEvent::Advanced { .. } => self.refresh_queue(),
             PlayerEvent::Subtitles(state) => self.offer_subtitles(state),
+            PlayerEvent::Advanced { .. } => {
+                self.show_buffering(None);
+                self.refresh_queue();
+            }
+            PlayerEvent::SpeedChanged(speed) => self.show_speed(*speed),
+            PlayerEvent::Buffering(percent) => self.show_buffering(Some(*percent)),
+            PlayerEvent::Error(_) | PlayerEvent::NothingToPlay | PlayerEvent::EndOfStream => {
+                self.show_buffering(None)
+            }
             _ => {}
         }
     }

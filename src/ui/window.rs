@@ -33,6 +33,8 @@ mod imp {
         #[template_child]
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
+        pub empty_page: TemplateChild<adw::StatusPage>,
+        #[template_child]
         pub picture: TemplateChild<gtk::Picture>,
         #[template_child]
         pub controls: TemplateChild<ReelcastPlayerControls>,
@@ -58,6 +60,8 @@ mod imp {
         /// The file chooser while it is open: a native dialog is not kept alive by being
         /// shown, and one dropped at once never appears.
         pub chooser: RefCell<Option<gtk::FileChooserNative>>,
+        /// The last source's failure, for the page shown when nothing is left to play.
+        pub last_error: RefCell<Option<String>>,
         /// Print player events as JSON lines (for scripts and tests).
         pub json: Cell<bool>,
     }
@@ -228,6 +232,13 @@ impl ReelcastWindow {
         self.imp().controls.set_looping(looping);
     }
 
+    /// Plays at `speed` (0.5 to 2), as the speed menu shows.
+    pub fn set_speed(&self, speed: f64) {
+        if let Err(e) = self.imp().controls.set_speed(speed) {
+            self.show_player_error(&e);
+        }
+    }
+
     pub fn player(&self) -> &Player {
         self.imp()
             .player
@@ -326,6 +337,7 @@ impl ReelcastWindow {
 
     fn now_playing(&self, source: &str) {
         let imp = self.imp();
+        self.show_empty_page(None);
         imp.window_title.set_subtitle(&share_name(source));
         imp.source.replace(Some(source.to_owned()));
         imp.controls.refresh_queue();
@@ -338,6 +350,32 @@ impl ReelcastWindow {
             None => gettext("Cannot play this"),
         };
         self.show_error(&summary, &error.to_string());
+    }
+
+    /// The page without video: an invitation to open a file, or with `failure` (the last
+    /// error), what could not be played.
+    fn show_empty_page(&self, failure: Option<&str>) {
+        let imp = self.imp();
+        let page = &imp.empty_page;
+        match failure {
+            Some(failure) => {
+                page.set_icon_name(Some("dialog-warning-symbolic"));
+                page.set_title(&gettext("Nothing Left to Play"));
+                let hint = gettext("Open another video or drop one here");
+                let description = if failure.is_empty() {
+                    hint
+                } else {
+                    format!("{failure}\n{hint}")
+                };
+                page.set_description(Some(&glib::markup_escape_text(&description)));
+                imp.stack.set_visible_child_name("empty");
+            }
+            None => {
+                page.set_icon_name(Some("video-x-generic-symbolic"));
+                page.set_title(&gettext("Open a Video or Drop One Here"));
+                page.set_description(Some(&gettext("Then press Share to watch it together")));
+            }
+        }
     }
 
     /// A toast with a short summary; the whole message on demand.
@@ -633,10 +671,19 @@ impl ReelcastWindow {
             // The share, if any, goes on: the person can open another file.
             PlayerEvent::Error(e) => {
                 imp.stack.set_visible_child_name("empty");
+                imp.last_error.replace(Some(e.to_string()));
                 self.show_player_error(e);
             }
             PlayerEvent::SubtitlesFailed(e) => {
                 self.show_error(&gettext("Cannot show these subtitles"), &e.to_string())
+            }
+            // The queue is over with a failure: the page says what failed, and the window
+            // waits for another file (the share, if any, goes on).
+            PlayerEvent::NothingToPlay => {
+                let error = imp.last_error.take();
+                self.show_empty_page(Some(error.as_deref().unwrap_or_default()));
+                imp.window_title.set_subtitle("");
+                imp.controls.refresh_queue();
             }
             _ => {}
         }

@@ -16,6 +16,9 @@ pub enum VideoHandling {
     Depayload,
 }
 
+/// Called with each decoded video frame, on the receiver's streaming thread.
+type FrameWatch = Box<dyn Fn(&gst::Sample) + Send + Sync>;
+
 pub struct Receiver {
     pub id: String,
     handling: VideoHandling,
@@ -27,6 +30,7 @@ pub struct Receiver {
     pub size: Arc<Mutex<Option<(i32, i32)>>>,
     pub codec: Arc<Mutex<Option<String>>>,
     video_pad: Arc<Mutex<Option<gst::Pad>>>,
+    frame_watch: Arc<Mutex<Option<FrameWatch>>>,
     /// Only this video codec is kept in the offer before answering (e.g. "H264").
     accept_only: Option<String>,
 }
@@ -62,6 +66,7 @@ impl Receiver {
             size: Default::default(),
             codec: Default::default(),
             video_pad: Default::default(),
+            frame_watch: Default::default(),
             accept_only: accept_only.map(str::to_owned),
         });
         webrtcbin.connect("on-ice-candidate", false, move |args| {
@@ -130,6 +135,7 @@ impl Receiver {
         let sink = gst_app::AppSink::builder().sync(false).build();
         let frames = self.frames.clone();
         let size = self.size.clone();
+        let watch = self.frame_watch.clone();
         sink.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
                 .new_sample(move |sink| {
@@ -140,6 +146,9 @@ impl Receiver {
                         }
                     }
                     frames.fetch_add(1, Ordering::Relaxed);
+                    if let Some(watch) = watch.lock().unwrap().as_ref() {
+                        watch(&sample);
+                    }
                     Ok(gst::FlowSuccess::Ok)
                 })
                 .build(),
@@ -219,6 +228,12 @@ impl Receiver {
             .all_headers(true)
             .build();
         peer.send_event(event)
+    }
+
+    /// Calls `watch` with every video frame from now on: decoded (raw, I420 as VP8 and H.264
+    /// decode) with [`VideoHandling::Decode`], else as it arrives.
+    pub fn watch_frames(&self, watch: impl Fn(&gst::Sample) + Send + Sync + 'static) {
+        *self.frame_watch.lock().unwrap() = Some(Box::new(watch));
     }
 
     pub fn frames(&self) -> u64 {
