@@ -318,6 +318,39 @@ fn a_pli_from_a_viewer_produces_a_keyframe() {
     );
 }
 
+/// A viewer flooding PLIs (one every 20 ms for 3 s) gets keyframes, but its rung gives at most
+/// one each 500 ms: the other viewer on that rung sees no more than the throttle allows.
+#[test]
+fn a_pli_flood_from_one_viewer_gives_the_others_no_more_keyframes_than_the_throttle_allows() {
+    let call = Call::start(ShareConfig::default());
+    let calm = call.join("calm", None);
+    let flood = call.join("flood", None);
+    wait_size(&calm, (320, 240));
+    wait_size(&flood, (320, 240));
+    let (calm_before, flood_before) = (calm.keyframes(), flood.keyframes());
+    let started = Instant::now();
+    let (_tx, pace) = flume::bounded::<()>(1);
+    for _ in 0..150 {
+        assert!(flood.request_keyframe(), "the keyframe request was handled");
+        let _ = pace.recv_timeout(Duration::from_millis(20));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    // Keyframes still on their way when the flood stopped.
+    wait_frames(&calm, calm.frames() + 10);
+    let calm_got = calm.keyframes() - calm_before;
+    let flood_got = flood.keyframes() - flood_before;
+    let allowed = (secs / 0.5).ceil() as u64 + 2;
+    eprintln!("PLI flood of {secs:.1} s: {flood_got} keyframes to the flooder, {calm_got} to the other (at most {allowed})");
+    assert!(
+        flood_got >= 2,
+        "the flooder still gets keyframes: {flood_got}"
+    );
+    assert!(
+        calm_got <= allowed,
+        "{calm_got} keyframes in {secs:.1} s, over {allowed}"
+    );
+}
+
 /// A viewer whose connection never comes up (here: it never answers) is removed at the
 /// connect timeout, as a failure, and frees its place; the viewer watching goes on.
 #[test]

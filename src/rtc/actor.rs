@@ -427,6 +427,10 @@ impl Actor {
             &viewer.key,
             &self.commands,
         )?;
+        if let Some(continuity) = viewer.video_continuity.take() {
+            // Video switched back on: the same RTP stream goes on where it stopped.
+            path.continue_from(continuity);
+        }
         let rung = &self.ladders[&codec].rungs[choice.rung];
         if rung.is_parked() {
             rung.unpark();

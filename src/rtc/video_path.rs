@@ -80,6 +80,13 @@ fn late(pts: Option<gst::ClockTime>, cutoff: Option<gst::ClockTime>) -> bool {
     matches!((pts, cutoff), (Some(pts), Some(cutoff)) if pts >= cutoff + MAX_HOLD)
 }
 
+/// Where a viewer's RTP stream stands (see [`VideoPath::continuity`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Continuity {
+    next_seqnum: u32,
+    timestamp_offset: u32,
+}
+
 /// A viewer's video path and its branches on the rungs.
 pub(crate) struct VideoPath {
     codec: Codec,
@@ -159,6 +166,25 @@ impl VideoPath {
             viewer: viewer.clone(),
             commands: commands.clone(),
         })
+    }
+
+    /// Where this viewer's RTP stream stands: the next sequence number and the timestamp
+    /// offset, for a path built later for the same viewer to go on from.
+    pub(crate) fn continuity(&self) -> Continuity {
+        Continuity {
+            next_seqnum: self.payloader.property::<u32>("seqnum").wrapping_add(1) & 0xffff,
+            timestamp_offset: self.payloader.property::<u32>("timestamp-offset"),
+        }
+    }
+
+    /// Goes on with the RTP stream of an earlier path of this viewer's: a viewer's decoder
+    /// drops packets whose sequence numbers seem older than what it has (a new random offset
+    /// would be, half the time).
+    pub(crate) fn continue_from(&mut self, continuity: Continuity) {
+        self.payloader
+            .set_property("seqnum-offset", continuity.next_seqnum as i32);
+        self.payloader
+            .set_property("timestamp-offset", continuity.timestamp_offset);
     }
 
     pub(crate) fn codec(&self) -> Codec {

@@ -17,7 +17,7 @@ use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::rung_choice::RungChoice;
 use super::stats::request_stats;
-use super::video_path::VideoPath;
+use super::video_path::{Continuity, VideoPath};
 use crate::media::MediaKind;
 use crate::util::Broadcast;
 
@@ -51,6 +51,8 @@ pub(crate) struct Viewer {
     pub estimate: Option<u32>,
     /// Fraction lost in its last receiver report.
     pub last_loss: Option<f64>,
+    /// Where its video's RTP stream stood when its video was switched off.
+    pub video_continuity: Option<Continuity>,
     /// Its rung on the ladder, once its video is fed from one.
     pub rung_choice: Option<RungChoice>,
     /// The codecs of an applied answer, not linked to the encoders until the viewer's media
@@ -290,6 +292,7 @@ impl Viewer {
             estimate: None,
             last_loss: None,
             rung_choice: None,
+            video_continuity: None,
             awaiting_media: None,
             candidates: 0,
             negotiating: true,
@@ -325,6 +328,9 @@ impl Viewer {
                 &media.sink_pad,
                 gst_webrtc::WebRTCRTPTransceiverDirection::Inactive,
             );
+            if let Some(path) = media.feed.as_ref().and_then(Feed::video_path) {
+                self.video_continuity = Some(path.continuity());
+            }
             links.extend(media.feed.take().into_iter().flat_map(Feed::into_links));
         }
         links
