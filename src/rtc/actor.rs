@@ -419,18 +419,14 @@ impl Actor {
         let choice = RungChoice::start(&costs, now);
         let ssrc = self.ssrcs.of(MediaKind::Video);
         let viewer = self.viewers.get_mut(id).expect("checked");
+        // Video switched back on goes on with the same RTP stream where it stopped.
         let mut path = VideoPath::new(
             &self.pipeline,
             &viewer.media[index].sink_pad,
-            codec,
-            ssrc,
+            (codec, ssrc, viewer.video_continuity),
             &viewer.key,
             &self.commands,
         )?;
-        if let Some(continuity) = viewer.video_continuity.take() {
-            // Video switched back on: the same RTP stream goes on where it stopped.
-            path.continue_from(continuity);
-        }
         let rung = &self.ladders[&codec].rungs[choice.rung];
         if rung.is_parked() {
             rung.unpark();

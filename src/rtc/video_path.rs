@@ -80,11 +80,28 @@ fn late(pts: Option<gst::ClockTime>, cutoff: Option<gst::ClockTime>) -> bool {
     matches!((pts, cutoff), (Some(pts), Some(cutoff)) if pts >= cutoff + MAX_HOLD)
 }
 
-/// Where a viewer's RTP stream stands (see [`VideoPath::continuity`]).
+/// Where a viewer's RTP stream starts or stands (see [`VideoPath::continuity`]): given to
+/// its payloader explicitly, as a payloader's own choices are random and cannot be read back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Continuity {
     next_seqnum: u32,
     timestamp_offset: u32,
+    /// VP8's picture ID of the next frame (15 bits).
+    next_picture_id: u32,
+}
+
+impl Continuity {
+    /// A new stream, from random numbers (they need to be unpredictable, not secret).
+    pub(crate) fn random() -> Self {
+        use std::hash::BuildHasher;
+        let state = std::collections::hash_map::RandomState::new();
+        let value = |salt: &str| state.hash_one(salt) as u32;
+        Self {
+            next_seqnum: value("seqnum") & 0xffff,
+            timestamp_offset: value("timestamp"),
+            next_picture_id: value("picture") & 0x7fff,
+        }
+    }
 }
 
 /// A viewer's video path and its branches on the rungs.
@@ -99,22 +116,32 @@ pub(crate) struct VideoPath {
     keyframe_requests: Arc<AtomicU64>,
     viewer: ViewerKey,
     commands: flume::Sender<Command>,
+    start: Continuity,
+    /// Frames passed to the payloader (each makes one picture ID).
+    frames_passed: Arc<AtomicU64>,
 }
 
 impl VideoPath {
     /// Builds the path into `sink_pad` of the viewer's webrtcbin. The viewer's keyframe
     /// requests (PLI, FIR) go to the actor as [`Command::KeyframeWanted`], which throttles
     /// them per rung, instead of up to the encoders.
+    /// Its RTP stream starts at `start`: a viewer's decoder drops packets whose sequence
+    /// numbers, timestamps or picture IDs seem older than what it has, so a path built again
+    /// for a viewer goes on from where the last one stopped.
     pub(crate) fn new(
         pipeline: &gst::Pipeline,
         sink_pad: &gst::Pad,
-        codec: Codec,
-        ssrc: u32,
+        (codec, ssrc, start): (Codec, u32, Continuity),
         viewer: &ViewerKey,
         commands: &flume::Sender<Command>,
     ) -> Result<Self, BuildError> {
         let funnel = make("funnel")?;
         let payloader = codec.make_payloader(ssrc)?;
+        payloader.set_property("seqnum-offset", start.next_seqnum as i32);
+        payloader.set_property("timestamp-offset", start.timestamp_offset);
+        if payloader.has_property("picture-id-offset") {
+            payloader.set_property("picture-id-offset", start.next_picture_id as i32);
+        }
         let queue = make("queue")?;
         // Never let one slow viewer stall the encoders: drop its oldest packets instead.
         queue.set_property_from_str("leaky", "downstream");
@@ -165,26 +192,25 @@ impl VideoPath {
             keyframe_requests,
             viewer: viewer.clone(),
             commands: commands.clone(),
+            start,
+            frames_passed: Arc::default(),
         })
     }
 
-    /// Where this viewer's RTP stream stands: the next sequence number and the timestamp
-    /// offset, for a path built later for the same viewer to go on from.
+    /// Where this viewer's RTP stream stands, for a path built later for the same viewer
+    /// (its video switched off and on again) to go on from.
     pub(crate) fn continuity(&self) -> Continuity {
+        let sent = self.frames_passed.load(Ordering::Relaxed) as u32;
+        let packets = self.frames_passed.load(Ordering::Relaxed) > 0;
         Continuity {
-            next_seqnum: self.payloader.property::<u32>("seqnum").wrapping_add(1) & 0xffff,
-            timestamp_offset: self.payloader.property::<u32>("timestamp-offset"),
+            next_seqnum: if packets {
+                self.payloader.property::<u32>("seqnum").wrapping_add(1) & 0xffff
+            } else {
+                self.start.next_seqnum
+            },
+            timestamp_offset: self.start.timestamp_offset,
+            next_picture_id: self.start.next_picture_id.wrapping_add(sent) & 0x7fff,
         }
-    }
-
-    /// Goes on with the RTP stream of an earlier path of this viewer's: a viewer's decoder
-    /// drops packets whose sequence numbers seem older than what it has (a new random offset
-    /// would be, half the time).
-    pub(crate) fn continue_from(&mut self, continuity: Continuity) {
-        self.payloader
-            .set_property("seqnum-offset", continuity.next_seqnum as i32);
-        self.payloader
-            .set_property("timestamp-offset", continuity.timestamp_offset);
     }
 
     pub(crate) fn codec(&self) -> Codec {
@@ -281,6 +307,7 @@ impl VideoPath {
             .ok_or_else(|| BuildError::gst("the funnel gave no pad"))?;
         let (switch, index) = (self.switch.clone(), rung.index);
         let (viewer, commands) = (self.viewer.clone(), self.commands.clone());
+        let passed = self.frames_passed.clone();
         funnel_pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
             let Some(buffer) = info.buffer() else {
                 return gst::PadProbeReturn::Ok;
@@ -293,6 +320,7 @@ impl VideoPath {
                 let _ = commands.send(Command::MoveNeedsKeyframe(viewer.clone()));
             }
             if pass {
+                passed.fetch_add(1, Ordering::Relaxed);
                 gst::PadProbeReturn::Ok
             } else {
                 // Handled (the binding frees the buffer), not Drop: GStreamer 1.22 would then

@@ -51,8 +51,8 @@ pub(crate) struct Viewer {
     pub estimate: Option<u32>,
     /// Fraction lost in its last receiver report.
     pub last_loss: Option<f64>,
-    /// Where its video's RTP stream stood when its video was switched off.
-    pub video_continuity: Option<Continuity>,
+    /// Where its video's RTP stream starts, or stood when its video was switched off.
+    pub video_continuity: Continuity,
     /// Its rung on the ladder, once its video is fed from one.
     pub rung_choice: Option<RungChoice>,
     /// The codecs of an applied answer, not linked to the encoders until the viewer's media
@@ -292,7 +292,7 @@ impl Viewer {
             estimate: None,
             last_loss: None,
             rung_choice: None,
-            video_continuity: None,
+            video_continuity: Continuity::random(),
             awaiting_media: None,
             candidates: 0,
             negotiating: true,
@@ -329,7 +329,7 @@ impl Viewer {
                 gst_webrtc::WebRTCRTPTransceiverDirection::Inactive,
             );
             if let Some(path) = media.feed.as_ref().and_then(Feed::video_path) {
-                self.video_continuity = Some(path.continuity());
+                self.video_continuity = path.continuity();
             }
             links.extend(media.feed.take().into_iter().flat_map(Feed::into_links));
         }
