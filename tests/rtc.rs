@@ -228,7 +228,10 @@ fn an_h264_only_viewer_gets_h264_while_others_keep_vp8() {
         matches!(e, ShareEvent::ViewerRemoved { viewer, .. } if viewer == "h264-viewer")
             .then_some(())
     });
-    // The unused encoder stays built for the next H.264 viewer but encodes nothing.
+    // The unused encoder stays built for the next H.264 viewer but encodes nothing. Frames
+    // already queued before its encoders when it was parked (a few) are let through first:
+    // the count is taken once the other viewer has had some frames since.
+    wait_frames(&a, a.frames() + 10);
     let parked = call.share.snapshot();
     assert_eq!(parked.encoders, vec![(Codec::Opus, 1), (Codec::Vp8, 1)]);
     assert_eq!(parked.parked.len(), 1, "{parked:?}");
