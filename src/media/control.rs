@@ -354,6 +354,7 @@ impl Control {
         }
         self.shared.playbin.set_property("uri", uri);
         self.subtitles.prepare(&self.shared.playbin, uri);
+        self.shared.subtitles.set_hidden(false);
         if !self.change_state(gst::State::Paused) {
             return;
         }

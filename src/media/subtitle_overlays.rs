@@ -33,6 +33,9 @@ pub(crate) struct SubtitleOverlays {
     text_sink: SubtitleSink,
     text_source: [gst::Element; 4],
     to_viewers: AtomicBool,
+    /// Subtitles turned off while a source plays: neither overlay draws. Clearing playbin's
+    /// text flag alone leaves the last cue drawn until it ends (the overlay keeps it).
+    hidden: AtomicBool,
 }
 
 impl SubtitleOverlays {
@@ -58,6 +61,7 @@ impl SubtitleOverlays {
             text_sink,
             text_source: [source.upcast(), tee, q1, q2],
             to_viewers: AtomicBool::new(true),
+            hidden: AtomicBool::new(false),
         };
         overlays.apply();
         Ok(overlays)
@@ -104,9 +108,19 @@ impl SubtitleOverlays {
         self.to_viewers.load(Ordering::Acquire)
     }
 
+    /// Hides the subtitles at once (off), or lets the overlay that draws show them. A
+    /// source starts shown: an overlay silent when its text arrives would set up no renderer
+    /// and stay blank after.
+    pub(crate) fn set_hidden(&self, hidden: bool) {
+        if self.hidden.swap(hidden, Ordering::AcqRel) != hidden {
+            self.apply();
+        }
+    }
+
     fn apply(&self) {
         let to_viewers = self.to_viewers.load(Ordering::Acquire);
-        self.shared.set_property("silent", !to_viewers);
-        self.local.set_property("silent", to_viewers);
+        let hidden = self.hidden.load(Ordering::Acquire);
+        self.shared.set_property("silent", hidden || !to_viewers);
+        self.local.set_property("silent", hidden || to_viewers);
     }
 }

@@ -13,6 +13,7 @@ use gst::prelude::*;
 impl Control {
     pub(super) fn select_subtitles(&mut self, index: Option<usize>) {
         if let Some(state) = self.subtitles.select(&self.shared.playbin, index) {
+            self.shared.subtitles.set_hidden(state.shown.is_none());
             self.emit(PlayerEvent::Subtitles(state));
         }
     }
@@ -40,6 +41,7 @@ impl Control {
         let playbin = &self.shared.playbin;
         let _ = playbin.set_state(gst::State::Ready);
         self.subtitles.begin_reload(playbin, uri, reload);
+        self.shared.subtitles.set_hidden(false);
         if self.change_state(gst::State::Paused) {
             self.source.preroll_deadline = Some(Instant::now() + preroll_limit(&self.source.uri));
         }
