@@ -605,14 +605,24 @@ fn create_offer(
             let _ = commands.send(Command::OfferFailed(viewer));
             return;
         };
-        bin.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
         let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs);
         let sdp = certificate::with_our_fingerprint(&sdp);
-        events.send(ShareEvent::LocalDescription {
-            viewer: viewer.id,
-            kind: SdpKind::Offer,
-            sdp,
+        // The offer goes out once it is set, before any of our candidates: webrtcbin replies
+        // at the end of setting it, and gathers candidates in tasks queued after that. Sent
+        // later, a loaded machine's candidates overtook it and a viewer dropped them all.
+        let set = gst::Promise::with_change_func(move |reply| match reply {
+            Ok(reply) if !reply.is_some_and(|r| r.has_field("error")) => {
+                events.send(ShareEvent::LocalDescription {
+                    viewer: viewer.id,
+                    kind: SdpKind::Offer,
+                    sdp,
+                })
+            }
+            _ => {
+                let _ = commands.send(Command::OfferFailed(viewer));
+            }
         });
+        bin.emit_by_name::<()>("set-local-description", &[&offer, &set]);
     });
     webrtcbin.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
 }

@@ -18,6 +18,9 @@ use reelcast::rtc::{ConnectionState, SdpKind, Share, ShareConfig, ShareEvent};
 struct Joins {
     requested: HashMap<String, Instant>,
     offered: HashMap<String, Instant>,
+    /// The receivers' answers, and candidates from each, to tell where a join stands.
+    answered: HashMap<String, Instant>,
+    candidates: HashMap<String, usize>,
 }
 
 pub struct Harness {
@@ -115,18 +118,57 @@ impl Harness {
             }
             if Instant::now() > deadline {
                 let states = self.states.lock().unwrap();
+                let joins = self.joins.lock().unwrap();
                 let stuck: Vec<String> = names
                     .iter()
                     .filter(|n| frames.get(*n).copied().unwrap_or(0) == 0)
-                    .map(|n| format!("{n}: {:?}", states.get(n)))
+                    .map(|n| {
+                        format!(
+                            "{n}: {:?}, offered {}, answered {}, {} candidates from it",
+                            states.get(n),
+                            joins.offered.contains_key(n),
+                            joins.answered.contains_key(n),
+                            joins.candidates.get(n).copied().unwrap_or(0)
+                        )
+                    })
                     .collect();
                 return Err(format!(
-                    "only {receiving} of {} viewers receive after {within:?} ({})",
+                    "only {receiving} of {} viewers receive after {within:?} ({}); {}",
                     names.len(),
-                    stuck.join(", ")
+                    stuck.join(", "),
+                    self.webrtc_states()
                 ));
             }
         }
+    }
+
+    /// Where each of the share's connections stands, as webrtcbin says.
+    fn webrtc_states(&self) -> String {
+        use gst::prelude::*;
+        let pipeline = self.share.pipeline();
+        let bins: Vec<String> = pipeline
+            .iterate_recurse()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.factory().is_some_and(|f| f.name() == "webrtcbin"))
+            .map(|bin| {
+                let state = |name: &str| {
+                    let v = bin.property_value(name);
+                    gst::glib::EnumValue::from_value(&v)
+                        .map(|(_, e)| e.nick().to_owned())
+                        .unwrap_or_default()
+                };
+                format!(
+                    "{}: signaling {}, ice {}, gathering {}, connection {}",
+                    bin.name(),
+                    state("signaling-state"),
+                    state("ice-connection-state"),
+                    state("ice-gathering-state"),
+                    state("connection-state")
+                )
+            })
+            .collect();
+        bins.join("; ")
     }
 
     /// Ends a receiver in the child process.
@@ -160,7 +202,7 @@ fn relay(
     let events = share.subscribe();
     let to_child = stdin.clone();
     let states = states.clone();
-    let joins = joins.clone();
+    let offers = joins.clone();
     std::thread::spawn(move || {
         while let Ok(event) = events.recv() {
             let msg = match event {
@@ -175,7 +217,7 @@ fn relay(
                 ShareEvent::LocalDescription { viewer, kind, sdp } => {
                     if kind == SdpKind::Offer {
                         let now = Instant::now();
-                        joins
+                        offers
                             .lock()
                             .unwrap()
                             .offered
@@ -201,6 +243,7 @@ fn relay(
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let (tx, rx) = flume::unbounded();
     let share = Arc::downgrade(share);
+    let joins = joins.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let Ok(msg) = serde_json::from_str::<Value>(&line) else {
@@ -210,6 +253,12 @@ fn relay(
             let viewer = msg["viewer"].as_str().unwrap_or_default();
             match msg["op"].as_str() {
                 Some("answer") => {
+                    let now = Instant::now();
+                    joins
+                        .lock()
+                        .unwrap()
+                        .answered
+                        .insert(viewer.to_owned(), now);
                     if let Err(e) = share.set_remote_description(
                         viewer,
                         SdpKind::Answer,
@@ -218,11 +267,19 @@ fn relay(
                         eprintln!("receivers: {e}");
                     }
                 }
-                Some("candidate") => share.add_remote_candidate(
-                    viewer,
-                    msg["mline"].as_u64().unwrap_or(0) as u32,
-                    msg["candidate"].as_str().unwrap_or_default(),
-                ),
+                Some("candidate") => {
+                    *joins
+                        .lock()
+                        .unwrap()
+                        .candidates
+                        .entry(viewer.to_owned())
+                        .or_default() += 1;
+                    share.add_remote_candidate(
+                        viewer,
+                        msg["mline"].as_u64().unwrap_or(0) as u32,
+                        msg["candidate"].as_str().unwrap_or_default(),
+                    )
+                }
                 Some("report") => {
                     let frames = msg["frames"]
                         .as_object()
