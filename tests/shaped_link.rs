@@ -102,24 +102,51 @@ fn a_viewer_behind_a_slow_link_moves_down_a_rung_and_back_up() {
     assert_private_network();
     let _serial = common::one_at_a_time();
     let mut run = ShapedShare::start(reelcast(), clip(), None, Duration::from_secs(45)).unwrap();
-    run.wait_height(Duration::from_secs(10), "full size", |h| h == 480)
-        .unwrap();
+    let mut story = Vec::new();
+    let mut wait = |run: &ShapedShare, within: u64, what: &str, want: &dyn Fn(u32) -> bool| {
+        let waited = run.wait_height(Duration::from_secs(within), what, want);
+        story.extend(run.share.lines());
+        waited
+            .unwrap_or_else(|e| panic!("{e}\nthe share's rung moves and stats:\n{}", moves(&story)))
+    };
+    wait(&run, 10, "full size", &|h| h == 480);
     run.set_rate(100).unwrap();
-    let lower = run
-        .wait_height(Duration::from_secs(15), "a lower rung", |h| h < 480)
-        .unwrap();
+    let lower = wait(&run, 15, "a lower rung", &|h| h < 480);
     eprintln!(
         "rung: {lower} lines at {:?} kbit/s",
         run.bitrate_kbps(Duration::from_secs(2))
     );
     run.lift().unwrap();
-    run.wait_height(Duration::from_secs(20), "full size again", |h| h == 480)
-        .unwrap();
-    let joins = run
-        .share
-        .events()
+    wait(&run, 20, "full size again", &|h| h == 480);
+    let joins = story
         .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|e| e["event"] == "viewer-joined")
         .count();
     assert_eq!(joins, 1, "the viewer joined again");
+}
+
+/// The share's rung moves (logged) and the viewer's stats (its estimate, rung and loss), as
+/// they came, for a failure to explain itself.
+fn moves(lines: &[String]) -> String {
+    lines
+        .iter()
+        .filter_map(|l| match serde_json::from_str::<serde_json::Value>(l) {
+            Ok(v) if v["event"] == "stats" => {
+                let s = &v["stats"];
+                Some(format!(
+                    "stats: estimate {} sent {} rung {} loss {} rtt {} nacks {}",
+                    s["target_bitrate"],
+                    s["bitrate"],
+                    s["rung"]["height"],
+                    s["packet_loss"],
+                    s["rtt"],
+                    s["nack_count"]
+                ))
+            }
+            Ok(_) => None,
+            Err(_) => (l.contains("rung") || l.contains("retransmissions")).then(|| l.clone()),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

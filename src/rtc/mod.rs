@@ -21,6 +21,7 @@ mod ladder;
 mod plugins;
 mod policy;
 mod reaper;
+mod retransmissions;
 mod rung_choice;
 mod rung_moves;
 pub mod sdp;

@@ -1,6 +1,7 @@
 //! One remote viewer's connection: its webrtcbin, transceivers and offers. Everything here
 //! runs on the actor's thread or only sends the actor messages; nothing waits.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
+use super::retransmissions::{limit_retransmissions, RetransmissionBudget};
 use super::rung_choice::RungChoice;
 use super::stats::request_stats;
 use super::video_path::{Continuity, VideoPath};
@@ -501,9 +503,12 @@ fn add_estimator(
     estimator.set_property("min-bitrate", config.min_video_bitrate / 2);
     estimator.set_property("max-bitrate", max + max / 2);
     estimator.set_property("estimated-bitrate", config.start_video_bitrate);
+    let estimate = Arc::new(AtomicU32::new(config.start_video_bitrate));
+    limit_retransmissions_of(webrtcbin, &estimate);
     let (viewer, commands) = (key.clone(), commands.clone());
     estimator.connect_notify(Some("estimated-bitrate"), move |bwe, _| {
         let bitrate = bwe.property::<u32>("estimated-bitrate");
+        estimate.store(bitrate, Ordering::Relaxed);
         let _ = commands.send(Command::Estimate {
             viewer: viewer.clone(),
             bitrate,
@@ -515,6 +520,25 @@ fn add_estimator(
         given.lock().unwrap().take().map(|e| e.to_value())
     });
     Some(estimator)
+}
+
+/// webrtcbin makes its `rtprtxsend` once the answer is in: its retransmissions are held to a
+/// budget of the link's estimate from then on.
+fn limit_retransmissions_of(webrtcbin: &gst::Element, estimate: &Arc<AtomicU32>) {
+    let Some(bin) = webrtcbin.downcast_ref::<gst::Bin>() else {
+        return;
+    };
+    let estimate = estimate.clone();
+    bin.connect_deep_element_added(move |_, _, element| {
+        if element.factory().is_some_and(|f| f.name() == "rtprtxsend") {
+            let budget = RetransmissionBudget::new(Instant::now());
+            limit_retransmissions(
+                element,
+                estimate.clone(),
+                Arc::new(std::sync::Mutex::new(budget)),
+            );
+        }
+    });
 }
 
 const STATS_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(5);

@@ -192,6 +192,7 @@ fn run_one(
         .collect();
     drop(b);
     drop(a);
+    keep_share_output(&share, plan);
     drop(share);
     let viewers = timelines
         .iter()
@@ -212,6 +213,23 @@ fn run_one(
         metadata_keys,
         queue: (!queue.is_empty()).then(|| summary_of_queue(&queue)),
     })
+}
+
+/// With REELCAST_BENCH_OUTPUT=DIR, the share's lines of each run (its JSON events and
+/// REELCAST_LOG logs) go to DIR/<run>.log, to see why a run went as it did.
+fn keep_share_output(share: &ShareProcess, plan: Plan) {
+    let Some(dir) = std::env::var_os("REELCAST_BENCH_OUTPUT") else {
+        return;
+    };
+    let name: String = plan
+        .label()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = std::path::Path::new(&dir).join(format!("{name}.log"));
+    if let Err(e) = std::fs::write(&path, share.lines().join("\n")) {
+        eprintln!("reelcast-bench: cannot write {}: {e}", path.display());
+    }
 }
 
 /// The tbf line's "Sent ... (dropped N, overlimits M ...)" of `tc -s qdisc show`.

@@ -28,6 +28,10 @@ impl ShareProcess {
             .arg(file)
             .args(["--headless", "--json", "--loop", "--signalling", signalling])
             .args(extra);
+        if std::env::var_os("REELCAST_LOG").is_none() {
+            // Its rung moves, a line each, for a run that went wrong to tell why.
+            command.env("REELCAST_LOG", "warn,reelcast::rtc::rung_moves=info");
+        }
         let process = PeerProcess::spawn("reelcast share", command)?;
         process.wait_line(Duration::from_secs(30), "registration", |l| {
             let v: Value = serde_json::from_str(l).ok()?;
@@ -43,6 +47,11 @@ impl ShareProcess {
     /// User + system CPU seconds the share has used so far (all its threads).
     pub fn cpu_seconds(&self) -> Option<f64> {
         process_cpu_seconds(self.pid())
+    }
+
+    /// The share's output lines (JSON events and logs) since the last call.
+    pub fn lines(&self) -> Vec<String> {
+        self.process.lines.try_iter().collect()
     }
 
     /// The share's JSON events since the last call (the others are skipped).
