@@ -49,9 +49,15 @@ impl Harness {
         player.open(file).map_err(|e| e.to_string())?;
         player.play().map_err(|e| e.to_string())?;
         // Viewers join once both tracks are captured: one joining in between is offered the
-        // first kind alone and renegotiates, which the test receivers do not follow.
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // first kind alone and renegotiates (which a busy machine can make slow).
+        let deadline = Instant::now() + Duration::from_secs(30);
         while stream.tracks().len() < 2 && tracks.recv_deadline(deadline).is_ok() {}
+        if stream.tracks().len() < 2 {
+            return Err(format!(
+                "{file}: {} of its 2 tracks captured within 30 s",
+                stream.tracks().len()
+            ));
+        }
         let mut child = receivers
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

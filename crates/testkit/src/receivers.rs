@@ -41,6 +41,14 @@ pub fn serve_receivers() -> i32 {
         };
         let viewer = msg["viewer"].as_str().unwrap_or_default().to_owned();
         match msg["op"].as_str() {
+            Some("offer") if receivers.contains_key(&viewer) => {
+                // A new offer on the same connection (the share renegotiates when a track
+                // comes or goes): answered by the receiver that has it.
+                match receivers[&viewer].answer(msg["sdp"].as_str().unwrap_or_default()) {
+                    Ok(sdp) => say(json!({"op": "answer", "viewer": viewer, "sdp": sdp})),
+                    Err(e) => eprintln!("receivers: viewer {viewer}: {e}"),
+                }
+            }
             Some("offer") => {
                 let say_c = say.clone();
                 let id = viewer.clone();
