@@ -4,6 +4,8 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use reelcast::cli::{exit, has_display, Cli, Command, PlayArgs};
 use reelcast::ui::{Outcome, Start};
@@ -11,8 +13,9 @@ use reelcast::ui::{Outcome, Start};
 /// Without `REELCAST_LOG`: warnings, but not the embedded server's protocol handler's (it warns
 /// about every stray message) nor the player's (its failures reach the person once, as events).
 const DEFAULT_LOG: &str = "warn,gst_plugin_webrtc_signalling=error,reelcast::media::player=error";
-/// Log lines that would carry a secret, silenced whatever `REELCAST_LOG` says.
-const SECRET_FREE: &str = "tungstenite::handshake::client=debug";
+/// Log lines that would carry a secret: tungstenite's trace of each request it sends shows
+/// the embedded server's secret (in the path). Held at debug whatever `REELCAST_LOG` says.
+const SECRET_FREE: &str = "tungstenite::handshake::client";
 
 /// Libraries whose trace output shows what goes over the wire (frames, headers), where a pin
 /// or a token travels: held at debug unless `REELCAST_LOG` names them.
@@ -26,33 +29,43 @@ const WIRE_LOGGERS: &[&str] = &[
     "rustls",
 ];
 
-fn log_filter() -> tracing_subscriber::EnvFilter {
+/// What the person asked for with `REELCAST_LOG`, or the default.
+fn log_directives() -> String {
     let asked = std::env::var("REELCAST_LOG").unwrap_or_default();
-    let mut directives = if asked.trim().is_empty() {
+    if asked.trim().is_empty() {
         DEFAULT_LOG.to_owned()
     } else {
         asked
-    };
-    for logger in WIRE_LOGGERS {
-        if !directives.split(',').any(|d| d.trim().starts_with(logger)) {
-            directives.push_str(&format!(",{logger}=debug"));
-        }
     }
-    tracing_subscriber::EnvFilter::try_new(&directives)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG))
+}
+
+/// The levels above which nothing of the wire loggers is written: a cap beside the filter
+/// asked for, never a level it turns on.
+fn wire_caps(directives: &str) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    let unnamed = WIRE_LOGGERS.iter().filter(|logger| {
+        !directives
+            .split(',')
+            .any(|d| d.trim().starts_with(**logger))
+    });
+    tracing_subscriber::filter::Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_targets(unnamed.map(|logger| (*logger, LevelFilter::DEBUG)))
+        .with_target(SECRET_FREE, LevelFilter::DEBUG)
 }
 
 fn main() {
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let directives = log_directives();
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            // tungstenite's trace of each request it sends would show the embedded
-            // server's secret (in the path): never at any level.
-            log_filter().add_directive(SECRET_FREE.parse().expect("a valid directive")),
-        )
+        .with_env_filter(filter)
         .with_ansi(colour)
         .with_writer(std::io::stderr)
+        .finish()
+        .with(wire_caps(&directives))
         .init();
     let cli = Cli::parse();
     let code = match cli.command {
