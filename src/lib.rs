@@ -19,3 +19,7 @@ pub mod ui;
 mod util;
 
 pub use init::{init, InitError};
+
+/// The application id: the GSettings schema, the desktop file, the icon and the keyring items
+/// of the TURN passwords are named after it.
+pub const APP_ID: &str = "io.github.reelcast.Reelcast";

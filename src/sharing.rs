@@ -3,6 +3,7 @@
 //! and the window drive this; it knows nothing of GTK.
 
 mod options;
+mod turn_secrets;
 
 use std::sync::Arc;
 
@@ -19,6 +20,10 @@ use crate::signalling::{
 use crate::util::Broadcast;
 
 pub use options::{ShareChoices, SharingOptions};
+pub use turn_secrets::{
+    has_passwords, turn_servers, FilledTurnServers, SavedTurnServers, TurnProblem, TurnSecrets,
+    TurnSecretsError, TurnServer, LOOKUP_TIMEOUT, STORE_TIMEOUT,
+};
 
 /// What a person (or a script) is told about a share.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -38,6 +38,8 @@ pub use janus::{is_janus_url, JanusOptions, JANUS_PIN_VARIABLE};
 pub use publisher::PublisherSignaller;
 pub use relay::SignallingRelay;
 pub use retry::backoff;
+pub(crate) use runtime::runtime;
+pub(crate) use secret::redact_text;
 pub use secret::{is_secret_parameter, redact_url, Secret, ShownUrl, SignallingSecrets, REDACTED};
 pub use session_limits::{SessionRefusal, MAX_PENDING_PER_PEER, MAX_SESSIONS_PER_PEER};
 pub use signaller::{Signaller, MAX_MESSAGE_SIZE};

@@ -10,10 +10,15 @@ mod settings;
 mod share_model;
 mod share_panel;
 mod share_viewer;
+mod turn_settings;
 mod window;
 
 pub use app::{run, Outcome, Start};
-pub use settings::{settings, ShareSettings, APP_ID};
+pub use settings::{settings, settings_with_backend, ShareSettings, APP_ID};
 pub use share_model::{Notice, ShareModel, ShareState};
 pub use share_viewer::{ShareViewer, ViewerState};
+pub use turn_settings::{
+    apply_turn_servers, migrate_turn_servers, share_turn_problem, shown_turn_servers,
+    turn_problem_reason, TURN_KEY,
+};
 pub use window::ReelcastWindow;

@@ -1,10 +1,15 @@
 //! The preferences window: every row is bound to a GSettings key, so changes are saved as
-//! they are made and the next share uses them.
+//! they are made and the next share uses them. The TURN row is the exception: it is applied
+//! (Apply, Enter, closing the window), its passwords go to the keyring and the key keeps the
+//! addresses only (see `turn_settings`).
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 
+use super::turn_settings::{
+    apply_turn_servers, saved_turn_problem, shown_turn_servers, turn_problem_reason, TURN_KEY,
+};
 use crate::rtc::Codec;
 
 mod imp {
@@ -106,7 +111,7 @@ impl ReelcastPreferences {
         settings
             .bind("share-subtitles", &*imp.share_subtitles_switch, "active")
             .build();
-        settings.bind("turn-server", &*imp.turn_row, "text").build();
+        window.bind_turn_servers(settings);
         settings
             .bind("max-bitrate", &*imp.bitrate_adjustment, "value")
             .build();
@@ -126,5 +131,81 @@ impl ReelcastPreferences {
             }
         });
         window
+    }
+
+    /// The TURN row shows the key's addresses; what the person types is applied on Apply,
+    /// Enter and when the window closes, never shown back with its passwords.
+    fn bind_turn_servers(&self, settings: &gio::Settings) {
+        let row = &*self.imp().turn_row;
+        row.set_text(&shown_turn_servers(&settings.string(TURN_KEY)));
+        let apply = {
+            let window = self.downgrade();
+            let settings = settings.clone();
+            move || {
+                if let Some(window) = window.upgrade() {
+                    window.apply_turn_row(&settings);
+                }
+            }
+        };
+        let on_apply = apply.clone();
+        row.connect_apply(move |_| on_apply());
+        let on_enter = apply.clone();
+        row.connect_entry_activated(move |_| on_enter());
+        self.connect_close_request(move |_| {
+            apply();
+            glib::Propagation::Proceed
+        });
+        // The key changed elsewhere (the passwords moved out at start): show it, unless the
+        // person is typing.
+        let row_weak = row.downgrade();
+        settings.connect_changed(Some(TURN_KEY), move |settings, key| {
+            let Some(row) = row_weak.upgrade() else {
+                return;
+            };
+            let shown = shown_turn_servers(&settings.string(key));
+            if row.text() == shown_turn_servers(&row.text()) {
+                row.set_text(&shown);
+            }
+        });
+    }
+
+    /// Saves the TURN row if it says something new: passwords into the keyring (on the
+    /// networking runtime), the addresses into the key; the row then shows the addresses.
+    fn apply_turn_row(&self, settings: &gio::Settings) {
+        let row = &*self.imp().turn_row;
+        let typed = row.text().to_string();
+        if typed == shown_turn_servers(&settings.string(TURN_KEY)) {
+            return;
+        }
+        // At once, so that the password is not left on screen while the keyring works.
+        row.set_text(&shown_turn_servers(&typed));
+        let window = self.downgrade();
+        let parent = self.transient_for();
+        let settings = settings.clone();
+        glib::spawn_future_local(async move {
+            let problems = apply_turn_servers(&settings, &typed).await;
+            for problem in problems {
+                let toast = adw::Toast::builder()
+                    .title(format!(
+                        "{} {}",
+                        saved_turn_problem(&problem),
+                        turn_problem_reason(&problem.error)
+                    ))
+                    .timeout(10)
+                    .build();
+                // The preferences while they are open, else the window under them.
+                match window.upgrade().filter(|w| w.is_visible()) {
+                    Some(window) => window.add_toast(toast),
+                    None => {
+                        if let Some(parent) = parent
+                            .as_ref()
+                            .and_then(|p| p.downcast_ref::<super::ReelcastWindow>())
+                        {
+                            parent.add_toast(toast);
+                        }
+                    }
+                }
+            }
+        });
     }
 }

@@ -7,28 +7,31 @@ use gtk::prelude::*;
 use crate::rtc::Codec;
 use crate::sharing::ShareChoices;
 
-/// The application id: the GSettings schema, the desktop file and the icon are named after it.
-pub const APP_ID: &str = "io.github.reelcast.Reelcast";
+pub use crate::APP_ID;
 
 /// The preferences, from the installed schema or, in a build from source, the one compiled
 /// next to it. `None` when neither exists: the app then runs on defaults and saves nothing.
 pub fn settings() -> Option<gio::Settings> {
-    let default = gio::SettingsSchemaSource::default();
-    if let Some(schema) = default.as_ref().and_then(|s| s.lookup(APP_ID, true)) {
-        return Some(gio::Settings::new_full(
-            &schema,
-            None::<&gio::SettingsBackend>,
-            None,
-        ));
-    }
-    let dir = option_env!("REELCAST_SCHEMA_DIR")?;
-    let source = gio::SettingsSchemaSource::from_directory(dir, default.as_ref(), false).ok()?;
-    let schema = source.lookup(APP_ID, false)?;
     Some(gio::Settings::new_full(
-        &schema,
+        &schema()?,
         None::<&gio::SettingsBackend>,
         None,
     ))
+}
+
+/// The preferences kept by `backend` (tests use a key file or memory of their own).
+pub fn settings_with_backend(backend: &gio::SettingsBackend) -> Option<gio::Settings> {
+    Some(gio::Settings::new_full(&schema()?, Some(backend), None))
+}
+
+fn schema() -> Option<gio::SettingsSchema> {
+    let default = gio::SettingsSchemaSource::default();
+    if let Some(schema) = default.as_ref().and_then(|s| s.lookup(APP_ID, true)) {
+        return Some(schema);
+    }
+    let dir = option_env!("REELCAST_SCHEMA_DIR")?;
+    let source = gio::SettingsSchemaSource::from_directory(dir, default.as_ref(), false).ok()?;
+    source.lookup(APP_ID, false)
 }
 
 /// The sharing keys of the schema, typed.

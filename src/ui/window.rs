@@ -13,6 +13,7 @@ use super::player_controls::ReelcastPlayerControls;
 use super::settings::ShareSettings;
 use super::share_model::{Notice, ShareModel};
 use super::share_panel::ReelcastSharePanel;
+use super::turn_settings::{migrate_in_background, share_turn_problem, turn_problem_reason};
 use crate::media::{
     share_name, AudioOutput, MediaKind, Player, PlayerError, PlayerEvent, PlayerOptions,
     SubtitlePreferences, VideoOutput, SUBTITLE_EXTENSIONS,
@@ -269,6 +270,13 @@ impl ReelcastWindow {
             let share = ShareSettings::read(settings);
             imp.share_panel
                 .set_defaults(&share.signalling_url, &share.share_name);
+            // An older version kept TURN passwords in the key: into the keyring with them.
+            let window = self.downgrade();
+            migrate_in_background(settings.clone(), move |summary, details| {
+                if let Some(window) = window.upgrade() {
+                    window.show_error(summary, details);
+                }
+            });
         }
     }
 
@@ -379,6 +387,11 @@ impl ReelcastWindow {
     }
 
     /// A toast with a short summary; the whole message on demand.
+    /// Shows `toast` over the window (the preferences' problems once they are closed).
+    pub(crate) fn add_toast(&self, toast: adw::Toast) {
+        self.imp().toast_overlay.add_toast(toast);
+    }
+
     fn show_error(&self, summary: &str, details: &str) {
         tracing::warn!("{details}");
         let toast = adw::Toast::builder()
@@ -533,20 +546,45 @@ impl ReelcastWindow {
             );
             return;
         }
-        // The command line's choices, else the preferences; the panel's on top.
-        let base = self.imp().share_defaults.borrow().clone();
-        let base = base.unwrap_or_else(|| {
-            self.settings()
-                .map(|s| ShareSettings::read(s).choices())
-                .unwrap_or_default()
-        });
-        let choices = ShareChoices {
+        let panel = move |base: ShareChoices, source: Option<String>| ShareChoices {
             signalling: choice.signalling,
             name: Some(choice.name),
-            source: self.imp().source.borrow().clone().or(base.source.clone()),
+            source: source.or(base.source.clone()),
             ..base
         };
-        self.start_sharing(SharingOptions::from(&choices));
+        let source = self.imp().source.borrow().clone();
+        // The command line's choices, else the preferences; the panel's on top.
+        let base = self.imp().share_defaults.borrow().clone();
+        let preferences = self.settings().map(ShareSettings::read);
+        let (base, preferences) = match (base, preferences) {
+            (Some(base), _) => (base, None),
+            (None, Some(p)) if p.needs_passwords() => (ShareChoices::default(), Some(p)),
+            (None, p) => (p.map(|p| p.choices()).unwrap_or_default(), None),
+        };
+        let Some(preferences) = preferences else {
+            return self.start_sharing(SharingOptions::from(&panel(base, source)));
+        };
+        // TURN passwords come from the keyring, on the networking runtime; the share starts
+        // when they are there, without the servers the keyring could not give.
+        let window = self.downgrade();
+        let generation = self.imp().share_generation.get();
+        glib::spawn_future_local(async move {
+            let (base, problems) = preferences.choices_with_passwords().await;
+            let Some(window) = window.upgrade() else {
+                return;
+            };
+            // Stopped or started again meanwhile.
+            if window.imp().share_generation.get() != generation {
+                return;
+            }
+            window.start_sharing(SharingOptions::from(&panel(base, source)));
+            for problem in &problems {
+                window.show_error(
+                    &share_turn_problem(problem),
+                    &turn_problem_reason(&problem.error),
+                );
+            }
+        });
     }
 
     /// Starts a share; its state shows in the panel, which opens.
