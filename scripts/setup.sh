@@ -26,6 +26,9 @@ if $tests; then
     chromium firefox-esr python3-venv
     # an SFU to publish into
     janus
+    # TURN passwords in the keyring: a private session bus, a real Secret Service on it, and
+    # libsecret's secret-tool to read back what it holds (gdbus, from libglib2.0-bin, waits for it)
+    dbus-daemon gnome-keyring libsecret-tools
   )
   command -v node >/dev/null || packages+=(nodejs npm)
 fi

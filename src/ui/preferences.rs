@@ -199,7 +199,7 @@ impl ReelcastPreferences {
                     None => {
                         if let Some(parent) = parent
                             .as_ref()
-                            .and_then(|p| p.downcast_ref::<super::ReelcastWindow>())
+                            .and_then(|p| p.downcast_ref::<super::window::ReelcastWindow>())
                         {
                             parent.add_toast(toast);
                         }
