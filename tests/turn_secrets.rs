@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use common::peers::Peer;
 use gtk::gio;
 use gtk::glib;
 use gtk::prelude::*;
@@ -451,4 +452,137 @@ fn without_a_secret_service_the_share_starts_without_that_server_and_says_why() 
         settings.string(TURN_KEY),
         "turn://dave:0ld-pa55@10.99.0.5:3478"
     );
+}
+
+/// An X server of our own (as in tests/window.rs), stopped when dropped.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+const WIDTH: usize = 1024;
+const HEIGHT: usize = 700;
+
+impl Xvfb {
+    fn start() -> Self {
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
+            .arg(format!("{WIDTH}x{HEIGHT}x24"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb runs (install xvfb)");
+        // Xvfb writes the display number once it accepts connections.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(!line.trim().is_empty(), "Xvfb did not start");
+        Self {
+            child,
+            display: format!(":{}", line.trim()),
+        }
+    }
+
+    /// The whole screen as RGB bytes.
+    fn screenshot(&self) -> Vec<u8> {
+        let out = Command::new("/usr/bin/import")
+            .args(["-display", &self.display, "-window", "root", "-depth", "8"])
+            .arg("rgb:-")
+            .output()
+            .expect("ImageMagick's import runs (install imagemagick)");
+        assert!(out.status.success(), "import failed");
+        out.stdout
+    }
+
+    fn xdotool(&self, args: &[&str]) {
+        let status = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool runs (install xdotool)");
+        assert!(status.success(), "xdotool {args:?}");
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The middle of the share panel's Start Sharing button: the one wide run of libadwaita's
+/// accent blue (a "suggested-action" pill) on the right of the window, above the controls.
+fn start_button(rgb: &[u8]) -> Option<(usize, usize)> {
+    let blue = |x: usize, y: usize| {
+        let i = (y * WIDTH + x) * 3;
+        let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
+        r < 90 && (110..160).contains(&g) && b > 200
+    };
+    let rows: Vec<(usize, usize, usize)> = (60..HEIGHT - 120)
+        .filter_map(|y| {
+            let xs: Vec<usize> = (WIDTH * 5 / 8..WIDTH).filter(|&x| blue(x, y)).collect();
+            (xs.len() >= 80).then(|| (y, xs[0], xs[xs.len() - 1]))
+        })
+        .collect();
+    let (first, last) = (rows.first()?, rows.last()?);
+    Some(((first.1 + first.2) / 2, (first.0 + last.0) / 2))
+}
+
+/// The window, with the person's preferences naming a TURN server whose password the
+/// keyring should give, and no Secret Service: Start Sharing starts the share, without
+/// that server, and the window says why (a toast; the same words as an `error` line).
+#[test]
+fn the_window_shares_without_the_server_the_keyring_cannot_give_and_says_why() {
+    let _turn = one_at_a_time();
+    common::net::assert_private_network();
+    let session = Session::bus_only();
+    // GSettings' key file backend, in this session's config folder.
+    let keyfile = session.path("config/glib-2.0/settings/keyfile");
+    std::fs::create_dir_all(keyfile.parent().unwrap()).unwrap();
+    std::fs::write(
+        &keyfile,
+        "[io/github/reelcast/Reelcast]\nturn-server='turn://carol@10.99.0.4:3478'\n",
+    )
+    .unwrap();
+    let clip = common::media().dir.join("turn-window.webm");
+    common::make_webm(&clip, Some((320, 240)), true, 10);
+    let x = Xvfb::start();
+    let mut command = session.command(env!("CARGO_BIN_EXE_reelcast"));
+    command
+        .args(["play", "--json", "--loop"])
+        .arg(&clip)
+        .env("DISPLAY", &x.display)
+        .env("GDK_BACKEND", "x11")
+        .env("GSETTINGS_BACKEND", "keyfile")
+        .env_remove("WAYLAND_DISPLAY");
+    let app = Peer::spawn("reelcast", command);
+    app.wait_json(Duration::from_secs(30), "playing", |v| {
+        (v["event"] == "state" && v["state"] == "playing").then_some(())
+    });
+    // Ctrl+S opens the share panel; its Start Sharing button is clicked where it shows.
+    x.xdotool(&["mousemove", "300", "300", "key", "ctrl+s"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let (bx, by) = loop {
+        if let Some(at) = start_button(&x.screenshot()) {
+            break at;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the share panel's Start Sharing button never showed"
+        );
+    };
+    x.xdotool(&["mousemove", &bx.to_string(), &by.to_string(), "click", "1"]);
+    let said = app.wait_json(Duration::from_secs(30), "the window saying why", |v| {
+        (v["event"] == "error").then(|| v["message"].as_str().unwrap_or_default().to_owned())
+    });
+    assert_eq!(
+        said,
+        "Sharing without the TURN server turn://carol@10.99.0.4:3478: \
+         No keyring (Secret Service) is running on this computer."
+    );
+    app.wait_json(Duration::from_secs(30), "the share registered", |v| {
+        (v["event"] == "registered").then_some(())
+    });
 }

@@ -579,10 +579,22 @@ impl ReelcastWindow {
             }
             window.start_sharing(SharingOptions::from(&panel(base, source)));
             for problem in &problems {
-                window.show_error(
-                    &share_turn_problem(problem),
-                    &turn_problem_reason(&problem.error),
+                let (summary, why) = (
+                    share_turn_problem(problem),
+                    turn_problem_reason(&problem.error),
                 );
+                // Scripts (--json) get it as the share's other problems.
+                if window.imp().json.get() {
+                    let message = format!("{summary}: {why}");
+                    let event = SharingEvent::Error {
+                        message,
+                        viewer: None,
+                    };
+                    if let Ok(line) = serde_json::to_string(&event) {
+                        println!("{line}");
+                    }
+                }
+                window.show_error(&summary, &why);
             }
         });
     }
