@@ -94,6 +94,13 @@ fn bind_choice(
     });
 }
 
+/// Shows `text` in the TURN row as applied: no Apply button for what the row says itself.
+fn show_turn_text(row: &adw::EntryRow, text: &str) {
+    row.set_show_apply_button(false);
+    row.set_text(text);
+    row.set_show_apply_button(true);
+}
+
 impl ReelcastPreferences {
     pub fn new(parent: &impl IsA<gtk::Window>, settings: &gio::Settings) -> Self {
         let window: Self = glib::Object::builder()
@@ -137,7 +144,7 @@ impl ReelcastPreferences {
     /// Enter and when the window closes, never shown back with its passwords.
     fn bind_turn_servers(&self, settings: &gio::Settings) {
         let row = &*self.imp().turn_row;
-        row.set_text(&shown_turn_servers(&settings.string(TURN_KEY)));
+        show_turn_text(row, &shown_turn_servers(&settings.string(TURN_KEY)));
         let apply = {
             let window = self.downgrade();
             let settings = settings.clone();
@@ -164,7 +171,7 @@ impl ReelcastPreferences {
             };
             let shown = shown_turn_servers(&settings.string(key));
             if row.text() == shown_turn_servers(&row.text()) {
-                row.set_text(&shown);
+                show_turn_text(&row, &shown);
             }
         });
     }
@@ -178,7 +185,7 @@ impl ReelcastPreferences {
             return;
         }
         // At once, so that the password is not left on screen while the keyring works.
-        row.set_text(&shown_turn_servers(&typed));
+        show_turn_text(row, &shown_turn_servers(&typed));
         let window = self.downgrade();
         let parent = self.transient_for();
         let settings = settings.clone();
