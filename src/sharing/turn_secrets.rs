@@ -286,8 +286,22 @@ impl TurnSecrets {
     /// are no longer listed are removed. Runs on the networking runtime; the future only
     /// waits for its result.
     pub fn save(text: &str, previous: &str) -> impl Future<Output = SavedTurnServers> + 'static {
-        let servers = turn_servers(text);
-        let gone: Vec<TurnServer> = turn_servers(previous)
+        let previous = turn_servers(previous);
+        // A server written without its password keeps the one the previous value held (an
+        // older version's, not moved yet): it is moved now rather than lost.
+        let servers: Vec<TurnServer> = turn_servers(text)
+            .into_iter()
+            .map(|mut server| {
+                if server.password.is_none() {
+                    server.password = previous
+                        .iter()
+                        .find(|old| old.same_item(&server))
+                        .and_then(|old| old.password.clone());
+                }
+                server
+            })
+            .collect();
+        let gone: Vec<TurnServer> = previous
             .into_iter()
             .filter(|old| old.needs_password() && !servers.iter().any(|s| s.same_item(old)))
             .collect();
@@ -458,7 +472,15 @@ fn classify(error: &oo7::Error, secrets: Option<&[&str]>) -> TurnSecretsError {
         {
             TurnSecretsError::NoService("nothing provides org.freedesktop.secrets".into())
         }
-        ZBus::Address(_) | ZBus::InputOutput(_) | ZBus::Handshake(_) => {
+        ZBus::FDO(e)
+            if matches!(
+                **e,
+                oo7::zbus::fdo::Error::ServiceUnknown(_) | oo7::zbus::fdo::Error::NameHasNoOwner(_)
+            ) =>
+        {
+            TurnSecretsError::NoService("nothing provides org.freedesktop.secrets".into())
+        }
+        ZBus::Address(_) | ZBus::Connection(..) | ZBus::InputOutput(_) | ZBus::Handshake(_) => {
             TurnSecretsError::NoService(format!("no session bus ({})", text(e)))
         }
         _ => TurnSecretsError::Refused(text(e)),
