@@ -416,9 +416,11 @@ impl Actor {
         }
         let costs = self.rung_costs(codec);
         let now = Instant::now();
-        let choice = RungChoice::start(&costs, now);
         let ssrc = self.ssrcs.of(MediaKind::Video);
         let viewer = self.viewers.get_mut(id).expect("checked");
+        // Probes need an estimator that counts what arrives: transport-wide feedback.
+        let probes = viewer.transport_cc && viewer.estimator.is_some();
+        let choice = RungChoice::start(&costs, probes, now);
         // Video switched back on goes on with the same RTP stream where it stopped.
         let mut path = VideoPath::new(
             &self.pipeline,

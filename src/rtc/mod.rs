@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod input;
 mod ladder;
+mod link_probe;
 mod plugins;
 mod policy;
 mod reaper;

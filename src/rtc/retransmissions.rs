@@ -93,7 +93,9 @@ pub(crate) fn limit_retransmissions(
         let Some(s) = event.structure() else {
             return gst::PadProbeReturn::Ok;
         };
-        if s.name() != "GstRTPRetransmissionRequest" {
+        if s.name() != "GstRTPRetransmissionRequest" || s.has_field(super::link_probe::PROBE_FIELD)
+        {
+            // A headroom probe's are paced by their own rate, not the viewer's requests.
             return gst::PadProbeReturn::Ok;
         }
         let (Ok(ssrc), Ok(seqnum)) = (s.get::<u32>("ssrc"), s.get::<u32>("seqnum")) else {

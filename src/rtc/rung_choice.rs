@@ -1,6 +1,8 @@
 //! Which rung of the ladder one viewer gets, from its own link's estimate: down at once when
-//! the link cannot carry the rung, up one step at a time as a trial that backs off when it
-//! fails. Pure: no GStreamer, so unit tests drive every case.
+//! the link cannot carry the rung, up one step at a time, each step first probed (the link
+//! made to carry what the bigger rung costs, see [`super::link_probe`]) where the viewer's
+//! estimator can tell, then taken as a trial that backs off when it fails. Pure: no
+//! GStreamer, so unit tests drive every case.
 
 use std::time::{Duration, Instant};
 
@@ -16,8 +18,21 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// The estimate must show this much room over what the viewer gets before it climbs: GCC
 /// never estimates more than 1.5x what arrives, so room is the sign of a link not yet full.
 const ROOM_TO_CLIMB: f64 = 1.35;
-/// Below this share of what its rung costs, the link does not carry the rung.
-const TOO_LITTLE: f64 = 0.9;
+/// Below this share of what its rung costs, the link does not carry the rung. A rung's cost
+/// already has room for its peaks, and right after a step up the bigger rung's keyframe
+/// makes the estimator back off to 0.85 of what arrived: at 0.9 that alone undid the step.
+const TOO_LITTLE: f64 = 0.8;
+/// How long the link carries a probe before the step up it tests is taken: a few rounds of
+/// the estimator's feedback, short enough that a link without room loses little.
+const PROBE_TIME: Duration = Duration::from_millis(1000);
+/// A probe has passed when the estimate still covers this share of the bigger rung's cost.
+const PROBE_PASSES: f64 = 0.98;
+/// After a probed step up, the bigger rung's first keyframe bursts into the link and the
+/// estimator takes the delay for congestion; for this long only a collapse moves the viewer
+/// down, and then the estimate the probe proved is given back (see [`Move::Restore`]).
+const SETTLE: Duration = Duration::from_millis(1500);
+/// During [`SETTLE`], the share of the rung's cost below which the link has truly failed.
+const COLLAPSE: f64 = 0.5;
 /// RTP, SRTP, UDP and IP headers on top of what the encoders make.
 const OVERHEAD: f64 = 1.05;
 
@@ -36,6 +51,12 @@ pub(crate) struct RungChoice {
     backoff: Duration,
     next_trial: Instant,
     climbed: bool,
+    /// Steps up are probed first (the viewer has an estimator that counts what arrives).
+    probes: bool,
+    /// A probe for this rung under way, since then, and the estimate before it.
+    probing: Option<(Instant, usize, u32)>,
+    /// A probed step up settling until then, and the estimate its probe proved.
+    settling: Option<(Instant, u32)>,
 }
 
 /// What the viewer should do now.
@@ -46,12 +67,22 @@ pub(crate) enum Move {
     /// Up to this rung, as a trial: the estimator should assume it can (see
     /// [`RungChoice::decide`]).
     Up(usize),
+    /// Probe the link for this rung: send what it would cost, with the estimator told to
+    /// expect it; the viewer stays where it is.
+    Probe(usize),
+    /// The probe failed: stop it; the viewer stays where it is, and the estimator is given
+    /// back the estimate from before the probe (the congestion was the probe's own), when
+    /// it fell below it.
+    ProbeFailed(u32),
+    /// The step up has settled: the estimator is given back this estimate, which its probe
+    /// proved, in place of what the first keyframe's burst made it think.
+    Restore(u32),
 }
 
 impl RungChoice {
     /// A joining viewer: on the middle rung (or the smallest there is), a keyframe small
     /// enough for most links, then up as its estimate allows.
-    pub(crate) fn start(costs: &[Option<u32>], now: Instant) -> Self {
+    pub(crate) fn start(costs: &[Option<u32>], probes: bool, now: Instant) -> Self {
         let usable: Vec<usize> = (0..costs.len()).filter(|i| costs[*i].is_some()).collect();
         // Sizes not known yet (no picture has come): the middle of the ladder.
         let rung = usable
@@ -65,6 +96,9 @@ impl RungChoice {
             backoff: BACKOFF,
             next_trial: now,
             climbed: false,
+            probes,
+            probing: None,
+            settling: None,
         }
     }
 
@@ -77,8 +111,27 @@ impl RungChoice {
         loss: Option<f64>,
         now: Instant,
     ) -> Option<Move> {
+        let probing = self.probing;
+        let step = self.step(costs, estimate, loss, now);
+        match probing {
+            // The probe ended with nowhere to move: it must stop all the same.
+            Some((_, _, before)) if self.probing.is_none() && step.is_none() => {
+                Some(Move::ProbeFailed(before))
+            }
+            _ => step,
+        }
+    }
+
+    fn step(
+        &mut self,
+        costs: &[Option<u32>],
+        estimate: u32,
+        loss: Option<f64>,
+        now: Instant,
+    ) -> Option<Move> {
         let cost_of = |i: usize| costs.get(i).copied().flatten();
         if cost_of(self.rung).is_none() {
+            self.probing = None;
             // The picture changed and this rung went away: the nearest smaller one, or any.
             let to = (self.rung..costs.len())
                 .chain((0..self.rung).rev())
@@ -86,10 +139,43 @@ impl RungChoice {
             return Some(self.moved(to, now, false));
         }
         let current = cost_of(self.rung)?;
+        if let Some((until, proved)) = self.settling {
+            if now < until {
+                if (estimate as f64) >= current as f64 * COLLAPSE {
+                    return None;
+                }
+                self.settling = None;
+            } else {
+                self.settling = None;
+                if estimate < proved {
+                    return Some(Move::Restore(proved));
+                }
+            }
+        }
         if let Some(started) = self.trial {
             if now.duration_since(started) >= TRIAL {
                 self.trial = None;
                 self.backoff = BACKOFF;
+            }
+        }
+        if let Some((since, rung, before)) = self.probing {
+            // Checked before the link's fit: a probe's own congestion says nothing of the
+            // rung the viewer is on.
+            match cost_of(rung).filter(|_| rung < self.rung) {
+                Some(wanted) if estimate as f64 >= wanted as f64 * PROBE_PASSES => {
+                    if now.duration_since(since) < PROBE_TIME {
+                        return None;
+                    }
+                    self.probing = None;
+                    self.trial = Some(now);
+                    self.settling = Some((now + SETTLE, estimate.min(wanted)));
+                    return Some(self.moved(rung, now, true));
+                }
+                _ => {
+                    self.probing = None;
+                    self.back_off(now);
+                    return Some(Move::ProbeFailed(before));
+                }
             }
         }
         if (estimate as f64) < current as f64 * TOO_LITTLE {
@@ -98,11 +184,10 @@ impl RungChoice {
             let fits = below
                 .clone()
                 .find(|i| cost_of(*i).is_some_and(|c| c as f64 <= estimate as f64 * TOO_LITTLE));
-            let to = fits.or_else(|| below.clone().next_back())?;
             if self.trial.take().is_some() {
-                self.next_trial = now + self.backoff;
-                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                self.back_off(now);
             }
+            let to = fits.or_else(|| below.clone().next_back())?;
             return Some(self.moved(to, now, false));
         }
         let up = (0..self.rung).rev().find(|i| cost_of(*i).is_some())?;
@@ -113,10 +198,26 @@ impl RungChoice {
             && clean
             && estimate as f64 >= current as f64 * ROOM_TO_CLIMB
         {
+            if self.probes {
+                self.probing = Some((now, up, estimate));
+                return Some(Move::Probe(up));
+            }
             self.trial = Some(now);
             return Some(self.moved(up, now, true));
         }
         None
+    }
+
+    /// A step up failed: no new one for a while, longer each time in a row.
+    fn back_off(&mut self, now: Instant) {
+        self.next_trial = now + self.backoff;
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    /// The rung a probe under way is for.
+    #[cfg(test)]
+    pub(crate) fn probing(&self) -> Option<usize> {
+        self.probing.map(|(_, rung, _)| rung)
     }
 
     fn moved(&mut self, to: usize, now: Instant, up: bool) -> Move {
@@ -140,7 +241,7 @@ mod tests {
     #[test]
     fn a_joiner_starts_in_the_middle_and_climbs_when_its_link_has_room() {
         let t0 = Instant::now();
-        let mut c = RungChoice::start(&COSTS, t0);
+        let mut c = RungChoice::start(&COSTS, false, t0);
         assert_eq!(c.rung, 1);
         // Room, but too soon.
         assert_eq!(
@@ -167,7 +268,7 @@ mod tests {
     #[test]
     fn a_link_that_cannot_carry_the_rung_goes_down_to_one_that_fits() {
         let t0 = Instant::now();
-        let mut c = RungChoice::start(&COSTS, t0);
+        let mut c = RungChoice::start(&COSTS, false, t0);
         c.rung = 0;
         assert_eq!(c.decide(&COSTS, 700_000, None, t0), Some(Move::Down(2)));
         // Nothing fits: the smallest.
@@ -183,7 +284,7 @@ mod tests {
     #[test]
     fn a_failed_step_up_backs_off_and_doubles() {
         let t0 = Instant::now();
-        let mut c = RungChoice::start(&COSTS, t0);
+        let mut c = RungChoice::start(&COSTS, false, t0);
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         assert_eq!(
             c.decide(&COSTS, 1_700_000, None, at(2.0)),
@@ -222,9 +323,81 @@ mod tests {
     }
 
     #[test]
+    fn a_step_up_is_probed_first_and_taken_when_the_link_carried_the_probe() {
+        let t0 = Instant::now();
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        let mut c = RungChoice::start(&COSTS, true, t0);
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            Some(Move::Probe(0))
+        );
+        assert_eq!((c.rung, c.probing()), (1, Some(0)), "still on its rung");
+        // The estimator was told to expect the bigger rung, and it holds.
+        assert_eq!(c.decide(&COSTS, 2_600_000, None, at(2.5)), None);
+        assert_eq!(
+            c.decide(&COSTS, 2_650_000, None, at(3.0)),
+            Some(Move::Up(0))
+        );
+        assert_eq!((c.rung, c.probing()), (0, None));
+        // Its keyframe's burst: the estimator backs off, but the viewer stays, and once
+        // settled the estimator gets back what the probe proved.
+        assert_eq!(c.decide(&COSTS, 1_600_000, None, at(3.3)), None);
+        assert_eq!(
+            c.decide(&COSTS, 1_600_000, None, at(4.6)),
+            Some(Move::Restore(2_600_000))
+        );
+        assert_eq!(c.decide(&COSTS, 2_600_000, None, at(5.0)), None);
+        // A collapse while settling moves it down at once.
+        let mut c = RungChoice::start(&COSTS, true, t0);
+        c.decide(&COSTS, 1_700_000, None, at(2.0));
+        assert_eq!(
+            c.decide(&COSTS, 2_600_000, None, at(3.0)),
+            Some(Move::Up(0))
+        );
+        assert_eq!(
+            c.decide(&COSTS, 900_000, None, at(3.2)),
+            Some(Move::Down(2))
+        );
+    }
+
+    #[test]
+    fn a_failed_probe_leaves_the_viewer_where_it_is_and_backs_off() {
+        let t0 = Instant::now();
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        let mut c = RungChoice::start(&COSTS, true, t0);
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            Some(Move::Probe(0))
+        );
+        // The link could not carry 2.6 Mbit/s: the estimate fell, but the rung still fits.
+        assert_eq!(
+            c.decide(&COSTS, 1_900_000, None, at(2.4)),
+            Some(Move::ProbeFailed(1_700_000))
+        );
+        assert_eq!((c.rung, c.probing()), (1, None));
+        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(7.0)), None, "backoff");
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(8.5)),
+            Some(Move::Probe(0))
+        );
+        // The probe's congestion took the estimate below the viewer's own rung: the probe
+        // ends and the estimate from before it is given back; the viewer stays.
+        assert_eq!(
+            c.decide(&COSTS, 600_000, None, at(8.7)),
+            Some(Move::ProbeFailed(1_700_000))
+        );
+        assert_eq!(c.probing(), None);
+        // Still that low afterwards: the link itself fell, and the viewer goes down.
+        assert_eq!(
+            c.decide(&COSTS, 600_000, None, at(9.0)),
+            Some(Move::Down(2))
+        );
+    }
+
+    #[test]
     fn loss_holds_a_viewer_where_it_is() {
         let t0 = Instant::now();
-        let mut c = RungChoice::start(&COSTS, t0);
+        let mut c = RungChoice::start(&COSTS, false, t0);
         let later = t0 + Duration::from_secs(5);
         assert_eq!(c.decide(&COSTS, 1_700_000, Some(0.05), later), None);
     }
@@ -232,7 +405,7 @@ mod tests {
     #[test]
     fn a_rung_that_went_away_moves_the_viewer_to_the_nearest_smaller() {
         let t0 = Instant::now();
-        let mut c = RungChoice::start(&COSTS, t0);
+        let mut c = RungChoice::start(&COSTS, false, t0);
         let small = [Some(900_000), None, None];
         assert_eq!(c.decide(&small, 2_000_000, None, t0), Some(Move::Down(0)));
         assert_eq!(c.rung, 0);

@@ -50,12 +50,44 @@ impl Actor {
         else {
             return;
         };
+        let probed = viewer.link_probe.is_on();
+        viewer.link_probe.stop();
         let to = match step {
             Move::Up(to) | Move::Down(to) => to,
+            Move::Probe(to) => {
+                let (Some(estimator), Some(wanted)) = (&viewer.estimator, costs[to]) else {
+                    return;
+                };
+                let now_on = viewer.rung_choice.as_ref().map(|c| c.rung);
+                let current = now_on.and_then(|r| costs.get(r).copied().flatten());
+                let extra = wanted.saturating_sub(current.unwrap_or(0));
+                // The estimator (and its pacer) assume the link carries the bigger rung, and
+                // the probe makes it carry as much: the estimate then says whether it can.
+                estimator.set_property("estimated-bitrate", wanted.max(estimate));
+                viewer.link_probe.start(extra);
+                tracing::info!(viewer = %id, rung = to, extra, estimate, "probing the link for a bigger rung");
+                return;
+            }
+            Move::Restore(bitrate) => {
+                if let Some(estimator) = &viewer.estimator {
+                    estimator.set_property("estimated-bitrate", bitrate);
+                }
+                tracing::info!(viewer = %id, bitrate, estimate, "the step up settled: the estimate its probe proved is restored");
+                return;
+            }
+            Move::ProbeFailed(before) => {
+                if let (Some(estimator), true) = (&viewer.estimator, estimate < before) {
+                    estimator.set_property("estimated-bitrate", before);
+                }
+                tracing::info!(viewer = %id, estimate, before, sent = viewer.link_probe.sent(), "the link has no room for a bigger rung");
+                return;
+            }
         };
-        if let (Move::Up(_), Some(estimator), Some(cost)) = (step, &viewer.estimator, costs[to]) {
-            // A trial: the estimator (and its pacer) assume the link carries the new rung,
-            // and find out soon enough if it does not.
+        if let (Move::Up(_), false, Some(estimator), Some(cost)) =
+            (step, probed, &viewer.estimator, costs[to])
+        {
+            // A trial without a probe: the estimator (and its pacer) assume the link carries
+            // the new rung, and find out soon enough if it does not.
             estimator.set_property("estimated-bitrate", cost);
         }
         tracing::info!(viewer = %id, ?step, estimate, "viewer moves to another rung");

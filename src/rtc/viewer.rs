@@ -16,6 +16,7 @@ use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
+use super::link_probe::LinkProbe;
 use super::retransmissions::{limit_retransmissions, RetransmissionBudget};
 use super::rung_choice::RungChoice;
 use super::stats::request_stats;
@@ -46,6 +47,8 @@ pub(crate) struct Viewer {
     pub pending_answer: Option<PendingAnswer>,
     /// This viewer's congestion controller and pacer (rtpgccbwe), when there is one.
     pub estimator: Option<gst::Element>,
+    /// Sends packets again to find out whether the link has room for a bigger rung.
+    pub link_probe: Arc<LinkProbe>,
     /// The answer took transport-wide congestion control feedback: the estimator's word
     /// counts. Without it, loss in receiver reports is all there is ([`Viewer::target_bitrate`]).
     pub transport_cc: bool,
@@ -269,7 +272,14 @@ impl Viewer {
             media.push(add_media(&webrtcbin, kind, config)?);
         }
 
-        let estimator = add_estimator(&webrtcbin, &key, config, commands);
+        let link_probe = Arc::new(LinkProbe::default());
+        let estimator = add_estimator(
+            &webrtcbin,
+            &key,
+            config,
+            commands,
+            (ssrcs.video, &link_probe),
+        );
         connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
@@ -290,6 +300,7 @@ impl Viewer {
             stats_asked: None,
             pending_answer: None,
             estimator,
+            link_probe,
             transport_cc: false,
             estimate: None,
             last_loss: None,
@@ -496,6 +507,7 @@ fn add_estimator(
     key: &ViewerKey,
     config: &ShareConfig,
     commands: &flume::Sender<Command>,
+    (video_ssrc, probe): (u32, &Arc<LinkProbe>),
 ) -> Option<gst::Element> {
     super::plugins::register();
     let estimator = gst::ElementFactory::make("rtpgccbwe").build().ok()?;
@@ -504,7 +516,7 @@ fn add_estimator(
     estimator.set_property("max-bitrate", max + max / 2);
     estimator.set_property("estimated-bitrate", config.start_video_bitrate);
     let estimate = Arc::new(AtomicU32::new(config.start_video_bitrate));
-    limit_retransmissions_of(webrtcbin, &estimate);
+    watch_rtxsend(webrtcbin, &estimate, video_ssrc, probe);
     let (viewer, commands) = (key.clone(), commands.clone());
     estimator.connect_notify(Some("estimated-bitrate"), move |bwe, _| {
         let bitrate = bwe.property::<u32>("estimated-bitrate");
@@ -523,14 +535,20 @@ fn add_estimator(
 }
 
 /// webrtcbin makes its `rtprtxsend` once the answer is in: its retransmissions are held to a
-/// budget of the link's estimate from then on.
-fn limit_retransmissions_of(webrtcbin: &gst::Element, estimate: &Arc<AtomicU32>) {
+/// budget of the link's estimate from then on, and the headroom probe sends through it.
+fn watch_rtxsend(
+    webrtcbin: &gst::Element,
+    estimate: &Arc<AtomicU32>,
+    video_ssrc: u32,
+    probe: &Arc<LinkProbe>,
+) {
     let Some(bin) = webrtcbin.downcast_ref::<gst::Bin>() else {
         return;
     };
-    let estimate = estimate.clone();
+    let (estimate, probe) = (estimate.clone(), probe.clone());
     bin.connect_deep_element_added(move |_, _, element| {
         if element.factory().is_some_and(|f| f.name() == "rtprtxsend") {
+            super::link_probe::install(element, video_ssrc, probe.clone());
             let budget = RetransmissionBudget::new(Instant::now());
             limit_retransmissions(
                 element,
