@@ -419,7 +419,7 @@ impl Actor {
         let ssrc = self.ssrcs.of(MediaKind::Video);
         let viewer = self.viewers.get_mut(id).expect("checked");
         // Probes need an estimator that counts what arrives: transport-wide feedback.
-        let probes = viewer.transport_cc && viewer.estimator.is_some();
+        let probes = viewer.probes_link && viewer.estimator.is_some();
         let choice = RungChoice::start(&costs, probes, now);
         // Video switched back on goes on with the same RTP stream where it stopped.
         let mut path = VideoPath::new(

@@ -260,6 +260,8 @@ pub(crate) fn make(factory: &str) -> Result<gst::Element, BuildError> {
 pub(crate) struct Ssrcs {
     pub video: u32,
     pub audio: u32,
+    /// The video's retransmissions (RTX), named in offers and given to `rtprtxsend`.
+    pub video_rtx: u32,
 }
 
 impl Ssrcs {
@@ -271,6 +273,7 @@ impl Ssrcs {
         Self {
             video: value("video"),
             audio: value("audio"),
+            video_rtx: value("video-rtx"),
         }
     }
 

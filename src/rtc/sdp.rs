@@ -59,15 +59,34 @@ pub fn with_candidates(offer: &str, candidates: &[(u32, String)]) -> String {
 
 /// The SDP with its SSRC lines (`a=ssrc:`, `a=ssrc-group:`) replaced by one
 /// `a=ssrc:N cname:CNAME` line in each media section `ssrc_of` gives an SSRC for (by its
-/// media type).
-pub fn with_ssrcs(sdp: &str, cname: &str, ssrc_of: impl Fn(&str) -> Option<u32>) -> String {
+/// media type), and where it also gives a retransmission SSRC and the section offers `rtx`,
+/// that one too with its `a=ssrc-group:FID` (a peer that demuxes by SSRC alone, Firefox,
+/// drops RTX packets of an SSRC nobody named).
+pub fn with_ssrcs(
+    sdp: &str,
+    cname: &str,
+    ssrc_of: impl Fn(&str) -> Option<(u32, Option<u32>)>,
+) -> String {
+    let has_rtx = std::cell::Cell::new(false);
     rewrite_sections(
         sdp,
-        |line| !line.starts_with("a=ssrc:") && !line.starts_with("a=ssrc-group:"),
-        |section, out| {
-            if let Some(ssrc) = ssrc_of(section.media) {
-                out.push_str(&format!("a=ssrc:{ssrc} cname:{cname}\r\n"));
+        |line| {
+            if line.starts_with("a=rtpmap:") && line.contains(" rtx/") {
+                has_rtx.set(true);
             }
+            !line.starts_with("a=ssrc:") && !line.starts_with("a=ssrc-group:")
+        },
+        |section, out| {
+            if let Some((ssrc, rtx)) = ssrc_of(section.media) {
+                match rtx.filter(|_| has_rtx.get()) {
+                    Some(rtx) => out.push_str(&format!(
+                        "a=ssrc-group:FID {ssrc} {rtx}\r\na=ssrc:{ssrc} cname:{cname}\r\n\
+                         a=ssrc:{rtx} cname:{cname}\r\n"
+                    )),
+                    None => out.push_str(&format!("a=ssrc:{ssrc} cname:{cname}\r\n")),
+                }
+            }
+            has_rtx.set(false);
         },
     )
 }
@@ -103,15 +122,35 @@ mod tests {
                    a=ssrc:1 cname:x\r\na=ssrc:2 cname:x\r\na=mid:audio1\r\n\
                    m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
         let ssrc_of = |media: &str| match media {
-            "video" => Some(7),
-            "audio" => Some(8),
+            "video" => Some((7, Some(9))),
+            "audio" => Some((8, None)),
             _ => None,
         };
+        // No rtx offered in the video section: no retransmission SSRC named.
         assert_eq!(
             with_ssrcs(sdp, "reelcast", ssrc_of),
             "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:video0\r\na=ssrc:7 cname:reelcast\r\n\
              m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:audio1\r\na=ssrc:8 cname:reelcast\r\n\
              m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+        );
+    }
+
+    #[test]
+    fn a_section_that_offers_rtx_names_its_retransmission_ssrc() {
+        let sdp = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\n\
+                   a=rtpmap:97 rtx/90000\r\na=ssrc-group:FID 1 2\r\na=ssrc:1 cname:x\r\n\
+                   m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\n";
+        let ssrc_of = |media: &str| match media {
+            "video" => Some((7, Some(9))),
+            "audio" => Some((8, Some(10))),
+            _ => None,
+        };
+        assert_eq!(
+            with_ssrcs(sdp, "r", ssrc_of),
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\n\
+             a=rtpmap:97 rtx/90000\r\na=ssrc-group:FID 7 9\r\na=ssrc:7 cname:r\r\n\
+             a=ssrc:9 cname:r\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+             a=rtpmap:111 OPUS/48000/2\r\na=ssrc:8 cname:r\r\n"
         );
     }
 }

@@ -54,6 +54,8 @@ pub(crate) struct Viewer {
     pub transport_cc: bool,
     /// The estimator's latest estimate of what this viewer's link carries, in bits/s.
     pub estimate: Option<u32>,
+    /// Its link can be probed before a step up ([`super::link_probe`]): see [`probes_work`].
+    pub probes_link: bool,
     /// Fraction lost in its last receiver report.
     pub last_loss: Option<f64>,
     /// Where its video's RTP stream starts, or stood when its video was switched off.
@@ -199,10 +201,27 @@ fn set_direction(sink_pad: &gst::Pad, direction: gst_webrtc::WebRTCRTPTransceive
 /// are replaced so that every offer says the same.
 fn with_our_ssrcs(sdp: &str, ssrcs: Ssrcs) -> String {
     super::sdp::with_ssrcs(sdp, "reelcast", |media| match media {
-        "video" => Some(ssrcs.video),
-        "audio" => Some(ssrcs.audio),
+        "video" => Some((ssrcs.video, Some(ssrcs.video_rtx))),
+        "audio" => Some((ssrcs.audio, None)),
         _ => None,
     })
+}
+
+/// Whether an answer's peer can be probed with RTX: it must take RTX for its video, and it
+/// must not be Firefox, whose feedback on those packets made GCC back off within 50 ms on
+/// loopback every time (seen with Firefox 153; the cause is not known), so that a Firefox
+/// viewer never climbed. Peers that cannot be probed climb by plain trials.
+fn probes_work(answer: &str) -> bool {
+    let firefox = answer.lines().any(|l| l.starts_with("o=mozilla"));
+    let rtx = answer
+        .split("\nm=")
+        .filter(|section| section.starts_with("video"))
+        .any(|section| {
+            section
+                .lines()
+                .any(|l| l.starts_with("a=rtpmap:") && l.contains(" rtx/"))
+        });
+    rtx && !firefox
 }
 
 /// Element names allow only some characters; session ids are not ours to trust.
@@ -273,13 +292,7 @@ impl Viewer {
         }
 
         let link_probe = Arc::new(LinkProbe::default());
-        let estimator = add_estimator(
-            &webrtcbin,
-            &key,
-            config,
-            commands,
-            (ssrcs.video, &link_probe),
-        );
+        let estimator = add_estimator(&webrtcbin, &key, config, commands, (ssrcs, &link_probe));
         connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
@@ -302,6 +315,7 @@ impl Viewer {
             estimator,
             link_probe,
             transport_cc: false,
+            probes_link: false,
             estimate: None,
             last_loss: None,
             rung_choice: None,
@@ -387,6 +401,7 @@ impl Viewer {
         self.transport_cc = sdp
             .lines()
             .any(|l| l.starts_with("a=extmap:") && l.contains(super::codec::TWCC_URI));
+        self.probes_link = self.transport_cc && probes_work(sdp);
         let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
         let chosen = codecs_in(&message, &kinds);
         let answer =
@@ -507,7 +522,7 @@ fn add_estimator(
     key: &ViewerKey,
     config: &ShareConfig,
     commands: &flume::Sender<Command>,
-    (video_ssrc, probe): (u32, &Arc<LinkProbe>),
+    (ssrcs, probe): (Ssrcs, &Arc<LinkProbe>),
 ) -> Option<gst::Element> {
     super::plugins::register();
     let estimator = gst::ElementFactory::make("rtpgccbwe").build().ok()?;
@@ -516,7 +531,7 @@ fn add_estimator(
     estimator.set_property("max-bitrate", max + max / 2);
     estimator.set_property("estimated-bitrate", config.start_video_bitrate);
     let estimate = Arc::new(AtomicU32::new(config.start_video_bitrate));
-    watch_rtxsend(webrtcbin, &estimate, video_ssrc, probe);
+    watch_rtxsend(webrtcbin, &estimate, ssrcs, probe);
     let (viewer, commands) = (key.clone(), commands.clone());
     estimator.connect_notify(Some("estimated-bitrate"), move |bwe, _| {
         let bitrate = bwe.property::<u32>("estimated-bitrate");
@@ -539,7 +554,7 @@ fn add_estimator(
 fn watch_rtxsend(
     webrtcbin: &gst::Element,
     estimate: &Arc<AtomicU32>,
-    video_ssrc: u32,
+    ssrcs: Ssrcs,
     probe: &Arc<LinkProbe>,
 ) {
     let Some(bin) = webrtcbin.downcast_ref::<gst::Bin>() else {
@@ -548,7 +563,12 @@ fn watch_rtxsend(
     let (estimate, probe) = (estimate.clone(), probe.clone());
     bin.connect_deep_element_added(move |_, _, element| {
         if element.factory().is_some_and(|f| f.name() == "rtprtxsend") {
-            super::link_probe::install(element, video_ssrc, probe.clone());
+            // The video's retransmissions go out under the SSRC our offers name.
+            let map = gst::Structure::builder("application/x-rtp-ssrc-map")
+                .field(ssrcs.video.to_string(), ssrcs.video_rtx)
+                .build();
+            element.set_property("ssrc-map", map);
+            super::link_probe::install(element, ssrcs.video, probe.clone());
             let budget = RetransmissionBudget::new(Instant::now());
             limit_retransmissions(
                 element,
@@ -667,4 +687,23 @@ fn create_offer(
         bin.emit_by_name::<()>("set-local-description", &[&offer, &set]);
     });
     webrtcbin.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::probes_work;
+
+    #[test]
+    fn a_peer_is_probed_only_when_it_takes_rtx_for_video_and_is_not_firefox() {
+        let video = "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\n";
+        let rtx = "a=rtpmap:97 rtx/90000\r\n";
+        let audio_rtx = "m=audio 9 UDP/TLS/RTP/SAVPF 111 98\r\na=rtpmap:98 rtx/48000\r\n";
+        let chromium = format!("v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n{video}{rtx}");
+        assert!(probes_work(&chromium));
+        let firefox =
+            format!("v=0\r\no=mozilla...THIS_IS_SDPARTA-153 1 0 IN IP4 0.0.0.0\r\n{video}{rtx}");
+        assert!(!probes_work(&firefox));
+        let without_rtx = format!("v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n{video}{audio_rtx}");
+        assert!(!probes_work(&without_rtx));
+    }
 }
