@@ -16,6 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::peers::Peer;
+use common::xvfb::{Xvfb, HEIGHT, WIDTH};
 use gtk::gio;
 use gtk::glib;
 use gtk::prelude::*;
@@ -493,64 +494,6 @@ fn without_a_secret_service_the_share_starts_without_that_server_and_says_why() 
         matches!(problems[0].error, TurnSecretsError::NoService(_)),
         "{problems:?}"
     );
-}
-
-/// An X server of our own (as in tests/window.rs), stopped when dropped.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-const WIDTH: usize = 1024;
-const HEIGHT: usize = 700;
-
-impl Xvfb {
-    fn start() -> Self {
-        let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
-            .arg(format!("{WIDTH}x{HEIGHT}x24"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb runs (install xvfb)");
-        // Xvfb writes the display number once it accepts connections.
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(!line.trim().is_empty(), "Xvfb did not start");
-        Self {
-            child,
-            display: format!(":{}", line.trim()),
-        }
-    }
-
-    /// The whole screen as RGB bytes.
-    fn screenshot(&self) -> Vec<u8> {
-        let out = Command::new("/usr/bin/import")
-            .args(["-display", &self.display, "-window", "root", "-depth", "8"])
-            .arg("rgb:-")
-            .output()
-            .expect("ImageMagick's import runs (install imagemagick)");
-        assert!(out.status.success(), "import failed");
-        out.stdout
-    }
-
-    fn xdotool(&self, args: &[&str]) {
-        let status = Command::new("xdotool")
-            .args(args)
-            .env("DISPLAY", &self.display)
-            .status()
-            .expect("xdotool runs (install xdotool)");
-        assert!(status.success(), "xdotool {args:?}");
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The middle of the share panel's Start Sharing button: the one wide run of libadwaita's

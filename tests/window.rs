@@ -4,76 +4,10 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const WIDTH: usize = 1024;
-const HEIGHT: usize = 700;
-
-/// An X server of our own, stopped when dropped.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Self {
-        let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
-            .arg(format!("{WIDTH}x{HEIGHT}x24"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb runs (install xvfb)");
-        // Xvfb writes the display number once it accepts connections.
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let number = line.trim();
-        assert!(!number.is_empty(), "Xvfb did not start");
-        Self {
-            child,
-            display: format!(":{number}"),
-        }
-    }
-
-    /// The whole screen as RGB bytes.
-    fn screenshot(&self) -> Vec<u8> {
-        let out = Command::new("/usr/bin/import")
-            .args([
-                "-display",
-                &self.display,
-                "-window",
-                "root",
-                "-depth",
-                "8",
-                "rgb:-",
-            ])
-            .output()
-            .expect("ImageMagick's import runs (install imagemagick)");
-        assert!(out.status.success(), "import failed");
-        assert_eq!(out.stdout.len(), WIDTH * HEIGHT * 3);
-        out.stdout
-    }
-
-    fn save_png(&self, path: &Path) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let status = Command::new("/usr/bin/import")
-            .args(["-display", &self.display, "-window", "root"])
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::xvfb::{Xvfb, HEIGHT, WIDTH};
 
 /// Distinct colours in the middle of the screen, where the video is (coarsely quantised).
 fn colours_in_middle(rgb: &[u8]) -> usize {

@@ -6,6 +6,7 @@ pub mod janus;
 pub mod net;
 pub mod peers;
 pub mod ws;
+pub mod xvfb;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
