@@ -647,6 +647,10 @@ impl Control {
                 if self.source.failed {
                     return;
                 }
+                if self.subtitles.before_reload(msg) {
+                    tracing::debug!(error = %e.error(), "an error of the run a subtitle reload stopped");
+                    return;
+                }
                 let err = e.error();
                 let details = e.debug();
                 tracing::info!(error = %err, ?details, "playback failed");

@@ -17,6 +17,8 @@ use super::subtitles::{
 pub(crate) struct Reload {
     pub(crate) position: Option<Duration>,
     pub(crate) play: bool,
+    /// Every message made before this one belongs to the run the reload stopped.
+    pub(crate) since: gst::Seqnum,
 }
 
 #[derive(Default)]
@@ -81,6 +83,14 @@ impl SubtitleControl {
 
     pub(crate) fn reloading(&self) -> bool {
         self.reload.is_some()
+    }
+
+    /// Whether a message comes from the run a reload under way stopped: an error its
+    /// streaming threads posted as they were stopped says nothing of the run starting now.
+    pub(crate) fn before_reload(&self, message: &gst::Message) -> bool {
+        self.reload
+            .as_ref()
+            .is_some_and(|r| message.seqnum() < r.since)
     }
 
     pub(crate) fn take_reload(&mut self) -> Option<Reload> {

@@ -34,12 +34,18 @@ impl Control {
         if !self.has_source() || self.subtitles.reloading() || !self.source.streams_reported {
             return;
         }
-        let reload = Reload {
-            position: self.query_position(),
-            play: self.source.state == Some(PlaybackState::Playing),
-        };
+        let (position, play) = (
+            self.query_position(),
+            self.source.state == Some(PlaybackState::Playing),
+        );
         let playbin = &self.shared.playbin;
         let _ = playbin.set_state(gst::State::Ready);
+        let since = gst::Seqnum::next();
+        let reload = Reload {
+            position,
+            play,
+            since,
+        };
         self.subtitles.begin_reload(playbin, uri, reload);
         self.shared.subtitles.set_hidden(false);
         if self.change_state(gst::State::Paused) {
