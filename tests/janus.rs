@@ -139,3 +139,66 @@ fn playing_again_after_the_end_publishes_into_the_room_again() {
         seen.frames
     );
 }
+
+/// Simulcast into the room: one publication carries every rung, and Janus forwards each
+/// subscriber the substream it asks for. A subscriber that asks for another substream gets
+/// it within 2 s, with no new publication.
+#[test]
+fn each_subscriber_gets_the_simulcast_rung_it_asks_for() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = Janus::start(18186);
+    let player = common::play_clip("janus-640x360.webm", (640, 360), 20, true);
+
+    let sharing = share_to(&player, &janus.publish_url(1234, None));
+    let events = sharing.subscribe();
+    let publication = common::wait_for(&events, STEP, "media up with Janus", |e| match e {
+        SharingEvent::ViewerState {
+            viewer,
+            state: ConnectionState::Connected,
+        } => Some(viewer.clone()),
+        SharingEvent::Refused { message } => panic!("{message}"),
+        _ => None,
+    });
+    let published = common::wait_for(&events, STEP, "three rungs published", |e| match e {
+        SharingEvent::Stats { stats } if stats.published.len() == 3 => {
+            Some(stats.published.clone())
+        }
+        _ => None,
+    });
+    let heights: Vec<u32> = published.iter().map(|r| r.height).collect();
+    assert_eq!(heights, [360, 240, 120], "{published:?}");
+
+    // Viewer 0 starts on the smallest rung and, after 90 frames, asks for the full size;
+    // viewer 1 takes the full size from the start.
+    let room = format!("{}?room=1234", janus.url);
+    let browser = common::peers::browser_viewers_with(
+        ViewerKind::Janus,
+        &room,
+        2,
+        &["--substreams", "0,2", "--switch", "0:2:90"],
+    );
+    let small = wait_decoding(&browser, 0, 20, (212, 120), Duration::from_secs(60));
+    let full = wait_decoding(&browser, 1, 20, (640, 360), Duration::from_secs(60));
+    eprintln!(
+        "janus simulcast: substream 0 gave {}x{}, substream 2 gave {}x{}",
+        small.width, small.height, full.width, full.height
+    );
+    let switched = common::wait_for(&browser.lines, Duration::from_secs(60), "the switch", |l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        let s = common::peers::viewer_stats(&v)?;
+        (s.viewer == 0 && s.switch_ms.is_some() && s.height == 360).then_some(s)
+    });
+    let switch_ms = switched.switch_ms.unwrap();
+    eprintln!("janus simulcast: substream 0 to 2 in {switch_ms:.0} ms");
+    assert!(switch_ms <= 2000.0, "took {switch_ms:.0} ms");
+    // One publication all along.
+    assert_eq!(sharing.viewer_count(), 1);
+    assert!(
+        events.try_iter().all(|e| !matches!(
+            e,
+            SharingEvent::ViewerLeft { ref viewer, .. } if *viewer == publication
+        )),
+        "the publication never ended"
+    );
+}

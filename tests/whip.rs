@@ -66,6 +66,16 @@ fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
     );
     let (frames, _, _) = counts(&endpoint, "60 frames decoded", |f, s, _| f >= 60 && s == 1);
     eprintln!("whip: the endpoint decoded {frames} frames");
+    // whipserversrc (webrtcbin 1.22) answers a simulcast offer without `a=simulcast`: the
+    // session is one rung, chosen by its own congestion control, and it plays.
+    let stats = common::wait_for(&events, STEP, "the session's stats", |e| match e {
+        SharingEvent::Stats { stats } if stats.rung.is_some() || !stats.published.is_empty() => {
+            Some(stats.clone())
+        }
+        _ => None,
+    });
+    eprintln!("whip: rung {:?}, published {:?}", stats.rung, stats.published);
+    assert!(stats.published.is_empty(), "{stats:?}");
 
     // Stopping the share DELETEs the session: the endpoint ends it.
     sharing.stop();

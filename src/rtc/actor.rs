@@ -22,6 +22,7 @@ use super::ladder::Ladder;
 use super::policy::{kinds_to_send, next_target, offered_kinds};
 use super::reaper::{Job, Reaper};
 use super::rung_choice::{cost, RungChoice};
+use super::simulcast::{Simulcast, SimulcastPath};
 use super::stats::StatsSample;
 use super::video_path::VideoPath;
 use super::viewer::{Feed, PendingAnswer, Viewer, ViewerPlan};
@@ -104,9 +105,10 @@ impl Actor {
             Command::AddViewer {
                 id,
                 ice_servers,
+                publication,
                 reply,
             } => {
-                let _ = reply.send(self.add_viewer(&id, &ice_servers));
+                let _ = reply.send(self.add_viewer(&id, &ice_servers, publication));
             }
             Command::RemoteDescription {
                 id,
@@ -172,6 +174,16 @@ impl Actor {
                 }
             }
             Command::KeyframeWanted(viewer) => self.keyframe_wanted(&viewer),
+            Command::RungKeyframeWanted { viewer, rung } => {
+                let codec = self
+                    .current_mut(&viewer)
+                    .and_then(|v| v.simulcast_path())
+                    .map(SimulcastPath::codec);
+                tracing::debug!(viewer = %viewer.id, rung, "the SFU asked for a keyframe");
+                if let Some(codec) = codec {
+                    self.ask_keyframe(codec, rung, Instant::now());
+                }
+            }
             Command::MoveNeedsKeyframe(viewer) => {
                 let target = self
                     .current_mut(&viewer)
@@ -227,7 +239,12 @@ impl Actor {
         self.viewers.get_mut(&key.id).filter(|v| v.key == *key)
     }
 
-    fn add_viewer(&mut self, id: &ViewerId, ice_servers: &[String]) -> Result<(), ShareError> {
+    fn add_viewer(
+        &mut self,
+        id: &ViewerId,
+        ice_servers: &[String],
+        publication: bool,
+    ) -> Result<(), ShareError> {
         if self.viewers.contains_key(id) {
             return Err(ShareError::DuplicateViewer(id.clone()));
         }
@@ -243,6 +260,7 @@ impl Actor {
             ice_servers,
             ssrcs: self.ssrcs,
             kinds: &kinds,
+            simulcast: publication && self.config.simulcast == Simulcast::On,
         };
         self.next_serial += 1;
         let key = ViewerKey {
@@ -254,7 +272,7 @@ impl Actor {
                 viewer: id.clone(),
                 cause: e.to_string(),
             })?;
-        tracing::info!(viewer = %id, ?kinds, "viewer added");
+        tracing::info!(viewer = %id, ?kinds, publication, "viewer added");
         self.viewers.insert(id.clone(), viewer);
         Ok(())
     }
@@ -414,6 +432,9 @@ impl Actor {
             )?;
             self.ladders.insert(codec, ladder);
         }
+        if self.viewers[id].simulcast_taken {
+            return self.link_simulcast(id, index, codec);
+        }
         let costs = self.rung_costs(codec);
         let now = Instant::now();
         let ssrc = self.ssrcs.of(MediaKind::Video);
@@ -447,6 +468,54 @@ impl Actor {
         if connected {
             // Video added to a running call: its first frame must be a keyframe.
             self.ask_keyframe(codec, choice.rung, now);
+        }
+        Ok(())
+    }
+
+    /// Every rung at once, each its own RTP stream, to an SFU that took simulcast: the
+    /// rungs are the ladder's, encoded once for this publication and any viewer on them.
+    fn link_simulcast(
+        &mut self,
+        id: &ViewerId,
+        index: usize,
+        codec: Codec,
+    ) -> Result<(), ShareError> {
+        let now = Instant::now();
+        let total: u32 = self.rung_costs(codec).iter().flatten().sum();
+        let ladder = &self.ladders[&codec];
+        let rungs: Vec<&super::ladder::Rung> = ladder.rungs.iter().collect();
+        let ssrcs: Vec<u32> = self.ssrcs.layers.iter().map(|(ssrc, _)| *ssrc).collect();
+        let viewer = self.viewers.get_mut(id).expect("checked");
+        let sink_pad = viewer.media[index].sink_pad.clone();
+        let mid = sink_pad
+            .property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver")
+            .mid()
+            .map(|m| m.to_string());
+        let path = SimulcastPath::new(
+            &self.pipeline,
+            &sink_pad,
+            (codec, mid),
+            (&rungs, &ssrcs),
+            &viewer.key,
+            &self.commands,
+        )?;
+        tracing::info!(viewer = %id, rungs = ?path.rungs(), "publishing every rung (simulcast)");
+        if let (Some(estimator), true) = (&viewer.estimator, total > 0) {
+            // The pacer's rate: every rung, with room for their peaks.
+            estimator.set_property("estimated-bitrate", total + total / 5);
+        }
+        viewer.media[index].feed = Some(Feed::Simulcast(path));
+        let connected = viewer.connection == ConnectionState::Connected;
+        for rung in &ladder.rungs {
+            if rung.is_parked() {
+                rung.unpark();
+                rung.force_keyframe(now);
+            }
+        }
+        if connected {
+            for rung in 0..ladder.rungs.len() {
+                self.ask_keyframe(codec, rung, now);
+            }
         }
         Ok(())
     }
@@ -538,6 +607,13 @@ impl Actor {
     }
 
     fn request_viewer_keyframes(&mut self, id: &ViewerId) {
+        if let Some(path) = self.viewers.get(id).and_then(|v| v.simulcast_path()) {
+            let (codec, rungs) = (path.codec(), path.rungs());
+            for rung in rungs {
+                self.ask_keyframe(codec, rung, Instant::now());
+            }
+            return;
+        }
         let Some(path) = self.viewers.get(id).and_then(|v| v.video_path()) else {
             return;
         };
@@ -662,7 +738,25 @@ impl Actor {
                 ladder.frames(index),
             ))
         });
-        let stats = viewer_stats(config, viewer, rung, &sample, Instant::now());
+        let published = viewer.simulcast_path().map_or_else(Vec::new, |p| {
+            let Some(ladder) = ladders.get(&p.codec()) else {
+                return Vec::new();
+            };
+            p.rungs()
+                .into_iter()
+                .filter_map(|index| {
+                    let (width, height, bitrate) = ladder.rungs.get(index)?.shape.get()?;
+                    Some(RungStats {
+                        index,
+                        width,
+                        height,
+                        bitrate,
+                    })
+                })
+                .collect()
+        });
+        let mut stats = viewer_stats(config, viewer, rung, &sample, Instant::now());
+        stats.published = published;
         events.send(ShareEvent::ViewerStats(stats));
         self.choose_rung(&key.id);
     }
@@ -710,5 +804,6 @@ fn viewer_stats(
         keyframe_requests: viewer.keyframe_requests(),
         target_bitrate: viewer.link_estimate(),
         rung: rung.map(|(r, _)| r),
+        published: Vec::new(),
     }
 }

@@ -262,6 +262,8 @@ pub(crate) struct Ssrcs {
     pub audio: u32,
     /// The video's retransmissions (RTX), named in offers and given to `rtprtxsend`.
     pub video_rtx: u32,
+    /// Each simulcast rung's SSRC and its retransmissions', by rung index.
+    pub layers: [(u32, u32); 3],
 }
 
 impl Ssrcs {
@@ -274,6 +276,12 @@ impl Ssrcs {
             video: value("video"),
             audio: value("audio"),
             video_rtx: value("video-rtx"),
+            layers: [0, 1, 2].map(|i| {
+                (
+                    value(&format!("layer-{i}")),
+                    value(&format!("layer-{i}-rtx")),
+                )
+            }),
         }
     }
 

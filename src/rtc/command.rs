@@ -18,6 +18,9 @@ pub(crate) enum Command {
     AddViewer {
         id: ViewerId,
         ice_servers: Vec<String>,
+        /// The far side is an SFU or media server, which forwards the video to others: it
+        /// is offered simulcast ([`super::ShareConfig::simulcast`]).
+        publication: bool,
         reply: flume::Sender<Result<(), ShareError>>,
     },
     RemoteDescription {
@@ -72,6 +75,11 @@ pub(crate) enum Command {
     },
     /// The viewer asked for a keyframe (RTCP PLI or FIR): the actor throttles these per rung.
     KeyframeWanted(ViewerKey),
+    /// A publication's SFU asked for a keyframe of one simulcast rung.
+    RungKeyframeWanted {
+        viewer: ViewerKey,
+        rung: usize,
+    },
     /// A viewer's move between rungs needs a keyframe of the rung it moves to, now.
     MoveNeedsKeyframe(ViewerKey),
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::codec::Codec;
 use super::input::VideoLimits;
+use super::simulcast::Simulcast;
 
 /// How a [`super::Share`] sends: the choices a person (or a test) makes before it starts.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub struct ShareConfig {
     pub max_viewers: usize,
     /// Video size and frame rate sent at most (scaled and dropped once for all encoders).
     pub limits: VideoLimits,
+    /// Whether a publication to an SFU or media server offers every rung (simulcast).
+    pub simulcast: Simulcast,
 }
 
 impl Default for ShareConfig {
@@ -52,6 +55,7 @@ impl Default for ShareConfig {
                 max_height: Some(1080),
                 max_frame_rate: Some(30),
             },
+            simulcast: Simulcast::On,
         }
     }
 }

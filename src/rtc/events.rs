@@ -47,6 +47,9 @@ pub struct ViewerStats {
     pub target_bitrate: u32,
     /// The rung of the encoder ladder this viewer receives.
     pub rung: Option<RungStats>,
+    /// To an SFU that took simulcast: every rung published, with its size and bitrate
+    /// (then `rung` is none). Empty otherwise.
+    pub published: Vec<RungStats>,
 }
 
 /// A rung of the encoder ladder: its place (0 is full size), picture size and bitrate.

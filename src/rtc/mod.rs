@@ -27,6 +27,7 @@ mod rung_choice;
 mod rung_moves;
 pub mod sdp;
 mod share;
+mod simulcast;
 mod stats;
 mod tracks;
 mod video_path;
@@ -42,6 +43,7 @@ pub use events::{
 };
 pub use input::VideoLimits;
 pub use share::Share;
+pub use simulcast::Simulcast;
 
 // How the share reads an answer, for tests/fuzz.rs only (`--features fuzzing`).
 #[cfg(feature = "fuzzing")]

@@ -121,6 +121,20 @@ impl Share {
         self.call(|reply| Command::AddViewer {
             id: id.to_owned(),
             ice_servers: ice_servers.to_vec(),
+            publication: false,
+            reply,
+        })
+    }
+
+    /// [`Share::add_viewer_with`] for an SFU or media server that forwards the share to its
+    /// own subscribers (Janus, a WHIP endpoint): it is offered every rung of the ladder as
+    /// simulcast, unless [`ShareConfig::simulcast`](super::ShareConfig) is off; one that
+    /// refuses it gets one rung, as any viewer does.
+    pub fn add_publication(&self, id: &str, ice_servers: &[String]) -> Result<(), ShareError> {
+        self.call(|reply| Command::AddViewer {
+            id: id.to_owned(),
+            ice_servers: ice_servers.to_vec(),
+            publication: true,
             reply,
         })
     }

@@ -19,6 +19,7 @@ use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::link_probe::LinkProbe;
 use super::retransmissions::{limit_retransmissions, RetransmissionBudget};
 use super::rung_choice::RungChoice;
+use super::simulcast::{self, SimulcastPath};
 use super::stats::request_stats;
 use super::video_path::{Continuity, VideoPath};
 use crate::media::MediaKind;
@@ -70,6 +71,9 @@ pub(crate) struct Viewer {
     /// Our offer is out and its answer not applied yet.
     negotiating: bool,
     ssrcs: Ssrcs,
+    /// A publication to an SFU, offered simulcast; `simulcast_taken` once its answer took it.
+    pub simulcast_offered: bool,
+    pub simulcast_taken: bool,
 }
 
 pub(crate) struct PendingAnswer {
@@ -87,11 +91,12 @@ pub(crate) struct ViewerMedia {
     pub active: bool,
 }
 
-/// What feeds one of a viewer's media: the shared audio encoder's tee, or a video path fed
-/// from the ladder's rungs.
+/// What feeds one of a viewer's media: the shared audio encoder's tee, a video path fed
+/// from the ladder's rungs, or every rung at once to an SFU.
 pub(crate) enum Feed {
     Shared(ViewerLink),
     Ladder(VideoPath),
+    Simulcast(SimulcastPath),
 }
 
 impl Feed {
@@ -99,13 +104,21 @@ impl Feed {
         match self {
             Feed::Shared(link) => vec![link],
             Feed::Ladder(path) => path.into_links(),
+            Feed::Simulcast(path) => path.into_links(),
         }
     }
 
     pub(crate) fn video_path(&self) -> Option<&VideoPath> {
         match self {
             Feed::Ladder(path) => Some(path),
-            Feed::Shared(_) => None,
+            Feed::Shared(_) | Feed::Simulcast(_) => None,
+        }
+    }
+
+    pub(crate) fn simulcast_path(&self) -> Option<&SimulcastPath> {
+        match self {
+            Feed::Simulcast(path) => Some(path),
+            Feed::Shared(_) | Feed::Ladder(_) => None,
         }
     }
 }
@@ -165,6 +178,7 @@ fn add_media(
     webrtcbin: &gst::Element,
     kind: MediaKind,
     config: &ShareConfig,
+    simulcast: bool,
 ) -> Result<ViewerMedia, BuildError> {
     let sink_pad = webrtcbin
         .request_pad_simple("sink_%u")
@@ -178,7 +192,11 @@ fn add_media(
         MediaKind::Video => config.video_codec,
         MediaKind::Audio => Codec::Opus,
     };
-    transceiver.set_property("codec-preferences", codec_preferences(kind, preferred));
+    let mut caps = codec_preferences(kind, preferred);
+    if simulcast && kind == MediaKind::Video {
+        caps = simulcast::offer_caps(caps, simulcast::RIDS.len());
+    }
+    transceiver.set_property("codec-preferences", caps);
     transceiver.set_property("do-nack", true);
     Ok(ViewerMedia {
         kind,
@@ -198,9 +216,11 @@ fn set_direction(sink_pad: &gst::Pad, direction: gst_webrtc::WebRTCRTPTransceive
 /// The offer as sent: each media section names the one SSRC of its kind ([`Ssrcs`]).
 /// webrtcbin names SSRCs only once an encoder feeds it, so its first offer (made before the
 /// answer chose a codec) names none and later ones add retransmission SSRCs; its own lines
-/// are replaced so that every offer says the same.
-fn with_our_ssrcs(sdp: &str, ssrcs: Ssrcs) -> String {
+/// are replaced so that every offer says the same. A simulcast video section names none:
+/// its streams are told apart by their rid, as browsers send them.
+fn with_our_ssrcs(sdp: &str, ssrcs: Ssrcs, simulcast: bool) -> String {
     super::sdp::with_ssrcs(sdp, "reelcast", |media| match media {
+        "video" if simulcast => None,
         "video" => Some((ssrcs.video, Some(ssrcs.video_rtx))),
         "audio" => Some((ssrcs.audio, None)),
         _ => None,
@@ -241,6 +261,8 @@ pub(crate) struct ViewerPlan<'a> {
     pub ice_servers: &'a [String],
     pub ssrcs: Ssrcs,
     pub kinds: &'a [MediaKind],
+    /// Offer simulcast: the far side is an SFU and the share allows it.
+    pub simulcast: bool,
 }
 
 impl Viewer {
@@ -258,6 +280,7 @@ impl Viewer {
             ice_servers,
             ssrcs,
             kinds,
+            simulcast,
         } = plan;
         let webrtcbin = make("webrtcbin")?;
         webrtcbin.set_property("name", element_name(&key.id));
@@ -288,7 +311,7 @@ impl Viewer {
 
         let mut media = Vec::new();
         for &kind in kinds {
-            media.push(add_media(&webrtcbin, kind, config)?);
+            media.push(add_media(&webrtcbin, kind, config, simulcast)?);
         }
 
         let link_probe = Arc::new(LinkProbe::default());
@@ -297,7 +320,7 @@ impl Viewer {
         webrtcbin
             .sync_state_with_parent()
             .map_err(BuildError::gst)?;
-        create_offer(&webrtcbin, &key, ssrcs, events, commands);
+        create_offer(&webrtcbin, &key, (ssrcs, simulcast), events, commands);
         let now = Instant::now();
         Ok(Self {
             key,
@@ -323,6 +346,8 @@ impl Viewer {
             awaiting_media: None,
             candidates: 0,
             negotiating: true,
+            simulcast_offered: simulcast,
+            simulcast_taken: false,
         })
     }
 
@@ -382,11 +407,17 @@ impl Viewer {
                     );
                 }
                 Some(_) => {}
-                None => self.media.push(add_media(&self.webrtcbin, kind, config)?),
+                None => self.media.push(add_media(
+                    &self.webrtcbin,
+                    kind,
+                    config,
+                    self.simulcast_offered,
+                )?),
             }
         }
         self.negotiating = true;
-        create_offer(&self.webrtcbin, &self.key, self.ssrcs, events, commands);
+        let ssrcs = (self.ssrcs, self.simulcast_offered);
+        create_offer(&self.webrtcbin, &self.key, ssrcs, events, commands);
         Ok(())
     }
 
@@ -402,6 +433,7 @@ impl Viewer {
             .lines()
             .any(|l| l.starts_with("a=extmap:") && l.contains(super::codec::TWCC_URI));
         self.probes_link = self.transport_cc && probes_work(sdp);
+        self.simulcast_taken = self.simulcast_offered && simulcast::answer_takes_simulcast(sdp);
         let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
         let chosen = codecs_in(&message, &kinds);
         let answer =
@@ -462,6 +494,16 @@ impl Viewer {
 
     pub(crate) fn keyframe_requests(&self) -> u64 {
         self.video_path().map_or(0, VideoPath::keyframe_requests)
+            + self
+                .simulcast_path()
+                .map_or(0, SimulcastPath::keyframe_requests)
+    }
+
+    pub(crate) fn simulcast_path(&self) -> Option<&SimulcastPath> {
+        self.media
+            .iter()
+            .filter(|m| m.kind == MediaKind::Video)
+            .find_map(|m| m.feed.as_ref().and_then(Feed::simulcast_path))
     }
 
     pub(crate) fn video_path(&self) -> Option<&VideoPath> {
@@ -564,9 +606,13 @@ fn watch_rtxsend(
     bin.connect_deep_element_added(move |_, _, element| {
         if element.factory().is_some_and(|f| f.name() == "rtprtxsend") {
             // The video's retransmissions go out under the SSRC our offers name.
-            let map = gst::Structure::builder("application/x-rtp-ssrc-map")
+            let mut map = gst::Structure::builder("application/x-rtp-ssrc-map")
                 .field(ssrcs.video.to_string(), ssrcs.video_rtx)
                 .build();
+            // Each simulcast rung answers NACKs with its own retransmission stream.
+            for (ssrc, rtx) in ssrcs.layers {
+                map.set(ssrc.to_string().as_str(), rtx);
+            }
             element.set_property("ssrc-map", map);
             super::link_probe::install(element, ssrcs.video, probe.clone());
             let budget = RetransmissionBudget::new(Instant::now());
@@ -651,7 +697,7 @@ const HEARD_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 fn create_offer(
     webrtcbin: &gst::Element,
     key: &ViewerKey,
-    ssrcs: Ssrcs,
+    (ssrcs, simulcast): (Ssrcs, bool),
     events: &Arc<Broadcast<ShareEvent>>,
     commands: &flume::Sender<Command>,
 ) {
@@ -667,7 +713,7 @@ fn create_offer(
             let _ = commands.send(Command::OfferFailed(viewer));
             return;
         };
-        let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs);
+        let sdp = with_our_ssrcs(&offer.sdp().as_text().unwrap_or_default(), ssrcs, simulcast);
         let sdp = certificate::with_our_fingerprint(&sdp);
         // The offer goes out once it is set, before any of our candidates: webrtcbin replies
         // at the end of setting it, and gathers candidates in tasks queued after that. Sent

@@ -91,7 +91,12 @@ fn on_signalling(
                 signaller.end_session(&session);
                 return;
             }
-            let added = share.add_viewer_with(&session, &ice_servers);
+            // No peer named: the far side is one SFU or media server, which forwards the
+            // share to its own subscribers.
+            let added = match peer {
+                None => share.add_publication(&session, &ice_servers),
+                Some(_) => share.add_viewer_with(&session, &ice_servers),
+            };
             if let Err(e) = added {
                 match e {
                     ShareError::TooManyViewers { .. } => tracing::warn!("{e}"),

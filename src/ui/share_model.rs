@@ -381,6 +381,7 @@ mod tests {
                 keyframe_requests: 0,
                 target_bitrate: 2_000_000,
                 rung: None,
+                published: Vec::new(),
             },
         };
         // The share's numbers may arrive before the signaller's request.

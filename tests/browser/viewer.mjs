@@ -7,6 +7,10 @@
 //   node viewer.mjs gstwebrtc-api WS_URL [--viewers N] the upstream gstwebrtc-api consumer
 //   node viewer.mjs janus WS_URL?room=ROOM            a subscriber to the first publisher in a Janus
 //                                                     VideoRoom, over Janus's own JSON API
+//                    [--substreams 0,2]               viewer i asks for simulcast substream i of the list
+//                    [--switch I:S:F]                 viewer I asks for substream S once F frames decoded;
+//                                                     its lines then carry "switchMs", from the ask to
+//                                                     the first frame of another height
 //
 //   node viewer.mjs joins URL [--count N]              N joins one after another on Reelcast's page
 //                                                     (a benchmark): one {"join", "joinMs"} line each
@@ -37,6 +41,8 @@ const remembered = option("--remembered") ? JSON.parse(option("--remembered")) :
 // --bright-lower: each stats line counts the bright points in the lower third of the frame on
 // screen ("brightLower"), e.g. white subtitle text on a dark picture.
 const brightLower = rest.includes("--bright-lower");
+const substreams = option("--substreams") ? option("--substreams").split(",").map(Number) : [];
+const [switchViewer, switchTo, switchAfter] = option("--switch") ? option("--switch").split(":").map(Number) : [];
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -128,7 +134,8 @@ async function openViewer(i) {
   }
   await page.setContent("<html><body><video id=v autoplay muted playsinline></video></body></html>");
   if (mode === "janus") {
-    await page.evaluate(subscribeToJanus, target);
+    const change = switchViewer === i ? { to: switchTo, after: switchAfter } : null;
+    await page.evaluate(subscribeToJanus, { target, substream: substreams[i], change });
     return async () => page.evaluate(readStats);
   }
   if (h264Only) await page.evaluate(answerH264Only);
@@ -188,7 +195,7 @@ function countBrightLower() {
 
 // In the page: the stats line of window.viewer's peer connection.
 async function readStats() {
-  const out = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, status: window.viewer.status, joinMs: window.viewer.joinMs };
+  const out = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, audioPackets: 0, status: window.viewer.status, joinMs: window.viewer.joinMs, switchMs: window.viewer.switchMs ?? null };
   const pc = window.viewer.pc || (window.viewer.session && window.viewer.session.rtcPeerConnection);
   if (!pc) return out;
   (await pc.getStats()).forEach((s) => {
@@ -205,11 +212,11 @@ async function readStats() {
 // In the page: subscribes to the first publisher of a Janus VideoRoom with Janus's JSON API
 // (create, attach, listparticipants, join as subscriber, answer, start). Returns at once; the
 // status in window.viewer follows.
-function subscribeToJanus(target) {
+function subscribeToJanus({ target, substream, change }) {
   const url = new URL(target);
   const room = /^[0-9]+$/.test(url.searchParams.get("room")) ? Number(url.searchParams.get("room")) : url.searchParams.get("room");
   url.search = "";
-  window.viewer = { status: "waiting", pc: null, joinStartedAt: performance.now(), joinMs: null };
+  window.viewer = { status: "waiting", pc: null, joinStartedAt: performance.now(), joinMs: null, switchMs: null };
   const video = document.getElementById("v");
   const ws = new WebSocket(url.toString(), "janus-protocol");
   const waiting = new Map();
@@ -247,7 +254,9 @@ function subscribeToJanus(target) {
     }
     window.viewer.status = "joining";
     window.viewer.joinStartedAt = performance.now();
-    const joined = await ask({ ...inRoom, body: { request: "join", ptype: "subscriber", room, streams: [{ feed }] } });
+    const wanted = substream === undefined ? {} : { substream };
+    const joined = await ask({ ...inRoom, body: { request: "join", ptype: "subscriber", room, streams: [{ feed, ...wanted }] } });
+    const videoMid = ((joined.plugindata.data || {}).streams || []).filter((s) => s.type === "video").map((s) => s.mid)[0];
     if (!joined.jsep) throw new Error("no offer from Janus: " + JSON.stringify(joined));
     const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
     window.viewer.pc = pc;
@@ -260,7 +269,25 @@ function subscribeToJanus(target) {
         video.requestVideoFrameCallback(() => {
           if (window.viewer.joinMs === null) window.viewer.joinMs = performance.now() - window.viewer.joinStartedAt;
         });
+        if (change) watchForSwitch();
       }
+    };
+    // Counts frames on screen; after change.after of them asks for another substream, then
+    // times the first frame of another height.
+    const watchForSwitch = () => {
+      let frames = 0, askedAt = null, heightBefore = null;
+      const onFrame = (now, meta) => {
+        frames++;
+        if (askedAt === null && frames >= change.after) {
+          askedAt = performance.now();
+          heightBefore = meta.height;
+          post({ ...inRoom, body: { request: "configure", streams: [{ mid: videoMid, substream: change.to }] } });
+        } else if (askedAt !== null && window.viewer.switchMs === null && meta.height !== heightBefore) {
+          window.viewer.switchMs = performance.now() - askedAt;
+        }
+        video.requestVideoFrameCallback(onFrame);
+      };
+      video.requestVideoFrameCallback(onFrame);
     };
     pc.onicecandidate = (e) => post({
       janus: "trickle", session_id: session, handle_id: handle,

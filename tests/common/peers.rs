@@ -212,6 +212,8 @@ pub struct ViewerStats {
     pub height: u64,
     pub audio_packets: u64,
     pub join_ms: Option<f64>,
+    /// Janus subscriber only: from asking for another substream to its first frame.
+    pub switch_ms: Option<f64>,
     /// What the page says it is doing ("watching", "ended", …).
     pub status: String,
     /// Our page only: keyframes decoded, audio payload bytes received, the kinds received now, and the
@@ -240,6 +242,7 @@ pub fn viewer_stats(v: &Value) -> Option<ViewerStats> {
         height: v.get("frameHeight")?.as_u64()?,
         audio_packets: v.get("audioPackets")?.as_u64()?,
         join_ms: v.get("joinMs").and_then(Value::as_f64),
+        switch_ms: v.get("switchMs").and_then(Value::as_f64),
         status: v
             .get("status")
             .and_then(Value::as_str)
