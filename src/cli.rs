@@ -10,7 +10,7 @@ use crate::media::SubtitlePreferences;
 use secrets::{read_secrets, SecretSources};
 pub use secrets::{SecretArgsError, TURN_VARIABLE};
 
-use crate::rtc::Codec;
+use crate::rtc::{Codec, Simulcast};
 use crate::sharing::ShareChoices;
 
 #[derive(Debug, Parser)]
@@ -167,6 +167,10 @@ pub struct ShareArgs {
     /// Highest video bitrate, in kbit/s.
     #[arg(long, default_value_t = ShareChoices::default().max_bitrate_kbps)]
     pub max_bitrate: u32,
+    /// Simulcast to an SFU or media server (Janus, WHIP): on sends every size and each of its
+    /// viewers gets the one its link carries; off sends one, chosen by the connection.
+    #[arg(long, default_value_t = ShareChoices::default().simulcast)]
+    pub simulcast: Simulcast,
     /// Most viewers at once; more are politely refused.
     #[arg(long, default_value_t = ShareChoices::default().max_viewers)]
     pub max_viewers: usize,
@@ -203,6 +207,7 @@ impl ShareArgs {
             video_codec: self.codec,
             max_bitrate_kbps: self.max_bitrate,
             max_viewers: self.max_viewers,
+            simulcast: self.simulcast,
             max_height: self.max_height,
             max_fps: self.max_fps,
             stun: self.stun.clone(),
@@ -248,5 +253,33 @@ fn video_codec(name: &str) -> Result<Codec, String> {
     match name.parse::<Codec>() {
         Ok(codec) if Codec::VIDEO.contains(&codec) => Ok(codec),
         _ => Err(format!("use one of {}", names.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+    use crate::rtc::Simulcast;
+
+    fn simulcast_of(args: &[&str]) -> Result<Simulcast, clap::Error> {
+        let cli = Cli::try_parse_from(["reelcast", "share", "movie.mkv"].iter().chain(args))?;
+        match cli.command {
+            Some(Command::Share(share)) => Ok(share.choices().unwrap().simulcast),
+            other => panic!("not a share: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn simulcast_is_on_unless_turned_off() {
+        assert_eq!(simulcast_of(&[]).unwrap(), Simulcast::On);
+        assert_eq!(
+            simulcast_of(&["--simulcast", "off"]).unwrap(),
+            Simulcast::Off
+        );
+        assert_eq!(simulcast_of(&["--simulcast", "on"]).unwrap(), Simulcast::On);
+        let wrong = simulcast_of(&["--simulcast", "sometimes"]).unwrap_err();
+        assert!(wrong.to_string().contains("on or off"), "{wrong}");
     }
 }

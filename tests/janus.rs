@@ -202,3 +202,47 @@ fn each_subscriber_gets_the_simulcast_rung_it_asks_for() {
         "the publication never ended"
     );
 }
+
+/// Simulcast turned off (`--simulcast off`, Preferences): the room gets one rung, chosen by
+/// the publication's own congestion control, and a subscriber decodes it.
+#[test]
+fn with_simulcast_off_the_room_gets_one_rung() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = Janus::start(18183);
+    let player = common::play_clip("janus-off-640x360.webm", (640, 360), 20, true);
+    let sharing = Sharing::start(
+        &player,
+        reelcast::sharing::SharingOptions {
+            signalling: Some(janus.publish_url(1234, None)),
+            name: "Reelcast into Janus, one rung".into(),
+            ca_file: None,
+            embedded: Default::default(),
+            config: reelcast::rtc::ShareConfig {
+                simulcast: reelcast::rtc::Simulcast::Off,
+                ..Default::default()
+            },
+            secrets: Default::default(),
+        },
+    )
+    .unwrap();
+    let events = sharing.subscribe();
+    let stats = common::wait_for(&events, STEP, "the publication's rung", |e| match e {
+        SharingEvent::Stats { stats } if stats.rung.is_some() => Some(stats.clone()),
+        SharingEvent::Refused { message } => panic!("{message}"),
+        _ => None,
+    });
+    assert!(stats.published.is_empty(), "{stats:?}");
+    let rung = stats.rung.unwrap();
+    let room = format!("{}?room=1234", janus.url);
+    let browser = browser_viewers(ViewerKind::Janus, &room, 1);
+    let seen = common::wait_for(&browser.lines, Duration::from_secs(60), "frames", |l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        let s = common::peers::viewer_stats(&v)?;
+        (s.frames >= 20).then_some(s)
+    });
+    eprintln!(
+        "janus, simulcast off: one rung ({}x{}), the subscriber decodes {}x{}",
+        rung.width, rung.height, seen.width, seen.height
+    );
+}

@@ -74,7 +74,10 @@ fn a_whip_endpoint_receives_the_share_and_the_session_ends_with_it() {
         }
         _ => None,
     });
-    eprintln!("whip: rung {:?}, published {:?}", stats.rung, stats.published);
+    eprintln!(
+        "whip: rung {:?}, published {:?}",
+        stats.rung, stats.published
+    );
     assert!(stats.published.is_empty(), "{stats:?}");
 
     // Stopping the share DELETEs the session: the endpoint ends it.
@@ -171,4 +174,42 @@ fn a_lost_media_connection_is_published_again_after_the_backoff() {
         s == 1 && f >= 20
     });
     eprintln!("whip: lost ({reason}); published again: {sessions} session, {frames} frames");
+}
+
+/// A WHIP endpoint that takes simulcast (Janus behind a WHIP front): it receives every rung
+/// in one session, and its subscribers each get the one they ask for.
+#[test]
+fn a_whip_endpoint_that_takes_simulcast_receives_every_rung() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = common::janus::Janus::start(18184);
+    let front = common::whip_janus::WhipToJanus::start(18194, &janus.url, 1234);
+    let player = common::play_clip("whip-simulcast.webm", (640, 360), 20, true);
+
+    let sharing = common::share(&player, "Reelcast over WHIP, simulcast", Some(&front.url));
+    let events = sharing.subscribe();
+    let published = common::wait_for(&events, STEP, "every rung published", |e| match e {
+        SharingEvent::Stats { stats } if !stats.published.is_empty() => {
+            Some(stats.published.clone())
+        }
+        SharingEvent::Stats { stats } if stats.rung.is_some() => panic!("one rung: {stats:?}"),
+        SharingEvent::Refused { message } => panic!("{message}"),
+        _ => None,
+    });
+    assert_eq!(published.len(), 3, "{published:?}");
+    let room = format!("{}?room=1234", janus.url);
+    let browser = common::peers::browser_viewers_with(
+        common::peers::ViewerKind::Janus,
+        &room,
+        2,
+        &["--substreams", "0,2"],
+    );
+    let within = Duration::from_secs(60);
+    let small = common::peers::wait_decoding(&browser, 0, 20, (212, 120), within);
+    let full = common::peers::wait_decoding(&browser, 1, 20, (640, 360), within);
+    eprintln!(
+        "whip simulcast: one session, subscribers decode {}x{} and {}x{}",
+        small.width, small.height, full.width, full.height
+    );
+    assert_eq!(sharing.viewer_count(), 1);
 }

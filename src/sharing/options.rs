@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use crate::media::share_name;
-use crate::rtc::{Codec, ShareConfig, VideoLimits};
+use crate::rtc::{Codec, ShareConfig, Simulcast, VideoLimits};
 use crate::signalling::{EmbeddedServerOptions, SignallingSecrets};
 
 /// The bitrate a share starts at, before viewers' feedback moves it (bits per second).
@@ -38,6 +38,8 @@ pub struct ShareChoices {
     pub stun: Option<String>,
     /// `turn://user:password@host:port` each; empty entries are skipped.
     pub turn: Vec<String>,
+    /// Every rung to an SFU or media server that takes it, or one.
+    pub simulcast: Simulcast,
     /// A Janus pin or WHIP token, from the environment or a file, never from arguments.
     pub secrets: SignallingSecrets,
 }
@@ -63,6 +65,7 @@ impl Default for ShareChoices {
             max_fps: config.limits.max_frame_rate.unwrap_or(0),
             stun: config.stun_server,
             turn: config.turn_servers,
+            simulcast: config.simulcast,
             secrets: SignallingSecrets::default(),
         }
     }
@@ -128,6 +131,7 @@ impl From<&ShareChoices> for SharingOptions {
                     .map(str::to_owned)
                     .collect(),
                 max_viewers: choices.max_viewers,
+                simulcast: choices.simulcast,
                 limits: VideoLimits {
                     max_height: positive(choices.max_height),
                     max_frame_rate: positive(choices.max_fps),

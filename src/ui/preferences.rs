@@ -33,6 +33,8 @@ mod imp {
         #[template_child]
         pub share_subtitles_switch: TemplateChild<gtk::Switch>,
         #[template_child]
+        pub simulcast_switch: TemplateChild<gtk::Switch>,
+        #[template_child]
         pub stun_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub turn_row: TemplateChild<adw::EntryRow>,
@@ -117,6 +119,9 @@ impl ReelcastPreferences {
         settings.bind("stun-server", &*imp.stun_row, "text").build();
         settings
             .bind("share-subtitles", &*imp.share_subtitles_switch, "active")
+            .build();
+        settings
+            .bind("simulcast", &*imp.simulcast_switch, "active")
             .build();
         window.bind_turn_servers(settings);
         settings

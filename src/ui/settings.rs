@@ -4,7 +4,7 @@
 use gtk::gio;
 use gtk::prelude::*;
 
-use crate::rtc::Codec;
+use crate::rtc::{Codec, Simulcast};
 use crate::sharing::ShareChoices;
 
 pub use crate::APP_ID;
@@ -50,6 +50,7 @@ pub struct ShareSettings {
     /// Empty: none.
     pub stun_server: String,
     pub turn_servers: Vec<String>,
+    pub simulcast: Simulcast,
 }
 
 impl ShareSettings {
@@ -72,6 +73,11 @@ impl ShareSettings {
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
+            simulcast: if settings.boolean("simulcast") {
+                Simulcast::On
+            } else {
+                Simulcast::Off
+            },
         }
     }
 
@@ -86,6 +92,7 @@ impl ShareSettings {
             max_fps: self.max_frame_rate,
             stun: (!self.stun_server.is_empty()).then(|| self.stun_server.clone()),
             turn: self.turn_servers.clone(),
+            simulcast: self.simulcast,
             ..ShareChoices::default()
         }
     }

@@ -368,6 +368,12 @@ mod tests {
     fn stats_show_as_one_line_and_late_events_of_a_gone_viewer_are_ignored() {
         let model = ShareModel::default();
         model.start(4);
+        let rung = |height, bitrate| crate::rtc::RungStats {
+            index: 0,
+            width: height * 16 / 9,
+            height,
+            bitrate,
+        };
         let stats = |viewer: &str| SharingEvent::Stats {
             stats: ViewerStats {
                 viewer: viewer.into(),
@@ -380,7 +386,7 @@ mod tests {
                 nack_count: 0,
                 keyframe_requests: 0,
                 target_bitrate: 2_000_000,
-                rung: None,
+                rung: Some(rung(480, 1_000_000)),
                 published: Vec::new(),
             },
         };
@@ -393,8 +399,22 @@ mod tests {
         let viewer = model.viewer("x").unwrap();
         assert_eq!(
             viewer.summary(),
-            "VP8 · 2.1 Mbit/s · 30 fps · RTT 12 ms · loss 0 %"
+            "VP8 · 480p · 2.1 Mbit/s (link 2.0) · 30 fps · RTT 12 ms · loss 0 %"
         );
+        // An SFU is sent every rung: each with its bitrate.
+        let mut sfu = stats("sfu");
+        if let SharingEvent::Stats { stats } = &mut sfu {
+            stats.rung = None;
+            stats.target_bitrate = 0;
+            stats.published = vec![rung(720, 2_100_000), rung(480, 1_000_000)];
+        }
+        model.apply(&joined("sfu"));
+        model.apply(&sfu);
+        assert_eq!(
+            model.viewer("sfu").unwrap().summary(),
+            "VP8 · simulcast 720p 2.1 + 480p 1.0 Mbit/s · 2.1 Mbit/s · 30 fps · RTT 12 ms · loss 0 %"
+        );
+        model.apply(&left("sfu"));
         model.apply(&left("x"));
         model.apply(&stats("x"));
         assert_eq!(model.viewers().n_items(), 0);

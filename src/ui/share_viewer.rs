@@ -65,6 +65,13 @@ mod imp {
         /// Fraction of packets lost; negative until known.
         #[property(get)]
         pub loss: Cell<f64>,
+        /// What it is sent: its rung's size ("480p"), or to an SFU every rung published
+        /// with its bitrate ("simulcast 720p 2.1 + 480p 1.0 + 240p 0.3 Mbit/s").
+        #[property(get)]
+        pub sizes: RefCell<String>,
+        /// What its link carries, as its estimator says, in bits per second; 0 unknown.
+        #[property(get)]
+        pub estimate: Cell<u32>,
         /// One line with the state or the numbers.
         #[property(get)]
         pub summary: RefCell<String>,
@@ -132,6 +139,13 @@ impl ShareViewer {
         }
         imp.bitrate.set(stats.bitrate);
         self.notify_bitrate();
+        let sizes = describe_sizes(stats);
+        if *imp.sizes.borrow() != sizes {
+            imp.sizes.replace(sizes);
+            self.notify_sizes();
+        }
+        imp.estimate.set(stats.target_bitrate);
+        self.notify_estimate();
         imp.fps.set(stats.frame_rate);
         self.notify_fps();
         imp.rtt.set(stats.rtt.unwrap_or(-1.0));
@@ -169,10 +183,21 @@ impl ShareViewer {
         if !codec.is_empty() {
             parts.push(codec);
         }
-        parts.push(
-            gettext("{rate} Mbit/s")
-                .replace("{rate}", &format!("{:.1}", self.bitrate() as f64 / 1e6)),
-        );
+        let sizes = self.sizes();
+        if !sizes.is_empty() {
+            parts.push(sizes);
+        }
+        let rate = format!("{:.1}", self.bitrate() as f64 / 1e6);
+        parts.push(if self.estimate() > 0 {
+            gettext("{rate} Mbit/s (link {estimate})")
+                .replace("{rate}", &rate)
+                .replace(
+                    "{estimate}",
+                    &format!("{:.1}", self.estimate() as f64 / 1e6),
+                )
+        } else {
+            gettext("{rate} Mbit/s").replace("{rate}", &rate)
+        });
         parts.push(gettext("{fps} fps").replace("{fps}", &format!("{:.0}", self.fps())));
         if self.rtt() >= 0.0 {
             parts.push(
@@ -187,4 +212,20 @@ impl ShareViewer {
         }
         parts.join(" · ")
     }
+}
+
+/// "480p" for a viewer on one rung; "simulcast 720p 2.1 + 480p 1.0 Mbit/s" for an SFU.
+fn describe_sizes(stats: &ViewerStats) -> String {
+    if !stats.published.is_empty() {
+        let rungs: Vec<String> = stats
+            .published
+            .iter()
+            .map(|r| format!("{}p {:.1}", r.height, r.bitrate as f64 / 1e6))
+            .collect();
+        return gettext("simulcast {rungs} Mbit/s").replace("{rungs}", &rungs.join(" + "));
+    }
+    stats
+        .rung
+        .map(|r| format!("{}p", r.height))
+        .unwrap_or_default()
 }

@@ -5,6 +5,7 @@ pub mod gst_viewer;
 pub mod janus;
 pub mod net;
 pub mod peers;
+pub mod whip_janus;
 pub mod ws;
 pub mod xvfb;
 
