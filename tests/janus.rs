@@ -7,7 +7,6 @@ mod common;
 
 use std::time::Duration;
 
-use common::janus::Janus;
 use common::net::assert_private_network;
 use common::peers::{browser_viewers, wait_decoding, ViewerKind};
 use reelcast::media::{Player, PlayerEvent, PlayerOptions};
@@ -24,7 +23,7 @@ fn share_to(player: &Player, url: &str) -> Sharing {
 fn a_janus_room_carries_the_share_to_a_browser_subscriber() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let janus = Janus::start(18188);
+    let janus = common::janus::start(18188);
     let player = common::play_clip("janus-640x360.webm", (640, 360), 20, true);
 
     let sharing = share_to(&player, &janus.publish_url(1234, None));
@@ -58,7 +57,7 @@ fn a_janus_room_carries_the_share_to_a_browser_subscriber() {
 fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let janus = Janus::start(18189);
+    let janus = common::janus::start(18189);
     let player = Player::new(PlayerOptions::headless()).unwrap();
     for (url, expected) in [
         (
@@ -97,7 +96,7 @@ fn a_missing_room_or_a_wrong_pin_is_refused_in_plain_words() {
 fn playing_again_after_the_end_publishes_into_the_room_again() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let janus = Janus::start(18187);
+    let janus = common::janus::start(18187);
     let player = common::play_clip("janus-8s.webm", (320, 240), 8, false);
     let player_events = player.subscribe();
 
@@ -145,12 +144,22 @@ fn playing_again_after_the_end_publishes_into_the_room_again() {
 /// it within 2 s, with no new publication.
 #[test]
 fn each_subscriber_gets_the_simulcast_rung_it_asks_for() {
+    simulcast_into(1234, 18186, "VP8");
+}
+
+/// The same in a room that takes H.264 only: the rungs are x264's.
+#[test]
+fn each_subscriber_gets_the_h264_simulcast_rung_it_asks_for() {
+    simulcast_into(1235, 18182, "H264");
+}
+
+fn simulcast_into(room_id: u32, port: u16, codec: &str) {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let janus = Janus::start(18186);
+    let janus = common::janus::start(port);
     let player = common::play_clip("janus-640x360.webm", (640, 360), 20, true);
 
-    let sharing = share_to(&player, &janus.publish_url(1234, None));
+    let sharing = share_to(&player, &janus.publish_url(room_id, None));
     let events = sharing.subscribe();
     let publication = common::wait_for(&events, STEP, "media up with Janus", |e| match e {
         SharingEvent::ViewerState {
@@ -160,18 +169,22 @@ fn each_subscriber_gets_the_simulcast_rung_it_asks_for() {
         SharingEvent::Refused { message } => panic!("{message}"),
         _ => None,
     });
-    let published = common::wait_for(&events, STEP, "three rungs published", |e| match e {
+    let (published, sent) = common::wait_for(&events, STEP, "three rungs published", |e| match e {
         SharingEvent::Stats { stats } if stats.published.len() == 3 => {
-            Some(stats.published.clone())
+            Some((stats.published.clone(), stats.video_codec))
         }
         _ => None,
     });
+    assert_eq!(
+        sent.map(|c| c.to_string().to_uppercase()).as_deref(),
+        Some(codec)
+    );
     let heights: Vec<u32> = published.iter().map(|r| r.height).collect();
     assert_eq!(heights, [360, 240, 120], "{published:?}");
 
     // Viewer 0 starts on the smallest rung and, after 90 frames, asks for the full size;
     // viewer 1 takes the full size from the start.
-    let room = format!("{}?room=1234", janus.url);
+    let room = format!("{}?room={room_id}", janus.url);
     let browser = common::peers::browser_viewers_with(
         ViewerKind::Janus,
         &room,
@@ -181,7 +194,7 @@ fn each_subscriber_gets_the_simulcast_rung_it_asks_for() {
     let small = wait_decoding(&browser, 0, 20, (212, 120), Duration::from_secs(60));
     let full = wait_decoding(&browser, 1, 20, (640, 360), Duration::from_secs(60));
     eprintln!(
-        "janus simulcast: substream 0 gave {}x{}, substream 2 gave {}x{}",
+        "janus {codec} simulcast: substream 0 gave {}x{}, substream 2 gave {}x{}",
         small.width, small.height, full.width, full.height
     );
     let switched = common::wait_for(&browser.lines, Duration::from_secs(60), "the switch", |l| {
@@ -190,7 +203,7 @@ fn each_subscriber_gets_the_simulcast_rung_it_asks_for() {
         (s.viewer == 0 && s.switch_ms.is_some() && s.height == 360).then_some(s)
     });
     let switch_ms = switched.switch_ms.unwrap();
-    eprintln!("janus simulcast: substream 0 to 2 in {switch_ms:.0} ms");
+    eprintln!("janus {codec} simulcast: substream 0 to 2 in {switch_ms:.0} ms");
     assert!(switch_ms <= 2000.0, "took {switch_ms:.0} ms");
     // One publication all along.
     assert_eq!(sharing.viewer_count(), 1);
@@ -209,7 +222,7 @@ fn each_subscriber_gets_the_simulcast_rung_it_asks_for() {
 fn with_simulcast_off_the_room_gets_one_rung() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let janus = Janus::start(18183);
+    let janus = common::janus::start(18183);
     let player = common::play_clip("janus-off-640x360.webm", (640, 360), 20, true);
     let sharing = Sharing::start(
         &player,

@@ -12,7 +12,6 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::janus::Janus;
 use common::net::assert_private_network;
 use common::peers::Peer;
 use serde_json::Value;
@@ -100,7 +99,7 @@ fn is_event(line: &str, name: &str) -> bool {
 fn a_janus_pin_from_the_environment_is_used_and_never_shown_even_in_a_trace_log() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let janus = Janus::start(18288);
+    let janus = common::janus::start(18288);
     // Room 4321's pin is "secret" (tests/common/janus.rs).
     let url = janus.publish_url(4321, None);
     let command = share_command(

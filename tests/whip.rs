@@ -182,7 +182,7 @@ fn a_lost_media_connection_is_published_again_after_the_backoff() {
 fn a_whip_endpoint_that_takes_simulcast_receives_every_rung() {
     assert_private_network();
     let _serial = common::one_at_a_time();
-    let janus = common::janus::Janus::start(18184);
+    let janus = common::janus::start(18184);
     let front = common::whip_janus::WhipToJanus::start(18194, &janus.url, 1234);
     let player = common::play_clip("whip-simulcast.webm", (640, 360), 20, true);
 

@@ -7,6 +7,7 @@
 mod browser_viewer;
 mod churn;
 mod harness;
+mod janus;
 mod network;
 mod peer_process;
 mod receiver;
@@ -19,6 +20,7 @@ mod signalling_server;
 pub use browser_viewer::{BrowserViewer, Frame, Sample, Timeline, VideoStats};
 pub use churn::{churn, ChurnReport, Footprint};
 pub use harness::Harness;
+pub use janus::Janus;
 pub use network::in_private_network;
 pub use peer_process::{free_port, PeerError, PeerProcess};
 pub use receiver::{Receiver, VideoHandling};
