@@ -483,8 +483,19 @@ impl Actor {
         let now = Instant::now();
         let total: u32 = self.rung_costs(codec).iter().flatten().sum();
         let ladder = &self.ladders[&codec];
-        let rungs: Vec<&super::ladder::Rung> = ladder.rungs.iter().collect();
-        let ssrcs: Vec<u32> = self.ssrcs.layers.iter().map(|(ssrc, _)| *ssrc).collect();
+        // Rungs too small for this picture are left out; all of them while its size is not
+        // known yet.
+        let sized: Vec<&super::ladder::Rung> = ladder
+            .rungs
+            .iter()
+            .filter(|r| r.shape.get().is_some())
+            .collect();
+        let rungs = if sized.is_empty() {
+            ladder.rungs.iter().collect()
+        } else {
+            sized
+        };
+        let ssrcs: Vec<u32> = rungs.iter().map(|r| self.ssrcs.layers[r.index].0).collect();
         let viewer = self.viewers.get_mut(id).expect("checked");
         let sink_pad = viewer.media[index].sink_pad.clone();
         let mid = sink_pad
@@ -506,14 +517,15 @@ impl Actor {
         }
         viewer.media[index].feed = Some(Feed::Simulcast(path));
         let connected = viewer.connection == ConnectionState::Connected;
-        for rung in &ladder.rungs {
+        let published: Vec<usize> = rungs.iter().map(|r| r.index).collect();
+        for rung in &rungs {
             if rung.is_parked() {
                 rung.unpark();
                 rung.force_keyframe(now);
             }
         }
         if connected {
-            for rung in 0..ladder.rungs.len() {
+            for rung in published {
                 self.ask_keyframe(codec, rung, now);
             }
         }

@@ -370,6 +370,7 @@ fn size_rung(
     }
     let bitrate = rung_bitrate(w, h, fps, min, max);
     codec.set_bitrate(encoder, bitrate);
+    codec.set_size(encoder, w, h);
     shape.width.store(w, Ordering::Relaxed);
     shape
         .height

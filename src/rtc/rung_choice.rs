@@ -33,6 +33,13 @@ const PROBE_PASSES: f64 = 0.98;
 const SETTLE: Duration = Duration::from_millis(1500);
 /// During [`SETTLE`], the share of the rung's cost below which the link has truly failed.
 const COLLAPSE: f64 = 0.5;
+/// A failed probe during which the estimate fell below this share of what it was before has
+/// made the peer's feedback collapse, not found a full link: the probe itself was taken for
+/// congestion. Seen with Firefox and with Janus, whose feedback on the probe's RTX packets
+/// made GCC back off within a few hundred ms on loopback.
+const PROBE_COLLAPSE: f64 = 0.7;
+/// After this many collapses a peer climbs by plain trials: its probes say nothing.
+const COLLAPSES_TO_STOP_PROBING: u8 = 2;
 /// RTP, SRTP, UDP and IP headers on top of what the encoders make.
 const OVERHEAD: f64 = 1.05;
 
@@ -53,6 +60,8 @@ pub(crate) struct RungChoice {
     climbed: bool,
     /// Steps up are probed first (the viewer has an estimator that counts what arrives).
     probes: bool,
+    /// Probes that ended with the estimate collapsed ([`PROBE_COLLAPSE`]).
+    probe_collapses: u8,
     /// A probe for this rung under way, since then, and the estimate before it.
     probing: Option<(Instant, usize, u32)>,
     /// A probed step up settling until then, and the estimate its probe proved.
@@ -97,9 +106,15 @@ impl RungChoice {
             next_trial: now,
             climbed: false,
             probes,
+            probe_collapses: 0,
             probing: None,
             settling: None,
         }
+    }
+
+    /// Whether steps up are still probed first.
+    pub(crate) fn probes(&self) -> bool {
+        self.probes
     }
 
     /// The next move, if any, given what each rung costs (`None`: not usable; index 0 is the
@@ -174,6 +189,13 @@ impl RungChoice {
                 _ => {
                     self.probing = None;
                     self.back_off(now);
+                    if (estimate as f64) < before as f64 * PROBE_COLLAPSE {
+                        self.probe_collapses += 1;
+                        if self.probe_collapses >= COLLAPSES_TO_STOP_PROBING {
+                            // This peer's feedback cannot take probes: trials from now on.
+                            self.probes = false;
+                        }
+                    }
                     return Some(Move::ProbeFailed(before));
                 }
             }
@@ -391,6 +413,31 @@ mod tests {
         assert_eq!(
             c.decide(&COSTS, 600_000, None, at(9.0)),
             Some(Move::Down(2))
+        );
+    }
+
+    #[test]
+    fn a_peer_whose_feedback_collapses_under_probes_climbs_by_trials() {
+        let t0 = Instant::now();
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        let mut c = RungChoice::start(&COSTS, true, t0);
+        for (probe, end) in [(2.0, 2.4), (8.5, 8.7)] {
+            assert_eq!(
+                c.decide(&COSTS, 1_700_000, None, at(probe)),
+                Some(Move::Probe(0))
+            );
+            // The estimate fell to 0.6 of what it was, within the probe: a collapse.
+            assert_eq!(
+                c.decide(&COSTS, 1_000_000, None, at(end)),
+                Some(Move::ProbeFailed(1_700_000))
+            );
+        }
+        assert!(!c.probes());
+        // After the backoff, the next step up is a plain trial.
+        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(20.0)), None, "backoff");
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(21.5)),
+            Some(Move::Up(0))
         );
     }
 

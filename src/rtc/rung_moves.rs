@@ -80,6 +80,10 @@ impl Actor {
                     estimator.set_property("estimated-bitrate", before);
                 }
                 tracing::info!(viewer = %id, estimate, before, sent = viewer.link_probe.sent(), "the link has no room for a bigger rung");
+                if viewer.probes_link && viewer.rung_choice.as_ref().is_some_and(|c| !c.probes()) {
+                    viewer.probes_link = false;
+                    tracing::info!(viewer = %id, "its feedback collapses under probes: it climbs by plain trials");
+                }
                 return;
             }
         };

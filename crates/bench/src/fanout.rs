@@ -164,7 +164,7 @@ fn floor(file: &str, seconds: u64) -> Result<(f64, f64), String> {
         "deadline=1",
         "cpu-used=8",
         "lag-in-frames=0",
-        "threads=2",
+        "threads=1",
         "end-usage=cbr",
         "target-bitrate=1500000",
         "!",

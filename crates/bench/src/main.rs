@@ -7,6 +7,7 @@ mod network;
 mod network_metrics;
 mod network_table;
 mod process;
+mod simulcast;
 
 use std::path::PathBuf;
 
@@ -75,6 +76,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The sender's CPU publishing FILE into a real Janus VideoRoom with every rung
+    /// (simulcast) and with one, in the same run. Runs in scripts/private-net.sh.
+    Simulcast {
+        file: String,
+        /// Seconds measured per mode.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// (Used by fanout and churn) WebRTC receivers driven by JSON lines on stdin.
     #[command(hide = true)]
     Receivers,
@@ -125,6 +134,7 @@ fn main() {
             fps,
             json,
         }),
+        Command::Simulcast { file, seconds } => simulcast::run_simulcast(&file, seconds),
         Command::Receivers => reelcast_testkit::serve_receivers(),
     };
     std::process::exit(code);
