@@ -97,7 +97,6 @@ fn a_viewer_behind_a_shaped_link_receives_at_most_its_rate() {
 /// size once it is lifted, on one connection (one join, no new offer). The clip is simple
 /// (its full size needs about 150 kbit/s), hence a link of 100 kbit/s.
 #[test]
-#[ignore = "passed 5 of 5 runs with the headroom probe (2 beside a CPU hog); in CI once it has held longer (issue #19 open)"]
 fn a_viewer_behind_a_slow_link_moves_down_a_rung_and_back_up() {
     assert_private_network();
     let _serial = common::one_at_a_time();
