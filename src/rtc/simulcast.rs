@@ -150,6 +150,77 @@ fn fir_ssrcs(fci: &gst::Buffer) -> Vec<u32> {
         .collect()
 }
 
+/// Retransmissions of a simulcast rung name their stream with the repaired-rid extension
+/// (RFC 8852), not the rid: `rtprtxsend` copies the original packet's extensions, and an SFU
+/// that learns SSRCs by rid (Janus) would take a retransmission stream for the rung itself.
+/// The rid element's id becomes the repaired rid's; its value (the rid) stays.
+pub(crate) fn mark_retransmissions_repaired(rtxsend: &gst::Element, rtx_ssrcs: Vec<u32>) {
+    let Some(pad) = rtxsend.static_pad("src") else {
+        return;
+    };
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        move |_, info| {
+            match &mut info.data {
+                Some(gst::PadProbeData::Buffer(buffer)) => {
+                    repair_buffer(buffer.make_mut(), &rtx_ssrcs);
+                }
+                Some(gst::PadProbeData::BufferList(list)) => {
+                    list.make_mut().foreach_mut(|mut buffer, _| {
+                        repair_buffer(buffer.make_mut(), &rtx_ssrcs);
+                        std::ops::ControlFlow::Continue(Some(buffer))
+                    });
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+}
+
+fn repair_buffer(buffer: &mut gst::BufferRef, rtx_ssrcs: &[u32]) {
+    // Only retransmissions need it: read first, write only those.
+    let is_rtx = buffer.map_readable().is_ok_and(|map| {
+        map.len() >= 12
+            && rtx_ssrcs.contains(&u32::from_be_bytes([map[8], map[9], map[10], map[11]]))
+    });
+    if is_rtx {
+        if let Ok(mut map) = buffer.map_writable() {
+            rid_to_repaired_rid(map.as_mut_slice());
+        }
+    }
+}
+
+/// Rewrites, in an RTP packet's one-byte header extensions, the rid element's id to the
+/// repaired rid's.
+fn rid_to_repaired_rid(packet: &mut [u8]) {
+    if packet.len() < 12 || packet[0] >> 6 != 2 || packet[0] & 0x10 == 0 {
+        return;
+    }
+    let at = 12 + 4 * (packet[0] & 0x0f) as usize;
+    if packet.len() < at + 4 || packet[at..at + 2] != [0xbe, 0xde] {
+        return;
+    }
+    let words = u16::from_be_bytes([packet[at + 2], packet[at + 3]]) as usize;
+    let end = (at + 4 + 4 * words).min(packet.len());
+    let mut i = at + 4;
+    while i < end {
+        let byte = packet[i];
+        if byte == 0 {
+            i += 1; // padding
+            continue;
+        }
+        let id = (byte >> 4) as u32;
+        if id == 15 {
+            break;
+        }
+        if id == RID_EXTENSION_ID {
+            packet[i] = ((RRID_EXTENSION_ID as u8) << 4) | (byte & 0x0f);
+        }
+        i += 2 + (byte & 0x0f) as usize;
+    }
+}
+
 /// One rung as published: its rid's RTP stream.
 struct Layer {
     rung: usize,
@@ -348,6 +419,26 @@ mod tests {
                 .unwrap(),
             "send h;m"
         );
+    }
+
+    #[test]
+    fn a_retransmission_names_its_rung_as_the_repaired_rid() {
+        // V=2, X=1; seq, timestamp, SSRC; one-byte extensions: TWCC (id 3, 2 bytes), a pad
+        // byte, rid "h" (id 5, 1 byte), then padding to the word.
+        let mut packet = vec![0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 9, 0xbe, 0xde, 0, 2];
+        packet.extend([0x31, 0x00, 0x07, 0x00, 0x50, b'h', 0x00, 0x00]);
+        packet.extend([1, 2, 3]);
+        rid_to_repaired_rid(&mut packet);
+        assert_eq!(
+            &packet[16..24],
+            &[0x31, 0x00, 0x07, 0x00, 0x60, b'h', 0x00, 0x00]
+        );
+        assert_eq!(&packet[24..], &[1, 2, 3], "the payload is untouched");
+        // No extension, or another profile: nothing changes.
+        let mut plain = vec![0x80, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 9, 0x50, b'h'];
+        let before = plain.clone();
+        rid_to_repaired_rid(&mut plain);
+        assert_eq!(plain, before);
     }
 
     #[test]

@@ -613,6 +613,10 @@ fn watch_rtxsend(
             for (ssrc, rtx) in ssrcs.layers {
                 map.set(ssrc.to_string().as_str(), rtx);
             }
+            simulcast::mark_retransmissions_repaired(
+                element,
+                ssrcs.layers.iter().map(|(_, rtx)| *rtx).collect(),
+            );
             element.set_property("ssrc-map", map);
             super::link_probe::install(element, ssrcs.video, probe.clone());
             let budget = RetransmissionBudget::new(Instant::now());
