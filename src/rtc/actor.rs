@@ -472,66 +472,6 @@ impl Actor {
         Ok(())
     }
 
-    /// Every rung at once, each its own RTP stream, to an SFU that took simulcast: the
-    /// rungs are the ladder's, encoded once for this publication and any viewer on them.
-    fn link_simulcast(
-        &mut self,
-        id: &ViewerId,
-        index: usize,
-        codec: Codec,
-    ) -> Result<(), ShareError> {
-        let now = Instant::now();
-        let total: u32 = self.rung_costs(codec).iter().flatten().sum();
-        let ladder = &self.ladders[&codec];
-        // Rungs too small for this picture are left out; all of them while its size is not
-        // known yet.
-        let sized: Vec<&super::ladder::Rung> = ladder
-            .rungs
-            .iter()
-            .filter(|r| r.shape.get().is_some())
-            .collect();
-        let rungs = if sized.is_empty() {
-            ladder.rungs.iter().collect()
-        } else {
-            sized
-        };
-        let ssrcs: Vec<u32> = rungs.iter().map(|r| self.ssrcs.layers[r.index].0).collect();
-        let viewer = self.viewers.get_mut(id).expect("checked");
-        let sink_pad = viewer.media[index].sink_pad.clone();
-        let mid = sink_pad
-            .property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver")
-            .mid()
-            .map(|m| m.to_string());
-        let path = SimulcastPath::new(
-            &self.pipeline,
-            &sink_pad,
-            (codec, mid),
-            (&rungs, &ssrcs),
-            &viewer.key,
-            &self.commands,
-        )?;
-        tracing::info!(viewer = %id, rungs = ?path.rungs(), "publishing every rung (simulcast)");
-        if let (Some(estimator), true) = (&viewer.estimator, total > 0) {
-            // The pacer's rate: every rung, with room for their peaks.
-            estimator.set_property("estimated-bitrate", total + total / 5);
-        }
-        viewer.media[index].feed = Some(Feed::Simulcast(path));
-        let connected = viewer.connection == ConnectionState::Connected;
-        let published: Vec<usize> = rungs.iter().map(|r| r.index).collect();
-        for rung in &rungs {
-            if rung.is_parked() {
-                rung.unpark();
-                rung.force_keyframe(now);
-            }
-        }
-        if connected {
-            for rung in published {
-                self.ask_keyframe(codec, rung, now);
-            }
-        }
-        Ok(())
-    }
-
     fn connection_changed(&mut self, key: &ViewerKey, state: ConnectionState) {
         let Some(viewer) = self.current_mut(key) else {
             return;
