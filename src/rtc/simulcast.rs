@@ -162,12 +162,18 @@ pub(crate) fn mark_retransmissions_repaired(rtxsend: &gst::Element, rtx_ssrcs: V
         gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
         move |_, info| {
             match &mut info.data {
-                Some(gst::PadProbeData::Buffer(buffer)) => {
-                    repair_buffer(buffer.make_mut(), &rtx_ssrcs);
+                // Read first: the packets rtprtxsend keeps for retransmission are shared, and
+                // making one writable copies it. Only retransmissions are written.
+                Some(gst::PadProbeData::Buffer(buffer)) if is_rtx(buffer, &rtx_ssrcs) => {
+                    repair_buffer(buffer.make_mut());
                 }
-                Some(gst::PadProbeData::BufferList(list)) => {
+                Some(gst::PadProbeData::BufferList(list))
+                    if list.iter().any(|b| is_rtx(b, &rtx_ssrcs)) =>
+                {
                     list.make_mut().foreach_mut(|mut buffer, _| {
-                        repair_buffer(buffer.make_mut(), &rtx_ssrcs);
+                        if is_rtx(&buffer, &rtx_ssrcs) {
+                            repair_buffer(buffer.make_mut());
+                        }
                         std::ops::ControlFlow::Continue(Some(buffer))
                     });
                 }
@@ -178,16 +184,16 @@ pub(crate) fn mark_retransmissions_repaired(rtxsend: &gst::Element, rtx_ssrcs: V
     );
 }
 
-fn repair_buffer(buffer: &mut gst::BufferRef, rtx_ssrcs: &[u32]) {
-    // Only retransmissions need it: read first, write only those.
-    let is_rtx = buffer.map_readable().is_ok_and(|map| {
+fn is_rtx(buffer: &gst::BufferRef, rtx_ssrcs: &[u32]) -> bool {
+    buffer.map_readable().is_ok_and(|map| {
         map.len() >= 12
             && rtx_ssrcs.contains(&u32::from_be_bytes([map[8], map[9], map[10], map[11]]))
-    });
-    if is_rtx {
-        if let Ok(mut map) = buffer.map_writable() {
-            rid_to_repaired_rid(map.as_mut_slice());
-        }
+    })
+}
+
+fn repair_buffer(buffer: &mut gst::BufferRef) {
+    if let Ok(mut map) = buffer.map_writable() {
+        rid_to_repaired_rid(map.as_mut_slice());
     }
 }
 

@@ -315,7 +315,13 @@ impl Viewer {
         }
 
         let link_probe = Arc::new(LinkProbe::default());
-        let estimator = add_estimator(&webrtcbin, &key, config, commands, (ssrcs, &link_probe));
+        let estimator = add_estimator(
+            &webrtcbin,
+            &key,
+            config,
+            commands,
+            (ssrcs, simulcast, &link_probe),
+        );
         connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
@@ -564,7 +570,7 @@ fn add_estimator(
     key: &ViewerKey,
     config: &ShareConfig,
     commands: &flume::Sender<Command>,
-    (ssrcs, probe): (Ssrcs, &Arc<LinkProbe>),
+    (ssrcs, simulcast, probe): (Ssrcs, bool, &Arc<LinkProbe>),
 ) -> Option<gst::Element> {
     super::plugins::register();
     let estimator = gst::ElementFactory::make("rtpgccbwe").build().ok()?;
@@ -573,7 +579,7 @@ fn add_estimator(
     estimator.set_property("max-bitrate", max + max / 2);
     estimator.set_property("estimated-bitrate", config.start_video_bitrate);
     let estimate = Arc::new(AtomicU32::new(config.start_video_bitrate));
-    watch_rtxsend(webrtcbin, &estimate, ssrcs, probe);
+    watch_rtxsend(webrtcbin, &estimate, (ssrcs, simulcast), probe);
     let (viewer, commands) = (key.clone(), commands.clone());
     estimator.connect_notify(Some("estimated-bitrate"), move |bwe, _| {
         let bitrate = bwe.property::<u32>("estimated-bitrate");
@@ -596,7 +602,7 @@ fn add_estimator(
 fn watch_rtxsend(
     webrtcbin: &gst::Element,
     estimate: &Arc<AtomicU32>,
-    ssrcs: Ssrcs,
+    (ssrcs, simulcast): (Ssrcs, bool),
     probe: &Arc<LinkProbe>,
 ) {
     let Some(bin) = webrtcbin.downcast_ref::<gst::Bin>() else {
@@ -613,10 +619,12 @@ fn watch_rtxsend(
             for (ssrc, rtx) in ssrcs.layers {
                 map.set(ssrc.to_string().as_str(), rtx);
             }
-            simulcast::mark_retransmissions_repaired(
-                element,
-                ssrcs.layers.iter().map(|(_, rtx)| *rtx).collect(),
-            );
+            if simulcast {
+                simulcast::mark_retransmissions_repaired(
+                    element,
+                    ssrcs.layers.iter().map(|(_, rtx)| *rtx).collect(),
+                );
+            }
             element.set_property("ssrc-map", map);
             super::link_probe::install(element, ssrcs.video, probe.clone());
             let budget = RetransmissionBudget::new(Instant::now());
