@@ -224,21 +224,12 @@ fn with_simulcast_off_the_room_gets_one_rung() {
     let _serial = common::one_at_a_time();
     let janus = common::janus::start(18183);
     let player = common::play_clip("janus-off-640x360.webm", (640, 360), 20, true);
-    let sharing = Sharing::start(
-        &player,
-        reelcast::sharing::SharingOptions {
-            signalling: Some(janus.publish_url(1234, None)),
-            name: "Reelcast into Janus, one rung".into(),
-            ca_file: None,
-            embedded: Default::default(),
-            config: reelcast::rtc::ShareConfig {
-                simulcast: reelcast::rtc::Simulcast::Off,
-                ..Default::default()
-            },
-            secrets: Default::default(),
-        },
-    )
-    .unwrap();
+    let config = reelcast::rtc::ShareConfig {
+        simulcast: reelcast::rtc::Simulcast::Off,
+        ..Default::default()
+    };
+    let url = janus.publish_url(1234, None);
+    let sharing = common::share_with(&player, "Reelcast into Janus, one rung", Some(&url), config);
     let events = sharing.subscribe();
     let stats = common::wait_for(&events, STEP, "the publication's rung", |e| match e {
         SharingEvent::Stats { stats } if stats.rung.is_some() => Some(stats.clone()),

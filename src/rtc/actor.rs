@@ -679,16 +679,7 @@ impl Actor {
         let rung = viewer.video_path().and_then(|p| {
             let ladder = ladders.get(&p.codec())?;
             let index = p.rung()?;
-            let (width, height, bitrate) = ladder.rungs.get(index)?.shape.get()?;
-            Some((
-                RungStats {
-                    index,
-                    width,
-                    height,
-                    bitrate,
-                },
-                ladder.frames(index),
-            ))
+            Some((ladder.rung_stats(index)?, ladder.frames(index)))
         });
         let published = viewer.simulcast_path().map_or_else(Vec::new, |p| {
             let Some(ladder) = ladders.get(&p.codec()) else {
@@ -696,15 +687,7 @@ impl Actor {
             };
             p.rungs()
                 .into_iter()
-                .filter_map(|index| {
-                    let (width, height, bitrate) = ladder.rungs.get(index)?.shape.get()?;
-                    Some(RungStats {
-                        index,
-                        width,
-                        height,
-                        bitrate,
-                    })
-                })
+                .filter_map(|index| ladder.rung_stats(index))
                 .collect()
         });
         let mut stats = viewer_stats(config, viewer, rung, &sample, Instant::now());

@@ -83,7 +83,36 @@ impl ViewerLink {
     }
 }
 
-fn leaky_queue(max_buffers: u32) -> Result<gst::Element, BuildError> {
+/// Adds `chain` to `pipeline`, links it in order and its last element into `sink_pad`, then
+/// starts it, downstream first. `what` names it in a link error.
+pub(crate) fn add_chain_into(
+    pipeline: &gst::Pipeline,
+    chain: &[&gst::Element],
+    sink_pad: &gst::Pad,
+    what: &str,
+) -> Result<(), BuildError> {
+    let link_error = |e: &dyn std::fmt::Display| BuildError::Link {
+        what: what.to_owned(),
+        cause: e.to_string(),
+    };
+    pipeline.add_many(chain).map_err(BuildError::gst)?;
+    gst::Element::link_many(chain).map_err(|e| link_error(&e))?;
+    let last = chain
+        .last()
+        .ok_or_else(|| BuildError::gst("an empty chain"))?;
+    last.static_pad("src")
+        .ok_or_else(|| BuildError::gst("the chain has no src pad"))?
+        .link(sink_pad)
+        .map_err(|e| link_error(&e))?;
+    for element in chain.iter().rev() {
+        element.sync_state_with_parent().map_err(BuildError::gst)?;
+    }
+    Ok(())
+}
+
+/// A queue that drops its oldest buffers when `max_buffers` wait: one slow branch never
+/// stalls the others.
+pub(crate) fn leaky_queue(max_buffers: u32) -> Result<gst::Element, BuildError> {
     let queue = make("queue")?;
     // Never let one slow branch stall the others: drop the oldest data instead.
     queue.set_property_from_str("leaky", "downstream");

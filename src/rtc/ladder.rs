@@ -9,6 +9,7 @@ use gst::prelude::*;
 
 use super::build_error::BuildError;
 use super::codec::{make, Codec};
+use super::events::RungStats;
 
 /// Each rung's height as a fraction of the picture's (numerator, denominator): full, two
 /// thirds and one third. Neighbours are about 2.2x apart in pixels and bitrate, so a step
@@ -493,6 +494,17 @@ impl Ladder {
     /// (width, height, bitrate) of each rung a viewer may be moved onto, by index.
     pub(crate) fn usable(&self) -> Vec<Option<(u32, u32, u32)>> {
         self.rungs.iter().map(|r| r.shape.get()).collect()
+    }
+
+    /// Rung `index` as stats show it, once its size is known.
+    pub(crate) fn rung_stats(&self, index: usize) -> Option<RungStats> {
+        let (width, height, bitrate) = self.rungs.get(index)?.shape.get()?;
+        Some(RungStats {
+            index,
+            width,
+            height,
+            bitrate,
+        })
     }
 
     /// Parks every rung that feeds nobody.

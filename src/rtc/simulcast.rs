@@ -15,7 +15,7 @@ use gst_rtp::prelude::*;
 use super::build_error::BuildError;
 use super::codec::{make, Codec};
 use super::command::{Command, ViewerKey};
-use super::encoder::ViewerLink;
+use super::encoder::{add_chain_into, leaky_queue, ViewerLink};
 use super::ladder::{Rung, RUNG_HEIGHTS};
 
 /// Each rung's `rid`, by rung index: full size first. Janus VideoRoom takes the first rid of
@@ -258,35 +258,15 @@ impl SimulcastPath {
         viewer: &ViewerKey,
         commands: &flume::Sender<Command>,
     ) -> Result<Self, BuildError> {
-        let link_error = |what: String| {
-            move |e: gst::glib::BoolError| BuildError::Link {
-                what,
-                cause: e.to_string(),
-            }
-        };
         let funnel = make("rtpfunnel")?;
-        let queue = make("queue")?;
-        // Never let a slow SFU stall the encoders: drop its oldest packets instead.
-        queue.set_property_from_str("leaky", "downstream");
-        queue.set_property("max-size-buffers", 192u32);
-        queue.set_property("max-size-bytes", 0u32);
-        queue.set_property("max-size-time", 0u64);
-        pipeline
-            .add_many([&funnel, &queue])
-            .map_err(BuildError::gst)?;
-        funnel
-            .link(&queue)
-            .map_err(link_error(format!("{codec} simulcast")))?;
-        queue
-            .static_pad("src")
-            .unwrap()
-            .link(sink_pad)
-            .map_err(|e| BuildError::Link {
-                what: format!("{codec} simulcast to the publication"),
-                cause: e.to_string(),
-            })?;
-        queue.sync_state_with_parent().map_err(BuildError::gst)?;
-        funnel.sync_state_with_parent().map_err(BuildError::gst)?;
+        // A slow SFU drops its oldest packets: it never stalls the encoders.
+        let queue = leaky_queue(192)?;
+        add_chain_into(
+            pipeline,
+            &[&funnel, &queue],
+            sink_pad,
+            &format!("{codec} simulcast to the publication"),
+        )?;
         let keyframe_requests = Arc::new(AtomicU64::new(0));
         let mut layers = Vec::new();
         for (rung, &ssrc) in rungs.iter().zip(ssrcs) {

@@ -10,7 +10,7 @@ use gst::prelude::*;
 use super::build_error::BuildError;
 use super::codec::{make, Codec};
 use super::command::{Command, ViewerKey};
-use super::encoder::ViewerLink;
+use super::encoder::{add_chain_into, leaky_queue, ViewerLink};
 use super::ladder::{running_time, Rung};
 
 /// Which rung's frames pass to the viewer. Written by the rungs' streaming threads (under the
@@ -142,29 +142,14 @@ impl VideoPath {
         if payloader.has_property("picture-id-offset") {
             payloader.set_property("picture-id-offset", start.next_picture_id as i32);
         }
-        let queue = make("queue")?;
         // Never let one slow viewer stall the encoders: drop its oldest packets instead.
-        queue.set_property_from_str("leaky", "downstream");
-        queue.set_property("max-size-buffers", 64u32);
-        queue.set_property("max-size-bytes", 0u32);
-        queue.set_property("max-size-time", 0u64);
-        let all = [&funnel, &payloader, &queue];
-        pipeline.add_many(all).map_err(BuildError::gst)?;
-        gst::Element::link_many(all).map_err(|e| BuildError::Link {
-            what: format!("{codec} to the viewer"),
-            cause: e.to_string(),
-        })?;
-        queue
-            .static_pad("src")
-            .unwrap()
-            .link(sink_pad)
-            .map_err(|e| BuildError::Link {
-                what: format!("{codec} to the viewer"),
-                cause: e.to_string(),
-            })?;
-        for element in all.iter().rev() {
-            element.sync_state_with_parent().map_err(BuildError::gst)?;
-        }
+        let queue = leaky_queue(64)?;
+        add_chain_into(
+            pipeline,
+            &[&funnel, &payloader, &queue],
+            sink_pad,
+            &format!("{codec} to the viewer"),
+        )?;
         let keyframe_requests = Arc::new(AtomicU64::new(0));
         let (counter, key, sender) = (keyframe_requests.clone(), viewer.clone(), commands.clone());
         queue.static_pad("src").unwrap().add_probe(

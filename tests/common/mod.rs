@@ -247,6 +247,16 @@ pub fn collect_for<T>(rx: &flume::Receiver<T>, window: Duration) -> Vec<T> {
 /// Shares what `player` plays under `name`: on `signalling`, or on the embedded default with
 /// ports of its own (0: any free one).
 pub fn share(player: &Player, name: &str, signalling: Option<&str>) -> Sharing {
+    share_with(player, name, signalling, ShareConfig::default())
+}
+
+/// [`share`] with a share configuration of the test's own.
+pub fn share_with(
+    player: &Player,
+    name: &str,
+    signalling: Option<&str>,
+    config: ShareConfig,
+) -> Sharing {
     Sharing::start(
         player,
         SharingOptions {
@@ -258,7 +268,7 @@ pub fn share(player: &Player, name: &str, signalling: Option<&str>) -> Sharing {
                 http_port: 0,
                 ..EmbeddedServerOptions::default()
             },
-            config: ShareConfig::default(),
+            config,
             secrets: Default::default(),
         },
     )
