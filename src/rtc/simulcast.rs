@@ -32,8 +32,7 @@ const RID_EXTENSION_ID: u32 = 5;
 const RRID_EXTENSION_ID: u32 = 6;
 
 /// Whether a publication offers simulcast: `--simulcast on|off` and Preferences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Simulcast {
     /// Every rung to an SFU or media server that takes it.
     #[default]
