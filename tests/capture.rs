@@ -387,16 +387,16 @@ fn bad_input_gives_a_clear_error_and_the_player_still_plays_afterwards() {
     );
 }
 
-#[test]
-fn the_player_answers_at_once_while_its_control_thread_is_stuck_in_gstreamer() {
+/// A player whose display sink holds its streaming thread on a frame, until the returned
+/// sender is used (or 30 s): stopping, which waits for that thread, is stuck until then, as
+/// it is behind a slow sink or a tee pad that does not go idle.
+fn player_with_a_held_display() -> (Player, flume::Receiver<PlayerEvent>, flume::Sender<()>) {
     use gst::prelude::*;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    use std::time::Instant;
 
-    // A display sink that holds its streaming thread once armed, until released: stopping,
-    // which waits for that thread, is stuck until then, as it is behind a slow sink or a tee
-    // pad that does not go idle.
+    gst::init().unwrap();
+    let file = &media().av;
     let display = gst_app::AppSink::builder().name("held-display").build();
     display.set_sync(true);
     let armed = Arc::new(AtomicBool::new(false));
@@ -421,7 +421,7 @@ fn the_player_answers_at_once_while_its_control_thread_is_stuck_in_gstreamer() {
     })
     .unwrap();
     let events = player.subscribe();
-    player.open(media().av.to_str().unwrap()).unwrap();
+    player.open(file.to_str().unwrap()).unwrap();
     wait_streams_known(&events);
     player.play().unwrap();
     wait_for(&events, DEADLINE, "playing", |e| {
@@ -431,7 +431,14 @@ fn the_player_answers_at_once_while_its_control_thread_is_stuck_in_gstreamer() {
     held_rx
         .recv_timeout(DEADLINE)
         .expect("the display holds a frame");
+    (player, events, release_tx)
+}
 
+#[test]
+fn the_player_answers_at_once_while_its_control_thread_is_stuck_in_gstreamer() {
+    use std::time::Instant;
+
+    let (player, events, release_tx) = player_with_a_held_display();
     // What the window does on its main thread, while the control thread waits in
     // set_state(NULL) for the held streaming thread.
     let started = Instant::now();
@@ -481,4 +488,19 @@ fn no_source_means_commands_are_refused_by_name() {
         player.open_queue::<&str>(&[]),
         Err(PlayerError::NothingToOpen)
     ));
+}
+
+/// Closing the window (dropping the player) while GStreamer never lets its control thread
+/// go: the drop gives up on that thread after its deadline instead of hanging the app.
+#[test]
+fn a_player_stuck_in_gstreamer_is_dropped_after_a_deadline() {
+    let (player, _events, release_tx) = player_with_a_held_display();
+    let (dropped_tx, dropped_rx) = flume::bounded(1);
+    std::thread::spawn(move || {
+        drop(player);
+        let _ = dropped_tx.send(());
+    });
+    let dropped = dropped_rx.recv_timeout(Duration::from_secs(20));
+    release_tx.send(()).unwrap();
+    dropped.expect("the drop returned while the control thread was stuck");
 }

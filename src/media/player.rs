@@ -70,7 +70,14 @@ pub struct Player {
     /// Local volume and mute, as last set.
     local: Mutex<(f64, bool)>,
     control_thread: Option<JoinHandle<()>>,
+    /// Disconnected once the control thread has ended.
+    control_ended: flume::Receiver<()>,
 }
+
+/// How long dropping a player waits for its control thread to stop the pipeline. A thread
+/// stuck in GStreamer (a streaming thread that never lets go, seen once in CI) is left
+/// behind rather than hanging whoever drops the player: the window closing, a test.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
 impl Player {
     pub fn new(options: PlayerOptions) -> Result<Self, PlayerError> {
@@ -132,15 +139,20 @@ impl Player {
         let bus = shared.playbin.bus().expect("a pipeline has a bus");
         forward_bus(&bus, commands.clone(), epoch.clone());
         let control = Control::new(shared.clone(), inbox, commands.clone(), epoch);
+        let (ended_tx, control_ended) = flume::bounded::<()>(0);
         let control_thread = std::thread::Builder::new()
             .name("player-control".into())
-            .spawn(move || control.run())
+            .spawn(move || {
+                let _ended = ended_tx;
+                control.run()
+            })
             .map_err(pipeline_err)?;
         Ok(Self {
             shared,
             commands,
             local: Mutex::new((1.0, false)),
             control_thread: Some(control_thread),
+            control_ended,
         })
     }
 
@@ -446,7 +458,19 @@ impl Drop for Player {
     fn drop(&mut self) {
         self.send(Msg::Shutdown);
         if let Some(thread) = self.control_thread.take() {
-            let _ = thread.join();
+            match self.control_ended.recv_timeout(SHUTDOWN_DEADLINE) {
+                Err(flume::RecvTimeoutError::Disconnected) => {
+                    let _ = thread.join();
+                }
+                _ => {
+                    // Its playbin too: another set_state would wait on the same lock.
+                    tracing::warn!(
+                        "the player's control thread did not stop within {SHUTDOWN_DEADLINE:?}: \
+                         it is left behind, stuck in GStreamer"
+                    );
+                    return;
+                }
+            }
         }
         if let Some(bus) = self.shared.playbin.bus() {
             bus.unset_sync_handler();
