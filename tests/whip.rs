@@ -188,14 +188,22 @@ fn a_whip_endpoint_that_takes_simulcast_receives_every_rung() {
 
     let sharing = common::share(&player, "Reelcast over WHIP, simulcast", Some(&front.url));
     let events = sharing.subscribe();
-    let published = common::wait_for(&events, STEP, "every rung published", |e| match e {
-        SharingEvent::Stats { stats } if !stats.published.is_empty() => {
-            Some(stats.published.clone())
+    // What came, for a run that goes wrong to tell where it stopped (seen twice in CI).
+    let mut seen = Vec::new();
+    let published = common::wait_for_opt(&events, STEP, |e| {
+        seen.push(format!("{e:?}"));
+        match e {
+            SharingEvent::Stats { stats } if !stats.published.is_empty() => {
+                Some(stats.published.clone())
+            }
+            SharingEvent::Stats { stats } if stats.rung.is_some() => {
+                panic!("one rung: {stats:?}")
+            }
+            SharingEvent::Refused { message } => panic!("{message}"),
+            _ => None,
         }
-        SharingEvent::Stats { stats } if stats.rung.is_some() => panic!("one rung: {stats:?}"),
-        SharingEvent::Refused { message } => panic!("{message}"),
-        _ => None,
-    });
+    })
+    .unwrap_or_else(|| panic!("no rung published within {STEP:?}; events: {seen:#?}"));
     assert_eq!(published.len(), 3, "{published:?}");
     let room = format!("{}?room=1234", janus.url);
     let browser = common::peers::browser_viewers_with(
