@@ -611,21 +611,13 @@ fn watch_rtxsend(
     let (estimate, probe) = (estimate.clone(), probe.clone());
     bin.connect_deep_element_added(move |_, _, element| {
         if element.factory().is_some_and(|f| f.name() == "rtprtxsend") {
-            // The video's retransmissions go out under the SSRC our offers name.
-            let mut map = gst::Structure::builder("application/x-rtp-ssrc-map")
-                .field(ssrcs.video.to_string(), ssrcs.video_rtx)
-                .build();
-            // Each simulcast rung answers NACKs with its own retransmission stream.
-            for (ssrc, rtx) in ssrcs.layers {
-                map.set(ssrc.to_string().as_str(), rtx);
-            }
+            keep_our_rtx_ssrcs(element, ssrcs);
             if simulcast {
                 simulcast::mark_retransmissions_repaired(
                     element,
                     ssrcs.layers.iter().map(|(_, rtx)| *rtx).collect(),
                 );
             }
-            element.set_property("ssrc-map", map);
             super::link_probe::install(element, ssrcs.video, probe.clone());
             let budget = RetransmissionBudget::new(Instant::now());
             limit_retransmissions(
@@ -634,6 +626,33 @@ fn watch_rtxsend(
                 Arc::new(std::sync::Mutex::new(budget)),
             );
         }
+    });
+}
+
+/// The video's retransmissions go out under the SSRCs our offers name, each simulcast rung
+/// with its own. webrtcbin gives rtprtxsend a map of RTX SSRCs of its own choosing, which no
+/// offer of ours names, and a viewer drops retransmissions it cannot place: none ever
+/// reached Chromium, so every lost packet froze the picture until the next keyframe. The
+/// map is write-only and read once per stream, at the caps that name its SSRC: ours is put
+/// back just before, whatever was set since.
+fn keep_our_rtx_ssrcs(rtxsend: &gst::Element, ssrcs: Ssrcs) {
+    let mut map = gst::Structure::builder("application/x-rtp-ssrc-map")
+        .field(ssrcs.video.to_string(), ssrcs.video_rtx)
+        .build();
+    for (ssrc, rtx) in ssrcs.layers {
+        map.set(ssrc.to_string().as_str(), rtx);
+    }
+    rtxsend.set_property("ssrc-map", &map);
+    let Some(sink) = rtxsend.static_pad("sink") else {
+        return;
+    };
+    let element = rtxsend.downgrade();
+    sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        let caps = matches!(&info.data, Some(gst::PadProbeData::Event(e)) if e.type_() == gst::EventType::Caps);
+        if let (true, Some(element)) = (caps, element.upgrade()) {
+            element.set_property("ssrc-map", &map);
+        }
+        gst::PadProbeReturn::Ok
     });
 }
 

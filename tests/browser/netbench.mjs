@@ -109,6 +109,8 @@ for (;;) {
               bytesReceived: s.bytesReceived || 0, packetsReceived: s.packetsReceived || 0, packetsLost: s.packetsLost || 0,
               frameWidth: s.frameWidth || 0, frameHeight: s.frameHeight || 0, pliCount: s.pliCount || 0,
               nackCount: s.nackCount || 0, keyFramesDecoded: s.keyFramesDecoded || 0,
+              fecPacketsReceived: s.fecPacketsReceived || 0, fecPacketsDiscarded: s.fecPacketsDiscarded || 0,
+              retransmittedPacketsReceived: s.retransmittedPacketsReceived || 0,
             };
           }
         });

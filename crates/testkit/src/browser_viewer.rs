@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::peer_process::{PeerError, PeerProcess};
-use crate::ShapedLink;
+use crate::{LossyLink, ShapedLink};
 
 /// A frame presented (requestVideoFrameCallback), with Chromium's metadata. Times are
 /// wall-clock ms (Unix epoch).
@@ -48,6 +48,12 @@ pub struct VideoStats {
     pub pli_count: u64,
     pub nack_count: u64,
     pub key_frames_decoded: u64,
+    /// Forward error correction packets (ULPFEC) that came in.
+    pub fec_packets_received: u64,
+    /// Of those, the ones not needed (no packet of theirs was lost).
+    pub fec_packets_discarded: u64,
+    /// Retransmissions (RTX) that came in.
+    pub retransmitted_packets_received: u64,
 }
 
 /// One stats line.
@@ -120,12 +126,20 @@ impl BrowserViewer {
     /// Starts Chromium watching the first producer on the signalling server at `url`; inside
     /// `link`'s child namespace when given.
     pub fn start(name: &str, url: &str, link: Option<&ShapedLink>) -> Result<Self, PeerError> {
-        let script = script()?;
-        let mut command = match link {
+        let command = match link {
             Some(link) => link.command("node"),
             None => Command::new("node"),
         };
-        command.arg(script).arg(url);
+        Self::spawn(name, url, command)
+    }
+
+    /// Starts Chromium as [`BrowserViewer::start`] does, inside `link`'s child namespace.
+    pub fn start_behind(name: &str, url: &str, link: &LossyLink) -> Result<Self, PeerError> {
+        Self::spawn(name, url, link.command("node"))
+    }
+
+    fn spawn(name: &str, url: &str, mut command: Command) -> Result<Self, PeerError> {
+        command.arg(script()?).arg(url);
         let process = PeerProcess::spawn(name, command)?;
         let timeline = Arc::new(Mutex::new(Timeline::default()));
         let (tx, updates) = flume::unbounded();
@@ -250,6 +264,9 @@ fn apply(timeline: &mut Timeline, v: &Value) {
             pli_count: u(o, "pliCount"),
             nack_count: u(o, "nackCount"),
             key_frames_decoded: u(o, "keyFramesDecoded"),
+            fec_packets_received: u(o, "fecPacketsReceived"),
+            fec_packets_discarded: u(o, "fecPacketsDiscarded"),
+            retransmitted_packets_received: u(o, "retransmittedPacketsReceived"),
         });
     timeline.samples.push(Sample {
         t_ms,

@@ -203,7 +203,7 @@ impl Drop for ShapedLink {
 }
 
 /// Waits for the holder's line saying it is in its own namespace.
-fn wait_for_namespace(holder: &mut Child) -> Result<(), ShapedLinkError> {
+pub(crate) fn wait_for_namespace(holder: &mut Child) -> Result<(), ShapedLinkError> {
     let within = Duration::from_secs(5);
     let stdout = holder
         .stdout
@@ -221,7 +221,7 @@ fn wait_for_namespace(holder: &mut Child) -> Result<(), ShapedLinkError> {
     }
 }
 
-fn run(program: &str, args: &[&str]) -> Result<(), ShapedLinkError> {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), ShapedLinkError> {
     let mut command = Command::new(program);
     command.args(args);
     finish(command, program, args).map(drop)
