@@ -16,7 +16,8 @@
 //                                                     (a benchmark): one {"join", "joinMs"} line each
 //
 // Prints one JSON line per viewer every 250 ms: {"viewer", "framesDecoded", "frameWidth",
-// "frameHeight", "audioPackets", "status", "joinMs"}; joinMs is the time from asking for a session
+// "frameHeight", "audioPackets", "status", "joinMs", and for video "freezes", "nacks" and
+// "packetsLost" (inbound-rtp's freezeCount, nackCount, packetsLost)}; joinMs is the time from asking for a session
 // to the first frame on screen. Runs until killed, or until Chromium goes away.
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
@@ -203,6 +204,9 @@ async function readStats() {
       out.framesDecoded = s.framesDecoded || 0;
       out.frameWidth = s.frameWidth || 0;
       out.frameHeight = s.frameHeight || 0;
+      out.freezes = s.freezeCount || 0;
+      out.nacks = s.nackCount || 0;
+      out.packetsLost = s.packetsLost || 0;
     }
     if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived || 0;
   });

@@ -185,6 +185,17 @@ pub fn browser_viewers(kind: ViewerKind, url: &str, count: usize) -> Peer {
 
 /// The same, with more arguments for viewer.mjs (e.g. `--screenshot PATH`).
 pub fn browser_viewers_with(kind: ViewerKind, url: &str, count: usize, extra: &[&str]) -> Peer {
+    browser_viewers_run_by(Command::new("node"), kind, url, count, extra)
+}
+
+/// The same, run by `node`: a `node` to be run elsewhere (e.g. in a link's child namespace).
+pub fn browser_viewers_run_by(
+    mut node: Command,
+    kind: ViewerKind,
+    url: &str,
+    count: usize,
+    extra: &[&str],
+) -> Peer {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/viewer.mjs");
     assert!(
         script.with_file_name("node_modules").exists(),
@@ -195,12 +206,10 @@ pub fn browser_viewers_with(kind: ViewerKind, url: &str, count: usize, extra: &[
         ViewerKind::Page => "page",
         ViewerKind::Janus => "janus",
     };
-    let mut command = Command::new("node");
-    command
-        .arg(script)
+    node.arg(script)
         .args([mode, url, "--viewers", &count.to_string()])
         .args(extra);
-    Peer::spawn("chromium", command)
+    Peer::spawn("chromium", node)
 }
 
 /// A viewer's stats line.
@@ -214,6 +223,10 @@ pub struct ViewerStats {
     pub join_ms: Option<f64>,
     /// Janus subscriber only: from asking for another substream to its first frame.
     pub switch_ms: Option<f64>,
+    /// Chromium's freezeCount, NACKs sent and packets lost (inbound-rtp, video).
+    pub freezes: u64,
+    pub nacks: u64,
+    pub packets_lost: i64,
     /// What the page says it is doing ("watching", "ended", …).
     pub status: String,
     /// Our page only: keyframes decoded, audio payload bytes received, the kinds received now, and the
@@ -243,6 +256,9 @@ pub fn viewer_stats(v: &Value) -> Option<ViewerStats> {
         audio_packets: v.get("audioPackets")?.as_u64()?,
         join_ms: v.get("joinMs").and_then(Value::as_f64),
         switch_ms: v.get("switchMs").and_then(Value::as_f64),
+        freezes: v.get("freezes").and_then(Value::as_u64).unwrap_or(0),
+        nacks: v.get("nacks").and_then(Value::as_u64).unwrap_or(0),
+        packets_lost: v.get("packetsLost").and_then(Value::as_i64).unwrap_or(0),
         status: v
             .get("status")
             .and_then(Value::as_str)

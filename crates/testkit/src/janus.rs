@@ -6,10 +6,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::peer_process::{PeerError, PeerProcess};
+use crate::LossyLink;
 
 pub struct Janus {
     pub peer: PeerProcess,
-    /// The websocket API, `ws://127.0.0.1:PORT/`.
+    /// The websocket API, `ws://127.0.0.1:PORT/` (or the link's far address).
     pub url: String,
     _config: tempfile::TempDir,
 }
@@ -20,6 +21,22 @@ impl Janus {
     /// Starts Janus with its websocket API on `port`; it uses the private network's test
     /// address (10.99.0.1) for media.
     pub fn start(port: u16) -> Result<Janus, PeerError> {
+        Self::start_on(port, "10.99.0.1", "127.0.0.1", Command::new("janus"))
+    }
+
+    /// Starts Janus inside `link`'s child namespace, its websocket API and media on the link's
+    /// far address: what is sent to it crosses the lossy link.
+    pub fn start_behind(port: u16, link: &LossyLink) -> Result<Janus, PeerError> {
+        let far = link.far_address().to_string();
+        Self::start_on(port, &far, &far, link.command("janus"))
+    }
+
+    fn start_on(
+        port: u16,
+        media_ip: &str,
+        ws_ip: &str,
+        mut command: Command,
+    ) -> Result<Janus, PeerError> {
         let setup = |e: std::io::Error| PeerError::Setup(format!("janus: {e}"));
         let config = tempfile::tempdir().map_err(setup)?;
         let dir = config.path();
@@ -43,14 +60,14 @@ impl Janus {
     events_folder = "{LIBS}/events"
     loggers_folder = "{LIBS}/loggers"
     debug_level = 4
-    interface = "10.99.0.1"
+    interface = "{media_ip}"
 }}
 media: {{
     ipv6 = false
     rtp_port_range = "20000-20200"
 }}
 nat: {{
-    ice_enforce_list = "10.99.0.1"
+    ice_enforce_list = "{media_ip}"
 }}
 plugins: {{
     disable = "{plugins}"
@@ -75,7 +92,7 @@ loggers: {{
         std::fs::write(
             dir.join("janus.transport.websockets.jcfg"),
             format!(
-                "general: {{\n    ws = true\n    ws_port = {port}\n    ws_ip = \"127.0.0.1\"\n    wss = false\n}}\n\
+                "general: {{\n    ws = true\n    ws_port = {port}\n    ws_ip = \"{ws_ip}\"\n    wss = false\n}}\n\
                  admin: {{\n    admin_ws = false\n    admin_wss = false\n}}\n"
             ),
         )
@@ -91,7 +108,6 @@ loggers: {{
              publishers = 4\n    videocodec = \"vp8\"\n    audiocodec = \"opus\"\n}\n",
         )
         .map_err(setup)?;
-        let mut command = Command::new("janus");
         command
             .arg("-C")
             .arg(dir.join("janus.jcfg"))
@@ -103,7 +119,7 @@ loggers: {{
         })?;
         Ok(Janus {
             peer,
-            url: format!("ws://127.0.0.1:{port}/"),
+            url: format!("ws://{ws_ip}:{port}/"),
             _config: config,
         })
     }
