@@ -227,7 +227,9 @@ fn keep_share_output(share: &ShareProcess, plan: Plan) {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     let path = std::path::Path::new(&dir).join(format!("{name}.log"));
-    if let Err(e) = std::fs::write(&path, share.lines().join("\n")) {
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, share.lines().join("\n")));
+    if let Err(e) = written {
         eprintln!("reelcast-bench: cannot write {}: {e}", path.display());
     }
 }

@@ -9,12 +9,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::shaped_link::{run, wait_for_namespace, ShapedLinkError, DEVICE_PREFIX};
+use crate::shaped_link::{child_namespace, run, ShapedLinkError, DEVICE_PREFIX};
 
 /// The next link number tried in this process (10.97.N.0/30, devices rcsh1N0 and rcsh1N1).
 static NEXT: AtomicU8 = AtomicU8::new(0);
@@ -39,20 +39,7 @@ impl LossyLink {
         if !crate::in_private_network() {
             return Err(ShapedLinkError::NotPrivate);
         }
-        let mut holder = Command::new("unshare")
-            .args(["-n", "--", "sh", "-c", "echo ready && exec sleep infinity"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|source| ShapedLinkError::Spawn {
-                command: "unshare -n".into(),
-                source,
-            })?;
-        if let Err(e) = wait_for_namespace(&mut holder) {
-            let _ = holder.kill();
-            let _ = holder.wait();
-            return Err(e);
-        }
+        let holder = child_namespace()?;
         let number = NEXT.fetch_add(1, Ordering::Relaxed);
         let mut link = LossyLink {
             holder,

@@ -56,21 +56,7 @@ impl ShapedLink {
         if !crate::in_private_network() {
             return Err(ShapedLinkError::NotPrivate);
         }
-        // It says so once it is in its namespace, then becomes `sleep` (same pid).
-        let mut holder = Command::new("unshare")
-            .args(["-n", "--", "sh", "-c", "echo ready && exec sleep infinity"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|source| ShapedLinkError::Spawn {
-                command: "unshare -n".into(),
-                source,
-            })?;
-        if let Err(e) = wait_for_namespace(&mut holder) {
-            let _ = holder.kill();
-            let _ = holder.wait();
-            return Err(e);
-        }
+        let mut holder = child_namespace()?;
         let pid = holder.id().to_string();
         // Another process in this namespace may hold a number: try the next one.
         let number = loop {
@@ -202,8 +188,29 @@ impl Drop for ShapedLink {
     }
 }
 
+/// A new child network namespace, held by the process returned (`unshare -n`, then `sleep`):
+/// the namespace goes when it is killed.
+pub(crate) fn child_namespace() -> Result<Child, ShapedLinkError> {
+    // It says so once it is in its namespace, then becomes `sleep` (same pid).
+    let mut holder = Command::new("unshare")
+        .args(["-n", "--", "sh", "-c", "echo ready && exec sleep infinity"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|source| ShapedLinkError::Spawn {
+            command: "unshare -n".into(),
+            source,
+        })?;
+    if let Err(e) = wait_for_namespace(&mut holder) {
+        let _ = holder.kill();
+        let _ = holder.wait();
+        return Err(e);
+    }
+    Ok(holder)
+}
+
 /// Waits for the holder's line saying it is in its own namespace.
-pub(crate) fn wait_for_namespace(holder: &mut Child) -> Result<(), ShapedLinkError> {
+fn wait_for_namespace(holder: &mut Child) -> Result<(), ShapedLinkError> {
     let within = Duration::from_secs(5);
     let stdout = holder
         .stdout
