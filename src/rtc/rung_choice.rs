@@ -58,8 +58,8 @@ pub(crate) fn cost(video: u32, audio: u32) -> u32 {
 pub(crate) struct RungChoice {
     pub rung: usize,
     moved_at: Instant,
-    /// A step up under way, since then.
-    trial: Option<Instant>,
+    /// A step up under way.
+    trial: Option<Trial>,
     backoff: Duration,
     next_trial: Instant,
     climbed: bool,
@@ -72,6 +72,14 @@ pub(crate) struct RungChoice {
     probing: Option<Probing>,
     /// A probed step up settling until then, and the estimate its probe proved.
     settling: Option<(Instant, u32)>,
+}
+
+/// A step up under way: since then, from this rung, with this estimate before it.
+#[derive(Debug, Clone, Copy)]
+struct Trial {
+    since: Instant,
+    from: usize,
+    before: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +95,11 @@ struct Probing {
 pub(crate) enum Move {
     /// Down to this rung: the link does not carry the one it is on.
     Down(usize),
+    /// A step up failed: back to the rung it left, which the link carried, and the estimator
+    /// given back the estimate from before the step, at most what that rung needs to climb
+    /// (the congestion was the step's own, and the estimate it left would take the viewer
+    /// further down than it came from).
+    Back { to: usize, before: u32 },
     /// Up to this rung, as a trial: the estimator should assume it can (see
     /// [`RungChoice::decide`]).
     Up(usize),
@@ -181,8 +194,8 @@ impl RungChoice {
                 }
             }
         }
-        if let Some(started) = self.trial {
-            if now.duration_since(started) >= TRIAL {
+        if let Some(Trial { since, .. }) = self.trial {
+            if now.duration_since(since) >= TRIAL {
                 self.trial = None;
                 self.backoff = BACKOFF;
             }
@@ -203,7 +216,11 @@ impl RungChoice {
                 true if !over => return None,
                 true => {
                     self.probing = None;
-                    self.trial = Some(now);
+                    self.trial = Some(Trial {
+                        since: now,
+                        from: self.rung,
+                        before,
+                    });
                     self.settling = Some((now + SETTLE, estimate.min(wanted)));
                     return Some(self.moved(rung, now, true));
                 }
@@ -227,8 +244,21 @@ impl RungChoice {
             let fits = below
                 .clone()
                 .find(|i| cost_of(*i).is_some_and(|c| c as f64 <= estimate as f64 * TOO_LITTLE));
-            if self.trial.take().is_some() {
+            if let Some(trial) = self.trial.take() {
                 self.back_off(now);
+                let from = cost_of(trial.from).filter(|_| trial.from > self.rung);
+                // The link carried the rung it left until the step, and the estimate the
+                // step's own burst left says little: back there unless the link collapsed.
+                if let Some(c) = from.filter(|c| estimate as f64 >= *c as f64 * COLLAPSE) {
+                    self.moved(trial.from, now, false);
+                    // No more than that rung needs to climb again: the estimate before a
+                    // plain trial can be far above what the link carries.
+                    let room = (c as f64 * ROOM_TO_CLIMB) as u32;
+                    return Some(Move::Back {
+                        to: trial.from,
+                        before: trial.before.min(room),
+                    });
+                }
             }
             let to = fits.or_else(|| below.clone().next_back())?;
             return Some(self.moved(to, now, false));
@@ -250,7 +280,11 @@ impl RungChoice {
                 });
                 return Some(Move::Probe(up));
             }
-            self.trial = Some(now);
+            self.trial = Some(Trial {
+                since: now,
+                from: self.rung,
+                before: estimate,
+            });
             return Some(self.moved(up, now, true));
         }
         None
@@ -338,10 +372,14 @@ mod tests {
             c.decide(&COSTS, 1_700_000, None, at(2.0)),
             Some(Move::Up(0))
         );
-        // The link could not take it: down again, and no new trial for the backoff.
+        // The link could not take it: back where it was, the estimator given back what it
+        // said before, and no new trial for the backoff.
         assert_eq!(
             c.decide(&COSTS, 1_500_000, None, at(3.0)),
-            Some(Move::Down(1))
+            Some(Move::Back {
+                to: 1,
+                before: 1_620_000
+            })
         );
         assert_eq!(c.decide(&COSTS, 1_700_000, None, at(7.0)), None);
         assert_eq!(
@@ -350,7 +388,10 @@ mod tests {
         );
         assert_eq!(
             c.decide(&COSTS, 1_500_000, None, at(10.0)),
-            Some(Move::Down(1))
+            Some(Move::Back {
+                to: 1,
+                before: 1_620_000
+            })
         );
         // Twice the wait now.
         assert_eq!(c.decide(&COSTS, 1_700_000, None, at(19.0)), None);
@@ -367,6 +408,45 @@ mod tests {
         assert_eq!(
             c.decide(&COSTS, 1_700_000, None, at(33.5)),
             Some(Move::Up(0))
+        );
+    }
+
+    /// Seen behind a 1.2 Mbit/s link: a trial of the full size filled the link, the estimate
+    /// fell to what the middle rung costs, and the viewer went down two rungs, to a rung
+    /// whose little traffic could never raise the estimate enough to climb again.
+    #[test]
+    fn a_failed_step_up_goes_back_to_the_rung_it_left_not_below() {
+        let t0 = Instant::now();
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        let mut c = RungChoice::start(&COSTS, false, t0);
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            Some(Move::Up(0))
+        );
+        assert_eq!(
+            c.decide(&COSTS, 1_100_000, Some(0.05), at(2.2)),
+            Some(Move::Back {
+                to: 1,
+                before: 1_620_000
+            })
+        );
+        assert_eq!(c.rung, 1);
+        // Even with an estimate below what that rung costs: it carried it until the step.
+        let mut c = RungChoice::start(&COSTS, false, t0);
+        c.decide(&COSTS, 1_700_000, None, at(2.0));
+        assert_eq!(
+            c.decide(&COSTS, 700_000, None, at(2.2)),
+            Some(Move::Back {
+                to: 1,
+                before: 1_620_000
+            })
+        );
+        // Where the link collapsed, down by the estimate as ever.
+        let mut c = RungChoice::start(&COSTS, false, t0);
+        c.decide(&COSTS, 1_700_000, None, at(2.0));
+        assert_eq!(
+            c.decide(&COSTS, 500_000, None, at(2.2)),
+            Some(Move::Down(2))
         );
     }
 
@@ -397,7 +477,7 @@ mod tests {
             Some(Move::Restore(2_600_000))
         );
         assert_eq!(c.decide(&COSTS, 2_600_000, None, at(5.0)), None);
-        // A collapse while settling moves it down at once.
+        // A collapse while settling moves it back at once.
         let mut c = RungChoice::start(&COSTS, true, t0);
         c.decide(&COSTS, 1_700_000, None, at(2.0));
         assert_eq!(
@@ -406,6 +486,17 @@ mod tests {
         );
         assert_eq!(
             c.decide(&COSTS, 900_000, None, at(3.2)),
+            Some(Move::Back {
+                to: 1,
+                before: 1_620_000
+            })
+        );
+        // And where the link collapsed below the rung it left, further down.
+        let mut c = RungChoice::start(&COSTS, true, t0);
+        c.decide(&COSTS, 1_700_000, None, at(2.0));
+        c.decide(&COSTS, 2_600_000, None, at(3.0));
+        assert_eq!(
+            c.decide(&COSTS, 500_000, None, at(3.2)),
             Some(Move::Down(2))
         );
     }

@@ -60,6 +60,12 @@ impl Actor {
         viewer.link_probe.stop();
         let to = match step {
             Move::Up(to) | Move::Down(to) => to,
+            Move::Back { to, before } => {
+                if let (Some(estimator), true) = (&viewer.estimator, estimate < before) {
+                    estimator.set_property("estimated-bitrate", before);
+                }
+                to
+            }
             Move::Probe(to) => {
                 let (Some(estimator), Some(wanted)) = (&viewer.estimator, costs[to]) else {
                     return;
