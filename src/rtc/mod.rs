@@ -6,6 +6,7 @@
 
 mod actor;
 mod answer;
+mod aux_sender;
 mod build_error;
 mod bus;
 mod candidate;
