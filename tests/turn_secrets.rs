@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::peers::Peer;
-use common::xvfb::{Xvfb, HEIGHT, WIDTH};
+use common::xvfb::Xvfb;
 use gtk::gio;
 use gtk::glib;
 use gtk::prelude::*;
@@ -496,24 +496,6 @@ fn without_a_secret_service_the_share_starts_without_that_server_and_says_why() 
     );
 }
 
-/// The middle of the share panel's Start Sharing button: the one wide run of libadwaita's
-/// accent blue (a "suggested-action" pill) on the right of the window, above the controls.
-fn start_button(rgb: &[u8]) -> Option<(usize, usize)> {
-    let blue = |x: usize, y: usize| {
-        let i = (y * WIDTH + x) * 3;
-        let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
-        r < 90 && (110..160).contains(&g) && b > 200
-    };
-    let rows: Vec<(usize, usize, usize)> = (60..HEIGHT - 120)
-        .filter_map(|y| {
-            let xs: Vec<usize> = (WIDTH * 5 / 8..WIDTH).filter(|&x| blue(x, y)).collect();
-            (xs.len() >= 80).then(|| (y, xs[0], xs[xs.len() - 1]))
-        })
-        .collect();
-    let (first, last) = (rows.first()?, rows.last()?);
-    Some(((first.1 + first.2) / 2, (first.0 + last.0) / 2))
-}
-
 /// The window, with the person's preferences naming a TURN server whose password the
 /// keyring should give, and no Secret Service: Start Sharing starts the share, without
 /// that server, and the window says why (a toast; the same words as an `error` line).
@@ -555,21 +537,7 @@ fn the_window_shares_without_the_server_the_keyring_cannot_give_and_says_why() {
     });
     // Ctrl+S opens the share panel; its Start Sharing button is clicked where it shows.
     x.xdotool(&["mousemove", "300", "300", "key", "ctrl+s"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    // Where it shows twice running, should the panel slide in all the same.
-    let mut last = None;
-    let (bx, by) = loop {
-        let at = start_button(&x.screenshot());
-        if let Some(found) = at.filter(|_| at == last) {
-            break found;
-        }
-        last = at;
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the share panel's Start Sharing button never showed"
-        );
-    };
-    x.xdotool(&["mousemove", &bx.to_string(), &by.to_string(), "click", "1"]);
+    x.click_start_sharing();
     let said = app.wait_json(Duration::from_secs(30), "the window saying why", |v| {
         (v["event"] == "error").then(|| v["message"].as_str().unwrap_or_default().to_owned())
     });

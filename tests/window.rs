@@ -495,3 +495,116 @@ fn subtitles_kept_local_show_in_the_window_and_not_at_the_viewer() {
     assert!(subtitle_points(&x.screenshot()).is_some_and(|n| n > 60));
     x.save_png(&screenshots_dir().join("window-subtitles-local.png"));
 }
+
+/// The middle of the chosen radio button of the share form (libadwaita's accent blue, a
+/// small round blob at the left of the panel's rows).
+fn chosen_radio(rgb: &[u8]) -> Option<(usize, usize)> {
+    let blue = |x: usize, y: usize| {
+        let i = (y * WIDTH + x) * 3;
+        let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
+        r < 90 && (110..160).contains(&g) && b > 200
+    };
+    let rows: Vec<(usize, usize)> = (60..HEIGHT - 120)
+        .filter_map(|y| {
+            let xs: Vec<usize> = (WIDTH * 5 / 8..WIDTH * 7 / 10)
+                .filter(|&x| blue(x, y))
+                .collect();
+            (xs.len() >= 4).then(|| (y, (xs[0] + xs[xs.len() - 1]) / 2))
+        })
+        .collect();
+    let (first, last) = (rows.first()?, rows.last()?);
+    // One blob, a radio's size.
+    (last.0 - first.0 <= 30).then_some((first.1, (first.0 + last.0) / 2))
+}
+
+/// Preferences' "Simulcast to SFUs" (the `simulcast` key its switch is bound to) decides what
+/// Start Sharing in the window publishes into a Janus room: switched off, one rung; left on,
+/// every rung. The signalling address is the preferences' too, as the panel offers it.
+#[test]
+fn the_simulcast_preference_decides_what_the_window_publishes_into_a_room() {
+    common::net::assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = common::janus::start(18180);
+    let clip = common::media().dir.join("window-simulcast.webm");
+    common::make_webm(&clip, Some((640, 360)), true, 10);
+    for simulcast in [false, true] {
+        // GSettings' key file backend and GTK's settings, in a config folder of this run's.
+        let config = tempfile::tempdir().unwrap();
+        let keyfile = config.path().join("glib-2.0/settings/keyfile");
+        std::fs::create_dir_all(keyfile.parent().unwrap()).unwrap();
+        std::fs::write(
+            &keyfile,
+            format!(
+                "[io/github/reelcast/Reelcast]\nsignalling-url='{}'\nsimulcast={simulcast}\n",
+                janus.publish_url(1234, None)
+            ),
+        )
+        .unwrap();
+        let gtk = config.path().join("gtk-4.0");
+        std::fs::create_dir_all(&gtk).unwrap();
+        std::fs::write(
+            gtk.join("settings.ini"),
+            "[Settings]\ngtk-enable-animations=false\n",
+        )
+        .unwrap();
+        let x = Xvfb::start();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_reelcast"));
+        command
+            .args(["play", "--json", "--loop"])
+            .arg(&clip)
+            .env("DISPLAY", &x.display)
+            .env("GDK_BACKEND", "x11")
+            .env("GSETTINGS_BACKEND", "keyfile")
+            .env("XDG_CONFIG_HOME", config.path())
+            .env_remove("WAYLAND_DISPLAY");
+        let mut app = common::peers::Peer::spawn("reelcast", command);
+        app.wait_json(Duration::from_secs(30), "playing", |v| {
+            (v["event"] == "state" && v["state"] == "playing").then_some(())
+        });
+        // Ctrl+S opens the share panel, whose address is the preferences'.
+        x.xdotool(&["mousemove", "300", "300", "key", "ctrl+s"]);
+        // "Signalling Server", the row below the chosen "On This Computer".
+        let first = screen_until(&x, Duration::from_secs(20), "the share form", |s| {
+            chosen_radio(s).is_some()
+        });
+        let (rx, ry) = chosen_radio(&first).unwrap();
+        let row = ry + 55;
+        x.xdotool(&[
+            "mousemove",
+            &(rx + 100).to_string(),
+            &row.to_string(),
+            "click",
+            "1",
+        ]);
+        screen_until(
+            &x,
+            Duration::from_secs(10),
+            "Signalling Server chosen",
+            |s| chosen_radio(s).is_some_and(|(_, y)| y.abs_diff(row) < 12),
+        );
+        x.click_start_sharing();
+        let stats = app.wait_json(Duration::from_secs(30), "the publication's stats", |v| {
+            let s = &v["stats"];
+            let published = s["published"].as_array().map_or(0, Vec::len);
+            // Every rung is known once each has sent a picture; one rung has its own.
+            let settled = if simulcast {
+                published == 3
+            } else {
+                !s["rung"].is_null()
+            };
+            (v["event"] == "stats" && settled).then(|| s.clone())
+        });
+        let published = stats["published"].as_array().map_or(0, Vec::len);
+        eprintln!(
+            "window, simulcast {simulcast}: {published} rungs published, rung {}",
+            stats["rung"]
+        );
+        if simulcast {
+            assert_eq!(published, 3, "{stats}");
+        } else {
+            assert_eq!(published, 0, "{stats}");
+            assert!(!stats["rung"].is_null(), "{stats}");
+        }
+        app.kill();
+    }
+}

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 pub const WIDTH: usize = 1024;
 pub const HEIGHT: usize = 700;
@@ -57,6 +58,26 @@ impl Xvfb {
         assert!(status.success());
     }
 
+    /// Clicks the share panel's Start Sharing button where it shows (twice running, should
+    /// the panel still slide in).
+    pub fn click_start_sharing(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        // Where it shows twice running, should the panel slide in all the same.
+        let mut last = None;
+        let (bx, by) = loop {
+            let at = start_button(&self.screenshot());
+            if let Some(found) = at.filter(|_| at == last) {
+                break found;
+            }
+            last = at;
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the share panel's Start Sharing button never showed"
+            );
+        };
+        self.xdotool(&["mousemove", &bx.to_string(), &by.to_string(), "click", "1"]);
+    }
+
     pub fn xdotool(&self, args: &[&str]) {
         let status = Command::new("xdotool")
             .args(args)
@@ -72,4 +93,22 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The middle of the share panel's Start Sharing button: the one wide run of libadwaita's
+/// accent blue (a "suggested-action" pill) on the right of the window, above the controls.
+fn start_button(rgb: &[u8]) -> Option<(usize, usize)> {
+    let blue = |x: usize, y: usize| {
+        let i = (y * WIDTH + x) * 3;
+        let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
+        r < 90 && (110..160).contains(&g) && b > 200
+    };
+    let rows: Vec<(usize, usize, usize)> = (60..HEIGHT - 120)
+        .filter_map(|y| {
+            let xs: Vec<usize> = (WIDTH * 5 / 8..WIDTH).filter(|&x| blue(x, y)).collect();
+            (xs.len() >= 80).then(|| (y, xs[0], xs[xs.len() - 1]))
+        })
+        .collect();
+    let (first, last) = (rows.first()?, rows.last()?);
+    Some(((first.1 + first.2) / 2, (first.0 + last.0) / 2))
 }
