@@ -65,6 +65,8 @@ pub(crate) struct RungChoice {
     climbed: bool,
     /// Steps up are probed first (the viewer has an estimator that counts what arrives).
     probes: bool,
+    /// The viewer could be probed when it joined.
+    can_probe: bool,
     /// Probes that ended with the estimate collapsed ([`PROBE_COLLAPSE`]).
     probe_collapses: u8,
     /// A probe under way: since then, for this rung, the estimate before it and what the
@@ -133,6 +135,7 @@ impl RungChoice {
             next_trial: now,
             climbed: false,
             probes,
+            can_probe: probes,
             probe_collapses: 0,
             probing: None,
             settling: None,
@@ -246,6 +249,12 @@ impl RungChoice {
                 .find(|i| cost_of(*i).is_some_and(|c| c as f64 <= estimate as f64 * TOO_LITTLE));
             if let Some(trial) = self.trial.take() {
                 self.back_off(now);
+                if self.can_probe && !self.probes {
+                    // A plain trial failed as its probes did: the link is full, and the
+                    // probes, which cost no freeze, told the truth. They are taken again.
+                    self.probes = true;
+                    self.probe_collapses = 0;
+                }
                 let from = cost_of(trial.from).filter(|_| trial.from > self.rung);
                 // The link carried the rung it left until the step, and the estimate the
                 // step's own burst left says little: back there unless the link collapsed.
@@ -583,6 +592,19 @@ mod tests {
         assert_eq!(
             c.decide(&COSTS, 1_700_000, None, at(21.5)),
             Some(Move::Up(0))
+        );
+        // A trial that fails as well says the link is full: probes again from then on.
+        assert_eq!(
+            c.decide(&COSTS, 1_000_000, None, at(21.7)),
+            Some(Move::Back {
+                to: 1,
+                before: 1_620_000
+            })
+        );
+        assert!(c.probes());
+        assert_eq!(
+            c.decide(&COSTS, 1_700_000, None, at(60.0)),
+            Some(Move::Probe(0))
         );
     }
 

@@ -56,6 +56,10 @@ impl Actor {
         else {
             return;
         };
+        if !viewer.probes_link && viewer.rung_choice.as_ref().is_some_and(|c| c.probes()) {
+            viewer.probes_link = true;
+            tracing::info!(viewer = %id, "a plain trial failed as its probes did: the link is full, and it is probed again");
+        }
         let probed = viewer.link_probe.is_on();
         viewer.link_probe.stop();
         let to = match step {
