@@ -3,6 +3,8 @@
 //! Runs inside scripts/private-net.sh's namespace.
 
 mod common;
+#[path = "common/python_peers.rs"]
+mod python_peers;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::net::assert_private_network;
 use common::peers::{browser_viewers_run_by, viewer_stats, wait_decoding, ViewerKind};
+use python_peers::{firefox_viewer_run_by, venv_python, wait_stats, FirefoxPage};
 use reelcast::sharing::SharingEvent;
 use reelcast_testkit::{BrowserViewer, Janus, LossyLink, ShareProcess, SignallingServer};
 
@@ -132,4 +135,38 @@ fn a_janus_room_losing_packets_of_the_publication_gets_them_again() {
     // top one pauses (its own fallback), which is not what is tested here.
     assert!(frames >= 240, "{last:?}");
     assert!(freezes <= 2, "{last:?}");
+}
+
+/// Firefox behind the same kind of link: our retransmissions reach it too, and it plays on.
+#[test]
+fn firefox_losing_packets_at_random_gets_them_again_and_plays_on() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let link = LossyLink::create(3).unwrap();
+    let server = SignallingServer::start(IpAddr::V4(link.near_address())).unwrap();
+    let reelcast = Path::new(env!("CARGO_BIN_EXE_reelcast"));
+    let _share = ShareProcess::start(reelcast, clip(), server.url(), &[]).unwrap();
+    let python = venv_python();
+    let firefox = firefox_viewer_run_by(
+        link.command(python.to_str().unwrap()),
+        FirefoxPage::GstWebrtcApi,
+        server.url(),
+    );
+    let within = Duration::from_secs(30);
+    let first = wait_stats(&firefox, within, "the first frame shown", |s| s.painted > 0);
+    // Ten seconds of play from the first frame shown on, by the page's clock.
+    let last = wait_stats(&firefox, within, "ten seconds of play", |s| {
+        s.clock_ms >= first.clock_ms + 10_000.0
+    });
+    let shown = last.painted - first.painted;
+    eprintln!(
+        "lossy link: {} dropped; Firefox: {shown} frames shown in 10 s, {} lost, {} NACKs",
+        link.dropped(),
+        last.lost,
+        last.nacks
+    );
+    assert!(link.dropped() > 10, "the link lost {}", link.dropped());
+    assert!(last.nacks > 0, "Firefox asked for nothing again: {last:?}");
+    // 30 fps for ten seconds: most of 300 frames (118 without the retransmissions).
+    assert!(shown >= 250, "{last:?}");
 }

@@ -1,6 +1,7 @@
 //! Viewers other than Chromium, as child processes: aiortc (tests/peers/aiortc_viewer.py) and
 //! Firefox ESR over Marionette (tests/peers/firefox_viewer.py), run with the Python venv that
 //! `scripts/setup.sh --tests` makes. Each prints a JSON stats line every 250 ms.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,22 +56,27 @@ pub enum FirefoxPage {
 
 /// Headless Firefox ESR watching through `page`.
 pub fn firefox_viewer(page: FirefoxPage, url: &str) -> Peer {
+    firefox_viewer_run_by(Command::new(venv_python()), page, url)
+}
+
+/// The same, run by `python` (the venv's, run elsewhere: e.g. in a link's child namespace).
+pub fn firefox_viewer_run_by(mut python: Command, page: FirefoxPage, url: &str) -> Peer {
     let mode = match page {
         FirefoxPage::GstWebrtcApi => "gstwebrtc-api",
         FirefoxPage::Page => "page",
     };
-    let mut command = Command::new(venv_python());
-    command.arg(script("firefox_viewer.py")).args([mode, url]);
-    Peer::spawn("firefox", command)
+    python.arg(script("firefox_viewer.py")).args([mode, url]);
+    Peer::spawn("firefox", python)
 }
 
 /// One stats line of either script (fields a script does not know stay at their defaults).
 #[derive(Debug, Clone, Default)]
 pub struct PeerStats {
     pub status: String,
-    /// Firefox: video frames received, and video packets lost.
+    /// Firefox: video frames received, video packets lost, and NACKs sent.
     pub received: u64,
     pub lost: u64,
+    pub nacks: u64,
     pub frames: u64,
     pub width: u64,
     pub height: u64,
@@ -98,6 +104,7 @@ impl PeerStats {
             status: s("status").unwrap_or_default(),
             received: n("framesReceived"),
             lost: n("videoPacketsLost"),
+            nacks: n("nacks"),
             frames: n("framesDecoded"),
             width: n("frameWidth"),
             height: n("frameHeight"),

@@ -4,7 +4,7 @@
     python firefox_viewer.py page HTTP_URL          Reelcast's own viewer page
 
 Prints a JSON line every 250 ms: {"viewer", "status", "framesReceived", "framesDecoded",
-"frameWidth", "frameHeight", "videoPacketsLost", "audioPackets", "joinMs", "painted", "clockMs",
+"frameWidth", "frameHeight", "videoPacketsLost", "nacks", "audioPackets", "joinMs", "painted", "clockMs",
 "videoCodec", "browserVersion"}. painted is
 video.mozPaintedFrames (frames shown; for a MediaStream getVideoPlaybackQuality() stays 0), read
 at the page's clock clockMs (ms). joinMs is the time from asking for a session to the first frame
@@ -110,6 +110,7 @@ HARNESS = """
           out.framesDecoded = s.framesDecoded || 0;
           out.framesReceived = s.framesReceived || 0;
           out.videoPacketsLost = s.packetsLost || 0;
+          out.nacks = s.nackCount || 0;
           out.frameWidth = s.frameWidth || (video ? video.videoWidth : 0);
           out.frameHeight = s.frameHeight || (video ? video.videoHeight : 0);
           const codec = s.codecId && report.get(s.codecId);
