@@ -27,6 +27,15 @@ fn clip() -> &'static PathBuf {
     })
 }
 
+/// The upstream signalling server on the link's near end (which both this namespace and the
+/// child reach), and `reelcast share --headless` of the clip on it.
+fn share_behind(link: &LossyLink) -> (SignallingServer, ShareProcess) {
+    let server = SignallingServer::start(IpAddr::V4(link.near_address())).unwrap();
+    let reelcast = Path::new(env!("CARGO_BIN_EXE_reelcast"));
+    let share = ShareProcess::start(reelcast, clip(), server.url(), &[]).unwrap();
+    (server, share)
+}
+
 /// Lost packets are sent again (RTX) and the viewer places them: the picture plays on. Before
 /// the share kept its own RTX SSRCs in rtprtxsend's map, none arrived, and at 2 % loss the
 /// viewer froze 8 times in 40 s and decoded a third of the frames.
@@ -35,10 +44,7 @@ fn a_viewer_losing_packets_at_random_gets_them_again_and_plays_on() {
     assert_private_network();
     let _serial = common::one_at_a_time();
     let link = LossyLink::create(3).unwrap();
-    // On the link's near end, which both this namespace and the child reach.
-    let server = SignallingServer::start(IpAddr::V4(link.near_address())).unwrap();
-    let reelcast = Path::new(env!("CARGO_BIN_EXE_reelcast"));
-    let _share = ShareProcess::start(reelcast, clip(), server.url(), &[]).unwrap();
+    let (server, _share) = share_behind(&link);
     let viewer = BrowserViewer::start_behind("lossy viewer", server.url(), &link).unwrap();
     let t = viewer
         .wait(Duration::from_secs(20), "first frame", |t| {
@@ -143,9 +149,7 @@ fn firefox_losing_packets_at_random_gets_them_again_and_plays_on() {
     assert_private_network();
     let _serial = common::one_at_a_time();
     let link = LossyLink::create(3).unwrap();
-    let server = SignallingServer::start(IpAddr::V4(link.near_address())).unwrap();
-    let reelcast = Path::new(env!("CARGO_BIN_EXE_reelcast"));
-    let _share = ShareProcess::start(reelcast, clip(), server.url(), &[]).unwrap();
+    let (server, _share) = share_behind(&link);
     let python = venv_python();
     let firefox = firefox_viewer_run_by(
         link.command(python.to_str().unwrap()),

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::shaped_link::{child_namespace, run, ShapedLinkError, DEVICE_PREFIX};
+use crate::shaped_link::{child_namespace, command_in, run, ShapedLinkError, DEVICE_PREFIX};
 
 /// The next link number tried in this process (10.97.N.0/30, devices rcsh1N0 and rcsh1N1).
 static NEXT: AtomicU8 = AtomicU8::new(0);
@@ -123,11 +123,7 @@ impl LossyLink {
 
     /// `program` to be run inside the child namespace (through nsenter).
     pub fn command(&self, program: &str) -> Command {
-        let mut command = Command::new("nsenter");
-        command
-            .args(["-t", &self.holder.id().to_string(), "-n", "--"])
-            .arg(program);
-        command
+        command_in(&self.holder, program)
     }
 
     /// The near device's name, then the far one's: names the private-network guard accepts.

@@ -160,11 +160,7 @@ impl ShapedLink {
 
     /// `program` to be run inside the child namespace (through nsenter).
     pub fn command(&self, program: &str) -> Command {
-        let mut command = Command::new("nsenter");
-        command
-            .args(["-t", &self.holder.id().to_string(), "-n", "--"])
-            .arg(program);
-        command
+        command_in(&self.holder, program)
     }
 
     /// The queue's statistics as `tc -s qdisc show` gives them (sent, dropped, backlog).
@@ -207,6 +203,15 @@ pub(crate) fn child_namespace() -> Result<Child, ShapedLinkError> {
         return Err(e);
     }
     Ok(holder)
+}
+
+/// `program` to be run inside the namespace `holder` holds (through nsenter).
+pub(crate) fn command_in(holder: &Child, program: &str) -> Command {
+    let mut command = Command::new("nsenter");
+    command
+        .args(["-t", &holder.id().to_string(), "-n", "--"])
+        .arg(program);
+    command
 }
 
 /// Waits for the holder's line saying it is in its own namespace.
