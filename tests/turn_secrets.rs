@@ -15,8 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use common::peers::Peer;
-use common::xvfb::Xvfb;
+use common::xvfb::{write_window_config, Xvfb};
 use gtk::gio;
 use gtk::glib;
 use gtk::prelude::*;
@@ -504,37 +503,15 @@ fn the_window_shares_without_the_server_the_keyring_cannot_give_and_says_why() {
     let _turn = one_at_a_time();
     common::net::assert_private_network();
     let session = Session::bus_only();
-    // GSettings' key file backend, in this session's config folder.
-    let keyfile = session.path("config/glib-2.0/settings/keyfile");
-    std::fs::create_dir_all(keyfile.parent().unwrap()).unwrap();
-    std::fs::write(
-        &keyfile,
-        "[io/github/reelcast/Reelcast]\nturn-server='turn://carol@10.99.0.4:3478'\n",
-    )
-    .unwrap();
-    // No animations (GTK's settings in the same folder): the panel shows where it stays.
-    let gtk = session.path("config/gtk-4.0");
-    std::fs::create_dir_all(&gtk).unwrap();
-    std::fs::write(
-        gtk.join("settings.ini"),
-        "[Settings]\ngtk-enable-animations=false\n",
-    )
-    .unwrap();
+    // The preferences, in this session's config folder.
+    write_window_config(
+        &session.path("config"),
+        "turn-server='turn://carol@10.99.0.4:3478'\n",
+    );
     let clip = common::media().dir.join("turn-window.webm");
     common::make_webm(&clip, Some((320, 240)), true, 10);
     let x = Xvfb::start();
-    let mut command = session.command(env!("CARGO_BIN_EXE_reelcast"));
-    command
-        .args(["play", "--json", "--loop"])
-        .arg(&clip)
-        .env("DISPLAY", &x.display)
-        .env("GDK_BACKEND", "x11")
-        .env("GSETTINGS_BACKEND", "keyfile")
-        .env_remove("WAYLAND_DISPLAY");
-    let app = Peer::spawn("reelcast", command);
-    app.wait_json(Duration::from_secs(30), "playing", |v| {
-        (v["event"] == "state" && v["state"] == "playing").then_some(())
-    });
+    let app = x.play(session.command(env!("CARGO_BIN_EXE_reelcast")), &clip);
     // Ctrl+S opens the share panel; its Start Sharing button is clicked where it shows.
     x.xdotool(&["mousemove", "300", "300", "key", "ctrl+s"]);
     x.click_start_sharing();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::xvfb::{Xvfb, HEIGHT, WIDTH};
+use common::xvfb::{accent_rows, write_window_config, Xvfb, HEIGHT, WIDTH};
 
 /// Distinct colours in the middle of the screen, where the video is (coarsely quantised).
 fn colours_in_middle(rgb: &[u8]) -> usize {
@@ -499,22 +499,10 @@ fn subtitles_kept_local_show_in_the_window_and_not_at_the_viewer() {
 /// The middle of the chosen radio button of the share form (libadwaita's accent blue, a
 /// small round blob at the left of the panel's rows).
 fn chosen_radio(rgb: &[u8]) -> Option<(usize, usize)> {
-    let blue = |x: usize, y: usize| {
-        let i = (y * WIDTH + x) * 3;
-        let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
-        r < 90 && (110..160).contains(&g) && b > 200
-    };
-    let rows: Vec<(usize, usize)> = (60..HEIGHT - 120)
-        .filter_map(|y| {
-            let xs: Vec<usize> = (WIDTH * 5 / 8..WIDTH * 7 / 10)
-                .filter(|&x| blue(x, y))
-                .collect();
-            (xs.len() >= 4).then(|| (y, (xs[0] + xs[xs.len() - 1]) / 2))
-        })
-        .collect();
+    let rows = accent_rows(rgb, WIDTH * 5 / 8..WIDTH * 7 / 10, 4);
     let (first, last) = (rows.first()?, rows.last()?);
     // One blob, a radio's size.
-    (last.0 - first.0 <= 30).then_some((first.1, (first.0 + last.0) / 2))
+    (last.0 - first.0 <= 30).then_some(((first.1 + first.2) / 2, (first.0 + last.0) / 2))
 }
 
 /// Preferences' "Simulcast to SFUs" (the `simulcast` key its switch is bound to) decides what
@@ -528,39 +516,17 @@ fn the_simulcast_preference_decides_what_the_window_publishes_into_a_room() {
     let clip = common::media().dir.join("window-simulcast.webm");
     common::make_webm(&clip, Some((640, 360)), true, 10);
     for simulcast in [false, true] {
-        // GSettings' key file backend and GTK's settings, in a config folder of this run's.
+        // The preferences, in a config folder of this run's.
         let config = tempfile::tempdir().unwrap();
-        let keyfile = config.path().join("glib-2.0/settings/keyfile");
-        std::fs::create_dir_all(keyfile.parent().unwrap()).unwrap();
-        std::fs::write(
-            &keyfile,
-            format!(
-                "[io/github/reelcast/Reelcast]\nsignalling-url='{}'\nsimulcast={simulcast}\n",
-                janus.publish_url(1234, None)
-            ),
-        )
-        .unwrap();
-        let gtk = config.path().join("gtk-4.0");
-        std::fs::create_dir_all(&gtk).unwrap();
-        std::fs::write(
-            gtk.join("settings.ini"),
-            "[Settings]\ngtk-enable-animations=false\n",
-        )
-        .unwrap();
+        let keys = format!(
+            "signalling-url='{}'\nsimulcast={simulcast}\n",
+            janus.publish_url(1234, None)
+        );
+        write_window_config(config.path(), &keys);
         let x = Xvfb::start();
         let mut command = Command::new(env!("CARGO_BIN_EXE_reelcast"));
-        command
-            .args(["play", "--json", "--loop"])
-            .arg(&clip)
-            .env("DISPLAY", &x.display)
-            .env("GDK_BACKEND", "x11")
-            .env("GSETTINGS_BACKEND", "keyfile")
-            .env("XDG_CONFIG_HOME", config.path())
-            .env_remove("WAYLAND_DISPLAY");
-        let mut app = common::peers::Peer::spawn("reelcast", command);
-        app.wait_json(Duration::from_secs(30), "playing", |v| {
-            (v["event"] == "state" && v["state"] == "playing").then_some(())
-        });
+        command.env("XDG_CONFIG_HOME", config.path());
+        let mut app = x.play(command, &clip);
         // Ctrl+S opens the share panel, whose address is the preferences'.
         x.xdotool(&["mousemove", "300", "300", "key", "ctrl+s"]);
         // "Signalling Server", the row below the chosen "On This Computer".

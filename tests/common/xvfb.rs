@@ -2,9 +2,12 @@
 //! through xdotool; stopped when dropped.
 
 use std::io::{BufRead, BufReader};
+use std::ops::Range;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use super::peers::Peer;
 
 pub const WIDTH: usize = 1024;
 pub const HEIGHT: usize = 700;
@@ -78,6 +81,23 @@ impl Xvfb {
         self.xdotool(&["mousemove", &bx.to_string(), &by.to_string(), "click", "1"]);
     }
 
+    /// `command` (a `reelcast` of the test's) as `play --json --loop CLIP` in a window on this
+    /// server, with GSettings' key file backend; returns once it plays.
+    pub fn play(&self, mut command: Command, clip: &Path) -> Peer {
+        command
+            .args(["play", "--json", "--loop"])
+            .arg(clip)
+            .env("DISPLAY", &self.display)
+            .env("GDK_BACKEND", "x11")
+            .env("GSETTINGS_BACKEND", "keyfile")
+            .env_remove("WAYLAND_DISPLAY");
+        let app = Peer::spawn("reelcast", command);
+        app.wait_json(Duration::from_secs(30), "playing", |v| {
+            (v["event"] == "state" && v["state"] == "playing").then_some(())
+        });
+        app
+    }
+
     pub fn xdotool(&self, args: &[&str]) {
         let status = Command::new("xdotool")
             .args(args)
@@ -95,20 +115,41 @@ impl Drop for Xvfb {
     }
 }
 
-/// The middle of the share panel's Start Sharing button: the one wide run of libadwaita's
-/// accent blue (a "suggested-action" pill) on the right of the window, above the controls.
-fn start_button(rgb: &[u8]) -> Option<(usize, usize)> {
+/// The window's preferences in `config` (the XDG_CONFIG_HOME it is given): `keys` in
+/// GSettings' key file, and GTK without animations, so that a panel shows where it stays.
+pub fn write_window_config(config: &Path, keys: &str) {
+    let keyfile = config.join("glib-2.0/settings/keyfile");
+    std::fs::create_dir_all(keyfile.parent().unwrap()).unwrap();
+    std::fs::write(&keyfile, format!("[io/github/reelcast/Reelcast]\n{keys}")).unwrap();
+    let gtk = config.join("gtk-4.0");
+    std::fs::create_dir_all(&gtk).unwrap();
+    std::fs::write(
+        gtk.join("settings.ini"),
+        "[Settings]\ngtk-enable-animations=false\n",
+    )
+    .unwrap();
+}
+
+/// Each row of the screen with libadwaita's accent blue (a suggested-action button, a chosen
+/// radio) in `columns`, at least `min` pixels of it: (y, first x, last x).
+pub fn accent_rows(rgb: &[u8], columns: Range<usize>, min: usize) -> Vec<(usize, usize, usize)> {
     let blue = |x: usize, y: usize| {
         let i = (y * WIDTH + x) * 3;
         let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
         r < 90 && (110..160).contains(&g) && b > 200
     };
-    let rows: Vec<(usize, usize, usize)> = (60..HEIGHT - 120)
+    (60..HEIGHT - 120)
         .filter_map(|y| {
-            let xs: Vec<usize> = (WIDTH * 5 / 8..WIDTH).filter(|&x| blue(x, y)).collect();
-            (xs.len() >= 80).then(|| (y, xs[0], xs[xs.len() - 1]))
+            let xs: Vec<usize> = columns.clone().filter(|&x| blue(x, y)).collect();
+            (xs.len() >= min).then(|| (y, xs[0], xs[xs.len() - 1]))
         })
-        .collect();
+        .collect()
+}
+
+/// The middle of the share panel's Start Sharing button: the one wide run of libadwaita's
+/// accent blue (a "suggested-action" pill) on the right of the window, above the controls.
+fn start_button(rgb: &[u8]) -> Option<(usize, usize)> {
+    let rows = accent_rows(rgb, WIDTH * 5 / 8..WIDTH, 80);
     let (first, last) = (rows.first()?, rows.last()?);
     Some(((first.1 + first.2) / 2, (first.0 + last.0) / 2))
 }
