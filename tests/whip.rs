@@ -36,9 +36,25 @@ fn endpoint(port: u16) -> Peer {
     endpoint
 }
 
+/// What the endpoint counts: video frames decoded, sessions started, sessions ended.
+type Counts = (u64, u64, u64);
+
 /// The endpoint's counters, once `want` accepts them; else the test fails with the last
 /// counters seen.
-fn counts(endpoint: &Peer, what: &str, want: impl Fn(u64, u64, u64) -> bool) -> (u64, u64, u64) {
+fn counts(endpoint: &Peer, what: &str, want: impl Fn(u64, u64, u64) -> bool) -> Counts {
+    counts_within(endpoint, want).unwrap_or_else(|last| {
+        panic!(
+            "timed out after {STEP:?} waiting for {what}; last (frames, sessions, ended): {last:?}"
+        )
+    })
+}
+
+/// The endpoint's (frames, sessions, ended), once `want` accepts them within [`STEP`]; else
+/// the last seen.
+fn counts_within(
+    endpoint: &Peer,
+    want: impl Fn(u64, u64, u64) -> bool,
+) -> Result<Counts, Option<Counts>> {
     let mut last = None;
     let found = common::wait_for_opt(&endpoint.lines, STEP, |l| {
         let v: serde_json::Value = serde_json::from_str(l).ok()?;
@@ -47,11 +63,7 @@ fn counts(endpoint: &Peer, what: &str, want: impl Fn(u64, u64, u64) -> bool) -> 
         last = Some(seen);
         want(seen.0, seen.1, seen.2).then_some(seen)
     });
-    found.unwrap_or_else(|| {
-        panic!(
-            "timed out after {STEP:?} waiting for {what}; last (frames, sessions, ended): {last:?}"
-        )
-    })
+    found.ok_or(last)
 }
 
 #[test]
@@ -171,13 +183,12 @@ fn a_lost_media_connection_is_published_again_after_the_backoff() {
     let events = sharing.subscribe();
     // A first session slow to connect may have been given up and published again already
     // (the short viewer timeout): what counts is that this endpoint decodes.
-    let decoding = common::wait_for_opt(&first.lines, STEP, |l| {
-        let v: serde_json::Value = serde_json::from_str(l).ok()?;
-        (v["frames"].as_u64()? >= 20 && v["sessions"].as_u64()? >= 1).then_some(())
-    });
-    if decoding.is_none() {
+    if let Err(last) = counts_within(&first, |f, s, _| f >= 20 && s >= 1) {
         let seen: Vec<String> = events.try_iter().map(|e| format!("{e:?}")).collect();
-        panic!("the first endpoint decoded no 20 frames within {STEP:?}; share events: {seen:#?}");
+        panic!(
+            "the first endpoint decoded no 20 frames within {STEP:?}; last (frames, sessions, \
+             ended): {last:?}; share events: {seen:#?}"
+        );
     }
     first.kill();
     let reason = common::wait_for(&events, STEP, "the session lost", |e| match e {
