@@ -1,5 +1,5 @@
 //! Links that lose media packets at random, as a weak Wi-Fi does (crates/testkit LossyLink:
-//! this kernel has no netem): a Chromium viewer behind one, and a Janus room behind one.
+//! this kernel has no netem): a Chromium viewer, a Firefox viewer and a Janus room behind one.
 //! Runs inside scripts/private-net.sh's namespace.
 
 mod common;
