@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::cli::{exit, PlayArgs};
 use crate::media::{PlaybackState, Player, PlayerEvent, PlayerOptions};
 use crate::report::{clock, event_json, progress_json};
+use crate::stop_signals;
 use crate::terminal::{Mode, Status, Terminal};
 
 /// Plays `args.sources` to the end of the last (or forever with loop), printing progress. A
@@ -15,6 +16,11 @@ pub fn play(args: &PlayArgs) -> i32 {
         eprintln!("reelcast: play --headless needs a file or URI");
         return exit::USAGE;
     }
+    // A signal stops playing and says so; a second Ctrl+C quits at once.
+    let signals = stop_signals::watch().unwrap_or_else(|e| {
+        tracing::warn!("signals cannot stop playing cleanly: {e}");
+        flume::bounded(0).1
+    });
     let player = match Player::new(PlayerOptions::headless()) {
         Ok(p) => p,
         Err(e) => {
@@ -49,8 +55,29 @@ pub fn play(args: &PlayArgs) -> i32 {
     // Progress once a second; events as they come.
     let tick = Duration::from_secs(1);
     loop {
-        match events.recv_timeout(tick) {
-            Ok(event) => {
+        let next = flume::Selector::new()
+            .recv(&events, |e| e.map_or(Next::Closed, Next::Event))
+            .recv(&signals, |s| s.map_or(Next::Closed, Next::Signal))
+            .wait_timeout(tick)
+            .unwrap_or(Next::Tick);
+        match next {
+            Next::Signal(signal) => {
+                player.stop();
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"event": "stopped", "reason": signal.reason()})
+                    );
+                } else {
+                    terminal.say(&format!("{}: stopped.", signal.name()));
+                }
+                return if failures > 0 {
+                    exit::PLAYBACK_FAILED
+                } else {
+                    exit::OK
+                };
+            }
+            Next::Event(event) => {
                 if args.json {
                     println!("{}", event_json(&event));
                 } else if let Some(line) = describe(&event) {
@@ -73,7 +100,7 @@ pub fn play(args: &PlayArgs) -> i32 {
                     _ => {}
                 }
             }
-            Err(flume::RecvTimeoutError::Timeout) => {
+            Next::Tick => {
                 if player.state() != PlaybackState::Playing {
                     continue;
                 }
@@ -96,9 +123,17 @@ pub fn play(args: &PlayArgs) -> i32 {
                     println!("{at} / {of}");
                 }
             }
-            Err(flume::RecvTimeoutError::Disconnected) => return exit::PLAYBACK_FAILED,
+            Next::Closed => return exit::PLAYBACK_FAILED,
         }
     }
+}
+
+/// What the loop of [`play`] goes on with.
+enum Next {
+    Event(PlayerEvent),
+    Signal(stop_signals::StopSignal),
+    Tick,
+    Closed,
 }
 
 fn report_error(json: bool, terminal: &Terminal, message: &str) {

@@ -14,6 +14,7 @@ pub mod rtc;
 pub mod share_cli;
 pub mod sharing;
 pub mod signalling;
+pub mod stop_signals;
 pub mod terminal;
 pub mod ui;
 mod util;

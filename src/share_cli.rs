@@ -9,9 +9,19 @@ use crate::media::{Player, PlayerEvent, PlayerOptions};
 use crate::report::event_json;
 use crate::sharing::{Sharing, SharingError, SharingEvent, SharingOptions};
 use crate::signalling::SignallingError;
+use crate::stop_signals::{self, StopSignal};
 use crate::terminal::{Mode, Shown, Terminal};
 
+/// How long a stop waits for the far side to be told (a Janus leave, a WHIP DELETE) before
+/// the process exits anyway: an endpoint that does not answer must not hold a person's Ctrl+C.
+const GOODBYE_WITHIN: Duration = Duration::from_millis(1500);
+
 pub fn share(args: &ShareArgs) -> i32 {
+    // Before anything starts: from here on a signal stops the share instead of killing it.
+    let signals = stop_signals::watch().unwrap_or_else(|e| {
+        tracing::warn!("signals cannot stop the share cleanly: {e}");
+        flume::bounded(0).1
+    });
     if let Err(e) = crate::init() {
         eprintln!("reelcast: {e}");
         return exit::SETUP_FAILED;
@@ -61,6 +71,7 @@ pub fn share(args: &ShareArgs) -> i32 {
         let step = flume::Selector::new()
             .recv(&player_events, |e| e.map(Step::Player))
             .recv(&sharing_events, |e| e.map(Step::Sharing))
+            .recv(&signals, |e| e.map(Step::Signal))
             .wait_timeout(Duration::from_secs(1));
         if !out.json {
             shown.redraw(&out.terminal, &player);
@@ -76,11 +87,12 @@ pub fn share(args: &ShareArgs) -> i32 {
                         out.terminal.say(&format!("Now sharing {location}."))
                     }
                     PlayerEvent::EndOfStream => {
+                        sharing.stop_and_wait(GOODBYE_WITHIN);
                         out.line(
                             "The file ended; the share is over.",
                             json!({"event": "share-ended"}),
                         );
-                        break;
+                        return exit::OK;
                     }
                     // A broken file does not end the call while the queue goes on.
                     PlayerEvent::Error(e) => out.error(&e.to_string()),
@@ -92,11 +104,28 @@ pub fn share(args: &ShareArgs) -> i32 {
                             "Nothing is left to play; the share is over.",
                             json!({"event": "share-ended", "reason": "nothing-to-play"}),
                         );
-                        sharing.stop();
+                        sharing.stop_and_wait(GOODBYE_WITHIN);
                         return exit::PLAYBACK_FAILED;
                     }
                     _ => {}
                 }
+            }
+            Step::Signal(signal) => {
+                if !out.json {
+                    out.terminal.say(&format!(
+                        "{}: stopping the share (Ctrl+C again to quit at once).",
+                        signal.name()
+                    ));
+                }
+                if !sharing.stop_and_wait(GOODBYE_WITHIN) {
+                    out.error("the server was not told in time that the share ended");
+                }
+                player.stop();
+                out.line(
+                    "The share is over.",
+                    json!({"event": "share-ended", "reason": signal.reason()}),
+                );
+                return exit::OK;
             }
             Step::Sharing(event) => {
                 if let SharingEvent::Refused { message } = &event {
@@ -118,13 +147,12 @@ pub fn share(args: &ShareArgs) -> i32 {
             }
         }
     }
-    sharing.stop();
-    exit::OK
 }
 
 enum Step {
     Player(PlayerEvent),
     Sharing(SharingEvent),
+    Signal(StopSignal),
 }
 
 struct Output {

@@ -216,6 +216,21 @@ impl Sharing {
     pub fn stop(&self) {
         self.signaller.stop();
     }
+
+    /// Stops as [`Sharing::stop`] does and waits, at most `within`, until the far side has
+    /// been told (Janus left, the WHIP resource deleted, the signalling server's session
+    /// closed), for a process about to exit. False if that did not come in time.
+    pub fn stop_and_wait(&self, within: std::time::Duration) -> bool {
+        let events = self.signaller.subscribe();
+        self.signaller.stop();
+        let deadline = std::time::Instant::now() + within;
+        while let Ok(event) = events.recv_deadline(deadline) {
+            if matches!(event, SignallingEvent::State(SignallingState::Stopped)) {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 impl Drop for Sharing {

@@ -15,6 +15,7 @@ mod streams;
 mod subtitle_control;
 mod subtitle_overlays;
 mod subtitle_proxy;
+mod subtitle_types;
 mod subtitles;
 
 pub use error::PlayerError;
@@ -23,6 +24,7 @@ pub(crate) use output::OutputTap;
 pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
 pub use player::{AudioOutput, Player, PlayerOptions, SeekMode, VideoOutput};
 pub use share_name::share_name;
+pub(crate) use subtitle_types::register_subtitle_extensions;
 pub use speed::{check_speed, FASTEST, SLOWEST};
 pub use subtitles::{
     language_matches, sidecar_files, SubtitlePreferences, SubtitleState, SubtitleTrack,

@@ -29,6 +29,8 @@ pub(crate) struct SubtitleControl {
     /// A file was asked for after the source started: it reloads with it.
     reload: Option<Reload>,
     state: SubtitleState,
+    /// The file's failure was told: both overlays parse it, and each would say so.
+    reported: bool,
 }
 
 impl SubtitleControl {
@@ -41,6 +43,7 @@ impl SubtitleControl {
     pub(crate) fn prepare(&mut self, playbin: &gst::Pipeline, uri: &str) {
         self.reload = None;
         self.state = SubtitleState::default();
+        self.reported = false;
         self.file = self.prefs.file.take();
         if self.prefs.enabled && self.file.is_none() {
             if let Ok((path, _)) = gst::glib::filename_from_uri(uri) {
@@ -70,6 +73,7 @@ impl SubtitleControl {
             return;
         };
         self.file = Some(uri.to_owned());
+        self.reported = false;
         self.prefs.enabled = true;
         // Without the flag, the file's stream would have nowhere to go.
         set_text_flag(playbin, true);
@@ -160,31 +164,44 @@ impl SubtitleControl {
         set_text_flag(playbin, self.state.shown.is_some());
     }
 
-    /// A warning that playbin made of an error in the subtitle file (it plays on without):
-    /// what to tell the person.
+    /// A warning about the subtitle file (playbin makes warnings of its errors, and plays on
+    /// without it): what to tell the person, once per file. It comes from the file's own
+    /// decoding bin (nothing recognised it), or from the whole-file parser (`subparse`) an
+    /// overlay set up for it when the file was not what its name says. Embedded tracks come
+    /// parsed by their demuxer, so that parser reads only files.
     pub(crate) fn file_failure(&mut self, message: &gst::Message) -> Option<PlayerError> {
         let gst::MessageView::Warning(warning) = message.view() else {
             return None;
         };
         let file = self.file.as_deref()?;
+        // By the time the message is read, the overlay may have taken its parser out (it
+        // plays on without subtitles), so the parser is known by its factory alone.
+        let from_parser = message
+            .src()
+            .and_then(|src| src.downcast_ref::<gst::Element>())
+            .and_then(|e| e.factory())
+            .is_some_and(|f| f.name() == "subparse");
         let mut parent = message.src().cloned();
-        while let Some(object) = parent {
-            if element_uri(&object).as_deref() == Some(file) {
-                let error = warning.error();
-                let cause = match error.kind::<gst::StreamError>() {
-                    Some(gst::StreamError::TypeNotFound) => {
-                        "it is not in a subtitle format that can be read".to_owned()
-                    }
-                    _ => error.message().to_owned(),
-                };
-                return Some(PlayerError::SubtitlesFailed {
-                    location: display_location(file),
-                    cause,
-                });
-            }
+        let mut about_file = from_parser;
+        while let Some(object) = parent.filter(|_| !about_file) {
+            about_file = element_uri(&object).as_deref() == Some(file);
             parent = object.parent();
         }
-        None
+        if !about_file || self.reported {
+            return None;
+        }
+        self.reported = true;
+        let error = warning.error();
+        let cause = match error.kind::<gst::StreamError>() {
+            Some(gst::StreamError::TypeNotFound | gst::StreamError::WrongType) => {
+                "it is not in a subtitle format that can be read".to_owned()
+            }
+            _ => error.message().to_owned(),
+        };
+        Some(PlayerError::SubtitlesFailed {
+            location: display_location(file),
+            cause,
+        })
     }
 }
 

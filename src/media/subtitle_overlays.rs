@@ -93,6 +93,7 @@ impl SubtitleOverlays {
             queue
                 .link_pads(Some("src"), overlay, Some("subtitle_sink"))
                 .map_err(pipeline_err)?;
+            drop_text_while_passed_through(queue);
         }
         Ok(())
     }
@@ -123,4 +124,27 @@ impl SubtitleOverlays {
         self.shared.set_property("silent", hidden || !to_viewers);
         self.local.set_property("silent", hidden || to_viewers);
     }
+}
+
+/// An overlay that does not draw (silent before it had a renderer, or after a subtitle error)
+/// lets the video pass and leaves its subtitle pad without a target: text pushed there comes
+/// back not-linked, its queue stops, and at the end of the stream the queue reports that as
+/// an error ("Internal data stream error"), the false "file is damaged" at the end of every
+/// subtitled video. Text that no renderer takes is dropped before it reaches the overlay; once
+/// the overlay draws again (a reconfigure sets a renderer up), text goes through as before.
+fn drop_text_while_passed_through(queue: &gst::Element) {
+    let Some(src) = queue.static_pad("src") else {
+        return;
+    };
+    src.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST, |pad, _| {
+        let drawn = pad
+            .peer()
+            .and_then(|peer| peer.downcast::<gst::GhostPad>().ok())
+            .is_some_and(|ghost| ghost.target().is_some());
+        if drawn {
+            gst::PadProbeReturn::Ok
+        } else {
+            gst::PadProbeReturn::Drop
+        }
+    });
 }

@@ -45,7 +45,20 @@ mod imp {
     }
 
     impl GstObjectImpl for SubtitleSink {}
-    impl ElementImpl for SubtitleSink {}
+
+    impl ElementImpl for SubtitleSink {
+        // A bin's position is the furthest of its sinks', and the text stream's is where its
+        // last cue ends: a cue that outlasts the video would put the whole player at the end
+        // from the first second. The overlays draw each cue at its frame, so the picture and
+        // the sound say where playback is.
+        fn query(&self, query: &mut gst::QueryRef) -> bool {
+            match query.view() {
+                gst::QueryView::Position(_) => false,
+                _ => self.parent_query(query),
+            }
+        }
+    }
+
     impl BinImpl for SubtitleSink {}
 
     #[derive(Default)]
