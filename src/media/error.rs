@@ -51,6 +51,18 @@ pub enum PlayerError {
     NotSubtitles { location: String },
     #[error("{location}: the subtitles cannot be shown ({cause})")]
     SubtitlesFailed { location: String, cause: String },
+    #[error(
+        "{location}: a subtitle track cannot be shown: no GStreamer element installed reads \
+         its format ({format})"
+    )]
+    SubtitleTrackUnreadable { location: String, format: String },
+    #[error(
+        "subtitles cannot be drawn: the GStreamer element '{factory}' is missing (install {package})"
+    )]
+    MissingRenderer {
+        factory: &'static str,
+        package: &'static str,
+    },
     #[error("a speed of {speed}x is not possible: choose from 0.5x to 2x")]
     Speed { speed: String },
     #[error("nothing to open")]

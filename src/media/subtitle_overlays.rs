@@ -148,3 +148,45 @@ fn drop_text_while_passed_through(queue: &gst::Element) {
         }
     });
 }
+
+/// The element an overlay draws `codec`'s subtitles with, and the Debian package that has it:
+/// pictures (DVD, Blu-ray) through the sub-picture renderer, text through pango's overlay.
+fn renderer_for(codec: Option<&str>) -> (&'static str, &'static str) {
+    let codec = codec.unwrap_or_default().to_ascii_lowercase();
+    let picture = ["pgs", "vobsub", "dvd", "sub-picture", "subpicture"];
+    if picture.iter().any(|p| codec.contains(p)) {
+        ("dvdspu", "gstreamer1.0-plugins-bad")
+    } else {
+        ("textoverlay", "gstreamer1.0-x")
+    }
+}
+
+/// Subtitles of `codec` are to be shown but nothing installed can draw them: the overlays
+/// would pass the picture through and no one would see a word. Said once per process.
+pub(crate) fn missing_renderer(codec: Option<&str>) -> Option<PlayerError> {
+    static TOLD: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let (factory, package) = renderer_for(codec);
+    if gst::ElementFactory::find(factory).is_some() {
+        return None;
+    }
+    let mut told = TOLD.lock().unwrap();
+    if told.contains(&factory) {
+        return None;
+    }
+    told.push(factory);
+    tracing::warn!("subtitles cannot be drawn: the GStreamer element '{factory}' is missing (install {package})");
+    Some(PlayerError::MissingRenderer { factory, package })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renderer_for;
+
+    #[test]
+    fn pictures_and_text_name_their_renderer_and_package() {
+        assert_eq!(renderer_for(Some("PGS subtitles")).0, "dvdspu");
+        assert_eq!(renderer_for(Some("VobSub")).0, "dvdspu");
+        assert_eq!(renderer_for(Some("SubRip/SRT")), ("textoverlay", "gstreamer1.0-x"));
+        assert_eq!(renderer_for(None).0, "textoverlay");
+    }
+}

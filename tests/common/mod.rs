@@ -109,13 +109,13 @@ pub struct Subtitled {
     pub _dir: tempfile::TempDir,
     /// Two embedded SRT tracks: 0 "Dot" (en) shows "I", 1 "Ems" (fr) shows "MMMMMMMM".
     pub two_tracks: PathBuf,
-    /// No subtitles of its own, and `movie.srt` ("MMMMMMMM") next to it.
+    /// No subtitles of its own, and `movie.srt` next to it: one cue of "MMMMMMMM" for the
+    /// whole video, under 60 bytes (shorter than GStreamer's SRT typefinder reads).
     pub with_sidecar: PathBuf,
     pub sidecar: PathBuf,
 }
 
-/// An SRT file showing `text` for the whole of `seconds` (in cues of a second: a file under
-/// 129 bytes is not recognised as SRT).
+/// An SRT file showing `text` for the whole of `seconds`, in cues of a second.
 pub fn srt(text: &str, seconds: u32) -> String {
     (0..seconds)
         .map(|i| {
@@ -172,7 +172,9 @@ pub fn subtitled(seconds: u32, size: (u32, u32)) -> Subtitled {
         video("queue"),
         media.with_sidecar.display()
     ));
-    std::fs::copy(&ems, &media.sidecar).unwrap();
+    let one_cue = format!("1\n00:00:00,000 --> 00:{:02}:{:02},000\nMMMMMMMM\n", seconds / 60, seconds % 60);
+    assert!(one_cue.len() < 60, "a short sidecar: {one_cue:?}");
+    std::fs::write(&media.sidecar, one_cue).unwrap();
     media
 }
 

@@ -75,6 +75,33 @@ impl Peer {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Sends `signal` (libc's number) to the process.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child, which is not reaped before `wait_exit`.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+    }
+
+    /// Waits, at most `within`, for the process to end: its output closes (the lines not
+    /// read yet are returned, in order) and its exit status is taken. `None` if it is still
+    /// running then.
+    pub fn wait_exit(
+        &mut self,
+        within: Duration,
+    ) -> Option<(std::process::ExitStatus, std::time::Instant, Vec<String>)> {
+        let deadline = std::time::Instant::now() + within;
+        let mut rest = Vec::new();
+        loop {
+            match self.lines.recv_deadline(deadline) {
+                Ok(line) => rest.push(line),
+                Err(flume::RecvTimeoutError::Disconnected) => break,
+                Err(flume::RecvTimeoutError::Timeout) => return None,
+            }
+        }
+        let closed = std::time::Instant::now();
+        let status = self.child.wait().ok()?;
+        Some((status, closed, rest))
+    }
 }
 
 impl Drop for Peer {

@@ -13,13 +13,25 @@ use super::ws::{join_with, next_json, send, Ws};
 
 pub struct WhipToJanus {
     pub url: String,
+    /// When each DELETE arrived (before it is answered).
+    pub deletes: flume::Receiver<std::time::Instant>,
+    /// With `hold_deletes`, a DELETE is answered only once this is dropped.
+    _release: flume::Sender<()>,
 }
 
 impl WhipToJanus {
     /// Listens on `port` (loopback) and publishes into `room` of the Janus at `janus_ws`.
     pub fn start(port: u16, janus_ws: &str, room: u64) -> WhipToJanus {
+        Self::start_with(port, janus_ws, room, false)
+    }
+
+    /// As [`WhipToJanus::start`]; with `hold_deletes`, an endpoint slow to end a session:
+    /// each DELETE waits for this front to be dropped before it is answered.
+    pub fn start_with(port: u16, janus_ws: &str, room: u64, hold_deletes: bool) -> WhipToJanus {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("the WHIP port is free");
         let janus_ws = janus_ws.to_owned();
+        let (deleted, deletes) = flume::unbounded();
+        let (release, released) = flume::bounded::<()>(0);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -49,6 +61,10 @@ impl WhipToJanus {
                         }
                     },
                     "DELETE" => {
+                        let _ = deleted.send(std::time::Instant::now());
+                        if hold_deletes {
+                            let _ = released.recv();
+                        }
                         // Closing the websocket ends the Janus session: the publisher leaves.
                         if let Some(mut ws) = publisher.take() {
                             runtime.block_on(async {
@@ -67,6 +83,8 @@ impl WhipToJanus {
         });
         WhipToJanus {
             url: format!("whip+http://127.0.0.1:{port}/whip/endpoint"),
+            deletes,
+            _release: release,
         }
     }
 }

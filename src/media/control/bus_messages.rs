@@ -126,6 +126,13 @@ impl Control {
                 if let Some(code) = network::http_status(msg) {
                     self.source.http_status = Some(code);
                 }
+                if let Some(format) = missing_subtitle_reader(msg) {
+                    let error = PlayerError::SubtitleTrackUnreadable {
+                        location: self.source.location.clone(),
+                        format,
+                    };
+                    self.emit(PlayerEvent::SubtitlesFailed(error));
+                }
             }
             MessageView::Warning(w) => {
                 tracing::info!(warning = %w.error(), debug = ?w.debug(), "playback warning");
@@ -248,4 +255,21 @@ impl Control {
         tracing::info!(error = %error, "source never prerolled");
         self.fail(error);
     }
+}
+
+/// A subtitle track that nothing installed can read (playbin plays on without it, and would
+/// say nothing): its format, from the missing-plugin message decodebin posts. Matroska's
+/// WebVTT tracks are one, in GStreamer before 1.24.
+fn missing_subtitle_reader(msg: &gst::Message) -> Option<String> {
+    let structure = msg.structure()?;
+    if structure.name() != "missing-plugin" {
+        return None;
+    }
+    let caps = structure.get::<gst::Caps>("detail").ok()?;
+    let format = caps.structure(0)?.name().to_string();
+    let subtitles = ["application/x-subtitle", "application/x-ass", "application/x-ssa"];
+    let is_subtitles = subtitles.iter().any(|s| format.starts_with(s))
+        || format.starts_with("subpicture/")
+        || format.starts_with("text/");
+    is_subtitles.then_some(format)
 }

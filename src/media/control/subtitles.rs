@@ -7,6 +7,7 @@ use super::{preroll_limit, Control};
 use crate::media::error::PlayerError;
 use crate::media::events::{PlaybackState, PlayerEvent};
 use crate::media::subtitle_control::Reload;
+use crate::media::subtitle_overlays::missing_renderer;
 
 use gst::prelude::*;
 
@@ -67,6 +68,10 @@ impl Control {
 
     pub(super) fn report_subtitles(&mut self) {
         let state = self.subtitles.on_prerolled(&self.shared.playbin);
+        let shown = state.shown.and_then(|i| state.tracks.get(i));
+        if let Some(error) = shown.and_then(|t| missing_renderer(t.codec.as_deref())) {
+            self.emit(PlayerEvent::SubtitlesFailed(error));
+        }
         self.emit(PlayerEvent::Subtitles(state));
     }
 

@@ -1,0 +1,111 @@
+//! A signal stops `reelcast share` the way Stop Sharing does: the SFU or endpoint is told (a
+//! Janus leave, a WHIP DELETE), `--json` ends with `share-ended`, and the process exits 0
+//! within 2 s; a second Ctrl+C ends it at once with 130. Real Janus, and a WHIP front in
+//! front of it. Runs in scripts/test.sh's private network namespace.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::net::assert_private_network;
+use common::peers::Peer;
+use serde_json::Value;
+
+const STEP: Duration = Duration::from_secs(30);
+/// What the issue promises a person: the share is over within 2 s of the signal.
+const STOPPED_WITHIN: Duration = Duration::from_secs(2);
+
+/// A share of a looping clip, connected to its SFU or endpoint (media flowing).
+fn connected_share(signalling: &str, clip: &str) -> Peer {
+    let media = common::media();
+    let file = media.dir.join(clip);
+    common::make_webm(&file, Some((320, 240)), true, 6);
+    let share = common::peers::reelcast_share(&file, &["--loop", "--signalling", signalling]);
+    share.wait_json(STEP, "media up with the SFU", |v| {
+        if v["event"] == "error" || v["event"] == "refused" {
+            panic!("{v}");
+        }
+        (v["event"] == "viewer-state" && v["state"] == "connected").then_some(())
+    });
+    share
+}
+
+/// The JSON events among `lines`.
+fn json_events(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("event").is_some())
+        .collect()
+}
+
+#[test]
+fn ctrl_c_leaves_the_janus_room_and_ends_the_share_within_two_seconds() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = common::janus::start(18195);
+    let mut share = connected_share(&janus.publish_url(1234, None), "stop-janus.webm");
+    assert_eq!(common::janus::publishers(&janus.url, 1234).len(), 1);
+
+    let signalled = Instant::now();
+    share.signal(libc::SIGINT);
+    let (status, exited, rest) = share
+        .wait_exit(STEP)
+        .expect("the share ends after Ctrl+C");
+    let took = exited - signalled;
+    assert_eq!(status.code(), Some(0), "{rest:#?}");
+    assert!(took <= STOPPED_WITHIN, "ended {took:?} after Ctrl+C");
+    let events = json_events(&rest);
+    let last = events.last().expect("events after Ctrl+C");
+    assert_eq!(last["event"], "share-ended", "{events:#?}");
+    assert_eq!(last["reason"], "interrupted", "{last}");
+    // Left, not timed out: Janus lists no publisher at once.
+    let left = common::janus::publishers(&janus.url, 1234);
+    assert!(left.is_empty(), "still publishing: {left:?}");
+    eprintln!("stopping: Ctrl+C to exit in {took:?}, the room empty");
+}
+
+#[test]
+fn sigterm_deletes_the_whip_session_before_the_process_exits() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = common::janus::start(18196);
+    let front = common::whip_janus::WhipToJanus::start(18197, &janus.url, 1234);
+    let mut share = connected_share(&front.url, "stop-whip.webm");
+
+    let signalled = Instant::now();
+    share.signal(libc::SIGTERM);
+    let (status, exited, rest) = share.wait_exit(STEP).expect("the share ends after SIGTERM");
+    assert_eq!(status.code(), Some(0), "{rest:#?}");
+    assert!(exited - signalled <= STOPPED_WITHIN, "{:?}", exited - signalled);
+    let deleted = front
+        .deletes
+        .try_recv()
+        .expect("the endpoint got its DELETE before the process exited");
+    assert!(deleted <= exited);
+    let events = json_events(&rest);
+    assert_eq!(events.last().map(|e| e["event"].clone()), Some("share-ended".into()));
+    assert!(common::janus::publishers(&janus.url, 1234).is_empty());
+}
+
+/// An endpoint that is slow to answer the DELETE: the first Ctrl+C waits for it, a second
+/// one does not.
+#[test]
+fn a_second_ctrl_c_ends_at_once_with_130() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = common::janus::start(18198);
+    let front = common::whip_janus::WhipToJanus::start_with(18199, &janus.url, 1234, true);
+    let mut share = connected_share(&front.url, "stop-twice.webm");
+
+    share.signal(libc::SIGINT);
+    front
+        .deletes
+        .recv_timeout(STEP)
+        .expect("the first Ctrl+C sends the DELETE");
+    let again = Instant::now();
+    share.signal(libc::SIGINT);
+    let (status, exited, _) = share.wait_exit(STEP).expect("the second Ctrl+C ends it");
+    assert_eq!(status.code(), Some(130));
+    assert!(exited - again <= STOPPED_WITHIN, "{:?}", exited - again);
+}
