@@ -152,6 +152,8 @@ impl Sharing {
                 shown,
             })?)
         };
+        // At once: the relay must be the signaller's first listener (see its start).
+        let session = SignallingRelay::start(share.clone(), signaller.clone());
         let events: Arc<Broadcast<SharingEvent>> = Arc::default();
         let early = events.subscribe();
         if let Some(server) = &embedded {
@@ -159,11 +161,10 @@ impl Sharing {
         }
         forward(
             share.subscribe(),
-            signaller.subscribe(),
+            session.subscribe(),
             stream.subscribe(),
             events.clone(),
         );
-        let session = SignallingRelay::start(share.clone(), signaller.clone());
         let (following, stop_following) = flume::bounded(0);
         follow_player(
             player.subscribe(),

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use super::events::SignallingEvent;
+use super::events::{SignallerEvents, SignallingEvent};
 use super::session_limits::SessionLimits;
 use super::signaller::Signaller;
 use crate::rtc::{ConnectionState, Share, ShareError, ShareEvent};
@@ -14,20 +14,30 @@ use crate::rtc::{ConnectionState, Share, ShareError, ShareEvent};
 /// once their channels close.
 pub struct SignallingRelay {
     _threads: Vec<std::thread::JoinHandle<()>>,
+    /// The signaller's events, each passed on as the relay takes it.
+    relayed: SignallerEvents,
 }
 
 impl SignallingRelay {
+    /// Start it right after the signaller, before anything else subscribes to it: the relay
+    /// must be the signaller's first subscriber, the one that also gets what the signaller
+    /// said before anyone listened. A WHIP endpoint on this computer answers so fast that
+    /// its first session request came before a later subscriber, and no viewer was ever
+    /// added for it. Others hear the signaller through [`SignallingRelay::subscribe`].
     pub fn start(share: Arc<Share>, signaller: Arc<dyn Signaller>) -> Self {
         let sessions: Arc<Mutex<Sessions>> = Arc::default();
+        let relayed = SignallerEvents::new();
         let from_signalling = {
             let (share, signaller, sessions) =
                 (Arc::downgrade(&share), signaller.clone(), sessions.clone());
             let events = signaller.subscribe();
+            let relayed = relayed.sender();
             std::thread::Builder::new()
                 .name("relay-in".into())
                 .spawn(move || {
                     while let Ok(event) = events.recv() {
                         let Some(share) = share.upgrade() else { return };
+                        relayed.send(event.clone());
                         on_signalling(&share, signaller.as_ref(), &sessions, event);
                     }
                 })
@@ -50,7 +60,14 @@ impl SignallingRelay {
         };
         Self {
             _threads: vec![from_signalling, from_share],
+            relayed,
         }
+    }
+
+    /// The signaller's events as the relay takes them; the first subscriber gets every one
+    /// since the start.
+    pub fn subscribe(&self) -> flume::Receiver<SignallingEvent> {
+        self.relayed.subscribe()
     }
 }
 
