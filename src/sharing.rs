@@ -218,6 +218,25 @@ impl Sharing {
         self.signaller.stop();
     }
 
+    /// Ends the share on a thread of its own, for a front-end that must not wait: the far
+    /// side is told (at most `within`), then the media is taken down. The receiver hears
+    /// once the far side has been told or `within` has passed, so a process about to exit
+    /// can wait for that.
+    pub fn stop_in_background(self, within: std::time::Duration) -> flume::Receiver<()> {
+        let (told, telling) = flume::bounded(1);
+        let spawned = std::thread::Builder::new()
+            .name("sharing-stop".into())
+            .spawn(move || {
+                self.stop_and_wait(within);
+                let _ = told.send(());
+                drop(self);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("the share could not be stopped in the background: {e}");
+        }
+        telling
+    }
+
     /// Stops as [`Sharing::stop`] does and waits, at most `within`, until the far side has
     /// been told (Janus left, the WHIP resource deleted, the signalling server's session
     /// closed), for a process about to exit. False if that did not come in time.

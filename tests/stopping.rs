@@ -49,9 +49,7 @@ fn ctrl_c_leaves_the_janus_room_and_ends_the_share_within_two_seconds() {
 
     let signalled = Instant::now();
     share.signal(libc::SIGINT);
-    let (status, exited, rest) = share
-        .wait_exit(STEP)
-        .expect("the share ends after Ctrl+C");
+    let (status, exited, rest) = share.wait_exit(STEP).expect("the share ends after Ctrl+C");
     let took = exited - signalled;
     assert_eq!(status.code(), Some(0), "{rest:#?}");
     assert!(took <= STOPPED_WITHIN, "ended {took:?} after Ctrl+C");
@@ -77,14 +75,21 @@ fn sigterm_deletes_the_whip_session_before_the_process_exits() {
     share.signal(libc::SIGTERM);
     let (status, exited, rest) = share.wait_exit(STEP).expect("the share ends after SIGTERM");
     assert_eq!(status.code(), Some(0), "{rest:#?}");
-    assert!(exited - signalled <= STOPPED_WITHIN, "{:?}", exited - signalled);
+    assert!(
+        exited - signalled <= STOPPED_WITHIN,
+        "{:?}",
+        exited - signalled
+    );
     let deleted = front
         .deletes
         .try_recv()
         .expect("the endpoint got its DELETE before the process exited");
     assert!(deleted <= exited);
     let events = json_events(&rest);
-    assert_eq!(events.last().map(|e| e["event"].clone()), Some("share-ended".into()));
+    assert_eq!(
+        events.last().map(|e| e["event"].clone()),
+        Some("share-ended".into())
+    );
     assert!(common::janus::publishers(&janus.url, 1234).is_empty());
 }
 
@@ -108,4 +113,47 @@ fn a_second_ctrl_c_ends_at_once_with_130() {
     let (status, exited, _) = share.wait_exit(STEP).expect("the second Ctrl+C ends it");
     assert_eq!(status.code(), Some(130));
     assert!(exited - again <= STOPPED_WITHIN, "{:?}", exited - again);
+}
+
+/// The window too: SIGTERM closes it as a person would, and its WHIP share's DELETE reaches
+/// the endpoint before the process ends, with exit 0.
+#[test]
+fn sigterm_closes_the_window_after_its_share_said_goodbye() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let janus = common::janus::start(18200);
+    let front = common::whip_janus::WhipToJanus::start(18201, &janus.url, 1234);
+    let clip = common::media().dir.join("stop-window.webm");
+    common::make_webm(&clip, Some((320, 240)), true, 6);
+    let config = tempfile::tempdir().unwrap();
+    common::xvfb::write_window_config(config.path(), "");
+    let x = common::xvfb::Xvfb::start();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reelcast"));
+    command
+        .args(["share", "--json", "--loop", "--signalling", &front.url])
+        .arg(&clip)
+        .env("DISPLAY", &x.display)
+        .env("GDK_BACKEND", "x11")
+        .env("GSETTINGS_BACKEND", "keyfile")
+        .env("XDG_CONFIG_HOME", config.path())
+        .env_remove("WAYLAND_DISPLAY");
+    let mut app = Peer::spawn("reelcast", command);
+    app.wait_json(STEP, "media up with the endpoint", |v| {
+        (v["event"] == "viewer-state" && v["state"] == "connected").then_some(())
+    });
+
+    let signalled = Instant::now();
+    app.signal(libc::SIGTERM);
+    let (status, exited, rest) = app.wait_exit(STEP).expect("the window closes");
+    assert_eq!(status.code(), Some(0), "{rest:#?}");
+    assert!(
+        exited - signalled <= STOPPED_WITHIN,
+        "{:?}",
+        exited - signalled
+    );
+    let deleted = front
+        .deletes
+        .try_recv()
+        .expect("the endpoint got its DELETE before the process exited");
+    assert!(deleted <= exited);
 }

@@ -48,7 +48,9 @@ fn srt(cues: &[(f64, f64, &str)]) -> String {
     };
     cues.iter()
         .enumerate()
-        .map(|(i, (from, to, text))| format!("{}\n{} --> {}\n{text}\n\n", i + 1, at(*from), at(*to)))
+        .map(|(i, (from, to, text))| {
+            format!("{}\n{} --> {}\n{text}\n\n", i + 1, at(*from), at(*to))
+        })
         .collect()
 }
 
@@ -67,7 +69,14 @@ fn make_files() -> Files {
     let p = |name: &str| dir.path().join(name);
     let s = |path: &Path| path.to_str().unwrap().to_owned();
     let picture = format!("testsrc=size=320x240:rate=10:duration={SECONDS}");
-    let h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
+    let h264 = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+    ];
     let with_subtitles = |subs: &Path, codec: &str, out: &Path| {
         let mut args = vec!["-f", "lavfi", "-i", &picture];
         let subs = s(subs);
@@ -159,7 +168,10 @@ fn assert_ends(what: &str, run: &Run, last: &str, subtitle_failures: usize) {
     let kind = |e: &&Value, k: &str| e["event"] == k;
     let errors: Vec<&Value> = events.iter().filter(|e| kind(e, "error")).collect();
     assert!(errors.is_empty(), "{what}: {errors:?}\n{run}");
-    let failed = events.iter().filter(|e| kind(e, "subtitles-failed")).count();
+    let failed = events
+        .iter()
+        .filter(|e| kind(e, "subtitles-failed"))
+        .count();
     assert_eq!(failed, subtitle_failures, "{what}\n{run}");
     assert_eq!(
         events.last().map(|e| e["event"].clone()),
@@ -213,7 +225,12 @@ fn every_subtitled_file_plays_and_is_shared_to_its_end_without_error() {
 fn a_cue_that_outlasts_the_video_leaves_the_position_where_the_picture_is() {
     let files = make_files();
     let out = run(
-        ["play", "--headless", "--json", files.outlast.to_str().unwrap()],
+        [
+            "play",
+            "--headless",
+            "--json",
+            files.outlast.to_str().unwrap(),
+        ],
         DEADLINE,
     );
     assert_clean("outlast.mkv", &out, "end-of-stream");
@@ -224,7 +241,10 @@ fn a_cue_that_outlasts_the_video_leaves_the_position_where_the_picture_is() {
         .collect();
     let first = *positions.first().expect("a progress event");
     // The first progress line comes a second after playing starts.
-    assert!(first < 2.0, "position {first} s after a second: {positions:?}");
+    assert!(
+        first < 2.0,
+        "position {first} s after a second: {positions:?}"
+    );
 }
 
 /// A file named `.srt` that is not subtitles is named with the cause, and the video plays on

@@ -136,17 +136,20 @@ fn drop_text_while_passed_through(queue: &gst::Element) {
     let Some(src) = queue.static_pad("src") else {
         return;
     };
-    src.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST, |pad, _| {
-        let drawn = pad
-            .peer()
-            .and_then(|peer| peer.downcast::<gst::GhostPad>().ok())
-            .is_some_and(|ghost| ghost.target().is_some());
-        if drawn {
-            gst::PadProbeReturn::Ok
-        } else {
-            gst::PadProbeReturn::Drop
-        }
-    });
+    src.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        |pad, _| {
+            let drawn = pad
+                .peer()
+                .and_then(|peer| peer.downcast::<gst::GhostPad>().ok())
+                .is_some_and(|ghost| ghost.target().is_some());
+            if drawn {
+                gst::PadProbeReturn::Ok
+            } else {
+                gst::PadProbeReturn::Drop
+            }
+        },
+    );
 }
 
 /// The element an overlay draws `codec`'s subtitles with, and the Debian package that has it:
@@ -186,7 +189,10 @@ mod tests {
     fn pictures_and_text_name_their_renderer_and_package() {
         assert_eq!(renderer_for(Some("PGS subtitles")).0, "dvdspu");
         assert_eq!(renderer_for(Some("VobSub")).0, "dvdspu");
-        assert_eq!(renderer_for(Some("SubRip/SRT")), ("textoverlay", "gstreamer1.0-x"));
+        assert_eq!(
+            renderer_for(Some("SubRip/SRT")),
+            ("textoverlay", "gstreamer1.0-x")
+        );
         assert_eq!(renderer_for(None).0, "textoverlay");
     }
 }

@@ -21,7 +21,10 @@ pub(crate) const SUBTITLE_TYPES: [(&str, &str); 4] = [
 pub(crate) fn register_subtitle_extensions() -> Result<(), String> {
     for (extension, caps) in SUBTITLE_TYPES {
         let name = format!("reelcast-subtitle-by-extension-{extension}");
-        if gst::TypeFindFactory::factories().iter().any(|f| f.name() == name) {
+        if gst::TypeFindFactory::factories()
+            .iter()
+            .any(|f| f.name() == name)
+        {
             continue;
         }
         let caps = gst::Caps::builder(caps).build();
@@ -41,7 +44,9 @@ pub(crate) fn register_subtitle_extensions() -> Result<(), String> {
             )
         };
         if registered == gst::glib::ffi::GFALSE {
-            return Err(format!("the .{extension} subtitle type could not be registered"));
+            return Err(format!(
+                "the .{extension} subtitle type could not be registered"
+            ));
         }
     }
     Ok(())

@@ -45,9 +45,9 @@ impl Default for ShareConfig {
             stun_server: None,
             turn_servers: Vec::new(),
             viewer_timeout: Duration::from_secs(15),
-            // A join takes well under a second on a LAN and a few through TURN; this leaves
-            // a slow viewer plenty of room and still frees a stuck one.
-            connect_timeout: Duration::from_secs(40),
+            // A join takes well under a second on a LAN and a few through TURN; a connection
+            // not up by then is said and (for an SFU or WHIP endpoint) tried again.
+            connect_timeout: Duration::from_secs(15),
             max_viewers: 16,
             // Real-time encoding above 1080p30 is beyond most desktops, and beyond most
             // viewers' downlinks.

@@ -115,12 +115,19 @@ fn on_signalling(
                 Some(_) => share.add_viewer_with(&session, &ice_servers),
             };
             if let Err(e) = added {
-                match e {
-                    ShareError::TooManyViewers { .. } => tracing::warn!("{e}"),
-                    _ => tracing::error!("{e}"),
-                }
                 sessions.lock().unwrap().admission.gone(&session);
-                signaller.end_session(&session);
+                match e {
+                    ShareError::TooManyViewers { .. } => {
+                        tracing::warn!("{e}");
+                        signaller.end_session(&session);
+                    }
+                    // A failure, not an end: an SFU's publication is tried again after a
+                    // pause (an end would wait for the video to play again, silently).
+                    _ => {
+                        tracing::error!("{e}");
+                        signaller.session_failed(&session);
+                    }
+                }
             }
         }
         SignallingEvent::SessionMisbehaved { session, reason } => {

@@ -100,11 +100,34 @@ pub fn run(start: Start) -> Outcome {
             window.share_with(choices.clone());
         }
     });
+    stop_on_signals(&app);
     // Our own arguments are parsed by clap; GTK gets none.
     app.run_with_args::<glib::GString>(&[]);
+    super::goodbyes::wait();
     match failure.take() {
         Some(message) => Outcome::SetupFailed(message),
         None => Outcome::Closed,
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP close the windows as a person would (a share is stopped the
+/// way Stop Sharing does, its goodbye awaited); a second signal quits at once (Ctrl+C: 130).
+fn stop_on_signals(app: &adw::Application) {
+    let asked = Rc::new(std::cell::Cell::new(false));
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        let (app, asked) = (app.downgrade(), asked.clone());
+        glib::unix_signal_add_local(signal, move || {
+            if asked.replace(true) {
+                // As a shell reports a process a signal ended: 130 for Ctrl+C.
+                std::process::exit(128 + signal);
+            }
+            if let Some(app) = app.upgrade() {
+                for window in app.windows() {
+                    window.close();
+                }
+            }
+            glib::ControlFlow::Continue
+        });
     }
 }
 

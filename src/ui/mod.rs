@@ -2,6 +2,7 @@
 //! command line (neither imports the other).
 
 mod app;
+mod goodbyes;
 mod i18n;
 mod player_controls;
 mod preferences;

@@ -182,7 +182,14 @@ mod imp {
 
     impl ObjectImpl for ReelcastWindow {}
     impl WidgetImpl for ReelcastWindow {}
-    impl WindowImpl for ReelcastWindow {}
+    impl WindowImpl for ReelcastWindow {
+        // Closing ends the share the way Stop Sharing does: the viewers and the server are
+        // told before the process ends.
+        fn close_request(&self) -> glib::Propagation {
+            self.obj().stop_sharing();
+            self.parent_close_request()
+        }
+    }
     impl ApplicationWindowImpl for ReelcastWindow {}
     impl AdwApplicationWindowImpl for ReelcastWindow {}
 }
@@ -747,9 +754,7 @@ fn is_subtitle_file(uri: &str) -> bool {
 
 /// Tearing a share down waits for its pipeline to stop, which can take a moment with many
 /// viewers: not on the main loop, so the window stays responsive.
+/// Stops `sharing` off the main loop; the app waits for its goodbye before the process ends.
 fn stop_in_background(sharing: Sharing) {
-    sharing.stop();
-    let _ = std::thread::Builder::new()
-        .name("sharing-stop".into())
-        .spawn(move || drop(sharing));
+    super::goodbyes::keep(sharing.stop_in_background(super::goodbyes::WITHIN));
 }

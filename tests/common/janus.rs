@@ -16,11 +16,13 @@ pub fn publishers(janus_ws: &str, room: u64) -> Vec<serde_json::Value> {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut ws = super::ws::join_with(janus_ws, &[("Sec-WebSocket-Protocol", "janus-protocol")])
-            .await
-            .expect("Janus takes the websocket");
+        let mut ws =
+            super::ws::join_with(janus_ws, &[("Sec-WebSocket-Protocol", "janus-protocol")])
+                .await
+                .expect("Janus takes the websocket");
         let session = ask(&mut ws, json!({"janus": "create"})).await["data"]["id"].clone();
-        let attach = json!({"janus": "attach", "session_id": session, "plugin": "janus.plugin.videoroom"});
+        let attach =
+            json!({"janus": "attach", "session_id": session, "plugin": "janus.plugin.videoroom"});
         let handle = ask(&mut ws, attach).await["data"]["id"].clone();
         let list = ask(
             &mut ws,

@@ -172,7 +172,11 @@ pub fn subtitled(seconds: u32, size: (u32, u32)) -> Subtitled {
         video("queue"),
         media.with_sidecar.display()
     ));
-    let one_cue = format!("1\n00:00:00,000 --> 00:{:02}:{:02},000\nMMMMMMMM\n", seconds / 60, seconds % 60);
+    let one_cue = format!(
+        "1\n00:00:00,000 --> 00:{:02}:{:02},000\nMMMMMMMM\n",
+        seconds / 60,
+        seconds % 60
+    );
     assert!(one_cue.len() < 60, "a short sidecar: {one_cue:?}");
     std::fs::write(&media.sidecar, one_cue).unwrap();
     media

@@ -267,7 +267,11 @@ fn missing_subtitle_reader(msg: &gst::Message) -> Option<String> {
     }
     let caps = structure.get::<gst::Caps>("detail").ok()?;
     let format = caps.structure(0)?.name().to_string();
-    let subtitles = ["application/x-subtitle", "application/x-ass", "application/x-ssa"];
+    let subtitles = [
+        "application/x-subtitle",
+        "application/x-ass",
+        "application/x-ssa",
+    ];
     let is_subtitles = subtitles.iter().any(|s| format.starts_with(s))
         || format.starts_with("subpicture/")
         || format.starts_with("text/");

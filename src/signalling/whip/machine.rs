@@ -193,6 +193,24 @@ impl WhipMachine {
                 );
                 return self.post(session, &offer, &candidates);
             }
+            // The share never made its offer: whatever held it, the person hears of it and
+            // a new session is tried, instead of a publication that silently never starts.
+            Phase::Gathering {
+                session,
+                offer: None,
+                by,
+                ..
+            } if now >= by => {
+                self.emit(SignallingEvent::Error(format!(
+                    "{}: the share made no offer within {} s; publishing again",
+                    self.url,
+                    GATHERING_WITHIN.as_secs()
+                )));
+                self.emit(SignallingEvent::SessionEnded {
+                    session: session.clone(),
+                });
+                return self.over(session, Ended::MediaFailed, now);
+            }
             Phase::Pausing { until } if now >= until => self.begin(now),
             phase => self.phase = phase,
         }
@@ -202,9 +220,7 @@ impl WhipMachine {
     /// When to call [`WhipMachine::on_tick`], if ever.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         match &self.phase {
-            Phase::Gathering {
-                offer: Some(_), by, ..
-            } => Some(*by),
+            Phase::Gathering { by, .. } => Some(*by),
             Phase::Pausing { until } => Some(*until),
             _ => None,
         }
@@ -490,7 +506,11 @@ mod tests {
         let now = Instant::now();
         let mut m = WhipMachine::new(URL.into(), vec![]);
         m.start(now);
-        assert_eq!(m.deadline(), None, "no offer yet");
+        assert_eq!(
+            m.deadline(),
+            Some(now + GATHERING_WITHIN),
+            "the offer is awaited"
+        );
         let sdp = "v=0\r\n".to_owned();
         m.on_request(
             PublishRequest::Offer {
@@ -515,5 +535,34 @@ mod tests {
                 Action::End
             ]
         );
+    }
+
+    #[test]
+    fn a_session_without_an_offer_is_said_and_tried_again() {
+        let now = Instant::now();
+        let mut m = WhipMachine::new(URL.into(), vec![]);
+        m.start(now);
+        let out = m.on_tick(now + GATHERING_WITHIN);
+        let said = emitted(&out);
+        assert!(
+            matches!(said[0], SignallingEvent::Error(e) if e.contains("no offer within 10 s")),
+            "{said:?}"
+        );
+        assert_eq!(
+            said[1],
+            &SignallingEvent::SessionEnded {
+                session: "whip-1".into()
+            }
+        );
+        assert!(matches!(
+            said[2],
+            SignallingEvent::State(SignallingState::Reconnecting { .. })
+        ));
+        // After the pause, a new session is asked for.
+        let pause = m.deadline().expect("a pause");
+        let again = m.on_tick(pause);
+        assert!(emitted(&again)
+            .iter()
+            .any(|e| matches!(e, SignallingEvent::SessionRequested { session, .. } if session == "whip-2")));
     }
 }
