@@ -17,10 +17,7 @@ pub fn play(args: &PlayArgs) -> i32 {
         return exit::USAGE;
     }
     // A signal stops playing and says so; a second Ctrl+C quits at once.
-    let signals = stop_signals::watch().unwrap_or_else(|e| {
-        tracing::warn!("signals cannot stop playing cleanly: {e}");
-        flume::bounded(0).1
-    });
+    let signals = stop_signals::watch();
     let player = match Player::new(PlayerOptions::headless()) {
         Ok(p) => p,
         Err(e) => {

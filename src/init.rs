@@ -33,7 +33,6 @@ pub fn init() -> Result<(), InitError> {
     RESULT
         .get_or_init(|| {
             gst::init().map_err(|e| InitError::Gstreamer(e.to_string()))?;
-            crate::media::register_subtitle_extensions().map_err(InitError::Gstreamer)?;
             let missing: Vec<String> = REQUIRED
                 .iter()
                 .filter(|(name, _)| gst::ElementFactory::find(name).is_none())

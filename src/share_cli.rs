@@ -18,10 +18,7 @@ const GOODBYE_WITHIN: Duration = Duration::from_millis(1500);
 
 pub fn share(args: &ShareArgs) -> i32 {
     // Before anything starts: from here on a signal stops the share instead of killing it.
-    let signals = stop_signals::watch().unwrap_or_else(|e| {
-        tracing::warn!("signals cannot stop the share cleanly: {e}");
-        flume::bounded(0).1
-    });
+    let signals = stop_signals::watch();
     if let Err(e) = crate::init() {
         eprintln!("reelcast: {e}");
         return exit::SETUP_FAILED;

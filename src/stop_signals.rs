@@ -47,27 +47,37 @@ pub const INTERRUPTED_AGAIN: i32 = 130;
 /// Takes SIGINT, SIGTERM and SIGHUP over from the default (which kills at once) for as long as
 /// the process runs. The first one comes on the returned channel; after it, another SIGINT
 /// exits with [`INTERRUPTED_AGAIN`] and another SIGTERM or SIGHUP with 128 + its number,
-/// without waiting for the stop under way.
-pub fn watch() -> std::io::Result<flume::Receiver<StopSignal>> {
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+/// without waiting for the stop under way. Where the handlers cannot be set, that is said
+/// and the channel never hears anything (the signals keep their default).
+pub fn watch() -> flume::Receiver<StopSignal> {
     let (tx, rx) = flume::bounded(1);
-    std::thread::Builder::new()
-        .name("stop-signals".into())
-        .spawn(move || {
-            let mut asked = false;
-            for raw in signals.forever() {
-                let Some(signal) = StopSignal::from_raw(raw) else {
-                    continue;
-                };
-                if asked {
-                    // The person insists: nothing more is waited for, not even the
-                    // destructors and exit handlers a stuck stop may be inside of.
-                    // SAFETY: _exit is async-signal-safe and ends the process at once.
-                    unsafe { libc::_exit(128 + raw) };
-                }
-                asked = true;
-                let _ = tx.try_send(signal);
-            }
-        })?;
-    Ok(rx)
+    let watching =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).and_then(|mut signals| {
+            let tx = tx.clone();
+            std::thread::Builder::new()
+                .name("stop-signals".into())
+                .spawn(move || {
+                    let mut asked = false;
+                    for raw in signals.forever() {
+                        let Some(signal) = StopSignal::from_raw(raw) else {
+                            continue;
+                        };
+                        if asked {
+                            // The person insists: nothing more is waited for, not even the
+                            // destructors and exit handlers a stuck stop may be inside of.
+                            // SAFETY: _exit ends the process at once; it is always safe.
+                            unsafe { libc::_exit(128 + raw) };
+                        }
+                        asked = true;
+                        let _ = tx.try_send(signal);
+                    }
+                })
+        });
+    if let Err(e) = watching {
+        tracing::warn!("signals will end the run at once, without a clean stop: {e}");
+        // Held for the process's life, so the channel stays open and silent.
+        static NEVER: std::sync::OnceLock<flume::Sender<StopSignal>> = std::sync::OnceLock::new();
+        let _ = NEVER.set(tx);
+    }
+    rx
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::net::assert_private_network;
 use common::peers::Peer;
+use common::whip_janus::WhipToJanus;
 use serde_json::Value;
 
 const STEP: Duration = Duration::from_secs(30);
@@ -39,6 +40,42 @@ fn json_events(lines: &[String]) -> Vec<Value> {
         .collect()
 }
 
+/// Sends `signal` (libc's number) to `peer`, which must then end with `code` within
+/// [`STOPPED_WITHIN`]: when it ended, and the JSON events it printed after the signal.
+fn stop_with(peer: &mut Peer, signal: i32, code: i32) -> (Instant, Vec<Value>) {
+    let signalled = Instant::now();
+    peer.signal(signal);
+    let (status, exited, rest) = peer
+        .wait_exit(STEP)
+        .unwrap_or_else(|| panic!("{} still runs {STEP:?} after signal {signal}", peer.name));
+    assert_eq!(status.code(), Some(code), "{rest:#?}");
+    let took = exited - signalled;
+    assert!(
+        took <= STOPPED_WITHIN,
+        "ended {took:?} after signal {signal}"
+    );
+    eprintln!("stopping: signal {signal} to exit {code} in {took:?}");
+    (exited, json_events(&rest))
+}
+
+/// The endpoint behind `front` had its DELETE by `exited`.
+fn deleted_by(front: &WhipToJanus, exited: Instant) {
+    let deleted = front
+        .deletes
+        .try_recv()
+        .expect("the endpoint got its DELETE before the process exited");
+    assert!(deleted <= exited);
+}
+
+/// The last of `events` is `event`, with `reason` if given.
+fn ends_with(events: &[Value], event: &str, reason: Option<&str>) {
+    let last = events.last().expect("events after the signal");
+    assert_eq!(last["event"], event, "{events:#?}");
+    if let Some(reason) = reason {
+        assert_eq!(last["reason"], reason, "{last}");
+    }
+}
+
 #[test]
 fn ctrl_c_leaves_the_janus_room_and_ends_the_share_within_two_seconds() {
     assert_private_network();
@@ -47,20 +84,11 @@ fn ctrl_c_leaves_the_janus_room_and_ends_the_share_within_two_seconds() {
     let mut share = connected_share(&janus.publish_url(1234, None), "stop-janus.webm");
     assert_eq!(common::janus::publishers(&janus.url, 1234).len(), 1);
 
-    let signalled = Instant::now();
-    share.signal(libc::SIGINT);
-    let (status, exited, rest) = share.wait_exit(STEP).expect("the share ends after Ctrl+C");
-    let took = exited - signalled;
-    assert_eq!(status.code(), Some(0), "{rest:#?}");
-    assert!(took <= STOPPED_WITHIN, "ended {took:?} after Ctrl+C");
-    let events = json_events(&rest);
-    let last = events.last().expect("events after Ctrl+C");
-    assert_eq!(last["event"], "share-ended", "{events:#?}");
-    assert_eq!(last["reason"], "interrupted", "{last}");
+    let (_, events) = stop_with(&mut share, libc::SIGINT, 0);
+    ends_with(&events, "share-ended", Some("interrupted"));
     // Left, not timed out: Janus lists no publisher at once.
     let left = common::janus::publishers(&janus.url, 1234);
     assert!(left.is_empty(), "still publishing: {left:?}");
-    eprintln!("stopping: Ctrl+C to exit in {took:?}, the room empty");
 }
 
 #[test]
@@ -68,28 +96,12 @@ fn sigterm_deletes_the_whip_session_before_the_process_exits() {
     assert_private_network();
     let _serial = common::one_at_a_time();
     let janus = common::janus::start(18196);
-    let front = common::whip_janus::WhipToJanus::start(18197, &janus.url, 1234);
+    let front = WhipToJanus::start(18197, &janus.url, 1234);
     let mut share = connected_share(&front.url, "stop-whip.webm");
 
-    let signalled = Instant::now();
-    share.signal(libc::SIGTERM);
-    let (status, exited, rest) = share.wait_exit(STEP).expect("the share ends after SIGTERM");
-    assert_eq!(status.code(), Some(0), "{rest:#?}");
-    assert!(
-        exited - signalled <= STOPPED_WITHIN,
-        "{:?}",
-        exited - signalled
-    );
-    let deleted = front
-        .deletes
-        .try_recv()
-        .expect("the endpoint got its DELETE before the process exited");
-    assert!(deleted <= exited);
-    let events = json_events(&rest);
-    assert_eq!(
-        events.last().map(|e| e["event"].clone()),
-        Some("share-ended".into())
-    );
+    let (exited, events) = stop_with(&mut share, libc::SIGTERM, 0);
+    deleted_by(&front, exited);
+    ends_with(&events, "share-ended", Some("terminated"));
     assert!(common::janus::publishers(&janus.url, 1234).is_empty());
 }
 
@@ -100,7 +112,7 @@ fn a_second_ctrl_c_ends_at_once_with_130() {
     assert_private_network();
     let _serial = common::one_at_a_time();
     let janus = common::janus::start(18198);
-    let front = common::whip_janus::WhipToJanus::start_with(18199, &janus.url, 1234, true);
+    let front = WhipToJanus::start_with(18199, &janus.url, 1234, true);
     let mut share = connected_share(&front.url, "stop-twice.webm");
 
     share.signal(libc::SIGINT);
@@ -108,11 +120,7 @@ fn a_second_ctrl_c_ends_at_once_with_130() {
         .deletes
         .recv_timeout(STEP)
         .expect("the first Ctrl+C sends the DELETE");
-    let again = Instant::now();
-    share.signal(libc::SIGINT);
-    let (status, exited, _) = share.wait_exit(STEP).expect("the second Ctrl+C ends it");
-    assert_eq!(status.code(), Some(130));
-    assert!(exited - again <= STOPPED_WITHIN, "{:?}", exited - again);
+    stop_with(&mut share, libc::SIGINT, 130);
 }
 
 /// The window too: SIGTERM closes it as a person would, and its WHIP share's DELETE reaches
@@ -122,7 +130,7 @@ fn sigterm_closes_the_window_after_its_share_said_goodbye() {
     assert_private_network();
     let _serial = common::one_at_a_time();
     let janus = common::janus::start(18200);
-    let front = common::whip_janus::WhipToJanus::start(18201, &janus.url, 1234);
+    let front = WhipToJanus::start(18201, &janus.url, 1234);
     let clip = common::media().dir.join("stop-window.webm");
     common::make_webm(&clip, Some((320, 240)), true, 6);
     let config = tempfile::tempdir().unwrap();
@@ -142,18 +150,25 @@ fn sigterm_closes_the_window_after_its_share_said_goodbye() {
         (v["event"] == "viewer-state" && v["state"] == "connected").then_some(())
     });
 
-    let signalled = Instant::now();
-    app.signal(libc::SIGTERM);
-    let (status, exited, rest) = app.wait_exit(STEP).expect("the window closes");
-    assert_eq!(status.code(), Some(0), "{rest:#?}");
-    assert!(
-        exited - signalled <= STOPPED_WITHIN,
-        "{:?}",
-        exited - signalled
-    );
-    let deleted = front
-        .deletes
-        .try_recv()
-        .expect("the endpoint got its DELETE before the process exited");
-    assert!(deleted <= exited);
+    let (exited, _) = stop_with(&mut app, libc::SIGTERM, 0);
+    deleted_by(&front, exited);
+}
+
+/// `play --headless` too: Ctrl+C stops playing, says so last, and exits 0.
+#[test]
+fn ctrl_c_stops_a_headless_play_and_says_so() {
+    let clip = common::media().dir.join("stop-play.webm");
+    common::make_webm(&clip, Some((160, 120)), false, 4);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reelcast"));
+    command
+        .args(["play", "--headless", "--json", "--loop"])
+        .arg(&clip)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    let mut play = Peer::spawn("reelcast", command);
+    play.wait_json(STEP, "playing", |v| {
+        (v["event"] == "state" && v["state"] == "playing").then_some(())
+    });
+    let (_, events) = stop_with(&mut play, libc::SIGINT, 0);
+    ends_with(&events, "stopped", Some("interrupted"));
 }

@@ -25,7 +25,6 @@ pub use output::{OutputBranch, CAPTURE_AUDIO_CAPS};
 pub use player::{AudioOutput, Player, PlayerOptions, SeekMode, VideoOutput};
 pub use share_name::share_name;
 pub use speed::{check_speed, FASTEST, SLOWEST};
-pub(crate) use subtitle_types::register_subtitle_extensions;
 pub use subtitles::{
     language_matches, sidecar_files, SubtitlePreferences, SubtitleState, SubtitleTrack,
     SUBTITLE_EXTENSIONS,

@@ -82,6 +82,7 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 impl Player {
     pub fn new(options: PlayerOptions) -> Result<Self, PlayerError> {
         crate::init().map_err(|e| PlayerError::Pipeline(e.to_string()))?;
+        super::subtitle_types::register_subtitle_extensions().map_err(PlayerError::Pipeline)?;
         let playbin = gst::ElementFactory::make("playbin")
             .name("player")
             .build()

@@ -7,26 +7,25 @@
 //! could not; a file that is not what its name says still fails in the parser, by name.
 
 use gst::glib::translate::{IntoGlib, ToGlibPtr};
-use gst::prelude::*;
 
 /// The caps each subtitle ending stands for, as GStreamer's own typefinders name them.
-pub(crate) const SUBTITLE_TYPES: [(&str, &str); 4] = [
+const SUBTITLE_TYPES: [(&str, &str); 4] = [
     ("srt", "application/x-subtitle"),
     ("vtt", "application/x-subtitle-vtt"),
     ("ass", "application/x-ass"),
     ("ssa", "application/x-ssa"),
 ];
 
-/// Registers the extension-only typefind factories; once per process, after `gst::init`.
+/// Registers the extension-only typefind factories, once per process (after `gst::init`);
+/// every player calls it before it plays.
 pub(crate) fn register_subtitle_extensions() -> Result<(), String> {
+    static REGISTERED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    REGISTERED.get_or_init(register).clone()
+}
+
+fn register() -> Result<(), String> {
     for (extension, caps) in SUBTITLE_TYPES {
         let name = format!("reelcast-subtitle-by-extension-{extension}");
-        if gst::TypeFindFactory::factories()
-            .iter()
-            .any(|f| f.name() == name)
-        {
-            continue;
-        }
         let caps = gst::Caps::builder(caps).build();
         // SAFETY: every pointer is valid for the call (the strings and caps live until it
         // returns, and GStreamer copies or refs what it keeps); no function and no data is
