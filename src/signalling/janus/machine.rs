@@ -19,6 +19,8 @@ const KEEPALIVE_EVERY: Duration = Duration::from_secs(25);
 const UNPUBLISH_WITHIN: Duration = Duration::from_secs(3);
 /// How long a request may wait for its reply.
 const REPLY_WITHIN: Duration = Duration::from_secs(10);
+/// How long the share may take to make the offer of a publication it was asked for.
+const OFFER_WITHIN: Duration = Duration::from_secs(10);
 
 /// Our ids at Janus: its session and our videoroom plugin handle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,8 @@ struct Room {
     /// The media resumed while unpublishing: publish once the hangup comes (or the bound).
     resume_waiting: bool,
     keepalive_at: Instant,
+    /// The share was asked for a publication's session and has made no offer yet: by then.
+    offer_by: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -188,6 +192,7 @@ impl JanusMachine {
                     unpublishing: None,
                     resume_waiting: false,
                     keepalive_at: now + KEEPALIVE_EVERY,
+                    offer_by: Some(now + OFFER_WITHIN),
                 });
             }
             (Joining::Join { .. }, JanusIncoming::Refused { code, error, .. }) => {
@@ -208,7 +213,7 @@ impl JanusMachine {
     }
 
     /// A frame in the room.
-    fn in_room(&mut self, mut room: Room, incoming: JanusIncoming) {
+    fn in_room(&mut self, mut room: Room, incoming: JanusIncoming, now: Instant) {
         match incoming {
             JanusIncoming::Answer { sdp, .. } => self.emit(SignallingEvent::RemoteSdp {
                 session: room.session.clone(),
@@ -236,7 +241,7 @@ impl JanusMachine {
             JanusIncoming::Hangup { .. } if room.unpublishing.is_some() => {
                 room.unpublishing = None;
                 if std::mem::take(&mut room.resume_waiting) {
-                    self.publish_again(&mut room);
+                    self.publish_again(&mut room, now);
                 }
             }
             // No publication of ours to hang up: a late hangup of the last one.
@@ -277,6 +282,7 @@ impl JanusMachine {
                     }
                 };
                 room.published = true;
+                room.offer_by = None;
                 self.send(room.ids, JanusRequest::offer(body, sdp));
             }
             PublishRequest::Candidate {
@@ -320,7 +326,7 @@ impl JanusMachine {
                 if room.unpublishing.is_some() {
                     room.resume_waiting = true;
                 } else {
-                    self.publish_again(&mut room);
+                    self.publish_again(&mut room, now);
                 }
             }
             PublishRequest::Stop => {
@@ -336,7 +342,8 @@ impl JanusMachine {
     }
 
     /// Asks the share for the session of the next publication.
-    fn publish_again(&mut self, room: &mut Room) {
+    fn publish_again(&mut self, room: &mut Room, now: Instant) {
+        room.offer_by = Some(now + OFFER_WITHIN);
         room.republished += 1;
         room.session = format!("janus-{}-{}", room.ids.session, room.republished);
         room.live = true;
@@ -397,7 +404,7 @@ impl Conversation for JanusMachine {
                     by,
                 };
             }
-            Phase::InRoom(room) => self.in_room(room, incoming),
+            Phase::InRoom(room) => self.in_room(room, incoming, now),
             Phase::Done => {}
         }
         self.take()
@@ -425,12 +432,25 @@ impl Conversation for JanusMachine {
                 let why = format!("no answer from Janus within {} s", REPLY_WITHIN.as_secs());
                 self.end(Ended::Lost(why));
             }
+            Phase::InRoom(room) if room.live && room.offer_by.is_some_and(|by| now >= by) => {
+                // Whatever held the share's offer, the person hears of it and the room is
+                // joined afresh after a pause, instead of a publication that silently never
+                // starts.
+                let ids = room.ids;
+                self.phase = Phase::InRoom(room);
+                self.leave(ids);
+                let why = format!(
+                    "the share made no offer within {} s",
+                    OFFER_WITHIN.as_secs()
+                );
+                self.end(Ended::Lost(why));
+            }
             Phase::InRoom(mut room) => {
                 if room.resume_waiting && room.unpublishing.is_some_and(|by| now >= by) {
                     tracing::warn!("Janus did not close the last publication within {UNPUBLISH_WITHIN:?}; publishing anyway");
                     room.unpublishing = None;
                     room.resume_waiting = false;
-                    self.publish_again(&mut room);
+                    self.publish_again(&mut room, now);
                 }
                 if now >= room.keepalive_at {
                     room.keepalive_at = now + KEEPALIVE_EVERY;
@@ -455,7 +475,12 @@ impl Conversation for JanusMachine {
             Phase::Joining { by, .. } => Some(*by),
             Phase::InRoom(room) => {
                 let republish = room.unpublishing.filter(|_| room.resume_waiting);
-                Some(republish.map_or(room.keepalive_at, |by| by.min(room.keepalive_at)))
+                let offer = room.offer_by.filter(|_| room.live);
+                [republish, offer]
+                    .into_iter()
+                    .flatten()
+                    .chain([room.keepalive_at])
+                    .min()
             }
             Phase::Done => None,
         }

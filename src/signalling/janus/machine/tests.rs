@@ -305,6 +305,7 @@ fn a_silent_janus_is_lost_and_a_live_one_kept_alive() {
     ));
 
     let (mut m, session) = joined(now);
+    m.on_request(offer(&session), now);
     let at = now + KEEPALIVE_EVERY;
     assert_eq!(m.deadline(), Some(at));
     assert_eq!(sent(&m.on_tick(at))[0]["janus"], "keepalive");
@@ -330,6 +331,28 @@ fn stopping_leaves_politely() {
             &out[..],
             [.., Action::Close, Action::Emit(SignallingEvent::SessionEnded { session: s }), Action::End(Ended::Stopped)] if *s == session
         ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_publication_without_an_offer_is_said_and_the_room_joined_afresh() {
+    let now = Instant::now();
+    let (mut m, session) = joined(now);
+    assert_eq!(m.deadline(), Some(now + OFFER_WITHIN));
+    let out = m.on_tick(now + OFFER_WITHIN);
+    let requests: Vec<_> = sent(&out)
+        .iter()
+        .map(|v| v["body"]["request"].clone())
+        .collect();
+    assert_eq!(requests[0], json!("leave"), "{out:?}");
+    assert_eq!(
+        emitted(&out),
+        [&SignallingEvent::SessionEnded { session }],
+        "the share drops what it may have of that session"
+    );
+    assert!(
+        matches!(&out[..], [.., Action::End(Ended::Lost(why))] if why.contains("no offer within 10 s")),
         "{out:?}"
     );
 }
