@@ -114,10 +114,17 @@ impl SubtitleControl {
     /// The source prerolled: its subtitle tracks are known, and the one to show is chosen.
     pub(crate) fn on_prerolled(&mut self, playbin: &gst::Pipeline) -> SubtitleState {
         let tracks = subtitle_tracks(playbin, self.file.as_deref());
-        let from_file = tracks.iter().find(|t| t.file.is_some()).map(|t| t.index);
+        // A file that failed shows nothing: it is not chosen, by itself or by language.
+        let usable = |t: &&SubtitleTrack| !(self.reported && t.file.is_some());
+        let from_file = tracks
+            .iter()
+            .filter(usable)
+            .find(|t| t.file.is_some())
+            .map(|t| t.index);
         let by_language = self.prefs.language.as_deref().and_then(|wanted| {
             tracks
                 .iter()
+                .filter(usable)
                 .find(|t| {
                     t.language
                         .as_deref()
@@ -126,14 +133,30 @@ impl SubtitleControl {
                 .map(|t| t.index)
         });
         let current = usize::try_from(playbin.property::<i32>("current-text")).ok();
+        let first = tracks.iter().find(usable).map(|t| t.index);
         let shown = if !self.prefs.enabled || tracks.is_empty() {
             None
         } else {
-            from_file.or(by_language).or(current).or(Some(0))
+            from_file
+                .or(by_language)
+                .or(current.filter(|i| tracks.get(*i).is_some_and(|t| usable(&t))))
+                .or(first)
         };
         self.state = SubtitleState { tracks, shown };
         self.apply(playbin);
         self.state.clone()
+    }
+
+    /// The subtitle file failed after its track was chosen: subtitles go off, and the new
+    /// state comes back to be told (`None` when the file's track was not the one shown).
+    pub(crate) fn after_file_failed(&mut self, playbin: &gst::Pipeline) -> Option<SubtitleState> {
+        let shown = self.state.shown.and_then(|i| self.state.tracks.get(i))?;
+        if shown.file.is_none() {
+            return None;
+        }
+        self.state.shown = None;
+        self.apply(playbin);
+        Some(self.state.clone())
     }
 
     /// Shows track `index`, or none; `None` back when nothing changes.

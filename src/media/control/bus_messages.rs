@@ -138,6 +138,10 @@ impl Control {
                 tracing::info!(warning = %w.error(), debug = ?w.debug(), "playback warning");
                 if let Some(error) = self.subtitles.file_failure(msg) {
                     self.emit(PlayerEvent::SubtitlesFailed(error));
+                    if let Some(state) = self.subtitles.after_file_failed(&self.shared.playbin) {
+                        self.shared.subtitles.set_hidden(true);
+                        self.emit(PlayerEvent::Subtitles(state));
+                    }
                 }
             }
             _ => {}
