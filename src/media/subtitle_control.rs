@@ -150,10 +150,10 @@ impl SubtitleControl {
     /// The subtitle file failed after its track was chosen: subtitles go off, and the new
     /// state comes back to be told (`None` when the file's track was not the one shown).
     pub(crate) fn after_file_failed(&mut self, playbin: &gst::Pipeline) -> Option<SubtitleState> {
-        let shown = self.state.shown.and_then(|i| self.state.tracks.get(i))?;
-        if shown.file.is_none() {
-            return None;
-        }
+        self.state
+            .shown
+            .and_then(|i| self.state.tracks.get(i))
+            .filter(|t| t.file.is_some())?;
         self.state.shown = None;
         self.apply(playbin);
         Some(self.state.clone())
