@@ -294,8 +294,8 @@ fn a_short_file_named_srt_that_is_not_subtitles_is_named() {
     );
     let last_state = events(&out)
         .into_iter()
-        .filter(|e| e["event"] == "subtitles")
-        .last()
+        .rev()
+        .find(|e| e["event"] == "subtitles")
         .expect("a subtitles event");
     assert!(last_state["shown"].is_null(), "nothing shown: {last_state}");
     assert!(out.stdout.contains("end-of-stream"), "{out}");
