@@ -230,6 +230,13 @@ fn assert_plays_to_the_end(url: &str) -> Vec<serde_json::Value> {
     let events = json_events(&out);
     assert!(events.iter().any(|e| e["event"] == "streams"), "{out}");
     assert_eq!(events.last().unwrap()["event"], "end-of-stream", "{out}");
+    // Nothing only repeats the line before it (progress moves on; the rest is a change).
+    let repeated: Vec<_> = events
+        .windows(2)
+        .filter(|pair| pair[0] == pair[1] && pair[0]["event"] != "progress")
+        .map(|pair| &pair[0])
+        .collect();
+    assert!(repeated.is_empty(), "repeated lines {repeated:?}\n{out}");
     events
 }
 

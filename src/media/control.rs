@@ -151,6 +151,9 @@ struct Source {
     /// The person asked to play and did not pause since: buffering waits, then plays.
     wants_playing: bool,
     buffering: Buffering,
+    /// The last buffering level told: streams repeat the same one many times (a DASH stream
+    /// said the same percentage 50 times running), and a person is told of changes only.
+    buffering_told: Option<u8>,
 }
 
 pub(crate) struct Control {

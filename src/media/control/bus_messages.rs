@@ -76,14 +76,19 @@ impl Control {
             }
             MessageView::DurationChanged(_) => {
                 let duration = self.query_duration();
+                // Told only when it changed: adaptive streams re-post the same duration.
                 self.publish(|s| {
-                    s.duration = duration;
-                    events.send(PlayerEvent::DurationChanged(duration));
+                    if s.duration != duration {
+                        s.duration = duration;
+                        events.send(PlayerEvent::DurationChanged(duration));
+                    }
                 });
             }
             MessageView::Buffering(b) => {
                 let percent = b.percent().clamp(0, 100) as u8;
-                self.emit(PlayerEvent::Buffering(percent));
+                if self.source.buffering_told.replace(percent) != Some(percent) {
+                    self.emit(PlayerEvent::Buffering(percent));
+                }
                 let (live, wants) = (self.source.live, self.source.wants_playing);
                 match self.source.buffering.update(percent, live, wants) {
                     Action::Pause => {
