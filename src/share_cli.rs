@@ -7,14 +7,10 @@ use serde_json::json;
 use crate::cli::{exit, ShareArgs};
 use crate::media::{Player, PlayerEvent, PlayerOptions};
 use crate::report::event_json;
-use crate::sharing::{Sharing, SharingError, SharingEvent, SharingOptions};
+use crate::sharing::{Sharing, SharingError, SharingEvent, SharingOptions, GOODBYE_WITHIN};
 use crate::signalling::SignallingError;
 use crate::stop_signals::{self, StopSignal};
 use crate::terminal::{Mode, Shown, Terminal};
-
-/// How long a stop waits for the far side to be told (a Janus leave, a WHIP DELETE) before
-/// the process exits anyway: an endpoint that does not answer must not hold a person's Ctrl+C.
-const GOODBYE_WITHIN: Duration = Duration::from_millis(1500);
 
 pub fn share(args: &ShareArgs) -> i32 {
     // Before anything starts: from here on a signal stops the share instead of killing it.

@@ -82,6 +82,11 @@ pub enum SharingEvent {
     },
 }
 
+/// How long a stop waits for the far side to hear the goodbye (a Janus leave, a WHIP DELETE)
+/// before a process exits anyway: a server that does not answer must not hold a person's
+/// Ctrl+C or close button for long.
+pub const GOODBYE_WITHIN: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// A running share; it stops when dropped or with [`Sharing::stop`].
 pub struct Sharing {
     events: Arc<Broadcast<SharingEvent>>,

@@ -54,6 +54,70 @@ fn srt(cues: &[(f64, f64, &str)]) -> String {
         .collect()
 }
 
+/// A Blu-ray subtitle stream (PGS, as a `.sup` file a ripping tool writes): a white box at
+/// `from` seconds, cleared at `to`. ffmpeg has no PGS encoder, but muxes a `.sup` as it is.
+fn pgs_sup(from: f64, to: f64) -> Vec<u8> {
+    let segment = |kind: u8, pts: f64, data: &[u8]| {
+        let mut s = b"PG".to_vec();
+        s.extend(((pts * 90_000.0) as u32).to_be_bytes());
+        s.extend(0u32.to_be_bytes());
+        s.push(kind);
+        s.extend((data.len() as u16).to_be_bytes());
+        s.extend(data);
+        s
+    };
+    let be16 = |v: u16| v.to_be_bytes();
+    let (width, height, x, y) = (120u16, 20u16, 100u16, 200u16);
+    // Presentation composition: 320x240, 10 fps code, composition number, state, palette.
+    let composition = |number: u16, state: u8, objects: &[u8]| {
+        let mut d = [be16(320), be16(240)].concat();
+        d.push(0x10);
+        d.extend(be16(number));
+        d.extend([state, 0, 0, u8::from(!objects.is_empty())]);
+        d.extend(objects);
+        d
+    };
+    let window = [
+        vec![1, 0],
+        [be16(x), be16(y), be16(width), be16(height)].concat(),
+    ]
+    .concat();
+    let object_at = [
+        be16(0).to_vec(),
+        vec![0, 0],
+        be16(x).to_vec(),
+        be16(y).to_vec(),
+    ]
+    .concat();
+    let palette = [0, 0, 1, 235, 128, 128, 255];
+    // Run-length lines: `width` pixels of colour 1, then the end of the line.
+    let line = [
+        0x00,
+        0xC0 | (width >> 8) as u8,
+        (width & 0xff) as u8,
+        1,
+        0x00,
+        0x00,
+    ];
+    let mut object = [be16(width), be16(height)].concat();
+    for _ in 0..height {
+        object.extend(line);
+    }
+    let length = (object.len() as u32).to_be_bytes();
+    let ods = [vec![0, 0, 0, 0xC0], length[1..].to_vec(), object].concat();
+    [
+        segment(0x16, from, &composition(1, 0x80, &object_at)),
+        segment(0x17, from, &window),
+        segment(0x14, from, &palette),
+        segment(0x15, from, &ods),
+        segment(0x80, from, &[]),
+        segment(0x16, to, &composition(2, 0x00, &[])),
+        segment(0x17, to, &window),
+        segment(0x80, to, &[]),
+    ]
+    .concat()
+}
+
 /// The files: (what a person calls it, the video to open).
 struct Files {
     _dir: tempfile::TempDir,
@@ -113,6 +177,7 @@ fn make_files() -> Files {
         ("an MP4 with a WebVTT sidecar (film.fr.vtt)", p("film.mp4")),
         ("an MKV with a one-cue .srt sidecar", p("movie.mkv")),
         ("an MKV with an .ass sidecar", p("show.mkv")),
+        ("an MKV with a PGS (Blu-ray) track", p("pgs.mkv")),
     ];
     with_subtitles(&forty_srt, "srt", &cases[0].1);
     with_subtitles(&forty_srt, "ass", &cases[1].1);
@@ -132,6 +197,9 @@ fn make_files() -> Files {
     std::fs::write(p("movie.srt"), short).unwrap();
     plain(&cases[6].1);
     ffmpeg(&["-i", &s(&forty_srt), &s(&p("show.ass"))]);
+    let sup = p("blu-ray.sup");
+    std::fs::write(&sup, pgs_sup(0.5, f64::from(SECONDS) - 1.0)).unwrap();
+    with_subtitles(&sup, "copy", &cases[7].1);
     let webvtt_track = p("webvtt.mkv");
     with_subtitles(&forty_srt, "webvtt", &webvtt_track);
     let outlast = cases[3].1.clone();

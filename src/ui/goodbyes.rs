@@ -3,10 +3,9 @@
 //! one here, and the app waits for them, bounded, once its main loop is over.
 
 use std::cell::RefCell;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// How long the goodbyes may hold a closing app.
-pub(crate) const WITHIN: Duration = Duration::from_millis(1500);
+use crate::sharing::GOODBYE_WITHIN;
 
 thread_local! {
     static PENDING: RefCell<Vec<flume::Receiver<()>>> = const { RefCell::new(Vec::new()) };
@@ -17,9 +16,9 @@ pub(crate) fn keep(told: flume::Receiver<()>) {
     PENDING.with(|pending| pending.borrow_mut().push(told));
 }
 
-/// Waits for every goodbye under way, at most [`WITHIN`] in all.
+/// Waits for every goodbye under way, at most [`GOODBYE_WITHIN`] in all.
 pub(crate) fn wait() {
-    let deadline = Instant::now() + WITHIN;
+    let deadline = Instant::now() + GOODBYE_WITHIN;
     for told in PENDING.with(|pending| pending.take()) {
         let _ = told.recv_deadline(deadline);
     }

@@ -19,7 +19,7 @@ use crate::media::{
     SubtitlePreferences, VideoOutput, SUBTITLE_EXTENSIONS,
 };
 use crate::report::event_json;
-use crate::sharing::{ShareChoices, Sharing, SharingEvent, SharingOptions};
+use crate::sharing::{ShareChoices, Sharing, SharingEvent, SharingOptions, GOODBYE_WITHIN};
 
 mod imp {
     use super::*;
@@ -756,5 +756,5 @@ fn is_subtitle_file(uri: &str) -> bool {
 /// viewers: not on the main loop, so the window stays responsive.
 /// Stops `sharing` off the main loop; the app waits for its goodbye before the process ends.
 fn stop_in_background(sharing: Sharing) {
-    super::goodbyes::keep(sharing.stop_in_background(super::goodbyes::WITHIN));
+    super::goodbyes::keep(sharing.stop_in_background(GOODBYE_WITHIN));
 }
