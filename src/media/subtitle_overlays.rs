@@ -126,12 +126,13 @@ impl SubtitleOverlays {
     }
 }
 
-/// An overlay that does not draw (silent before it had a renderer, or after a subtitle error)
-/// lets the video pass and leaves its subtitle pad without a target: text pushed there comes
-/// back not-linked, its queue stops, and at the end of the stream the queue reports that as
-/// an error ("Internal data stream error"), the false "file is damaged" at the end of every
-/// subtitled video. Text that no renderer takes is dropped before it reaches the overlay; once
-/// the overlay draws again (a reconfigure sets a renderer up), text goes through as before.
+/// An overlay told to be silent before it had a renderer sets none up: it lets the video
+/// pass and leaves its subtitle pad without a target. Text pushed there comes back
+/// not-linked, its queue stops, and at the end of the stream the queue reports that as an
+/// error ("Internal data stream error"): the false "file is damaged" at the end of every
+/// subtitled video. Such text is dropped before it reaches the overlay. An overlay that is to
+/// draw gets its text as before, even while it has no renderer yet: it holds the text until
+/// one is set up.
 fn drop_text_while_passed_through(queue: &gst::Element) {
     let Some(src) = queue.static_pad("src") else {
         return;
@@ -139,14 +140,19 @@ fn drop_text_while_passed_through(queue: &gst::Element) {
     src.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
         |pad, _| {
-            let drawn = pad
+            let Some(ghost) = pad
                 .peer()
                 .and_then(|peer| peer.downcast::<gst::GhostPad>().ok())
-                .is_some_and(|ghost| ghost.target().is_some());
-            if drawn {
-                gst::PadProbeReturn::Ok
-            } else {
+            else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let silent = ghost
+                .parent_element()
+                .is_some_and(|overlay| overlay.property::<bool>("silent"));
+            if silent && ghost.target().is_none() {
                 gst::PadProbeReturn::Drop
+            } else {
+                gst::PadProbeReturn::Ok
             }
         },
     );
