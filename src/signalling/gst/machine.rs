@@ -3,7 +3,7 @@
 //! name each session for the display name its viewer put in its status.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gst_plugin_webrtc_signalling_protocol::IncomingMessage as ToServer;
 
@@ -29,6 +29,10 @@ impl StopRequest for ProducerRequest {
     }
 }
 
+/// How long the server may take to list us after our status went out, before the share is
+/// said to be registered anyway (a server that does not tell a listener of its own status).
+const LISTED_WITHIN: Duration = Duration::from_secs(2);
+
 /// One connection to the server, registered under `name` once welcomed.
 pub(crate) struct GstMachine {
     name: String,
@@ -36,6 +40,10 @@ pub(crate) struct GstMachine {
     names: HashMap<String, String>,
     /// Each session's consumer, by session id.
     consumers: HashMap<String, String>,
+    /// Our status went out under this peer id: registered once the server lists it (it tells
+    /// every listener, us too) or by the deadline. Said before that, a viewer that came at
+    /// once could ask for the list before the server had us in it.
+    registering: Option<(String, Instant)>,
 }
 
 impl GstMachine {
@@ -44,7 +52,18 @@ impl GstMachine {
             name: name.to_owned(),
             names: HashMap::new(),
             consumers: HashMap::new(),
+            registering: None,
         }
+    }
+
+    /// The share can be found now: said once per connection.
+    fn registered(&mut self) -> Vec<Action> {
+        let Some((peer_id, _)) = self.registering.take() else {
+            return Vec::new();
+        };
+        vec![Action::Emit(SignallingEvent::State(
+            SignallingState::Registered { peer_id },
+        ))]
     }
 
     fn start_session(
@@ -107,14 +126,20 @@ impl Conversation for GstMachine {
         Vec::new()
     }
 
-    fn on_text(&mut self, text: &str, _now: Instant) -> Vec<Action> {
+    fn on_text(&mut self, text: &str, now: Instant) -> Vec<Action> {
         match decode(text) {
-            Ok(Incoming::Welcome { peer_id }) => vec![
-                send(&register(&self.name)),
-                Action::Emit(SignallingEvent::State(SignallingState::Registered {
-                    peer_id,
-                })),
-            ],
+            Ok(Incoming::Welcome { peer_id }) => {
+                self.registering = Some((peer_id, now + LISTED_WITHIN));
+                vec![send(&register(&self.name))]
+            }
+            Ok(Incoming::PeerStatus { peer_id, .. })
+                if self
+                    .registering
+                    .as_ref()
+                    .is_some_and(|(ours, _)| *ours == peer_id) =>
+            {
+                self.registered()
+            }
             Ok(Incoming::StartSession {
                 consumer,
                 session,
@@ -172,7 +197,10 @@ impl Conversation for GstMachine {
         }
     }
 
-    fn on_tick(&mut self, _now: Instant) -> Vec<Action> {
+    fn on_tick(&mut self, now: Instant) -> Vec<Action> {
+        if self.registering.as_ref().is_some_and(|(_, by)| now >= *by) {
+            return self.registered();
+        }
         Vec::new()
     }
 
@@ -181,7 +209,7 @@ impl Conversation for GstMachine {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        None
+        self.registering.as_ref().map(|(_, by)| *by)
     }
 }
 
@@ -199,16 +227,22 @@ mod tests {
         let actions = m.on_text(r#"{"type":"welcome","peerId":"p7"}"#, now);
         assert_eq!(
             actions,
-            [
-                Action::Send(serde_json::json!({
-                    "type": "setPeerStatus", "roles": ["producer", "listener"],
-                    "meta": {"name": "Movie night"}
-                })),
-                Action::Emit(SignallingEvent::State(SignallingState::Registered {
-                    peer_id: "p7".into()
-                })),
-            ]
+            [Action::Send(serde_json::json!({
+                "type": "setPeerStatus", "roles": ["producer", "listener"],
+                "meta": {"name": "Movie night"}
+            }))]
         );
+        // Registered once the server lists us (it tells us as a listener), not before.
+        let listed = r#"{"type":"peerStatusChanged","peerId":"p7","roles":["producer","listener"],"meta":{"name":"Movie night"}}"#;
+        assert_eq!(
+            m.on_text(listed, now),
+            [Action::Emit(SignallingEvent::State(
+                SignallingState::Registered {
+                    peer_id: "p7".into()
+                }
+            ))]
+        );
+        assert_eq!(m.deadline(), None);
         assert!(m.on_text("garbage", now).is_empty(), "dropped, not fatal");
         let huge = format!(
             r#"{{"type":"peer","sessionId":"bad","ice":{{"candidate":"{}","sdpMLineIndex":0}}}}"#,
@@ -309,5 +343,23 @@ mod tests {
             .is_empty());
         assert!(m.on_text(&status("eve", "[]", "null"), now).is_empty());
         assert_eq!(requested(m.on_text(&start("eve", "s4"), now)).1, None);
+    }
+
+    #[test]
+    fn a_server_that_never_lists_us_still_has_us_registered_by_the_deadline() {
+        let now = Instant::now();
+        let mut m = GstMachine::new("Movie night");
+        m.on_text(r#"{"type":"welcome","peerId":"p7"}"#, now);
+        assert_eq!(m.deadline(), Some(now + LISTED_WITHIN));
+        assert!(m.on_tick(now).is_empty());
+        assert_eq!(
+            m.on_tick(now + LISTED_WITHIN),
+            [Action::Emit(SignallingEvent::State(
+                SignallingState::Registered {
+                    peer_id: "p7".into()
+                }
+            ))]
+        );
+        assert!(m.on_tick(now + LISTED_WITHIN * 2).is_empty(), "said once");
     }
 }
