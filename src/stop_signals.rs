@@ -41,12 +41,9 @@ impl StopSignal {
     }
 }
 
-/// The exit code of a run that a second Ctrl+C ended at once (128 + SIGINT).
-pub const INTERRUPTED_AGAIN: i32 = 130;
-
 /// Takes SIGINT, SIGTERM and SIGHUP over from the default (which kills at once) for as long as
-/// the process runs. The first one comes on the returned channel; after it, another SIGINT
-/// exits with [`INTERRUPTED_AGAIN`] and another SIGTERM or SIGHUP with 128 + its number,
+/// the process runs. The first one comes on the returned channel; after it, another signal
+/// exits with 128 + its number (130 for Ctrl+C, as shells report it),
 /// without waiting for the stop under way. Where the handlers cannot be set, that is said
 /// and the channel never hears anything (the signals keep their default).
 pub fn watch() -> flume::Receiver<StopSignal> {

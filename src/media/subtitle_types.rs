@@ -8,13 +8,18 @@
 
 use gst::glib::translate::{IntoGlib, ToGlibPtr};
 
-/// The caps each subtitle ending stands for, as GStreamer's own typefinders name them.
-const SUBTITLE_TYPES: [(&str, &str); 4] = [
-    ("srt", "application/x-subtitle"),
-    ("vtt", "application/x-subtitle-vtt"),
-    ("ass", "application/x-ass"),
-    ("ssa", "application/x-ssa"),
-];
+use super::subtitles::SUBTITLE_EXTENSIONS;
+
+/// The caps a subtitle ending stands for, as GStreamer's own typefinders name them.
+fn caps_for(extension: &str) -> Option<&'static str> {
+    match extension {
+        "srt" => Some("application/x-subtitle"),
+        "vtt" => Some("application/x-subtitle-vtt"),
+        "ass" => Some("application/x-ass"),
+        "ssa" => Some("application/x-ssa"),
+        _ => None,
+    }
+}
 
 /// Registers the extension-only typefind factories, once per process (after `gst::init`);
 /// every player calls it before it plays.
@@ -24,7 +29,10 @@ pub(crate) fn register_subtitle_extensions() -> Result<(), String> {
 }
 
 fn register() -> Result<(), String> {
-    for (extension, caps) in SUBTITLE_TYPES {
+    for extension in SUBTITLE_EXTENSIONS {
+        let Some(caps) = caps_for(extension) else {
+            continue;
+        };
         let name = format!("reelcast-subtitle-by-extension-{extension}");
         let caps = gst::Caps::builder(caps).build();
         // SAFETY: every pointer is valid for the call (the strings and caps live until it
@@ -49,4 +57,16 @@ fn register() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{caps_for, SUBTITLE_EXTENSIONS};
+
+    #[test]
+    fn every_subtitle_ending_played_next_to_a_video_has_its_caps() {
+        for extension in SUBTITLE_EXTENSIONS {
+            assert!(caps_for(extension).is_some(), ".{extension}");
+        }
+    }
 }
