@@ -164,6 +164,10 @@ pub struct ShareArgs {
     /// to this one: anyone on the network between could read it).
     #[arg(long)]
     pub allow_insecure_signalling: bool,
+    /// Record what the viewers get to this new file (.webm, .mkv or .mp4), with no second
+    /// encode; it is finished when the share ends.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Highest video bitrate, in kbit/s.
     #[arg(long, default_value_t = ShareChoices::default().max_bitrate_kbps)]
     pub max_bitrate: u32,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod headless;
 mod init;
 pub mod media;
+pub mod record;
 pub mod report;
 pub mod rtc;
 pub mod share_cli;

@@ -51,6 +51,12 @@ pub fn share(args: &ShareArgs) -> i32 {
     };
     let sharing_events = sharing.subscribe();
     let player_events = player.subscribe();
+    if let Some(path) = &args.record {
+        // A file that cannot be written is said; the share goes on without it.
+        if let Err(e) = sharing.start_recording(path) {
+            out.error(&e.to_string());
+        }
+    }
     if args.speed != 1.0 {
         if let Err(e) = player.set_speed(args.speed) {
             return out.fatal(&e.to_string(), exit::USAGE);
@@ -81,6 +87,7 @@ pub fn share(args: &ShareArgs) -> i32 {
                     }
                     PlayerEvent::EndOfStream => {
                         sharing.stop_and_wait(GOODBYE_WITHIN);
+                        out.recording_ends(&sharing_events);
                         out.line(
                             "The file ended; the share is over.",
                             json!({"event": "share-ended"}),
@@ -98,6 +105,7 @@ pub fn share(args: &ShareArgs) -> i32 {
                             json!({"event": "share-ended", "reason": "nothing-to-play"}),
                         );
                         sharing.stop_and_wait(GOODBYE_WITHIN);
+                        out.recording_ends(&sharing_events);
                         return exit::PLAYBACK_FAILED;
                     }
                     _ => {}
@@ -113,6 +121,7 @@ pub fn share(args: &ShareArgs) -> i32 {
                 if !sharing.stop_and_wait(GOODBYE_WITHIN) {
                     out.error("the server was not told in time that the share ended");
                 }
+                out.recording_ends(&sharing_events);
                 player.stop();
                 out.line(
                     "The share is over.",
@@ -159,6 +168,21 @@ impl Output {
             println!("{json}");
         } else {
             self.terminal.say(text);
+        }
+    }
+
+    /// The end of a recording a stop has just waited for, which the loop will not see.
+    fn recording_ends(&self, events: &flume::Receiver<SharingEvent>) {
+        for event in events.try_iter() {
+            if let SharingEvent::RecordingStopped { .. } = &event {
+                if self.json {
+                    if let Ok(line) = serde_json::to_string(&event) {
+                        println!("{line}");
+                    }
+                } else if let Some(sentence) = Shown::default().apply(&event) {
+                    self.terminal.say(&sentence);
+                }
+            }
         }
     }
 

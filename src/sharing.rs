@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::capture::{CaptureEvent, MediaStream};
 use crate::media::{PlaybackState, Player, PlayerEvent};
+use crate::record::RecordingEvent;
 use crate::rtc::{ConnectionState, Share, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
     is_janus_url, is_whip_url, EmbeddedServer, GstSignaller, GstSignallerOptions, JanusOptions,
@@ -80,7 +81,23 @@ pub enum SharingEvent {
     Refused {
         message: String,
     },
+    /// The recording's file has begun (its first keyframe is written).
+    RecordingStarted {
+        path: String,
+    },
+    /// The recording's file is finished; with `error`, it was given up there, and what was
+    /// written stays playable.
+    RecordingStopped {
+        path: String,
+        duration_ms: u64,
+        bytes: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
 }
+
+/// How long a stop waits for a recording's file to be finished (its index written).
+const RECORDING_FINISHED_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long a stop waits for the far side to hear the goodbye (a Janus leave, a WHIP DELETE)
 /// before a process exits anyway: a server that does not answer must not hold a person's
@@ -218,6 +235,38 @@ impl Sharing {
         self.share.snapshot().viewers.len()
     }
 
+    /// Records what the viewers get to `path`, a new `.webm`, `.mkv` or `.mp4` file; see
+    /// [`Share::start_recording`].
+    pub fn start_recording(&self, path: &std::path::Path) -> Result<(), SharingError> {
+        Ok(self.share.start_recording(path)?)
+    }
+
+    /// Finishes the recording in the background ([`SharingEvent::RecordingStopped`] follows).
+    pub fn stop_recording(&self) {
+        self.share.stop_recording();
+    }
+
+    /// The file being recorded, how long it lasts so far and its size in bytes.
+    pub fn recording(&self) -> Option<(std::path::PathBuf, std::time::Duration, u64)> {
+        self.share.recording()
+    }
+
+    /// Stops the recording, if one runs, and waits (bounded) until its file is finished and
+    /// [`SharingEvent::RecordingStopped`] has been sent to every subscriber.
+    fn finish_recording(&self) {
+        if self.share.recording().is_none() {
+            return self.share.stop_recording();
+        }
+        let events = self.events.subscribe();
+        self.share.stop_recording();
+        let deadline = std::time::Instant::now() + RECORDING_FINISHED_WITHIN;
+        while let Ok(event) = events.recv_deadline(deadline) {
+            if let SharingEvent::RecordingStopped { .. } = event {
+                return;
+            }
+        }
+    }
+
     /// Leaves the signalling server; viewers are told the share ended.
     pub fn stop(&self) {
         self.signaller.stop();
@@ -246,6 +295,7 @@ impl Sharing {
     /// been told (Janus left, the WHIP resource deleted, the signalling server's session
     /// closed), for a process about to exit. False if that did not come in time.
     pub fn stop_and_wait(&self, within: std::time::Duration) -> bool {
+        self.finish_recording();
         let events = self.signaller.subscribe();
         self.signaller.stop();
         let deadline = std::time::Instant::now() + within;
@@ -347,6 +397,20 @@ fn from_share(event: ShareEvent) -> Option<SharingEvent> {
             SharingEvent::ViewerLeft { viewer, reason }
         }
         ShareEvent::Error { viewer, message } => SharingEvent::Error { message, viewer },
+        ShareEvent::Recording(RecordingEvent::Started { path }) => SharingEvent::RecordingStarted {
+            path: path.display().to_string(),
+        },
+        ShareEvent::Recording(RecordingEvent::Stopped {
+            path,
+            duration,
+            bytes,
+            error,
+        }) => SharingEvent::RecordingStopped {
+            path: path.display().to_string(),
+            duration_ms: duration.as_millis() as u64,
+            bytes,
+            error,
+        },
         ShareEvent::LocalDescription { .. }
         | ShareEvent::LocalCandidate { .. }
         | ShareEvent::LocalCandidatesDone { .. } => return None,

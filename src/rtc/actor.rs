@@ -21,6 +21,7 @@ use super::input::Inputs;
 use super::ladder::Ladder;
 use super::policy::{kinds_to_send, next_target, offered_kinds};
 use super::reaper::{Job, Reaper};
+use super::recording::{Recording, RecordingShown};
 use super::rung_choice::{cost, RungChoice};
 use super::simulcast::{Simulcast, SimulcastPath};
 use super::stats::StatsSample;
@@ -64,6 +65,10 @@ pub(crate) struct Actor {
     pub check_kinds_at: Option<Instant>,
     /// Serial numbers tell a viewer from an earlier one of the same id.
     pub next_serial: u64,
+    pub recording: Recording,
+    /// Stopped recordings whose files are being finished.
+    pub finishing: Vec<crate::record::Recorder>,
+    pub recording_shown: RecordingShown,
 }
 
 impl Actor {
@@ -96,8 +101,13 @@ impl Actor {
         for id in ids {
             self.remove_viewer(&id, "the share stopped", false);
         }
-        // The share is going away: wait for every viewer to be taken apart.
+        self.stop_recording();
+        // The share is going away: wait for every viewer to be taken apart and every file
+        // to be finished (each bounded).
         self.reaper.finish();
+        for recorder in self.finishing.drain(..) {
+            recorder.finish();
+        }
     }
 
     fn handle(&mut self, command: Command) {
@@ -145,8 +155,15 @@ impl Actor {
             }
             Command::SourceKinds(kinds) => {
                 self.source_kinds = Some(kinds);
+                // Known before the first frame: a recording asked for begins with it.
+                self.start_waiting_recording();
                 self.check_kinds_at = Some(Instant::now() + KINDS_SETTLE);
             }
+            Command::StartRecording { path, reply } => {
+                let _ = reply.send(self.start_recording(path));
+            }
+            Command::StopRecording => self.stop_recording(),
+            Command::RecordingEnded(path) => self.recording_ended(&path),
             Command::RecalculateLatency => {
                 let _ = self.pipeline.recalculate_latency();
             }
@@ -396,7 +413,8 @@ impl Actor {
         Ok(())
     }
 
-    fn link_audio(&mut self, id: &ViewerId, index: usize, codec: Codec) -> Result<(), ShareError> {
+    /// The shared encoder of audio `codec`, built if need be.
+    pub(super) fn ensure_audio(&mut self, codec: Codec) -> Result<(), ShareError> {
         if !self.encoders.contains_key(&codec) {
             let input = self.inputs.of(codec.kind());
             let ssrc = self.ssrcs.of(codec.kind());
@@ -409,6 +427,27 @@ impl Actor {
             )?;
             self.encoders.insert(codec, chain);
         }
+        Ok(())
+    }
+
+    /// The ladder of video `codec`, built (parked) if need be.
+    pub(super) fn ensure_ladder(&mut self, codec: Codec) -> Result<(), ShareError> {
+        if !self.ladders.contains_key(&codec) {
+            let input = self.inputs.of(MediaKind::Video);
+            let ladder = Ladder::new(
+                &self.pipeline,
+                input.raw_tee(),
+                codec,
+                self.config.min_video_bitrate,
+                self.config.max_video_bitrate,
+            )?;
+            self.ladders.insert(codec, ladder);
+        }
+        Ok(())
+    }
+
+    fn link_audio(&mut self, id: &ViewerId, index: usize, codec: Codec) -> Result<(), ShareError> {
+        self.ensure_audio(codec)?;
         let encoder = &self.encoders[&codec];
         encoder.unpark();
         let media = &mut self.viewers.get_mut(id).expect("checked").media[index];
@@ -421,17 +460,7 @@ impl Actor {
     /// The viewer's own video path, on the rung its link is likely to carry (see
     /// [`RungChoice::start`]); it climbs from there as its estimate allows.
     fn link_video(&mut self, id: &ViewerId, index: usize, codec: Codec) -> Result<(), ShareError> {
-        if !self.ladders.contains_key(&codec) {
-            let input = self.inputs.of(MediaKind::Video);
-            let ladder = Ladder::new(
-                &self.pipeline,
-                input.raw_tee(),
-                codec,
-                self.config.min_video_bitrate,
-                self.config.max_video_bitrate,
-            )?;
-            self.ladders.insert(codec, ladder);
-        }
+        self.ensure_ladder(codec)?;
         if self.viewers[id].simulcast_taken {
             return self.link_simulcast(id, index, codec);
         }
@@ -493,6 +522,7 @@ impl Actor {
     /// The web's addTrack()/removeTrack() and a new offer: each viewer whose media differ
     /// from what it should be sent ([`kinds_to_send`]) renegotiates, on the same connection.
     fn renegotiate_changed_kinds(&mut self) {
+        self.start_waiting_recording();
         let captured = self.inputs.captured_kinds();
         let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
         for id in ids {
@@ -521,15 +551,20 @@ impl Actor {
         }
     }
 
-    fn park_idle_encoders(&self) {
+    pub(super) fn park_idle_encoders(&self) {
         // An encoder nobody receives costs CPU for nothing; it waits, built, for the next.
+        // The recording receives what it taps.
+        let (video, audio) = match &self.recording {
+            Recording::On(taps) => (taps.video, taps.audio),
+            _ => (None, None),
+        };
         for encoder in self.encoders.values() {
-            if encoder.viewer_count() == 0 {
+            if encoder.viewer_count() == 0 && audio != Some(encoder.codec()) {
                 encoder.park();
             }
         }
         for ladder in self.ladders.values() {
-            ladder.park_idle();
+            ladder.park_idle((video == Some(ladder.codec)).then_some(0));
         }
     }
 

@@ -46,6 +46,14 @@ pub(crate) enum Command {
     /// The kinds of media the source playing now has.
     SourceKinds(Vec<MediaKind>),
     RecalculateLatency,
+    /// Record what the viewers get to this (new) file.
+    StartRecording {
+        path: std::path::PathBuf,
+        reply: flume::Sender<Result<(), ShareError>>,
+    },
+    StopRecording,
+    /// The recording to this file has finished (stopped, or failed).
+    RecordingEnded(std::path::PathBuf),
     Snapshot(flume::Sender<ShareSnapshot>),
     Stop,
 

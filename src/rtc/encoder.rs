@@ -213,6 +213,13 @@ impl EncoderChain {
         self.frames.load(Ordering::Relaxed)
     }
 
+    /// Where the encoded media leaves the encoder, before it is packetised.
+    pub(crate) fn encoded_pad(&self) -> gst::Pad {
+        self.encoder
+            .static_pad("src")
+            .expect("encoders have a src pad")
+    }
+
     /// Asks the encoder for a keyframe now (a viewer joined, a PLI, a seek).
     pub(crate) fn request_keyframe(&self) {
         if self.codec == Codec::Opus {

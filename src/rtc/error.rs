@@ -15,6 +15,8 @@ pub enum ShareError {
     Negotiation { viewer: ViewerId, cause: String },
     #[error("the sending pipeline failed: {0}")]
     Pipeline(#[from] BuildError),
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
     #[error("the share has stopped")]
     Stopped,
 }

@@ -96,6 +96,7 @@ pub enum ShareEvent {
         viewer: Option<ViewerId>,
         message: String,
     },
+    Recording(crate::record::RecordingEvent),
 }
 
 /// What the share is doing now, for status displays and tests.

@@ -507,10 +507,10 @@ impl Ladder {
         })
     }
 
-    /// Parks every rung that feeds nobody.
-    pub(crate) fn park_idle(&self) {
+    /// Parks every rung that feeds nobody, but `keep` (the recording's).
+    pub(crate) fn park_idle(&self, keep: Option<usize>) {
         for rung in &self.rungs {
-            if rung.viewer_count() == 0 {
+            if rung.viewer_count() == 0 && keep != Some(rung.index) {
                 rung.park();
             }
         }

@@ -23,6 +23,7 @@ mod link_probe;
 mod plugins;
 mod policy;
 mod reaper;
+mod recording;
 mod retransmissions;
 mod rung_choice;
 mod rung_moves;

@@ -32,6 +32,7 @@ pub struct Share {
     events: Arc<Broadcast<ShareEvent>>,
     pipeline: gst::Pipeline,
     inputs: Arc<Inputs>,
+    recording: super::recording::RecordingShown,
     actor: Option<JoinHandle<()>>,
 }
 
@@ -49,6 +50,7 @@ impl Share {
         let (commands, receiver) = flume::unbounded();
         watch_bus(&pipeline, &events, &commands);
         let reaper = Reaper::start(&pipeline, &events, &commands).map_err(BuildError::gst)?;
+        let recording = super::recording::RecordingShown::default();
         let actor = Actor {
             pipeline: pipeline.clone(),
             config,
@@ -64,6 +66,9 @@ impl Share {
             source_kinds: None,
             check_kinds_at: None,
             next_serial: 0,
+            recording: Default::default(),
+            finishing: Vec::new(),
+            recording_shown: recording.clone(),
         };
         let actor = std::thread::Builder::new()
             .name("share".into())
@@ -74,6 +79,7 @@ impl Share {
             events,
             pipeline,
             inputs,
+            recording,
             actor: Some(actor),
         })
     }
@@ -207,6 +213,30 @@ impl Share {
         for id in self.snapshot().viewers {
             self.remove_viewer(&id, reason);
         }
+    }
+
+    /// Records what the viewers get to `path`, a new file (`.webm`, `.mkv` or `.mp4`): the
+    /// top rung's video and the audio as they leave the encoders, which run for it even with
+    /// nobody watching. It starts once the source's media is known; a name that cannot be
+    /// written, or a container that cannot hold the share's codec, is refused here.
+    /// [`ShareEvent::Recording`] tells when the file begins and ends.
+    pub fn start_recording(&self, path: &std::path::Path) -> Result<(), ShareError> {
+        self.call(|reply| Command::StartRecording {
+            path: path.to_owned(),
+            reply,
+        })
+    }
+
+    /// Finishes the recording, in the background.
+    pub fn stop_recording(&self) {
+        let _ = self.commands.send(Command::StopRecording);
+    }
+
+    /// The file being recorded, how long it lasts and its size in bytes, without waiting.
+    pub fn recording(&self) -> Option<(std::path::PathBuf, std::time::Duration, u64)> {
+        let shown = self.recording.lock().unwrap();
+        let (path, progress) = shown.as_ref()?;
+        Some((path.clone(), progress.duration(), progress.bytes()))
     }
 
     /// The sending pipeline, for inspection.

@@ -91,6 +91,18 @@ impl Shown {
                 Some(format!("{name} left ({reason})."))
             }
             SharingEvent::Error { .. } | SharingEvent::Refused { .. } => None,
+            SharingEvent::RecordingStarted { path } => Some(format!("Recording to {path}.")),
+            SharingEvent::RecordingStopped {
+                path,
+                duration_ms,
+                bytes,
+                error,
+            } => Some(recording_stopped(
+                path,
+                *duration_ms,
+                *bytes,
+                error.as_deref(),
+            )),
         }
     }
 
@@ -128,6 +140,19 @@ impl Shown {
 
     pub fn redraw(&self, terminal: &Terminal, player: &Player) {
         terminal.status(&self.status(player));
+    }
+}
+
+/// The end of a recording as a person reads it: how long, how big, and why if it failed.
+fn recording_stopped(path: &str, duration_ms: u64, bytes: u64, error: Option<&str>) -> String {
+    let seconds = duration_ms / 1000;
+    let length = format!("{}:{:02}", seconds / 60, seconds % 60);
+    let size = format!("{:.1} MB", bytes as f64 / 1_000_000.0);
+    match error {
+        None => format!("The recording {path} is finished ({length}, {size})."),
+        Some(error) => {
+            format!("{error}. The recording keeps what was written ({length}, {size}).")
+        }
     }
 }
 

@@ -189,6 +189,8 @@ impl ShareModel {
                 }
             }
             SharingEvent::ViewerLeft { viewer, .. } => self.forget(viewer),
+            // The window's recorder reads these itself.
+            SharingEvent::RecordingStarted { .. } | SharingEvent::RecordingStopped { .. } => {}
         }
         None
     }

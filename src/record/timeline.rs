@@ -1,0 +1,251 @@
+//! Where each encoded buffer goes in the file, decided without I/O: the file's time 0 is the
+//! first video keyframe (or the first audio, for a file without video), everything before
+//! it is dropped, each track's times only go forward, and a track that falls silent (a
+//! source without that kind, a pause) is told to the muxer as a gap so the other one is
+//! written on. Times are nanoseconds of the share's running time, given by the caller.
+
+use std::time::Duration;
+
+/// A track of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Track {
+    Video,
+    Audio,
+}
+
+impl Track {
+    fn index(self) -> usize {
+        match self {
+            Track::Video => 0,
+            Track::Audio => 1,
+        }
+    }
+
+    const ALL: [Track; 2] = [Track::Video, Track::Audio];
+}
+
+/// What to do with one buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Drop,
+    /// Write it at this time of the file (nanoseconds from its start).
+    Write {
+        pts: u64,
+    },
+}
+
+/// A track silent this long is written on as a gap: longer than any pause between the
+/// buffers of a flowing track (an encoder's latency, a burst), short enough that a muxer
+/// waiting for it holds little (a Matroska muxer waits for every track).
+pub const QUIET: Duration = Duration::from_millis(500);
+
+/// A gap ends this far behind now, so a buffer still inside an encoder finds its place free.
+pub const MARGIN: Duration = Duration::from_millis(300);
+
+#[derive(Debug, Clone, Copy, Default)]
+struct TrackState {
+    /// The least file time its next buffer may have.
+    next: u64,
+    /// Running time of its last real buffer.
+    heard: Option<u64>,
+    /// File time its real media reaches.
+    end: u64,
+}
+
+/// The file's timeline; see the module's doc.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    tracks: [Option<TrackState>; 2],
+    /// The running time of the file's time 0, once known.
+    origin: Option<u64>,
+}
+
+impl Timeline {
+    /// A file with these tracks (at least one).
+    pub fn new(tracks: &[Track]) -> Self {
+        let mut all = [None, None];
+        for track in tracks {
+            all[track.index()] = Some(TrackState::default());
+        }
+        Self {
+            tracks: all,
+            origin: None,
+        }
+    }
+
+    pub fn has(&self, track: Track) -> bool {
+        self.tracks[track.index()].is_some()
+    }
+
+    /// True once the file has begun (its first keyframe came).
+    pub fn started(&self) -> bool {
+        self.origin.is_some()
+    }
+
+    /// Where a buffer of `track` at `running` goes.
+    pub fn buffer(
+        &mut self,
+        track: Track,
+        running: u64,
+        duration: Option<u64>,
+        keyframe: bool,
+    ) -> Decision {
+        if !self.has(track) {
+            return Decision::Drop;
+        }
+        let origin = match self.origin {
+            Some(origin) => origin,
+            // Video starts the file at a keyframe, as any player needs; without video,
+            // the first audio does.
+            None if keyframe && (track == Track::Video || !self.has(Track::Video)) => {
+                self.origin = Some(running);
+                running
+            }
+            None => return Decision::Drop,
+        };
+        let Some(at) = running.checked_sub(origin) else {
+            return Decision::Drop;
+        };
+        let state = self.tracks[track.index()].as_mut().expect("checked");
+        // After a gap a late buffer moves up to where the gap ended: times never go back.
+        let pts = at.max(state.next);
+        state.next = pts + 1;
+        state.heard = Some(running);
+        state.end = state.end.max(pts + duration.unwrap_or(0));
+        Decision::Write { pts }
+    }
+
+    /// The gaps to write now, at running time `now`: (track, file time, duration) for each
+    /// track silent for [`QUIET`], up to [`MARGIN`] before now.
+    pub fn gaps(&mut self, now: u64) -> Vec<(Track, u64, u64)> {
+        let Some(origin) = self.origin else {
+            return Vec::new();
+        };
+        let quiet = QUIET.as_nanos() as u64;
+        let Some(until) = now
+            .checked_sub(origin)
+            .and_then(|t| t.checked_sub(MARGIN.as_nanos() as u64))
+        else {
+            return Vec::new();
+        };
+        let mut gaps = Vec::new();
+        for track in Track::ALL {
+            let Some(state) = self.tracks[track.index()].as_mut() else {
+                continue;
+            };
+            let heard = state.heard.unwrap_or(origin);
+            if now.saturating_sub(heard) < quiet || until <= state.next {
+                continue;
+            }
+            gaps.push((track, state.next, until - state.next));
+            state.next = until;
+        }
+        gaps
+    }
+
+    /// How long the file's media lasts so far.
+    pub fn duration(&self) -> Duration {
+        let end = self.tracks.iter().flatten().map(|t| t.end).max();
+        Duration::from_nanos(end.unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn the_file_starts_at_the_first_video_keyframe_and_audio_before_it_is_dropped() {
+        let mut t = Timeline::new(&[Track::Video, Track::Audio]);
+        assert_eq!(
+            t.buffer(Track::Audio, 1000 * MS, Some(20 * MS), true),
+            Decision::Drop
+        );
+        assert_eq!(
+            t.buffer(Track::Video, 1010 * MS, None, false),
+            Decision::Drop
+        );
+        assert_eq!(
+            t.buffer(Track::Video, 1040 * MS, None, true),
+            Decision::Write { pts: 0 }
+        );
+        assert_eq!(
+            t.buffer(Track::Audio, 1020 * MS, Some(20 * MS), true),
+            Decision::Drop
+        );
+        assert_eq!(
+            t.buffer(Track::Audio, 1060 * MS, Some(20 * MS), true),
+            Decision::Write { pts: 20 * MS }
+        );
+        assert!(t.started());
+    }
+
+    #[test]
+    fn a_file_without_video_starts_with_its_first_audio() {
+        let mut t = Timeline::new(&[Track::Audio]);
+        assert_eq!(
+            t.buffer(Track::Audio, 500 * MS, Some(20 * MS), true),
+            Decision::Write { pts: 0 }
+        );
+        assert_eq!(t.buffer(Track::Video, 510 * MS, None, true), Decision::Drop);
+        assert_eq!(t.duration(), Duration::from_millis(20));
+    }
+
+    #[test]
+    fn flowing_tracks_have_no_gaps_and_a_silent_one_is_gapped_up_to_the_margin() {
+        let mut t = Timeline::new(&[Track::Video, Track::Audio]);
+        t.buffer(Track::Video, 0, None, true);
+        let mut now = 0;
+        for i in 0..50 {
+            now = i * 20 * MS;
+            t.buffer(Track::Video, now, None, i % 30 == 0);
+            t.buffer(Track::Audio, now, Some(20 * MS), true);
+            assert!(t.gaps(now + 5 * MS).is_empty(), "{i}");
+        }
+        // Audio stops (a file without sound); video goes on.
+        let stop = now;
+        for i in 1..=50 {
+            now = stop + i * 20 * MS;
+            t.buffer(Track::Video, now, None, false);
+            let gaps = t.gaps(now);
+            if now - stop < QUIET.as_nanos() as u64 {
+                assert!(gaps.is_empty(), "too soon at {i}");
+            } else {
+                for (track, _, _) in &gaps {
+                    assert_eq!(*track, Track::Audio);
+                }
+            }
+        }
+        let gaps = t.gaps(now + 200 * MS);
+        let (_, at, len) = gaps[0];
+        assert_eq!(at + len, now + 200 * MS - MARGIN.as_nanos() as u64);
+        // Audio comes back a little late: it starts where the gap ended, never before.
+        let back = t.buffer(Track::Audio, now - 400 * MS, Some(20 * MS), true);
+        assert_eq!(back, Decision::Write { pts: at + len });
+    }
+
+    #[test]
+    fn times_of_a_track_never_go_back() {
+        let mut t = Timeline::new(&[Track::Video]);
+        t.buffer(Track::Video, 100 * MS, None, true);
+        assert_eq!(
+            t.buffer(Track::Video, 90 * MS, None, false),
+            Decision::Drop,
+            "before the start"
+        );
+        let a = t.buffer(Track::Video, 150 * MS, None, false);
+        let b = t.buffer(Track::Video, 140 * MS, None, false);
+        match (a, b) {
+            (Decision::Write { pts: a }, Decision::Write { pts: b }) => assert!(b > a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_is_gapped_before_the_file_starts() {
+        let mut t = Timeline::new(&[Track::Video, Track::Audio]);
+        assert!(t.gaps(10_000 * MS).is_empty());
+    }
+}
