@@ -31,6 +31,7 @@ pub mod sdp;
 mod share;
 mod simulcast;
 mod stats;
+mod taps;
 mod tracks;
 mod video_path;
 mod viewer;

@@ -32,7 +32,7 @@ pub struct Share {
     events: Arc<Broadcast<ShareEvent>>,
     pipeline: gst::Pipeline,
     inputs: Arc<Inputs>,
-    recording: super::recording::RecordingShown,
+    recording: super::taps::RecordingShown,
     actor: Option<JoinHandle<()>>,
 }
 
@@ -50,7 +50,7 @@ impl Share {
         let (commands, receiver) = flume::unbounded();
         watch_bus(&pipeline, &events, &commands);
         let reaper = Reaper::start(&pipeline, &events, &commands).map_err(BuildError::gst)?;
-        let recording = super::recording::RecordingShown::default();
+        let recording = super::taps::RecordingShown::default();
         let actor = Actor {
             pipeline: pipeline.clone(),
             config,
