@@ -337,6 +337,11 @@ fn build(
                     .field("alignment", "au")
                     .build(),
             );
+            pin_caps(
+                &filter
+                    .static_pad("src")
+                    .expect("capsfilters have a src pad"),
+            );
             Some(branch(Track::Video, vec![parse, filter])?)
         }
         Some(_) => Some(branch(Track::Video, Vec::new())?),
@@ -346,6 +351,21 @@ fn build(
         .then(|| branch(Track::Audio, Vec::new()))
         .transpose()?;
     Ok((pipeline, video_src, audio_src))
+}
+
+/// Lets only the first caps through `pad`: the parser's caps for a new picture size would be
+/// refused by a muxer whose header is written (or, in MP4, break the file); the size travels
+/// in the stream's own parameter sets, which every keyframe carries.
+fn pin_caps(pad: &gst::Pad) {
+    let seen = std::sync::atomic::AtomicBool::new(false);
+    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        if let Some(gst::EventView::Caps(_)) = info.event().map(|e| e.view()) {
+            if seen.swap(true, Ordering::Relaxed) {
+                return gst::PadProbeReturn::Drop;
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
 }
 
 struct Writer {
