@@ -7,6 +7,7 @@ mod network;
 mod network_metrics;
 mod network_table;
 mod process;
+mod record;
 mod simulcast;
 
 use std::path::PathBuf;
@@ -84,6 +85,17 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// The CPU of sharing FILE to one viewer while recording the share and while not, turn
+    /// about in the same run. Runs in scripts/private-net.sh.
+    Record {
+        file: String,
+        /// Seconds measured per step.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// Rounds of not recording, then recording.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// (Used by fanout and churn) WebRTC receivers driven by JSON lines on stdin.
     #[command(hide = true)]
     Receivers,
@@ -135,6 +147,11 @@ fn main() {
             json,
         }),
         Command::Simulcast { file, seconds } => simulcast::run_simulcast(&file, seconds),
+        Command::Record {
+            file,
+            seconds,
+            rounds,
+        } => record::run_record(&file, seconds, rounds),
         Command::Receivers => reelcast_testkit::serve_receivers(),
     };
     std::process::exit(code);
