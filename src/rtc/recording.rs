@@ -13,8 +13,12 @@ use super::taps::{tracks, Recording, Taps};
 /// The actor's part in recording: asked for, started when the media is known, stopped.
 impl Actor {
     pub(super) fn start_recording(&mut self, path: std::path::PathBuf) -> Result<(), ShareError> {
-        if let Recording::On(taps) = &self.recording {
-            let path = taps.path().to_owned();
+        let busy = match &self.recording {
+            Recording::On(taps) => Some(taps.path().to_owned()),
+            Recording::Waiting(file) => Some(file.path().to_owned()),
+            Recording::Off => None,
+        };
+        if let Some(path) = busy {
             return Err(crate::record::RecordError::AlreadyRecording { path }.into());
         }
         let file = crate::record::RecordFile::create(&path, &self.config.video_codec.to_string())?;

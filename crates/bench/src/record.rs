@@ -40,12 +40,20 @@ fn measure(file: &str, seconds: u64, rounds: usize) -> Result<(), String> {
     harness.wait_receiving(&viewer, Duration::from_secs(30))?;
     let events = harness.share.subscribe();
     println!("Recording {file} while one viewer watches, {seconds} s per step");
-    println!("{:>6} {:>10} {:>8} {:>8} {:>10}", "round", "recording", "cpu s", "cpu %", "MB");
+    println!(
+        "{:>6} {:>10} {:>8} {:>8} {:>10}",
+        "round", "recording", "cpu s", "cpu %", "MB"
+    );
     let (mut off, mut on) = (0.0, 0.0);
     for round in 1..=rounds {
         let cpu = window(seconds);
         off += cpu;
-        println!("{round:>6} {:>10} {cpu:>8.2} {:>8.1} {:>10}", "no", cpu / seconds as f64 * 100.0, "-");
+        println!(
+            "{round:>6} {:>10} {cpu:>8.2} {:>8.1} {:>10}",
+            "no",
+            cpu / seconds as f64 * 100.0,
+            "-"
+        );
         let path = dir.path().join(format!("round-{round}.webm"));
         harness
             .share
