@@ -241,6 +241,11 @@ impl Sharing {
         Ok(self.share.start_recording(path)?)
     }
 
+    /// The video codec a recording is written in.
+    pub fn video_codec(&self) -> crate::rtc::Codec {
+        self.share.video_codec()
+    }
+
     /// Finishes the recording in the background ([`SharingEvent::RecordingStopped`] follows).
     pub fn stop_recording(&self) {
         self.share.stop_recording();

@@ -574,3 +574,62 @@ fn the_simulcast_preference_decides_what_the_window_publishes_into_a_room() {
         app.kill();
     }
 }
+
+/// The share panel's Record button (Ctrl+R) records the window's share into the person's
+/// Videos folder, shows how far it has come, and finishes the file when pressed again.
+#[test]
+fn the_record_button_records_the_share_into_the_videos_folder() {
+    common::net::assert_private_network();
+    let clip = common::media().dir.join("window-record.webm");
+    common::make_webm(&clip, Some((640, 360)), true, 10);
+    let home = tempfile::tempdir().unwrap();
+    let videos = home.path().join("Films");
+    std::fs::create_dir_all(&videos).unwrap();
+    let config = home.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_VIDEOS_DIR=\"{}\"\n", videos.display()),
+    )
+    .unwrap();
+    let x = Xvfb::start();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reelcast"));
+    command
+        .args(["share", "--json", "--loop", "--signalling-port", "0"])
+        .args(["--http-port", "0"])
+        .arg(&clip)
+        .env("DISPLAY", &x.display)
+        .env("GDK_BACKEND", "x11")
+        .env("XDG_CONFIG_HOME", &config)
+        .env_remove("WAYLAND_DISPLAY");
+    let app = common::peers::Peer::spawn("reelcast", command);
+    app.wait_json(Duration::from_secs(30), "registered", |v| {
+        (v["event"] == "registered").then_some(())
+    });
+    x.xdotool(&["mousemove", "512", "300", "key", "ctrl+r"]);
+    let path = app.wait_json(Duration::from_secs(20), "recording-started", |v| {
+        (v["event"] == "recording-started").then(|| PathBuf::from(v["path"].as_str().unwrap()))
+    });
+    assert_eq!(path.parent(), Some(videos.as_path()), "{path:?}");
+    // The row shows the time and size as the file grows: a screenshot once it holds some.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&path).map_or(0, |m| m.len()) < 100_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path:?} does not grow"
+        );
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+    screen_until(&x, Duration::from_secs(5), "the share panel", |s| {
+        light_on_the_right(s) > 0.5
+    });
+    x.save_png(&screenshots_dir().join("window-recording.png"));
+    x.xdotool(&["mousemove", "512", "300", "key", "ctrl+r"]);
+    let stopped = app.wait_json(Duration::from_secs(20), "recording-stopped", |v| {
+        (v["event"] == "recording-stopped").then(|| v.clone())
+    });
+    assert!(stopped.get("error").is_none(), "{stopped}");
+    assert!(stopped["duration_ms"].as_u64() > Some(1000), "{stopped}");
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(Some(bytes), stopped["bytes"].as_u64(), "{stopped}");
+}

@@ -426,6 +426,14 @@ impl Writer {
                 break Some(describe(&error));
             }
         };
+        // Said with the file it is about.
+        let error = error.map(|cause| {
+            RecordError::Write {
+                path: self.path.clone(),
+                cause,
+            }
+            .to_string()
+        });
         let _ = self.pipeline.set_state(gst::State::Null);
         self.measure();
         if let Some(error) = &error {

@@ -33,6 +33,7 @@ pub struct Share {
     pipeline: gst::Pipeline,
     inputs: Arc<Inputs>,
     recording: super::taps::RecordingShown,
+    video_codec: super::codec::Codec,
     actor: Option<JoinHandle<()>>,
 }
 
@@ -51,6 +52,7 @@ impl Share {
         watch_bus(&pipeline, &events, &commands);
         let reaper = Reaper::start(&pipeline, &events, &commands).map_err(BuildError::gst)?;
         let recording = super::taps::RecordingShown::default();
+        let video_codec = config.video_codec;
         let actor = Actor {
             pipeline: pipeline.clone(),
             config,
@@ -80,6 +82,7 @@ impl Share {
             pipeline,
             inputs,
             recording,
+            video_codec,
             actor: Some(actor),
         })
     }
@@ -225,6 +228,11 @@ impl Share {
             path: path.to_owned(),
             reply,
         })
+    }
+
+    /// The video codec offered first, which a recording is written in.
+    pub fn video_codec(&self) -> super::codec::Codec {
+        self.video_codec
     }
 
     /// Finishes the recording, in the background.

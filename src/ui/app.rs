@@ -72,6 +72,7 @@ pub fn run(start: Start) -> Outcome {
         add_app_actions(app);
     });
     app.set_accels_for_action("win.open", &["<Control>o"]);
+    app.set_accels_for_action("win.record", &["<Control>r"]);
     app.set_accels_for_action("win.add-to-queue", &["<Control><Shift>o"]);
     app.set_accels_for_action("window.close", &["<Control>w"]);
     app.set_accels_for_action("app.preferences", &["<Control>comma"]);

@@ -7,6 +7,7 @@ mod i18n;
 mod player_controls;
 mod preferences;
 mod qr_texture;
+mod record_row;
 mod settings;
 mod share_model;
 mod share_panel;

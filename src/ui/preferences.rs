@@ -38,6 +38,10 @@ mod imp {
         pub stun_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub turn_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub recording_folder_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub recording_folder_button: TemplateChild<gtk::Button>,
     }
 
     #[glib::object_subclass]
@@ -124,6 +128,7 @@ impl ReelcastPreferences {
             .bind("simulcast", &*imp.simulcast_switch, "active")
             .build();
         window.bind_turn_servers(settings);
+        window.bind_recording_folder(settings);
         settings
             .bind("max-bitrate", &*imp.bitrate_adjustment, "value")
             .build();
@@ -143,6 +148,48 @@ impl ReelcastPreferences {
             }
         });
         window
+    }
+
+    /// The row shows where recordings go (the Videos folder while the key is empty); Choose…
+    /// picks another folder.
+    fn bind_recording_folder(&self, settings: &gio::Settings) {
+        let row = self.imp().recording_folder_row.downgrade();
+        let show = move |settings: &gio::Settings, _: &str| {
+            let folder = settings.string("recording-folder");
+            let shown = match folder.as_str() {
+                "" => gettextrs::gettext("Your Videos folder"),
+                folder => folder.to_owned(),
+            };
+            if let Some(row) = row.upgrade() {
+                row.set_subtitle(&glib::markup_escape_text(&shown));
+            }
+        };
+        show(settings, "");
+        settings.connect_changed(Some("recording-folder"), show);
+        let window = self.downgrade();
+        let settings = settings.clone();
+        self.imp()
+            .recording_folder_button
+            .connect_clicked(move |_| {
+                let chooser = gtk::FileChooserNative::new(
+                    Some(&gettextrs::gettext("Recordings Folder")),
+                    window.upgrade().as_ref(),
+                    gtk::FileChooserAction::SelectFolder,
+                    None,
+                    None,
+                );
+                let settings = settings.clone();
+                // A native dialog must be held while it shows: until its answer.
+                let held = std::rc::Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
+                chooser.connect_response(move |chooser, response| {
+                    let folder = chooser.file().and_then(|f| f.path());
+                    if let (gtk::ResponseType::Accept, Some(folder)) = (response, folder) {
+                        let _ = settings.set_string("recording-folder", &folder.to_string_lossy());
+                    }
+                    held.borrow_mut().take();
+                });
+                chooser.show();
+            });
     }
 
     /// The TURN row shows the key's addresses; what the person types is applied on Apply,

@@ -44,6 +44,10 @@ pub enum Notice {
     Problem {
         message: String,
     },
+    /// A recording's file is finished.
+    RecordingSaved {
+        name: String,
+    },
 }
 
 mod imp {
@@ -189,8 +193,21 @@ impl ShareModel {
                 }
             }
             SharingEvent::ViewerLeft { viewer, .. } => self.forget(viewer),
-            // The window's recorder reads these itself.
-            SharingEvent::RecordingStarted { .. } | SharingEvent::RecordingStopped { .. } => {}
+            // The Record row reads how far a recording has come itself.
+            SharingEvent::RecordingStarted { .. } => {}
+            SharingEvent::RecordingStopped {
+                error: Some(message),
+                ..
+            } => {
+                return Some(Notice::Problem {
+                    message: message.clone(),
+                })
+            }
+            SharingEvent::RecordingStopped { path, .. } => {
+                let name = std::path::Path::new(path).file_name();
+                let name = name.map_or(path.clone(), |n| n.to_string_lossy().into_owned());
+                return Some(Notice::RecordingSaved { name });
+            }
         }
         None
     }

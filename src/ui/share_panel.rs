@@ -8,6 +8,7 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::qr_texture::qr_texture;
+use super::record_row::ReelcastRecordRow;
 use super::share_model::{ShareModel, ShareState};
 use super::share_viewer::ShareViewer;
 
@@ -39,6 +40,8 @@ mod imp {
         pub qr_note: TemplateChild<gtk::Label>,
         #[template_child]
         pub viewer_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub record_row: TemplateChild<ReelcastRecordRow>,
     }
 
     #[glib::object_subclass]
@@ -48,6 +51,7 @@ mod imp {
         type ParentType = gtk::Box;
 
         fn class_init(klass: &mut Self::Class) {
+            ReelcastRecordRow::ensure_type();
             klass.bind_template();
         }
 
@@ -101,6 +105,10 @@ impl Default for ReelcastSharePanel {
 }
 
 impl ReelcastSharePanel {
+    pub fn record_row(&self) -> &ReelcastRecordRow {
+        &self.imp().record_row
+    }
+
     /// Fills in the form from the preferences.
     pub fn set_defaults(&self, signalling_url: &str, name: &str) {
         let imp = self.imp();

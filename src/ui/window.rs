@@ -10,6 +10,7 @@ use gettextrs::{gettext, ngettext};
 use gtk::{gio, glib, CompositeTemplate};
 
 use super::player_controls::ReelcastPlayerControls;
+use super::record_row::recording_path;
 use super::settings::ShareSettings;
 use super::share_model::{Notice, ShareModel};
 use super::share_panel::ReelcastSharePanel;
@@ -87,6 +88,7 @@ mod imp {
             klass.install_action("win.stop-sharing", None, |win, _, _| win.stop_sharing());
             klass.install_action("win.copy-link", None, |win, _, _| win.copy_link());
             klass.install_action("win.new-link", None, |win, _, _| win.new_link());
+            klass.install_action("win.record", None, |win, _, _| win.toggle_recording());
             klass.install_action("win.open", None, |win, _, _| win.choose_files(false));
             klass.install_action("win.add-to-queue", None, |win, _, _| win.choose_files(true));
             klass.install_action("win.next", None, |win, _, _| {
@@ -229,6 +231,12 @@ impl ReelcastWindow {
         imp.controls.set_player(player.clone());
         let _ = imp.player.set(player);
         imp.share_panel.bind(&imp.share_model);
+        let weak = window.downgrade();
+        imp.share_panel.record_row().follow(move || {
+            let window = weak.upgrade()?;
+            let sharing = window.imp().sharing.borrow();
+            sharing.as_ref()?.recording()
+        });
 
         window.connect_drop();
         window.apply_settings();
@@ -661,6 +669,9 @@ impl ReelcastWindow {
             Some(Notice::ViewerWatching { label }) => {
                 gettext("{viewer} is watching").replace("{viewer}", &label)
             }
+            Some(Notice::RecordingSaved { name }) => {
+                gettext("Recording saved as {name}").replace("{name}", &name)
+            }
             Some(Notice::ViewerTurnedAway { max }) => ngettext(
                 "A viewer was turned away: the share takes {max} viewer at most",
                 "A viewer was turned away: the share takes {max} viewers at most",
@@ -680,6 +691,26 @@ impl ReelcastWindow {
         }
         imp.share_generation.set(imp.share_generation.get() + 1);
         imp.share_model.stop();
+    }
+
+    /// Record starts a file in the chosen folder (the Videos folder by default); pressed
+    /// again, it finishes it.
+    fn toggle_recording(&self) {
+        let started = {
+            let sharing = self.imp().sharing.borrow();
+            let Some(sharing) = sharing.as_ref() else {
+                return;
+            };
+            if sharing.recording().is_some() {
+                return sharing.stop_recording();
+            }
+            let folder = self.settings().map(|s| s.string("recording-folder"));
+            let codec = sharing.video_codec().to_string();
+            sharing.start_recording(&recording_path(folder.as_deref(), &codec))
+        };
+        if let Err(e) = started {
+            self.show_error(&gettext("Cannot record"), &e.to_string());
+        }
     }
 
     fn copy_link(&self) {

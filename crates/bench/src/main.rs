@@ -90,10 +90,10 @@ enum Command {
     Record {
         file: String,
         /// Seconds measured per step.
-        #[arg(long, default_value_t = 15)]
+        #[arg(long, default_value_t = 20)]
         seconds: u64,
         /// Rounds of not recording, then recording.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 4)]
         rounds: usize,
     },
     /// (Used by fanout and churn) WebRTC receivers driven by JSON lines on stdin.

@@ -39,6 +39,16 @@ fn measure(file: &str, seconds: u64, rounds: usize) -> Result<(), String> {
     harness.add_viewer(&viewer[0])?;
     harness.wait_receiving(&viewer, Duration::from_secs(30))?;
     let events = harness.share.subscribe();
+    // A first recording, not counted: what only the first one pays (loading the muxer's
+    // plugin, its first keyframe) is not what recording costs.
+    let warm_up = dir.path().join("warm-up.webm");
+    harness
+        .share
+        .start_recording(&warm_up)
+        .map_err(|e| e.to_string())?;
+    wait_recording(&events, |e| matches!(e, RecordingEvent::Started { .. }))?;
+    harness.share.stop_recording();
+    wait_recording(&events, |e| matches!(e, RecordingEvent::Stopped { .. }))?;
     println!("Recording {file} while one viewer watches, {seconds} s per step");
     println!(
         "{:>6} {:>10} {:>8} {:>8} {:>10}",
