@@ -13,18 +13,31 @@ use serde_json::Value;
 
 use common::peers::Peer;
 
-/// A file of `seconds` seconds, black but for one white frame at each whole second, with
-/// silence but for a 1 kHz beep of 50 ms at the same moments: how far apart a flash and its
-/// beep are in a recording is how far out of sync it is.
+/// A file of 3 s, black but for one white frame at each whole second, with silence but for a
+/// 1 kHz beep of 50 ms at the same moments: how far apart a flash and its beep are in a
+/// recording is how far out of sync it is.
 fn flash_and_beep(path: &Path, size: (u32, u32), video_codec: &[&str], audio_codec: &str) {
-    let seconds = 3;
+    flashes_and_beeps(path, size, video_codec, audio_codec, (3, 0.03));
+}
+
+/// [`flash_and_beep`] lasting `seconds`, each flash `length` seconds long (and each beep as
+/// long, 50 ms at least).
+fn flashes_and_beeps(
+    path: &Path,
+    size: (u32, u32),
+    video_codec: &[&str],
+    audio_codec: &str,
+    (seconds, length): (u32, f64),
+) {
     let video = format!(
         "color=black:s={}x{}:r=30:d={seconds},drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:\
-         enable='lt(mod(t\\,1)\\,0.03)'",
+         enable='lt(mod(t\\,1)\\,{length})'",
         size.0, size.1
     );
-    let audio =
-        format!("sine=f=1000:r=48000:d={seconds},volume=volume=0:enable='gte(mod(t\\,1)\\,0.05)'");
+    let beep = length.max(0.05);
+    let audio = format!(
+        "sine=f=1000:r=48000:d={seconds},volume=volume=0:enable='gte(mod(t\\,1)\\,{beep})'"
+    );
     let status = Command::new("ffmpeg")
         .args([
             "-v", "error", "-y", "-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio,
@@ -230,6 +243,34 @@ fn play_in_chromium(path: &Path) -> Value {
         .expect("Chromium's report")
 }
 
+/// Every flash of `decoded` has its beep within 40 ms (100 ms near each of `edges`, where a
+/// file begins), and at least `pairs` flashes were found.
+fn assert_in_sync(name: &str, decoded: &Decoded, edges: &[Duration], pairs: usize) {
+    let found: Vec<(Duration, i64)> = decoded
+        .flashes
+        .iter()
+        .filter_map(|flash| {
+            let beep = decoded.beeps.iter().min_by_key(|b| b.abs_diff(*flash))?;
+            (beep.abs_diff(*flash) < Duration::from_millis(300))
+                .then(|| (*flash, flash.as_millis() as i64 - beep.as_millis() as i64))
+        })
+        .collect();
+    assert!(
+        found.len() >= pairs,
+        "{name}: flashes and beeps paired: {found:?}"
+    );
+    for (flash, offset) in &found {
+        let near_edge = edges
+            .iter()
+            .any(|e| flash.abs_diff(*e) < Duration::from_millis(100));
+        let bound = if near_edge { 100 } else { 40 };
+        assert!(
+            offset.abs() <= bound,
+            "{name}: video minus audio at each flash (ms): {found:?}"
+        );
+    }
+}
+
 fn stopped_event(lines: &[Value]) -> &Value {
     lines
         .iter()
@@ -297,31 +338,7 @@ fn a_two_file_queue_is_one_recording_in_sync_that_plays_and_seeks() {
         // switch from the first file to the second is held to 100 ms: the player's gapless
         // switch starts the next file's audio up to ~50 ms before its first frame (seen here;
         // the viewers get the same, and the stream is back in sync at the next flash).
-        let switch = Duration::from_secs(3);
-        let pairs: Vec<(Duration, i64)> = decoded
-            .flashes
-            .iter()
-            .filter_map(|flash| {
-                let beep = decoded.beeps.iter().min_by_key(|b| b.abs_diff(*flash))?;
-                (beep.abs_diff(*flash) < Duration::from_millis(300))
-                    .then(|| (*flash, flash.as_millis() as i64 - beep.as_millis() as i64))
-            })
-            .collect();
-        assert!(
-            pairs.len() >= 4,
-            "{name}: flashes and beeps paired: {pairs:?}"
-        );
-        for (flash, offset) in &pairs {
-            let bound = if flash.abs_diff(switch) < Duration::from_millis(100) {
-                100
-            } else {
-                40
-            };
-            assert!(
-                offset.abs() <= bound,
-                "{name}: video minus audio at each flash (ms): {pairs:?}"
-            );
-        }
+        assert_in_sync(name, &decoded, &[Duration::from_secs(3)], 4);
 
         let target = Duration::from_millis(4200);
         let shown = seek_in_gstreamer(&recording, target);
@@ -427,4 +444,218 @@ fn a_recording_that_cannot_be_written_is_said_and_the_share_goes_on() {
         "an existing file is never written over"
     );
     assert!(!wrong.exists(), "a refused recording leaves no file");
+}
+
+/// A person seeks, pauses and plays faster while a share records: the file is one timeline
+/// of what the viewers saw, as long as the recording ran, in sync after each of them.
+#[test]
+fn seeks_pauses_and_speed_changes_are_recorded_as_played_and_in_sync() {
+    use reelcast::media::{Player, PlayerEvent, PlayerOptions, SeekMode};
+    use reelcast::sharing::SharingEvent;
+
+    let _one = common::one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("flashes.webm");
+    // Flashes of three frames, so that playing faster, which drops frames, keeps them.
+    flashes_and_beeps(
+        &source,
+        (320, 240),
+        &["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8"],
+        "libopus",
+        (12, 0.1),
+    );
+    let player = Player::new(PlayerOptions::headless()).unwrap();
+    let player_events = player.subscribe();
+    player.open(source.to_str().unwrap()).unwrap();
+    let sharing = common::share(&player, "recorded", None);
+    let events = sharing.subscribe();
+    let recording = dir.path().join("played.mkv");
+    sharing.start_recording(&recording).unwrap();
+    player.play().unwrap();
+    common::wait_for(&events, Duration::from_secs(20), "recording-started", |e| {
+        matches!(e, SharingEvent::RecordingStarted { .. }).then_some(())
+    });
+    let began = Instant::now();
+    let reach = |at: Duration| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while player.position().is_none_or(|p| p < at) {
+            assert!(Instant::now() < deadline, "the player never reached {at:?}");
+            std::thread::park_timeout(Duration::from_millis(20));
+        }
+    };
+    reach(Duration::from_millis(2300));
+    player
+        .seek(Duration::from_millis(6500), SeekMode::Accurate)
+        .unwrap();
+    common::wait_for(&player_events, Duration::from_secs(10), "the seek", |e| {
+        matches!(e, PlayerEvent::SeekDone(_)).then_some(())
+    });
+    reach(Duration::from_millis(8300));
+    player.pause().unwrap();
+    // The person looks away for a second: the pause's length is what is recorded.
+    std::thread::park_timeout(Duration::from_secs(1));
+    player.play().unwrap();
+    player.set_speed(1.5).unwrap();
+    common::wait_for(&player_events, Duration::from_secs(20), "the end", |e| {
+        matches!(e, PlayerEvent::EndOfStream).then_some(())
+    });
+    let ran = began.elapsed();
+    sharing.stop_and_wait(Duration::from_secs(2));
+    let stopped =
+        common::wait_for(
+            &events,
+            Duration::from_secs(10),
+            "recording-stopped",
+            |e| match e {
+                SharingEvent::RecordingStopped {
+                    duration_ms, error, ..
+                } => Some((*duration_ms, error.clone())),
+                _ => None,
+            },
+        );
+    assert_eq!(stopped.1, None);
+    let decoded = decode(&recording);
+    eprintln!("{decoded:?}, ran {ran:?}");
+    // As long as the recording ran: 2.3 s, the seek, 1.8 s, a 1 s pause, 3.7 s at 1.5x.
+    assert!(
+        decoded.last_video.abs_diff(ran) <= Duration::from_millis(700),
+        "the file plays to {:?}; the recording ran {ran:?}",
+        decoded.last_video
+    );
+    // Flashes at 0, 1, 2 (before the seek), 7, 8 (after it), then 9, 10, 11 at 1.5x. The
+    // one at the file's start is held to 100 ms: the sound's first packet comes a little
+    // after the first keyframe (about 70 ms seen), so the start of that beep is not in the
+    // file and its onset cannot be measured.
+    assert_in_sync("played.mkv", &decoded, &[Duration::ZERO], 6);
+}
+
+/// A disk that fills up while recording: the recording ends with the cause and the path,
+/// and the share goes on to the end of its file.
+#[test]
+fn a_full_disk_ends_the_recording_and_not_the_share() {
+    let media = common::media();
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small-disk");
+    std::fs::create_dir_all(&small).unwrap();
+    let recording = small.join("full.webm");
+    // A 200 KiB file system of the test's own, in a mount namespace of its own: the
+    // machine's mounts are never touched.
+    let script = format!(
+        "mount -t tmpfs -o size=200k reelcast-test \"{}\" && exec \"$@\"",
+        small.display()
+    );
+    let mut command = Command::new("unshare");
+    command
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ])
+        .arg(env!("CARGO_BIN_EXE_reelcast"))
+        .arg("share")
+        .arg(&media.long)
+        .args([
+            "--json",
+            "--headless",
+            "--signalling-port",
+            "0",
+            "--http-port",
+            "0",
+        ])
+        .args(["--record", recording.to_str().unwrap()])
+        .env("REELCAST_LOG", "reelcast=info");
+    let mut peer = Peer::spawn("reelcast", command);
+    let stopped = peer.wait_json(Duration::from_secs(60), "recording-stopped", |v| {
+        (v["event"] == "recording-stopped").then(|| v.clone())
+    });
+    let error = stopped["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains(recording.to_str().unwrap()), "{stopped}");
+    // GStreamer's words for ENOSPC: "No space left on the resource."
+    assert!(error.contains("No space left"), "{stopped}");
+    // What was written plays: read through the share's own view of its file systems.
+    let written = dir.path().join("written.webm");
+    let inside = format!("/proc/{}/root{}", peer.pid(), recording.display());
+    std::fs::copy(&inside, &written).expect("the recording, seen from the share");
+    let decoded = decode(&written);
+    assert!(
+        decoded.last_video >= Duration::from_secs(2),
+        "the full disk's recording plays to {:?}",
+        decoded.last_video
+    );
+    // The share goes on: its 20 s file plays to the end.
+    let (code, lines) = ended(&mut peer, Duration::from_secs(60));
+    assert_eq!(code, 0, "{lines:?}");
+    assert!(
+        lines.iter().any(|v| v["event"] == "share-ended"),
+        "{lines:?}"
+    );
+}
+
+/// The most subtitle-bright points any frame of `path` has in its lower third.
+fn brightest_lower_third(path: &Path) -> usize {
+    gst::init().unwrap();
+    let pipeline = gst::parse::launch(&format!(
+        "filesrc location=\"{}\" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
+         ! appsink name=v sync=false",
+        path.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = pipeline
+        .by_name("v")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut most = 0;
+    while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(10)) {
+        let (buffer, caps) = (sample.buffer().unwrap(), sample.caps().unwrap());
+        most = most.max(common::bright_in_lower_third(
+            &buffer.to_owned(),
+            &caps.to_owned(),
+        ));
+    }
+    assert!(
+        sink.is_eos(),
+        "{} did not decode to its end",
+        path.display()
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+    most
+}
+
+/// Subtitles shared with the viewers are drawn into the picture they get, so the recording
+/// has them; kept on this computer (`--share-subtitles off`), it does not.
+#[test]
+fn shared_subtitles_are_in_the_recording_as_the_viewers_saw_them() {
+    let _one = common::one_at_a_time();
+    let media = common::subtitled(4, (320, 240));
+    let dir = tempfile::tempdir().unwrap();
+    let mut most = Vec::new();
+    for shared in ["on", "off"] {
+        let recording = dir.path().join(format!("subtitles-{shared}.webm"));
+        let mut peer = share(
+            &[&media.with_sidecar],
+            &[
+                "--share-subtitles",
+                shared,
+                "--record",
+                recording.to_str().unwrap(),
+            ],
+        );
+        let (code, lines) = ended(&mut peer, Duration::from_secs(60));
+        assert_eq!(code, 0, "{lines:?}");
+        assert!(stopped_event(&lines).get("error").is_none(), "{lines:?}");
+        most.push(brightest_lower_third(&recording));
+    }
+    assert!(most[0] > 30, "no subtitle in the recording: {most:?}");
+    assert!(
+        most[1] < 10,
+        "subtitles kept here are not recorded: {most:?}"
+    );
 }
