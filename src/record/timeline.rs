@@ -107,10 +107,16 @@ impl Timeline {
             return Decision::Drop;
         };
         let state = self.tracks[track.index()].as_mut().expect("checked");
-        // After a gap a late buffer moves up to where the gap ended: times never go back.
+        state.heard = Some(running);
+        // Sound for a stretch the file already has (a gap written, or a source that starts
+        // its sound where the last one ended) is dropped: moved up, it would pile onto one
+        // instant. A late frame moves up to where the gap ended: times never go back, and
+        // a keyframe is never lost.
+        if track == Track::Audio && at < state.next {
+            return Decision::Drop;
+        }
         let pts = at.max(state.next);
         state.next = pts + 1;
-        state.heard = Some(running);
         state.end = state.end.max(pts + duration.unwrap_or(0));
         Decision::Write { pts }
     }
@@ -221,9 +227,35 @@ mod tests {
         let gaps = t.gaps(now + 200 * MS);
         let (_, at, len) = gaps[0];
         assert_eq!(at + len, now + 200 * MS - MARGIN.as_nanos() as u64);
-        // Audio comes back a little late: it starts where the gap ended, never before.
+        // Audio comes back for a stretch the gap already covers: dropped, never piled up;
+        // from where the gap ended it is written at its own time.
         let back = t.buffer(Track::Audio, now - 400 * MS, Some(20 * MS), true);
-        assert_eq!(back, Decision::Write { pts: at + len });
+        assert_eq!(back, Decision::Drop);
+        let after = t.buffer(Track::Audio, now, Some(20 * MS), true);
+        assert_eq!(after, Decision::Write { pts: now });
+        // A late frame moves up to the gap's end instead: a keyframe is never lost.
+        let mut v = Timeline::new(&[Track::Video, Track::Audio]);
+        v.buffer(Track::Video, 0, None, true);
+        v.buffer(Track::Audio, 0, Some(20 * MS), true);
+        v.buffer(Track::Video, 1900 * MS, None, false);
+        let (_, at, len) = v.gaps(2000 * MS)[0];
+        assert_eq!(
+            v.buffer(Track::Audio, 1000 * MS, Some(20 * MS), true),
+            Decision::Drop
+        );
+        let mut w = Timeline::new(&[Track::Video, Track::Audio]);
+        w.buffer(Track::Video, 0, None, true);
+        w.buffer(Track::Audio, 0, Some(20 * MS), true);
+        w.buffer(Track::Audio, 1900 * MS, Some(20 * MS), true);
+        let (track, gap_at, gap_len) = w.gaps(2000 * MS)[0];
+        assert_eq!(track, Track::Video);
+        assert_eq!(
+            w.buffer(Track::Video, 1000 * MS, None, true),
+            Decision::Write {
+                pts: gap_at + gap_len
+            }
+        );
+        let _ = (at, len);
     }
 
     #[test]
