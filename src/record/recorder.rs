@@ -74,6 +74,8 @@ enum Input {
 pub struct Recorder {
     path: PathBuf,
     inputs: flume::Sender<Input>,
+    /// Set to stop: heard even when the channel is full (a disk that does not answer).
+    stopping: Arc<std::sync::atomic::AtomicBool>,
     progress: Arc<RecordingProgress>,
     thread: Option<JoinHandle<()>>,
 }
@@ -116,6 +118,7 @@ impl Recorder {
         }
         let (inputs, receiver) = flume::bounded(BACKLOG);
         let progress = Arc::new(RecordingProgress::default());
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer = Writer {
             path: path.to_owned(),
             pipeline,
@@ -129,7 +132,10 @@ impl Recorder {
         };
         let thread = std::thread::Builder::new()
             .name("recording".into())
-            .spawn(move || writer.run(receiver, now, tell))
+            .spawn({
+                let stopping = stopping.clone();
+                move || writer.run(receiver, stopping, now, tell)
+            })
             .map_err(|e| RecordError::Open {
                 path: path.to_owned(),
                 cause: e.to_string(),
@@ -138,6 +144,7 @@ impl Recorder {
         Ok(Self {
             path: path.to_owned(),
             inputs,
+            stopping,
             progress,
             thread: Some(thread),
         })
@@ -158,6 +165,8 @@ impl Recorder {
 
     /// Finishes the file in the background; [`RecordingEvent::Stopped`] tells when it is.
     pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        // Wakes the thread at once; with a full channel it sees the flag within a tick.
         let _ = self.inputs.try_send(Input::Stop);
     }
 
@@ -387,6 +396,7 @@ impl Writer {
     fn run(
         mut self,
         inputs: flume::Receiver<Input>,
+        stopping: Arc<std::sync::atomic::AtomicBool>,
         now: impl Fn() -> Option<u64>,
         tell: impl Fn(RecordingEvent),
     ) {
@@ -412,6 +422,21 @@ impl Writer {
                     break self.finish(&bus);
                 }
                 Err(flume::RecvTimeoutError::Timeout) => {}
+            }
+            if stopping.load(Ordering::Relaxed) {
+                // What was sent before the stop still goes in.
+                for input in inputs.try_iter().take(BACKLOG) {
+                    if let Input::Buffer {
+                        track,
+                        buffer,
+                        running,
+                        caps,
+                    } = input
+                    {
+                        self.write(track, buffer, running, caps);
+                    }
+                }
+                break self.finish(&bus);
             }
             if Instant::now() >= next_tick {
                 next_tick = Instant::now() + TICK;
