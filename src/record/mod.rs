@@ -9,5 +9,5 @@ mod timeline;
 
 pub use error::RecordError;
 pub use format::RecordFormat;
-pub use recorder::{RecordFile, RecordInput, Recorder, RecordingEvent, RecordingProgress};
+pub use recorder::{Hooks, RecordFile, RecordInput, Recorder, RecordingEvent, RecordingProgress};
 pub use timeline::{Decision, Timeline, Track};

@@ -70,6 +70,16 @@ enum Input {
     Stop,
 }
 
+/// What a recording calls on the share, from its own thread.
+pub struct Hooks {
+    /// The share's running time, in nanoseconds.
+    pub now: Box<dyn Fn() -> Option<u64> + Send>,
+    /// Asks the video encoder for a keyframe (the file's start waits for one).
+    pub keyframe: Box<dyn Fn() + Send>,
+    /// Hears the recording's events.
+    pub tell: Box<dyn Fn(RecordingEvent) + Send>,
+}
+
 /// A recording in progress; it is finished when stopped or dropped.
 pub struct Recorder {
     path: PathBuf,
@@ -82,14 +92,12 @@ pub struct Recorder {
 
 impl Recorder {
     /// Starts writing `file` with the given tracks; `video` is the share's video codec
-    /// ("vp8", "vp9", "h264") when the file has video. `now` gives the share's running time,
-    /// in nanoseconds; `tell` hears the events.
+    /// ("vp8", "vp9", "h264") when the file has video.
     pub fn start(
         file: RecordFile,
         video: Option<&str>,
         audio: bool,
-        now: impl Fn() -> Option<u64> + Send + 'static,
-        tell: impl Fn(RecordingEvent) + Send + 'static,
+        hooks: Hooks,
     ) -> Result<Self, RecordError> {
         let path = file.path.clone();
         let path = path.as_path();
@@ -134,7 +142,7 @@ impl Recorder {
             .name("recording".into())
             .spawn({
                 let stopping = stopping.clone();
-                move || writer.run(receiver, stopping, now, tell)
+                move || writer.run(receiver, stopping, hooks)
             })
             .map_err(|e| RecordError::Open {
                 path: path.to_owned(),
@@ -397,9 +405,13 @@ impl Writer {
         mut self,
         inputs: flume::Receiver<Input>,
         stopping: Arc<std::sync::atomic::AtomicBool>,
-        now: impl Fn() -> Option<u64>,
-        tell: impl Fn(RecordingEvent),
+        hooks: Hooks,
     ) {
+        let Hooks {
+            now,
+            keyframe,
+            tell,
+        } = hooks;
         let bus = self.pipeline.bus().expect("pipelines have a bus");
         let mut next_tick = Instant::now() + TICK;
         let error = loop {
@@ -411,6 +423,9 @@ impl Writer {
                     caps,
                 }) => {
                     self.write(track, buffer, running, caps);
+                    if self.timeline.keyframe_wanted() {
+                        keyframe();
+                    }
                     if self.timeline.started() && !self.told_start {
                         self.told_start = true;
                         tell(RecordingEvent::Started {

@@ -58,7 +58,22 @@ pub struct Timeline {
     tracks: [Option<TrackState>; 2],
     /// The running time of the file's time 0, once known.
     origin: Option<u64>,
+    /// Before the start: when the first sound and the first keyframe came, and whether a
+    /// keyframe is to be asked for.
+    first_sound: Option<u64>,
+    first_keyframe: Option<u64>,
+    keyframe_wanted: bool,
+    /// When a keyframe was last asked for (a request can be lost: an encoder that has just
+    /// made one of its own may forget it).
+    asked_at: Option<u64>,
 }
+
+/// How long a file with sound waits for its sound to begin after its first keyframe; past
+/// it, the file starts without (a source whose sound never comes).
+pub const SOUND_WITHIN: Duration = Duration::from_secs(1);
+
+/// A keyframe the start waits for is asked for again this often.
+const ASK_AGAIN: Duration = Duration::from_millis(300);
 
 impl Timeline {
     /// A file with these tracks (at least one).
@@ -70,6 +85,10 @@ impl Timeline {
         Self {
             tracks: all,
             origin: None,
+            first_sound: None,
+            first_keyframe: None,
+            keyframe_wanted: false,
+            asked_at: None,
         }
     }
 
@@ -95,13 +114,10 @@ impl Timeline {
         }
         let origin = match self.origin {
             Some(origin) => origin,
-            // Video starts the file at a keyframe, as any player needs; without video,
-            // the first audio does.
-            None if keyframe && (track == Track::Video || !self.has(Track::Video)) => {
-                self.origin = Some(running);
-                running
-            }
-            None => return Decision::Drop,
+            None => match self.start(track, running, keyframe) {
+                Some(origin) => origin,
+                None => return Decision::Drop,
+            },
         };
         let Some(at) = running.checked_sub(origin) else {
             return Decision::Drop;
@@ -119,6 +135,47 @@ impl Timeline {
         state.next = pts + 1;
         state.end = state.end.max(pts + duration.unwrap_or(0));
         Decision::Write { pts }
+    }
+
+    /// Whether the file's start waits for a keyframe that should be asked for now (asked
+    /// once: the sound began after the keyframe that came).
+    pub fn keyframe_wanted(&mut self) -> bool {
+        std::mem::take(&mut self.keyframe_wanted)
+    }
+
+    /// The file's time 0, if this buffer starts it. Video starts the file at a keyframe, as
+    /// any player needs, and with sound at the first keyframe once the sound has begun: both
+    /// tracks then begin together (an MP4 muxer moves a track that begins late to the
+    /// start). Without video, the first sound starts it.
+    fn start(&mut self, track: Track, running: u64, keyframe: bool) -> Option<u64> {
+        let with_sound = self.has(Track::Audio);
+        match track {
+            Track::Audio if !self.has(Track::Video) => {}
+            Track::Audio => {
+                self.first_sound.get_or_insert(running);
+                // A keyframe came before the sound: the next one starts the file. It is
+                // asked for, and again while it does not come.
+                let ask_again = self
+                    .asked_at
+                    .is_none_or(|at| running.saturating_sub(at) >= ASK_AGAIN.as_nanos() as u64);
+                if self.first_keyframe.is_some() && ask_again {
+                    self.keyframe_wanted = true;
+                    self.asked_at = Some(running);
+                }
+                return None;
+            }
+            Track::Video if !keyframe => return None,
+            Track::Video => {
+                let first = *self.first_keyframe.get_or_insert(running);
+                let sound_began = self.first_sound.is_some_and(|s| s <= running);
+                let waited = running.saturating_sub(first) >= SOUND_WITHIN.as_nanos() as u64;
+                if with_sound && !sound_began && !waited {
+                    return None;
+                }
+            }
+        }
+        self.origin = Some(running);
+        Some(running)
     }
 
     /// The gaps to write now, at running time `now`: (track, file time, duration) for each
@@ -189,6 +246,41 @@ mod tests {
     }
 
     #[test]
+    fn a_file_with_sound_starts_at_a_keyframe_after_the_sound_began() {
+        let mut t = Timeline::new(&[Track::Video, Track::Audio]);
+        // The keyframe asked for comes before the sound: it cannot start the file.
+        assert_eq!(t.buffer(Track::Video, 0, None, true), Decision::Drop);
+        assert!(!t.keyframe_wanted());
+        assert_eq!(
+            t.buffer(Track::Audio, 60 * MS, Some(20 * MS), true),
+            Decision::Drop
+        );
+        assert!(t.keyframe_wanted(), "the next keyframe is asked for");
+        assert!(!t.keyframe_wanted(), "once");
+        t.buffer(Track::Audio, 80 * MS, Some(20 * MS), true);
+        assert!(!t.keyframe_wanted(), "not again at once");
+        t.buffer(Track::Audio, 400 * MS, Some(20 * MS), true);
+        assert!(t.keyframe_wanted(), "again while it does not come");
+        assert_eq!(t.buffer(Track::Video, 66 * MS, None, false), Decision::Drop);
+        assert_eq!(
+            t.buffer(Track::Video, 410 * MS, None, true),
+            Decision::Write { pts: 0 }
+        );
+        assert_eq!(
+            t.buffer(Track::Audio, 420 * MS, Some(20 * MS), true),
+            Decision::Write { pts: 10 * MS }
+        );
+        // Sound that never comes: the file starts without it after SOUND_WITHIN.
+        let mut u = Timeline::new(&[Track::Video, Track::Audio]);
+        assert_eq!(u.buffer(Track::Video, 0, None, true), Decision::Drop);
+        let late = SOUND_WITHIN.as_nanos() as u64;
+        assert_eq!(
+            u.buffer(Track::Video, late, None, true),
+            Decision::Write { pts: 0 }
+        );
+    }
+
+    #[test]
     fn a_file_without_video_starts_with_its_first_audio() {
         let mut t = Timeline::new(&[Track::Audio]);
         assert_eq!(
@@ -202,6 +294,7 @@ mod tests {
     #[test]
     fn flowing_tracks_have_no_gaps_and_a_silent_one_is_gapped_up_to_the_margin() {
         let mut t = Timeline::new(&[Track::Video, Track::Audio]);
+        t.buffer(Track::Audio, 0, Some(20 * MS), true);
         t.buffer(Track::Video, 0, None, true);
         let mut now = 0;
         for i in 0..50 {
@@ -235,6 +328,7 @@ mod tests {
         assert_eq!(after, Decision::Write { pts: now });
         // A late frame moves up to the gap's end instead: a keyframe is never lost.
         let mut v = Timeline::new(&[Track::Video, Track::Audio]);
+        v.buffer(Track::Audio, 0, Some(20 * MS), true);
         v.buffer(Track::Video, 0, None, true);
         v.buffer(Track::Audio, 0, Some(20 * MS), true);
         v.buffer(Track::Video, 1900 * MS, None, false);
@@ -244,6 +338,7 @@ mod tests {
             Decision::Drop
         );
         let mut w = Timeline::new(&[Track::Video, Track::Audio]);
+        w.buffer(Track::Audio, 0, Some(20 * MS), true);
         w.buffer(Track::Video, 0, None, true);
         w.buffer(Track::Audio, 0, Some(20 * MS), true);
         w.buffer(Track::Audio, 1900 * MS, Some(20 * MS), true);

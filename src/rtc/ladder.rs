@@ -265,6 +265,20 @@ impl Rung {
         self.send_force_key_unit();
     }
 
+    /// Asks this rung's encoder for a keyframe from any thread, for as long as it lives
+    /// (a recording's start waits for one).
+    pub(crate) fn keyframe_asker(&self) -> impl Fn() + Send + 'static {
+        let encoder = self.encoder.downgrade();
+        move || {
+            if let Some(encoder) = encoder.upgrade() {
+                let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+                    .all_headers(true)
+                    .build();
+                let _ = encoder.send_event(event);
+            }
+        }
+    }
+
     fn send_force_key_unit(&self) {
         let event = gst_video::UpstreamForceKeyUnitEvent::builder()
             .all_headers(true)

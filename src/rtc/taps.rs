@@ -12,7 +12,7 @@ use super::encoder::EncoderChain;
 use super::events::ShareEvent;
 use super::ladder::{running_time, Ladder};
 use crate::media::MediaKind;
-use crate::record::{RecordError, RecordFile, RecordInput, Recorder, RecordingEvent, Track};
+use crate::record::{Hooks, RecordError, RecordFile, RecordInput, Recorder, RecordingEvent, Track};
 use crate::util::Broadcast;
 
 /// The recording as the share's handle sees it, without asking the actor: the file and how
@@ -59,12 +59,20 @@ impl Taps {
             }
             events.send(ShareEvent::Recording(event));
         };
+        let rung = ladder.and_then(|l| l.rungs.first());
+        let asker: Box<dyn Fn() + Send> = match rung {
+            Some(rung) => Box::new(rung.keyframe_asker()),
+            None => Box::new(|| {}),
+        };
         let recorder = Recorder::start(
             file,
             ladder.map(|l| l.codec.to_string()).as_deref(),
             audio.is_some(),
-            now,
-            tell,
+            Hooks {
+                now: Box::new(now),
+                keyframe: asker,
+                tell: Box::new(tell),
+            },
         )?;
         let mut probes = Vec::new();
         if let Some(rung) = ladder.and_then(|l| l.rungs.first()) {
