@@ -1,5 +1,5 @@
-//! TLS for the backends' clients: certificates always verified, against the web's roots, the
-//! system's CA store and an optional extra CA file.
+//! TLS for the backends' clients: certificates always verified, against the web's roots and
+//! an optional extra CA file.
 
 use std::sync::Arc;
 
@@ -8,23 +8,13 @@ use rustls::pki_types::CertificateDer;
 
 use super::error::SignallingError;
 
-/// TLS for `wss://` and `https://`: certificates are always verified, against the public web
-/// roots, the CAs installed on the system (a company's or a self-hosted one; `SSL_CERT_FILE`
-/// and `SSL_CERT_DIR` choose another store, as OpenSSL's tools do) and, if given, an extra
-/// CA file.
+/// TLS for `wss://`: certificates are always verified, against the public web roots and, if
+/// given, an extra CA file (for a server with a private or self-signed certificate).
 pub(crate) fn client_config(
     ca_file: Option<&str>,
 ) -> Result<Arc<rustls::ClientConfig>, SignallingError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    // A store that cannot be read, or a certificate in it that cannot be used, leaves the
-    // others: the web's roots and the CA file still apply.
-    let system = rustls_native_certs::load_native_certs();
-    for error in &system.errors {
-        tracing::debug!("the system's CA store: {error}");
-    }
-    let (added, ignored) = roots.add_parsable_certificates(system.certs);
-    tracing::debug!(added, ignored, "CAs from the system's store");
     if let Some(path) = ca_file {
         let bad = |cause: String| SignallingError::BadCaFile {
             path: path.to_owned(),
