@@ -90,9 +90,26 @@ struct Decoded {
     frames: usize,
 }
 
-fn decode(path: &Path) -> Decoded {
+/// A pipeline from gst-launch text, for reading a recording back.
+fn launch(description: &str) -> gst::Pipeline {
     gst::init().unwrap();
-    let pipeline = gst::parse::launch(&format!(
+    gst::parse::launch(description)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap()
+}
+
+/// The appsink called `name` in `pipeline`.
+fn appsink(pipeline: &gst::Pipeline, name: &str) -> gst_app::AppSink {
+    pipeline
+        .by_name(name)
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap()
+}
+
+fn decode(path: &Path) -> Decoded {
+    let pipeline = launch(&format!(
         "filesrc location=\"{}\" ! decodebin name=d \
          d. ! queue ! videoconvert ! videoscale ! video/x-raw,format=GRAY8,width=32,height=18 \
             ! appsink name=v sync=false \
@@ -100,18 +117,8 @@ fn decode(path: &Path) -> Decoded {
             ! audio/x-raw,format=S16LE,channels=1,rate=48000,layout=interleaved \
             ! appsink name=a sync=false",
         path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = |name: &str| {
-        pipeline
-            .by_name(name)
-            .unwrap()
-            .downcast::<gst_app::AppSink>()
-            .unwrap()
-    };
-    let (video, audio) = (sink("v"), sink("a"));
+    ));
+    let (video, audio) = (appsink(&pipeline, "v"), appsink(&pipeline, "a"));
     // The size each frame had before scaling: caps before videoscale.
     let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = sizes.clone();
@@ -212,18 +219,11 @@ fn decode(path: &Path) -> Decoded {
 
 /// Seeks a paused GStreamer player to `to` and returns the time of the frame it shows.
 fn seek_in_gstreamer(path: &Path, to: Duration) -> Duration {
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = launch(&format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! appsink name=v",
         path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("v")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
+    ));
+    let sink = appsink(&pipeline, "v");
     pipeline.set_state(gst::State::Paused).unwrap();
     let (result, _, _) = pipeline.state(gst::ClockTime::from_seconds(20));
     result.expect("the recording prerolls");
@@ -606,20 +606,12 @@ fn a_full_disk_ends_the_recording_and_not_the_share() {
 
 /// The most subtitle-bright points any frame of `path` has in its lower third.
 fn brightest_lower_third(path: &Path) -> usize {
-    gst::init().unwrap();
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = launch(&format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! video/x-raw,format=I420 \
          ! appsink name=v sync=false",
         path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("v")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
+    ));
+    let sink = appsink(&pipeline, "v");
     pipeline.set_state(gst::State::Playing).unwrap();
     let mut most = 0;
     while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(10)) {
