@@ -22,6 +22,8 @@ if $tests; then
   packages+=(
     # a real X server, screenshots, key presses, network namespaces, desktop file checks
     xvfb xauth xdotool imagemagick iproute2 util-linux desktop-file-utils appstream
+    # `meson install` into a temporary prefix (tests/data_files.rs)
+    meson ninja-build
     # subtitled test videos made as people make them
     ffmpeg
     # the remote viewers: Chromium, Firefox ESR (driven over Marionette), and a Python for aiortc's venv

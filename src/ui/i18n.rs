@@ -10,11 +10,7 @@ pub fn init() {
     gettextrs::setlocale(gettextrs::LocaleCategory::LcAll, "");
     let dir = match option_env!("REELCAST_LOCALEDIR") {
         Some(dir) => std::path::PathBuf::from(dir),
-        None => std::env::current_exe()
-            .ok()
-            .and_then(|exe| Some(exe.parent()?.parent()?.join("share/locale")))
-            .filter(|dir| dir.is_dir())
-            .unwrap_or_else(|| "/usr/share/locale".into()),
+        None => super::data_dirs::installed("locale").unwrap_or_else(|| "/usr/share/locale".into()),
     };
     if let Err(e) = gettextrs::bindtextdomain(DOMAIN, dir) {
         tracing::warn!("translations are not available: {e}");

@@ -29,9 +29,15 @@ fn schema() -> Option<gio::SettingsSchema> {
     if let Some(schema) = default.as_ref().and_then(|s| s.lookup(APP_ID, true)) {
         return Some(schema);
     }
-    let dir = option_env!("REELCAST_SCHEMA_DIR")?;
-    let source = gio::SettingsSchemaSource::from_directory(dir, default.as_ref(), false).ok()?;
-    source.lookup(APP_ID, false)
+    // An installed binary reads only its own prefix's schema, never the build tree's.
+    let dir = super::data_dirs::installed("glib-2.0/schemas")
+        .or_else(|| option_env!("REELCAST_SCHEMA_DIR").map(Into::into))?;
+    let source = gio::SettingsSchemaSource::from_directory(&dir, default.as_ref(), false).ok()?;
+    let schema = source.lookup(APP_ID, false);
+    if schema.is_some() {
+        tracing::debug!("the preferences schema is in {}", dir.display());
+    }
+    schema
 }
 
 /// The sharing keys of the schema, typed.
