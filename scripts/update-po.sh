@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Refreshes the translation template po/reelcast.pot from the files listed in po/POTFILES.in
-# (Rust sources and GtkBuilder .ui files), then merges it into each po/LANG.po of po/LINGUAS.
+# (Rust sources, GtkBuilder .ui files, the desktop file, metainfo and settings schema), then merges it into each po/LANG.po of po/LINGUAS.
 # With --pot FILE, only writes the template to FILE (the translations test compares that with
 # the committed one).
 set -euo pipefail
@@ -15,18 +15,22 @@ command -v xgettext >/dev/null || { echo "xgettext is needed (Debian: gettext)" 
 
 rust=()
 ui=()
+data=()
 while read -r file; do
   case "$file" in
     '' | '#'*) ;;
     *.rs) rust+=("$file") ;;
     *.ui) ui+=("$file") ;;
-    *) echo "po/POTFILES.in: $file: neither .rs nor .ui" >&2; exit 1 ;;
+    # xgettext knows these by their extension (its rules from glib and appstream)
+    *.desktop | *.metainfo.xml | *.gschema.xml) data+=("$file") ;;
+    *) echo "po/POTFILES.in: $file: not a kind of file this script reads" >&2; exit 1 ;;
   esac
 done < po/POTFILES.in
 
 common=(--from-code=UTF-8 --package-name=reelcast --add-comments=Translators --sort-by-file
   --no-wrap)
 xgettext "${common[@]}" --output="$out" "${ui[@]}"
+xgettext "${common[@]}" --join-existing --output="$out" "${data[@]}"
 # Rust has no xgettext parser before gettext 0.24: C's lexer reads its calls and literals.
 xgettext "${common[@]}" --join-existing --language=C --keyword=gettext --keyword=ngettext:1,2 \
   --keyword=pgettext:1c,2 --output="$out" "${rust[@]}"
