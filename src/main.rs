@@ -68,6 +68,8 @@ fn main() {
         .with(wire_caps(&directives))
         .init();
     let cli = Cli::parse();
+    // The system's CA store is read once, off every thread that must not wait.
+    std::thread::spawn(reelcast::signalling::preload_tls);
     let code = match cli.command {
         Some(Command::Play(args)) => play(args),
         Some(Command::Share(args)) => share(*args),

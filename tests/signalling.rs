@@ -347,7 +347,7 @@ fn embedded_page_server_serves_only_the_viewer() {
 }
 
 /// `wss://` checks the server's certificate: one from a private CA is refused with an error that
-/// says so, and accepted once that CA is given with --ca-file.
+/// says so, and accepted once that CA is given with --ca-file or is in the system's store.
 #[test]
 fn wss_verifies_certificates_and_takes_an_extra_ca() {
     assert_private_network();
@@ -446,6 +446,18 @@ fn wss_verifies_certificates_and_takes_an_extra_ca() {
 
     let trusted = reelcast_share(clip(), &["--signalling", url, "--ca-file", &at("ca.pem")]);
     wait_registered(&trusted);
+
+    // A CA installed on the system is trusted without --ca-file: here the system's store is
+    // a private one, named by SSL_CERT_FILE as OpenSSL's tools read it.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reelcast"));
+    command
+        .arg("share")
+        .arg(clip())
+        .args(["--json", "--headless", "--signalling", url])
+        .env("SSL_CERT_FILE", at("ca.pem"))
+        .env("REELCAST_LOG", "reelcast=info");
+    let system = common::peers::Peer::spawn("reelcast", command);
+    wait_registered(&system);
 
     let missing = reelcast_share(
         clip(),

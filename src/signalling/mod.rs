@@ -43,6 +43,7 @@ pub(crate) use secret::redact_text;
 pub use secret::{is_secret_parameter, redact_url, Secret, ShownUrl, SignallingSecrets, REDACTED};
 pub use session_limits::{SessionRefusal, MAX_PENDING_PER_PEER, MAX_SESSIONS_PER_PEER};
 pub use signaller::{Signaller, MAX_MESSAGE_SIZE};
+pub use tls::preload as preload_tls;
 pub use whip::{is_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE};
 
 // The parsers of what others send, for tests/fuzz.rs only (`--features fuzzing`).
