@@ -160,6 +160,11 @@ pub struct ShareArgs {
     /// A file whose first line is the WHIP endpoint's bearer token.
     #[arg(long, value_name = "FILE")]
     pub whip_token_file: Option<PathBuf>,
+    /// A file whose first line is the shared secret of the TURN servers given without a
+    /// password (coturn's static-auth-secret; or REELCAST_TURN_SECRET): each viewer page of the
+    /// embedded server gets credentials for them minted from it, valid for an hour.
+    #[arg(long, value_name = "FILE")]
+    pub turn_secret_file: Option<PathBuf>,
     /// Send a pin or token over plain ws:// or http:// to another computer (by default only
     /// to this one: anyone on the network between could read it).
     #[arg(long)]
@@ -198,6 +203,7 @@ impl ShareArgs {
             turn_file: self.turn_file.as_deref(),
             janus_pin_file: self.janus_pin_file.as_deref(),
             whip_token_file: self.whip_token_file.as_deref(),
+            turn_secret_file: self.turn_secret_file.as_deref(),
             allow_insecure: self.allow_insecure_signalling,
         })?;
         Ok(ShareChoices {

@@ -16,7 +16,7 @@ use crate::rtc::{ConnectionState, Share, ShareEvent, ViewerId, ViewerStats};
 use crate::signalling::{
     is_janus_url, is_whip_url, EmbeddedServer, GstSignaller, GstSignallerOptions, JanusOptions,
     PublisherSignaller, Secret, Signaller, SignallingEvent, SignallingRelay, SignallingState,
-    WhipOptions, JANUS_PIN_VARIABLE, WHIP_TOKEN_VARIABLE,
+    ViewerIceServers, WhipOptions, JANUS_PIN_VARIABLE, TURN_SECRET_VARIABLE, WHIP_TOKEN_VARIABLE,
 };
 use crate::util::Broadcast;
 
@@ -134,21 +134,30 @@ impl Sharing {
         let share = Arc::new(Share::new(options.config.clone())?);
         let stream = player.capture_stream();
         share.attach(&stream);
-        let embedded = match options.signalling {
-            Some(_) => None,
-            None => Some(EmbeddedServer::start(&options.embedded)?),
-        };
-        let (url, shown) = match (&options.signalling, &embedded) {
-            (Some(url), _) => (url.clone(), None),
-            (None, Some(server)) => (server.signalling_url(), Some(server.signalling_url_shown())),
-            (None, None) => unreachable!("one of the two is set above"),
-        };
         let secrets = &options.secrets;
         let from_env = |name: &str| {
             std::env::var(name)
                 .ok()
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| Secret::new(v.trim()))
+        };
+        let embedded = match options.signalling {
+            Some(_) => None,
+            None => {
+                // Viewer pages get the share's STUN server, and TURN credentials minted for
+                // each of them (never the person's TURN password).
+                let ice = ViewerIceServers::new(
+                    options.config.stun_server.as_deref(),
+                    &options.config.turn_servers,
+                    (secrets.turn_secret.clone()).or_else(|| from_env(TURN_SECRET_VARIABLE)),
+                );
+                Some(EmbeddedServer::start_with_ice(&options.embedded, ice)?)
+            }
+        };
+        let (url, shown) = match (&options.signalling, &embedded) {
+            (Some(url), _) => (url.clone(), None),
+            (None, Some(server)) => (server.signalling_url(), Some(server.signalling_url_shown())),
+            (None, None) => unreachable!("one of the two is set above"),
         };
         // The URL's scheme picks the protocol: an SFU's, or GStreamer's.
         let signaller: Arc<dyn Signaller> = if is_whip_url(&url) {

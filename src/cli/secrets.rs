@@ -43,12 +43,13 @@ pub struct SecretSources<'a> {
     pub turn_file: Option<&'a Path>,
     pub janus_pin_file: Option<&'a Path>,
     pub whip_token_file: Option<&'a Path>,
+    pub turn_secret_file: Option<&'a Path>,
     pub allow_insecure: bool,
 }
 
 /// What the command line's secrets are: the TURN servers (arguments without credentials,
-/// then the file's, then the environment's) and the Janus pin and WHIP token (from files;
-/// unset, the share reads the environment).
+/// then the file's, then the environment's) and the Janus pin, WHIP token and TURN shared
+/// secret (from files; unset, the share reads the environment).
 pub fn read_secrets(
     sources: &SecretSources,
 ) -> Result<(Vec<String>, SignallingSecrets), SecretArgsError> {
@@ -101,6 +102,7 @@ pub fn read_secrets(
     let secrets = SignallingSecrets {
         janus_pin: one_line(sources.janus_pin_file, "the Janus pin")?,
         whip_token: one_line(sources.whip_token_file, "the WHIP token")?,
+        turn_secret: one_line(sources.turn_secret_file, "the TURN shared secret")?,
         allow_insecure: sources.allow_insecure,
     };
     Ok((turn, secrets))
@@ -166,6 +168,7 @@ mod tests {
             turn_file: None,
             janus_pin_file: None,
             whip_token_file: None,
+            turn_secret_file: None,
             allow_insecure: false,
         }
     }
@@ -208,6 +211,11 @@ mod tests {
         let (servers, secrets) = read_secrets(&s).unwrap();
         assert!(servers.contains(&"turn://u:p@10.0.0.1:3478".to_owned()));
         assert_eq!(secrets.janus_pin.unwrap().expose(), "s3cret");
+        let shared = dir.path().join("turn-secret");
+        std::fs::write(&shared, "north-wind-secret\n").unwrap();
+        s.turn_secret_file = Some(&shared);
+        let (_, secrets) = read_secrets(&s).unwrap();
+        assert_eq!(secrets.turn_secret.unwrap().expose(), "north-wind-secret");
         s.whip_token_file = Some(&blank);
         assert!(matches!(
             read_secrets(&s),

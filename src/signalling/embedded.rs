@@ -14,6 +14,7 @@ use super::error::SignallingError;
 use super::hub::Hub;
 use super::page::serve_page;
 use super::runtime::runtime;
+use super::viewer_ice::ViewerIceServers;
 
 #[derive(Debug, Clone)]
 pub struct EmbeddedServerOptions {
@@ -60,7 +61,17 @@ async fn bind(host: IpAddr, port: u16) -> Result<TcpListener, SignallingError> {
 }
 
 impl EmbeddedServer {
+    /// Starts the servers; viewer pages are given no ICE servers.
     pub fn start(options: &EmbeddedServerOptions) -> Result<Self, SignallingError> {
+        Self::start_with_ice(options, ViewerIceServers::default())
+    }
+
+    /// Starts the servers; each viewer page is given `ice` (the share's STUN server, TURN
+    /// credentials minted for it) with each session it starts.
+    pub fn start_with_ice(
+        options: &EmbeddedServerOptions,
+        ice: ViewerIceServers,
+    ) -> Result<Self, SignallingError> {
         runtime().block_on(async {
             let signalling = bind(options.host, options.signalling_port).await?;
             let http = bind(options.host, options.http_port).await?;
@@ -72,7 +83,7 @@ impl EmbeddedServer {
             };
             let (signalling_addr, http_addr) = (address(&signalling)?, address(&http)?);
             let keys = Arc::new(Capabilities::new());
-            let hub = Hub::start(keys.clone(), http_addr.port());
+            let hub = Hub::start(keys.clone(), http_addr.port(), ice);
             let signalling_task = tokio::spawn({
                 let hub = hub.clone();
                 accept_forever(

@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::{http, Message};
 
 use super::admission::Ticket;
 use super::capability::{host_is_served, new_secret, origin_is_page, Access, Capabilities};
+use super::viewer_ice::ViewerIceServers;
 use super::websocket::ping_every;
 
 /// The largest message a peer may send. Well under what a client takes
@@ -54,6 +55,8 @@ pub(crate) struct Hub {
     to_handler: mpsc::Sender<(String, Option<IncomingMessage>)>,
     keys: Arc<Capabilities>,
     page_port: u16,
+    /// Handed to each viewer with each session it starts (`sessionStarted`'s `iceServers`).
+    ice: ViewerIceServers,
 }
 
 /// Why a handshake was refused (said to nobody but the debug log; the peer gets 403).
@@ -88,13 +91,18 @@ pub fn admit_websocket(
 
 impl Hub {
     /// Starts the handler task (on the current runtime).
-    pub(crate) fn start(keys: Arc<Capabilities>, page_port: u16) -> Arc<Self> {
+    pub(crate) fn start(
+        keys: Arc<Capabilities>,
+        page_port: u16,
+        ice: ViewerIceServers,
+    ) -> Arc<Self> {
         let (to_handler, from_peers) = mpsc::channel(1024);
         let hub = Arc::new(Self {
             peers: Mutex::default(),
             to_handler,
             keys,
             page_port,
+            ice,
         });
         let incoming = futures_util::stream::unfold(from_peers, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
@@ -112,13 +120,13 @@ impl Hub {
 
     /// Queues `message` for `peer` without waiting: a full queue drops the peer.
     fn deliver(&self, peer: &str, message: &OutgoingMessage) {
-        let text = match serde_json::to_string(message) {
-            Ok(text) => text,
-            Err(e) => return tracing::warn!("cannot write a signalling message: {e}"),
-        };
         let mut peers = self.peers.lock().unwrap();
         let Some(entry) = peers.get_mut(peer) else {
             return;
+        };
+        let text = match self.text_for(peer, entry.access, message) {
+            Ok(text) => text,
+            Err(e) => return tracing::warn!("cannot write a signalling message: {e}"),
         };
         if entry.queue.try_send(text).is_err() {
             tracing::info!(%peer, "signalling peer dropped: it does not read its messages");
@@ -126,6 +134,30 @@ impl Hub {
                 let _ = drop_it.send(());
             }
         }
+    }
+
+    /// The message as `peer` gets it: a viewer's `sessionStarted` carries the ICE servers for
+    /// that session, with TURN credentials minted for this viewer (an extra field, which
+    /// other clients of the protocol ignore).
+    fn text_for(
+        &self,
+        peer: &str,
+        access: Access,
+        message: &OutgoingMessage,
+    ) -> serde_json::Result<String> {
+        let for_viewer = matches!(access, Access::Viewer { .. });
+        if !(for_viewer && matches!(message, OutgoingMessage::SessionStarted { .. })) {
+            return serde_json::to_string(message);
+        }
+        let mut value = serde_json::to_value(message)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let servers = serde_json::to_value(self.ice.for_viewer(peer, now))?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.insert("iceServers".into(), servers);
+        }
+        serde_json::to_string(&value)
     }
 
     /// After "New Link": the viewers who came with the old one are dropped, which ends their

@@ -24,6 +24,7 @@ mod session_limits;
 mod signaller;
 mod tls;
 mod transport;
+mod viewer_ice;
 mod websocket;
 mod whip;
 
@@ -44,6 +45,10 @@ pub use secret::{is_secret_parameter, redact_url, Secret, ShownUrl, SignallingSe
 pub use session_limits::{SessionRefusal, MAX_PENDING_PER_PEER, MAX_SESSIONS_PER_PEER};
 pub use signaller::{Signaller, MAX_MESSAGE_SIZE};
 pub use tls::preload as preload_tls;
+pub use viewer_ice::{
+    turn_credentials, IceServer, TurnCredentials, ViewerIceServers, TURN_CREDENTIAL_LIFETIME_SECS,
+    TURN_SECRET_VARIABLE,
+};
 pub use whip::{is_whip_url, WhipOptions, WHIP_TOKEN_VARIABLE};
 
 // The parsers of what others send, for tests/fuzz.rs only (`--features fuzzing`).

@@ -41,6 +41,9 @@ pub struct SignallingSecrets {
     pub janus_pin: Option<Secret>,
     /// A WHIP endpoint's bearer token.
     pub whip_token: Option<Secret>,
+    /// The shared secret of the TURN servers given without a password (coturn's
+    /// `static-auth-secret`): each viewer page gets credentials minted from it.
+    pub turn_secret: Option<Secret>,
     /// Send them over plain `ws://` or `http://` to another computer
     /// (`--allow-insecure-signalling`).
     pub allow_insecure: bool,
