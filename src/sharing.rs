@@ -2,6 +2,7 @@
 //! through a signalling server (the embedded default or a given one). Both the command line
 //! and the window drive this; it knows nothing of GTK.
 
+mod networks;
 mod options;
 mod turn_secrets;
 
@@ -20,6 +21,7 @@ use crate::signalling::{
 };
 use crate::util::Broadcast;
 
+pub use networks::{local_networks, LocalNetwork, NetworkKind};
 pub use options::{ShareChoices, SharingOptions};
 pub use turn_secrets::{
     has_passwords, turn_servers, FilledTurnServers, SavedTurnServers, TurnProblem, TurnSecrets,

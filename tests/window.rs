@@ -633,3 +633,46 @@ fn the_record_button_records_the_share_into_the_videos_folder() {
     let bytes = std::fs::metadata(&path).unwrap().len();
     assert_eq!(Some(bytes), stopped["bytes"].as_u64(), "{stopped}");
 }
+
+/// "Who Can Watch": the window shares on the network its preferences keep (an interface of a
+/// link into another network namespace, as a Wi-Fi would be): the link names that network's
+/// address, and a Chromium on the other side of it opens the link and watches.
+#[test]
+fn the_window_shares_on_the_network_picked_and_a_browser_there_watches() {
+    common::net::assert_private_network();
+    let clip = common::media().dir.join("window-network.webm");
+    common::make_webm(&clip, Some((640, 360)), true, 10);
+    let link = reelcast_testkit::ShapedLink::create(None).unwrap();
+    let config = tempfile::tempdir().unwrap();
+    write_window_config(
+        config.path(),
+        &format!("share-network='{}'\n", link.device()),
+    );
+    let x = Xvfb::start();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reelcast"));
+    command.env("XDG_CONFIG_HOME", config.path());
+    let app = x.play(command, &clip);
+    x.xdotool(&["mousemove", "300", "300", "key", "ctrl+s"]);
+    screen_until(&x, Duration::from_secs(10), "the share form", |s| {
+        light_on_the_right(s) > 0.5
+    });
+    x.save_png(&screenshots_dir().join("window-who-can-watch.png"));
+    x.click_start_sharing();
+    let url = app.wait_json(Duration::from_secs(30), "the viewer link", |v| {
+        (v["event"] == "viewer-url").then(|| v["url"].as_str().unwrap().to_owned())
+    });
+    let host = link.near_address().to_string();
+    assert!(url.starts_with(&format!("http://{host}:")), "{url}");
+    let browser = common::peers::browser_viewers_run_by(
+        link.command("node"),
+        common::peers::ViewerKind::Page,
+        &url,
+        1,
+        &[],
+    );
+    common::peers::wait_decoding(&browser, 0, 30, (640, 360), Duration::from_secs(60));
+    screen_until(&x, Duration::from_secs(10), "the share panel", |s| {
+        light_on_the_right(s) > 0.5
+    });
+    x.save_png(&screenshots_dir().join("window-network.png"));
+}

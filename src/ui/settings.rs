@@ -47,6 +47,8 @@ pub struct ShareSettings {
     pub signalling_url: String,
     /// Empty: the file's name.
     pub share_name: String,
+    /// The interface whose address a link names; empty: this computer only.
+    pub share_network: String,
     pub video_codec: Codec,
     pub max_bitrate_kbps: u32,
     /// 0: as the file.
@@ -65,6 +67,7 @@ impl ShareSettings {
         Self {
             signalling_url: settings.string("signalling-url").to_string(),
             share_name: settings.string("share-name").to_string(),
+            share_network: settings.string("share-network").to_string(),
             video_codec: settings
                 .string("video-codec")
                 .parse()

@@ -2,15 +2,20 @@
 //! its viewers with their numbers. A view only: it binds to a [`ShareModel`], which the
 //! window feeds.
 
+use std::cell::{Cell, RefCell};
+use std::net::{IpAddr, Ipv4Addr};
+
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
-use gtk::{glib, CompositeTemplate};
+use gtk::{gio, glib, CompositeTemplate};
 
 use super::qr_texture::qr_texture;
 use super::record_row::ReelcastRecordRow;
+use super::settings::ShareSettings;
 use super::share_model::{ShareModel, ShareState};
 use super::share_viewer::ShareViewer;
+use crate::sharing::{local_networks, LocalNetwork, NetworkKind};
 
 mod imp {
     use super::*;
@@ -28,6 +33,18 @@ mod imp {
         pub url_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub name_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub network_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub network_names: TemplateChild<gtk::StringList>,
+        /// What each of `network_names` stands for, in its order.
+        pub networks: RefCell<Vec<Audience>>,
+        /// The interface the person picked: kept while it is away (a Wi-Fi not joined yet).
+        pub wanted_network: RefCell<String>,
+        /// Where the pick is kept (the preferences), once given.
+        pub settings: RefCell<Option<gio::Settings>>,
+        /// Set while the list is rebuilt, so that rebuilding is not taken for a pick.
+        pub refreshing: Cell<bool>,
         #[template_child]
         pub status_row: TemplateChild<adw::ActionRow>,
         #[template_child]
@@ -60,7 +77,18 @@ mod imp {
         }
     }
 
-    impl ObjectImpl for ReelcastSharePanel {}
+    impl ObjectImpl for ReelcastSharePanel {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let panel = self.obj().downgrade();
+            self.network_row.connect_selected_notify(move |_| {
+                if let Some(panel) = panel.upgrade() {
+                    panel.network_picked();
+                }
+            });
+            self.obj().refresh_networks();
+        }
+    }
     /// A side panel, not half the window: its natural width is capped so the video keeps
     /// the room (long labels wrap instead).
     const NATURAL_WIDTH: i32 = 360;
@@ -96,6 +124,52 @@ pub struct ShareChoice {
     /// `None`: on this computer (the embedded default).
     pub signalling: Option<String>,
     pub name: String,
+    /// The address the embedded server listens on and its link names.
+    pub host: IpAddr,
+}
+
+/// Who can open the link of a share from this computer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    ThisComputer,
+    Network(LocalNetwork),
+    /// An address the command line gave (`--host`) that no interface has now.
+    Address(IpAddr),
+}
+
+impl Audience {
+    fn host(&self) -> IpAddr {
+        match self {
+            Audience::ThisComputer => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Audience::Network(network) => network.address,
+            Audience::Address(address) => *address,
+        }
+    }
+
+    fn interface(&self) -> &str {
+        match self {
+            Audience::Network(network) => &network.interface,
+            _ => "",
+        }
+    }
+
+    /// As a person knows it: the kind of network, its interface and the address people open.
+    fn label(&self) -> String {
+        let (format, network) = match self {
+            Audience::ThisComputer => return gettext("This Computer Only"),
+            Audience::Address(address) => return address.to_string(),
+            Audience::Network(network) => match network.kind {
+                NetworkKind::Wireless => (gettext("Wi-Fi ({interface}): {address}"), network),
+                NetworkKind::Wired => (gettext("Wired ({interface}): {address}"), network),
+                NetworkKind::Virtual => {
+                    (gettext("Virtual network ({interface}): {address}"), network)
+                }
+            },
+        };
+        format
+            .replace("{interface}", &network.interface)
+            .replace("{address}", &network.address.to_string())
+    }
 }
 
 impl Default for ReelcastSharePanel {
@@ -109,15 +183,18 @@ impl ReelcastSharePanel {
         &self.imp().record_row
     }
 
-    /// Fills in the form from the preferences.
-    pub fn set_defaults(&self, signalling_url: &str, name: &str) {
+    /// Fills in the form from the preferences, where the network picked is kept from now on.
+    pub fn set_defaults(&self, share: &ShareSettings, settings: &gio::Settings) {
         let imp = self.imp();
-        imp.url_row.set_text(signalling_url);
-        imp.name_row.set_text(name);
+        imp.url_row.set_text(&share.signalling_url);
+        imp.name_row.set_text(&share.share_name);
+        imp.wanted_network.replace(share.share_network.clone());
+        imp.settings.replace(Some(settings.clone()));
+        self.refresh_networks();
     }
 
     /// Shows a choice made elsewhere (the command line).
-    pub fn set_choice(&self, signalling: Option<&str>, name: &str) {
+    pub fn set_choice(&self, signalling: Option<&str>, name: &str, host: IpAddr) {
         let imp = self.imp();
         match signalling {
             Some(_) => imp.server_check.set_active(true),
@@ -127,14 +204,75 @@ impl ReelcastSharePanel {
             imp.url_row.set_text(url);
         }
         imp.name_row.set_text(name);
+        self.refresh_networks();
+        let found = imp.networks.borrow().iter().position(|a| a.host() == host);
+        let at = found.unwrap_or_else(|| {
+            imp.networks.borrow_mut().push(Audience::Address(host));
+            imp.network_names.append(&host.to_string());
+            imp.networks.borrow().len() - 1
+        });
+        // The command line's choice is for this run: the preferences keep theirs.
+        imp.refreshing.set(true);
+        imp.network_row.set_selected(at as u32);
+        imp.refreshing.set(false);
     }
 
     pub fn choice(&self) -> ShareChoice {
         let imp = self.imp();
         let url = imp.url_row.text().trim().to_owned();
+        let host = imp
+            .networks
+            .borrow()
+            .get(imp.network_row.selected() as usize)
+            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), Audience::host);
         ShareChoice {
             signalling: (imp.server_check.is_active()).then_some(url),
             name: imp.name_row.text().trim().to_owned(),
+            host,
+        }
+    }
+
+    /// Lists the networks this computer is on now, the person's pick still chosen if it is
+    /// there (else this computer only, until it comes back).
+    pub fn refresh_networks(&self) {
+        let imp = self.imp();
+        let mut audiences = vec![Audience::ThisComputer];
+        audiences.extend(local_networks().into_iter().map(Audience::Network));
+        let wanted = imp.wanted_network.borrow().clone();
+        let at = audiences
+            .iter()
+            .position(|a| !wanted.is_empty() && a.interface() == wanted)
+            .unwrap_or(0);
+        let labels: Vec<String> = audiences.iter().map(Audience::label).collect();
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        imp.refreshing.set(true);
+        imp.network_names
+            .splice(0, imp.network_names.n_items(), &labels);
+        imp.networks.replace(audiences);
+        imp.network_row.set_selected(at as u32);
+        imp.refreshing.set(false);
+    }
+
+    /// The person picked a network: kept for the next share, and in the preferences.
+    fn network_picked(&self) {
+        let imp = self.imp();
+        if imp.refreshing.get() {
+            return;
+        }
+        let selected = imp.network_row.selected() as usize;
+        let Some(interface) = imp
+            .networks
+            .borrow()
+            .get(selected)
+            .map(|a| a.interface().to_owned())
+        else {
+            return;
+        };
+        imp.wanted_network.replace(interface.clone());
+        if let Some(settings) = imp.settings.borrow().as_ref() {
+            if let Err(e) = settings.set_string("share-network", &interface) {
+                tracing::warn!("the network picked is not kept: {e}");
+            }
         }
     }
 
@@ -175,6 +313,13 @@ impl ReelcastSharePanel {
             .transform_to(|_, link: String| Some(!link.is_empty()))
             .sync_create()
             .build();
+        // Back at the form: the networks may have changed since (a Wi-Fi joined or left).
+        let panel = self.downgrade();
+        model.connect_notify_local(Some("state"), move |model, _| {
+            if let (Some(panel), ShareState::Idle) = (panel.upgrade(), model.state()) {
+                panel.refresh_networks();
+            }
+        });
         let (picture, note) = (imp.qr_picture.downgrade(), imp.qr_note.downgrade());
         let show_code = move |model: &ShareModel| {
             let (Some(picture), Some(note)) = (picture.upgrade(), note.upgrade()) else {

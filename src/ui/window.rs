@@ -283,8 +283,7 @@ impl ReelcastWindow {
                 }
             });
             let share = ShareSettings::read(settings);
-            imp.share_panel
-                .set_defaults(&share.signalling_url, &share.share_name);
+            imp.share_panel.set_defaults(&share, settings);
             // An older version kept TURN passwords in the key: into the keyring with them.
             let window = self.downgrade();
             migrate_in_background(settings.clone(), move |summary, details| {
@@ -546,7 +545,7 @@ impl ReelcastWindow {
         .name;
         self.imp()
             .share_panel
-            .set_choice(choices.signalling.as_deref(), &name);
+            .set_choice(choices.signalling.as_deref(), &name, choices.host);
         self.imp().share_defaults.replace(Some(choices));
         let _ = WidgetExt::activate_action(self, "win.start-sharing", None);
     }
@@ -564,6 +563,7 @@ impl ReelcastWindow {
         let panel = move |base: ShareChoices, source: Option<String>| ShareChoices {
             signalling: choice.signalling,
             name: Some(choice.name),
+            host: choice.host,
             source: source.or(base.source.clone()),
             ..base
         };
