@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::cli::{exit, PlayArgs};
 use crate::media::{PlaybackState, Player, PlayerEvent, PlayerOptions};
-use crate::report::{clock, event_json, progress_json};
+use crate::report::{clock, JsonLine, JsonLines};
 use crate::stop_signals;
 use crate::terminal::{Mode, Status, Terminal};
 
@@ -32,6 +32,7 @@ pub fn play(args: &PlayArgs) -> i32 {
         eprintln!("reelcast: {e}");
         return exit::PLAYBACK_FAILED;
     }
+    let json = args.json.then(JsonLines::default);
     let terminal = Terminal::new(if args.json {
         Mode::Quiet
     } else {
@@ -40,12 +41,12 @@ pub fn play(args: &PlayArgs) -> i32 {
     let events = player.subscribe();
     if args.speed != 1.0 {
         if let Err(e) = player.set_speed(args.speed) {
-            report_error(args.json, &terminal, &e.to_string());
+            report_error(json.as_ref(), &terminal, &e.to_string());
             return exit::USAGE;
         }
     }
     if let Err(e) = player.open_queue(&args.sources).and_then(|_| player.play()) {
-        report_error(args.json, &terminal, &e.to_string());
+        report_error(json.as_ref(), &terminal, &e.to_string());
         return exit::PLAYBACK_FAILED;
     }
     let mut failures = 0;
@@ -60,11 +61,10 @@ pub fn play(args: &PlayArgs) -> i32 {
         match next {
             Next::Signal(signal) => {
                 player.stop();
-                if args.json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"event": "stopped", "reason": signal.reason()})
-                    );
+                if let Some(json) = &json {
+                    json.write(JsonLine::Stopped {
+                        reason: signal.reason(),
+                    });
                 } else {
                     terminal.say(&format!("{}: stopped.", signal.name()));
                 }
@@ -75,8 +75,8 @@ pub fn play(args: &PlayArgs) -> i32 {
                 };
             }
             Next::Event(event) => {
-                if args.json {
-                    println!("{}", event_json(&event));
+                if let Some(json) = &json {
+                    json.write(&event);
                 } else if let Some(line) = describe(&event) {
                     terminal.say(&line);
                 }
@@ -101,8 +101,11 @@ pub fn play(args: &PlayArgs) -> i32 {
                 if player.state() != PlaybackState::Playing {
                     continue;
                 }
-                if args.json {
-                    println!("{}", progress_json(player.position(), player.duration()));
+                if let Some(json) = &json {
+                    json.write(JsonLine::Progress {
+                        position: player.position().map(|d| d.as_secs_f64()),
+                        duration: player.duration().map(|d| d.as_secs_f64()),
+                    });
                 } else if terminal.mode() == Mode::Live {
                     terminal.status(&Status {
                         position: player.position(),
@@ -133,12 +136,11 @@ enum Next {
     Closed,
 }
 
-fn report_error(json: bool, terminal: &Terminal, message: &str) {
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "error", "message": message})
-        );
+fn report_error(json: Option<&JsonLines>, terminal: &Terminal, message: &str) {
+    if let Some(json) = json {
+        json.write(JsonLine::Error {
+            message: message.to_owned(),
+        });
     } else {
         terminal.error(message);
     }

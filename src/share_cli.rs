@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::cli::{exit, ShareArgs};
 use crate::media::{Player, PlayerEvent, PlayerOptions};
-use crate::report::event_json;
+use crate::report::{JsonLine, JsonLines};
 use crate::sharing::{Sharing, SharingError, SharingEvent, SharingOptions, GOODBYE_WITHIN};
 use crate::signalling::SignallingError;
 use crate::stop_signals::{self, StopSignal};
@@ -20,7 +18,7 @@ pub fn share(args: &ShareArgs) -> i32 {
         return exit::SETUP_FAILED;
     }
     let out = Output {
-        json: args.json,
+        json: args.json.then(JsonLines::default),
         terminal: Terminal::new(if args.json {
             Mode::Quiet
         } else {
@@ -72,17 +70,17 @@ pub fn share(args: &ShareArgs) -> i32 {
             .recv(&sharing_events, |e| e.map(Step::Sharing))
             .recv(&signals, |e| e.map(Step::Signal))
             .wait_timeout(Duration::from_secs(1));
-        if !out.json {
+        if out.json.is_none() {
             shown.redraw(&out.terminal, &player);
         }
         let Ok(Ok(step)) = step else { continue };
         match step {
             Step::Player(event) => {
-                if out.json {
-                    println!("{}", event_json(&event));
+                if let Some(json) = &out.json {
+                    json.write(&event);
                 }
                 match event {
-                    PlayerEvent::Advanced { location, .. } if !out.json => {
+                    PlayerEvent::Advanced { location, .. } if out.json.is_none() => {
                         out.terminal.say(&format!("Now sharing {location}."))
                     }
                     PlayerEvent::EndOfStream => {
@@ -90,19 +88,21 @@ pub fn share(args: &ShareArgs) -> i32 {
                         out.recording_ends(&sharing_events);
                         out.line(
                             "The file ended; the share is over.",
-                            json!({"event": "share-ended"}),
+                            JsonLine::ShareEnded { reason: None },
                         );
                         return exit::OK;
                     }
                     // A broken file does not end the call while the queue goes on.
                     PlayerEvent::Error(e) => out.error(&e.to_string()),
-                    PlayerEvent::SubtitlesFailed(e) if !out.json => {
+                    PlayerEvent::SubtitlesFailed(e) if out.json.is_none() => {
                         out.terminal.error(&e.to_string())
                     }
                     PlayerEvent::NothingToPlay => {
                         out.line(
                             "Nothing is left to play; the share is over.",
-                            json!({"event": "share-ended", "reason": "nothing-to-play"}),
+                            JsonLine::ShareEnded {
+                                reason: Some("nothing-to-play"),
+                            },
                         );
                         sharing.stop_and_wait(GOODBYE_WITHIN);
                         out.recording_ends(&sharing_events);
@@ -112,7 +112,7 @@ pub fn share(args: &ShareArgs) -> i32 {
                 }
             }
             Step::Signal(signal) => {
-                if !out.json {
+                if out.json.is_none() {
                     out.terminal.say(&format!(
                         "{}: stopping the share (Ctrl+C again to quit at once).",
                         signal.name()
@@ -125,7 +125,9 @@ pub fn share(args: &ShareArgs) -> i32 {
                 player.stop();
                 out.line(
                     "The share is over.",
-                    json!({"event": "share-ended", "reason": signal.reason()}),
+                    JsonLine::ShareEnded {
+                        reason: Some(signal.reason()),
+                    },
                 );
                 return exit::OK;
             }
@@ -134,10 +136,8 @@ pub fn share(args: &ShareArgs) -> i32 {
                     sharing.stop();
                     return out.fatal(message, exit::REFUSED);
                 }
-                if out.json {
-                    if let Ok(line) = serde_json::to_string(&event) {
-                        println!("{line}");
-                    }
+                if let Some(json) = &out.json {
+                    json.write(&event);
                     continue;
                 }
                 if let SharingEvent::Error { .. } = &event {
@@ -158,14 +158,15 @@ enum Step {
 }
 
 struct Output {
-    json: bool,
+    /// `--json`: every line goes through it.
+    json: Option<JsonLines>,
     terminal: Terminal,
 }
 
 impl Output {
-    fn line(&self, text: &str, json: serde_json::Value) {
-        if self.json {
-            println!("{json}");
+    fn line(&self, text: &str, line: JsonLine) {
+        if let Some(json) = &self.json {
+            json.write(line);
         } else {
             self.terminal.say(text);
         }
@@ -175,10 +176,8 @@ impl Output {
     fn recording_ends(&self, events: &flume::Receiver<SharingEvent>) {
         for event in events.try_iter() {
             if let SharingEvent::RecordingStopped { .. } = &event {
-                if self.json {
-                    if let Ok(line) = serde_json::to_string(&event) {
-                        println!("{line}");
-                    }
+                if let Some(json) = &self.json {
+                    json.write(&event);
                 } else if let Some(sentence) = Shown::default().apply(&event) {
                     self.terminal.say(&sentence);
                 }
@@ -187,8 +186,10 @@ impl Output {
     }
 
     fn error(&self, message: &str) {
-        if self.json {
-            println!("{}", json!({"event": "error", "message": message}));
+        if let Some(json) = &self.json {
+            json.write(JsonLine::Error {
+                message: message.to_owned(),
+            });
         } else {
             self.terminal.error(message);
         }

@@ -19,7 +19,7 @@ use crate::media::{
     share_name, AudioOutput, MediaKind, Player, PlayerError, PlayerEvent, PlayerOptions,
     SubtitlePreferences, VideoOutput, SUBTITLE_EXTENSIONS,
 };
-use crate::report::event_json;
+use crate::report::JsonLines;
 use crate::sharing::{ShareChoices, Sharing, SharingEvent, SharingOptions, GOODBYE_WITHIN};
 
 mod imp {
@@ -64,8 +64,8 @@ mod imp {
         pub chooser: RefCell<Option<gtk::FileChooserNative>>,
         /// The last source's failure, for the page shown when nothing is left to play.
         pub last_error: RefCell<Option<String>>,
-        /// Print player events as JSON lines (for scripts and tests).
-        pub json: Cell<bool>,
+        /// `--json`: player and share events as JSON lines (for scripts and tests).
+        pub json: RefCell<Option<JsonLines>>,
     }
 
     #[glib::object_subclass]
@@ -212,7 +212,7 @@ impl ReelcastWindow {
     ) -> Result<Self, PlayerError> {
         let window: Self = glib::Object::builder().property("application", app).build();
         let imp = window.imp();
-        imp.json.set(json);
+        imp.json.replace(json.then(JsonLines::default));
         let _ = imp.settings.set(settings);
 
         let sink = gst::ElementFactory::make("gtk4paintablesink")
@@ -599,15 +599,12 @@ impl ReelcastWindow {
                     turn_problem_reason(&problem.error),
                 );
                 // Scripts (--json) get it as the share's other problems.
-                if window.imp().json.get() {
+                if let Some(json) = &*window.imp().json.borrow() {
                     let message = format!("{summary}: {why}");
-                    let event = SharingEvent::Error {
+                    json.write(&SharingEvent::Error {
                         message,
                         viewer: None,
-                    };
-                    if let Ok(line) = serde_json::to_string(&event) {
-                        println!("{line}");
-                    }
+                    });
                 }
                 window.show_error(&summary, &why);
             }
@@ -657,10 +654,8 @@ impl ReelcastWindow {
 
     fn on_sharing_event(&self, event: &SharingEvent) {
         let imp = self.imp();
-        if imp.json.get() {
-            if let Ok(line) = serde_json::to_string(event) {
-                println!("{line}");
-            }
+        if let Some(json) = &*imp.json.borrow() {
+            json.write(event);
         }
         let toast = match imp.share_model.apply(event) {
             Some(Notice::Problem { message }) => {
@@ -742,8 +737,8 @@ impl ReelcastWindow {
 
     fn on_player_event(&self, event: &PlayerEvent) {
         let imp = self.imp();
-        if imp.json.get() {
-            println!("{}", event_json(event));
+        if let Some(json) = &*imp.json.borrow() {
+            json.write(event);
         }
         if let PlayerEvent::StreamsKnown(streams) = event {
             imp.streams.replace(streams.clone());
