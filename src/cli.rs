@@ -187,8 +187,8 @@ pub struct ShareArgs {
     #[arg(long, default_value_t = ShareChoices::default().max_height)]
     pub max_height: u32,
     /// Highest frame rate sent (faster video has frames dropped); 0: as the file.
-    #[arg(long, default_value_t = ShareChoices::default().max_fps)]
-    pub max_fps: u32,
+    #[arg(long, visible_alias = "max-fps", default_value_t = ShareChoices::default().max_frame_rate)]
+    pub max_frame_rate: u32,
     #[command(flatten)]
     pub subtitles: SubtitleArgs,
 }
@@ -219,7 +219,7 @@ impl ShareArgs {
             max_viewers: self.max_viewers,
             simulcast: self.simulcast,
             max_height: self.max_height,
-            max_fps: self.max_fps,
+            max_frame_rate: self.max_frame_rate,
             stun: self.stun.clone(),
             turn,
             secrets,

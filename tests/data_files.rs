@@ -134,3 +134,15 @@ fn meson_installs_an_app_that_runs_from_its_prefix() {
     let line = app.wait_line("the preferences schema is in", Duration::from_secs(30));
     assert!(line.contains(&schemas.display().to_string()), "{line}");
 }
+
+/// Each default of a share is written in one place, `ShareChoices::default()` (from the lower
+/// layers' own): the preferences' schema, which has to spell its defaults out, says the same.
+#[test]
+fn the_preferences_defaults_are_the_shares_defaults() {
+    let backend = gtk::gio::memory_settings_backend_new();
+    let settings = reelcast::ui::settings_with_backend(&backend).expect("the schema compiled");
+    assert_eq!(
+        reelcast::ui::ShareSettings::read(&settings).choices(),
+        reelcast::sharing::ShareChoices::default()
+    );
+}

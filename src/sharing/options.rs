@@ -8,9 +8,6 @@ use crate::media::share_name;
 use crate::rtc::{Codec, ShareConfig, Simulcast, VideoLimits};
 use crate::signalling::{EmbeddedServerOptions, SignallingSecrets};
 
-/// The bitrate a share starts at, before viewers' feedback moves it (bits per second).
-const START_BITRATE: u32 = 1_500_000;
-
 /// A person's choices for a share, as typed values and before any rule is applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareChoices {
@@ -33,7 +30,7 @@ pub struct ShareChoices {
     /// 0: as the file.
     pub max_height: u32,
     /// 0: as the file.
-    pub max_fps: u32,
+    pub max_frame_rate: u32,
     /// `stun://host:port`; `None` or empty: none.
     pub stun: Option<String>,
     /// `turn://user:password@host:port` each; empty entries are skipped.
@@ -62,7 +59,7 @@ impl Default for ShareChoices {
             max_bitrate_kbps: config.max_video_bitrate / 1000,
             max_viewers: config.max_viewers,
             max_height: config.limits.max_height.unwrap_or(0),
-            max_fps: config.limits.max_frame_rate.unwrap_or(0),
+            max_frame_rate: config.limits.max_frame_rate.unwrap_or(0),
             stun: config.stun_server,
             turn: config.turn_servers,
             simulcast: config.simulcast,
@@ -116,7 +113,8 @@ impl From<&ShareChoices> for SharingOptions {
             config: ShareConfig {
                 video_codec,
                 max_video_bitrate: max_bitrate,
-                start_video_bitrate: max_bitrate.min(START_BITRATE),
+                // The start is the share's default, below a lower maximum.
+                start_video_bitrate: max_bitrate.min(ShareConfig::default().start_video_bitrate),
                 stun_server: choices
                     .stun
                     .as_deref()
@@ -134,7 +132,7 @@ impl From<&ShareChoices> for SharingOptions {
                 simulcast: choices.simulcast,
                 limits: VideoLimits {
                     max_height: positive(choices.max_height),
-                    max_frame_rate: positive(choices.max_fps),
+                    max_frame_rate: positive(choices.max_frame_rate),
                 },
                 ..ShareConfig::default()
             },
@@ -172,7 +170,7 @@ mod tests {
         let options = SharingOptions::from(&ShareChoices {
             name: Some("  ".into()),
             max_height: 0,
-            max_fps: 0,
+            max_frame_rate: 0,
             max_bitrate_kbps: 800,
             stun: Some(" ".into()),
             turn: vec!["".into(), "turn://u:p@10.0.0.1:3478".into()],

@@ -4,7 +4,7 @@
 use gtk::gio;
 use gtk::prelude::*;
 
-use crate::rtc::{Codec, Simulcast};
+use crate::rtc::Simulcast;
 use crate::sharing::ShareChoices;
 
 pub use crate::APP_ID;
@@ -40,34 +40,25 @@ fn schema() -> Option<gio::SettingsSchema> {
     schema
 }
 
-/// The sharing keys of the schema, typed.
+/// The sharing keys of the preferences, read into the one shape of a share's configuration
+/// ([`ShareChoices`]): each key is a field of it, and what the keys do not cover keeps
+/// `ShareChoices`' default (the schema's defaults are checked against it in
+/// tests/data_files.rs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareSettings {
-    /// Offered in the share panel; empty: none.
-    pub signalling_url: String,
-    /// Empty: the file's name.
-    pub share_name: String,
-    /// The interface whose address a link names; empty: this computer only.
-    pub share_network: String,
-    pub video_codec: Codec,
-    pub max_bitrate_kbps: u32,
-    /// 0: as the file.
-    pub max_height: u32,
-    /// 0: as the file.
-    pub max_frame_rate: u32,
-    /// Empty: none.
-    pub stun_server: String,
-    pub turn_servers: Vec<String>,
-    pub simulcast: Simulcast,
+    pub choices: ShareChoices,
 }
 
 impl ShareSettings {
     pub fn read(settings: &gio::Settings) -> Self {
+        let text = |key: &str| {
+            let value = settings.string(key);
+            (!value.is_empty()).then(|| value.to_string())
+        };
         let defaults = ShareChoices::default();
-        Self {
-            signalling_url: settings.string("signalling-url").to_string(),
-            share_name: settings.string("share-name").to_string(),
-            share_network: settings.string("share-network").to_string(),
+        let choices = ShareChoices {
+            signalling: text("signalling-url"),
+            name: text("share-name"),
             video_codec: settings
                 .string("video-codec")
                 .parse()
@@ -75,9 +66,9 @@ impl ShareSettings {
             max_bitrate_kbps: settings.uint("max-bitrate"),
             max_height: settings.uint("max-height"),
             max_frame_rate: settings.uint("max-frame-rate"),
-            stun_server: settings.string("stun-server").to_string(),
+            stun: text("stun-server"),
             // One key holds them all, separated by spaces.
-            turn_servers: settings
+            turn: settings
                 .string("turn-server")
                 .split_whitespace()
                 .map(str::to_owned)
@@ -87,22 +78,13 @@ impl ShareSettings {
             } else {
                 Simulcast::Off
             },
-        }
+            ..defaults
+        };
+        Self { choices }
     }
 
-    /// The settings as choices for a share; what they do not cover keeps its default.
+    /// The settings as choices for a share.
     pub fn choices(&self) -> ShareChoices {
-        ShareChoices {
-            signalling: (!self.signalling_url.is_empty()).then(|| self.signalling_url.clone()),
-            name: (!self.share_name.is_empty()).then(|| self.share_name.clone()),
-            video_codec: self.video_codec,
-            max_bitrate_kbps: self.max_bitrate_kbps,
-            max_height: self.max_height,
-            max_fps: self.max_frame_rate,
-            stun: (!self.stun_server.is_empty()).then(|| self.stun_server.clone()),
-            turn: self.turn_servers.clone(),
-            simulcast: self.simulcast,
-            ..ShareChoices::default()
-        }
+        self.choices.clone()
     }
 }

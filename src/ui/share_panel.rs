@@ -186,9 +186,12 @@ impl ReelcastSharePanel {
     /// Fills in the form from the preferences, where the network picked is kept from now on.
     pub fn set_defaults(&self, share: &ShareSettings, settings: &gio::Settings) {
         let imp = self.imp();
-        imp.url_row.set_text(&share.signalling_url);
-        imp.name_row.set_text(&share.share_name);
-        imp.wanted_network.replace(share.share_network.clone());
+        imp.url_row
+            .set_text(share.choices.signalling.as_deref().unwrap_or_default());
+        imp.name_row
+            .set_text(share.choices.name.as_deref().unwrap_or_default());
+        imp.wanted_network
+            .replace(settings.string("share-network").to_string());
         imp.settings.replace(Some(settings.clone()));
         self.refresh_networks();
     }

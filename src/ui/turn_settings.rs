@@ -74,7 +74,7 @@ impl ShareSettings {
         if !self.needs_passwords() {
             return (choices, Vec::new());
         }
-        let filled = TurnSecrets::fill_in(&self.turn_servers).await;
+        let filled = TurnSecrets::fill_in(&self.choices.turn).await;
         (
             ShareChoices {
                 turn: filled.urls,
@@ -86,7 +86,8 @@ impl ShareSettings {
 
     /// Whether a TURN server names a user whose password is in the keyring.
     pub fn needs_passwords(&self) -> bool {
-        self.turn_servers
+        self.choices
+            .turn
             .iter()
             .filter_map(|t| crate::sharing::TurnServer::parse(t))
             .any(|s| s.needs_password() && !s.has_password())
