@@ -1,11 +1,8 @@
 //! `--json`: one typed line for every event a script reads, from the player, the share or the
-//! run itself, and the one writer that prints them.
-
-use std::sync::Mutex;
+//! run itself, and its one encoding.
 
 use serde::Serialize;
 
-use super::repeats::Repeats;
 use crate::media::{PlaybackState, PlayerEvent, StreamInfo, SubtitleTrack};
 use crate::sharing::SharingEvent;
 
@@ -141,25 +138,6 @@ impl JsonLine<'_> {
         // Only string keys and plain values: serde_json cannot fail on them (a float that is
         // not finite becomes null).
         serde_json::to_string(self).expect("a JSON line always encodes")
-    }
-}
-
-/// `--json` on standard output: every line through [`JsonLine::encode`], and none that only
-/// repeats the last of its kind (see [`Repeats`]). Shared by the threads of a front-end.
-#[derive(Debug, Default)]
-pub struct JsonLines {
-    repeats: Mutex<Repeats>,
-}
-
-impl JsonLines {
-    pub fn write<'a>(&self, line: impl Into<JsonLine<'a>>) {
-        let line = line.into();
-        let text = line.encode();
-        // Held while printing, so lines from two threads keep the filter's order.
-        let mut repeats = self.repeats.lock().unwrap_or_else(|e| e.into_inner());
-        if repeats.admit(&line, &text) {
-            println!("{text}");
-        }
     }
 }
 
