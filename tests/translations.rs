@@ -1,7 +1,8 @@
 //! The translation template is complete: every string the window translates is in
-//! po/reelcast.pot, and every file with such strings is in po/POTFILES.in.
+//! po/reelcast.pot, and every file with such strings is in po/POTFILES.in; and every language
+//! of po/LINGUAS translates all of it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,13 +32,35 @@ fn unescape(text: &str) -> String {
     out
 }
 
+/// What a .po file says for a message: its msgstr (or msgstr[0], msgstr[1]…) and whether it is
+/// marked fuzzy.
+#[derive(Debug, Default, PartialEq)]
+struct Translation {
+    strings: Vec<String>,
+    fuzzy: bool,
+}
+
+impl Translation {
+    /// Translated and not fuzzy: gettext shows it (a fuzzy one is left out of the .mo).
+    fn is_done(&self) -> bool {
+        !self.fuzzy && !self.strings.is_empty() && self.strings.iter().all(|s| !s.is_empty())
+    }
+}
+
 /// The messages of a template, without the header.
 fn messages(pot: &str) -> BTreeSet<Message> {
+    entries(pot).into_keys().collect()
+}
+
+/// The messages of a .po/.pot file with their translations, without the header and without
+/// obsolete (#~) entries.
+fn entries(po: &str) -> BTreeMap<Message, Translation> {
     #[derive(Clone, Copy, PartialEq)]
     enum Field {
         Ctxt,
         Id,
         Plural,
+        Str(usize),
         Other,
     }
     #[derive(Default)]
@@ -45,11 +68,17 @@ fn messages(pot: &str) -> BTreeSet<Message> {
         ctxt: Option<String>,
         id: Option<String>,
         plural: Option<String>,
+        translation: Translation,
     }
-    fn flush(current: &mut Current, all: &mut BTreeSet<Message>) {
-        let Current { ctxt, id, plural } = std::mem::take(current);
+    fn flush(current: &mut Current, all: &mut BTreeMap<Message, Translation>) {
+        let Current {
+            ctxt,
+            id,
+            plural,
+            translation,
+        } = std::mem::take(current);
         if let Some(id) = id.filter(|id| !id.is_empty()) {
-            all.insert((ctxt, id, plural));
+            all.insert((ctxt, id, plural), translation);
         }
     }
     let quoted = |rest: &str| {
@@ -57,12 +86,16 @@ fn messages(pot: &str) -> BTreeSet<Message> {
         let inner = rest.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
         unescape(inner.unwrap_or(rest))
     };
-    let mut all = BTreeSet::new();
+    let mut all = BTreeMap::new();
     let mut current = Current::default();
     let mut field = Field::Other;
-    for line in pot.lines().map(str::trim) {
+    // A "#, fuzzy" line comes before the msgctxt/msgid it marks, so after the previous
+    // message's msgstr: it is kept until that message starts.
+    let mut fuzzy = false;
+    for line in po.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("msgctxt ") {
             flush(&mut current, &mut all);
+            current.translation.fuzzy = std::mem::take(&mut fuzzy);
             current.ctxt = Some(quoted(rest));
             field = Field::Ctxt;
         } else if let Some(rest) = line.strip_prefix("msgid_plural ") {
@@ -71,18 +104,41 @@ fn messages(pot: &str) -> BTreeSet<Message> {
         } else if let Some(rest) = line.strip_prefix("msgid ") {
             if field != Field::Ctxt {
                 flush(&mut current, &mut all);
+                current.translation.fuzzy = std::mem::take(&mut fuzzy);
             }
             current.id = Some(quoted(rest));
             field = Field::Id;
+        } else if let Some(rest) = line.strip_prefix("msgstr") {
+            // msgstr "…" or msgstr[N] "…"
+            let (index, text) = match rest.strip_prefix('[') {
+                Some(plural) => {
+                    let (n, text) = plural.split_once(']').unwrap_or(("0", plural));
+                    (n.parse().unwrap_or(0), text)
+                }
+                None => (0, rest),
+            };
+            let strings = &mut current.translation.strings;
+            if strings.len() <= index {
+                strings.resize(index + 1, String::new());
+            }
+            strings[index] = quoted(text);
+            field = Field::Str(index);
         } else if line.starts_with('"') {
             let slot = match field {
                 Field::Ctxt => &mut current.ctxt,
                 Field::Id => &mut current.id,
                 Field::Plural => &mut current.plural,
+                Field::Str(index) => {
+                    current.translation.strings[index].push_str(&quoted(line));
+                    continue;
+                }
                 Field::Other => continue,
             };
             slot.get_or_insert_with(String::new).push_str(&quoted(line));
         } else {
+            if let Some(flags) = line.strip_prefix("#,") {
+                fuzzy |= flags.split(',').any(|flag| flag.trim() == "fuzzy");
+            }
             field = Field::Other;
         }
     }
@@ -101,6 +157,18 @@ fn potfiles() -> Vec<String> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The languages of po/LINGUAS (one or more a line, # for comments).
+fn linguas() -> Vec<String> {
+    std::fs::read_to_string(root().join("po/LINGUAS"))
+        .expect("po/LINGUAS")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(str::split_whitespace)
         .map(str::to_owned)
         .collect()
 }
@@ -259,6 +327,48 @@ fn potfiles_lists_every_file_with_translatable_strings() {
     }
 }
 
+/// Every language of po/LINGUAS (which meson's i18n.gettext compiles and installs) has a
+/// po/LANG.po that msgfmt accepts and that translates every message of the template, none
+/// fuzzy: a change that adds or changes a string brings its translations along.
+#[test]
+fn every_language_translates_every_message_of_the_template() {
+    let template = committed();
+    let languages = linguas();
+    for lang in &languages {
+        let file = format!("po/{lang}.po");
+        let path = root().join(&file);
+        assert!(
+            path.is_file(),
+            "po/LINGUAS lists {lang} but {file} does not exist (run scripts/update-po.sh, which \
+             makes it from the template, and translate it)"
+        );
+        let out = Command::new("msgfmt")
+            .arg("--check")
+            .arg("--output-file=/dev/null")
+            .arg(&path)
+            .output()
+            .expect("msgfmt runs (install gettext)");
+        assert!(
+            out.status.success(),
+            "msgfmt --check {file} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let translated = entries(&std::fs::read_to_string(&path).unwrap());
+        let missing: Vec<_> = template
+            .iter()
+            .filter(|message| !translated.get(*message).is_some_and(Translation::is_done))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{file} leaves {} message(s) of po/reelcast.pot untranslated or fuzzy: a change \
+             that adds or changes a string translates it in every language of po/LINGUAS. \
+             Run scripts/update-po.sh (it merges the template into {file}), then translate \
+             each empty or fuzzy message there and drop its fuzzy flag: {missing:#?}",
+            missing.len()
+        );
+    }
+}
+
 #[test]
 fn the_parser_reads_contexts_plurals_and_continued_lines() {
     let pot = r#"
@@ -294,4 +404,73 @@ msgstr[0] ""
         1,
     );
     assert_eq!(calls, [vec!["A \"b\"".to_owned()]]);
+}
+
+#[test]
+fn the_parser_reads_translations_fuzzy_flags_and_plural_forms() {
+    let po = r#"
+#, fuzzy
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\n"
+
+#: a.rs:1
+msgid "Open"
+msgstr "Öffnen"
+
+#, fuzzy, c-format
+#| msgid "Close %s"
+msgid "Close %d"
+msgstr "%d schließen"
+
+msgctxt "menu"
+msgid "Long"
+msgstr ""
+"Lang, "
+"länger"
+
+msgid "Empty"
+msgstr ""
+
+msgid "{n} file"
+msgid_plural "{n} files"
+msgstr[0] "{n} Datei"
+msgstr[1] ""
+
+#~ msgid "Gone"
+#~ msgstr "Weg"
+"#;
+    let found = entries(po);
+    let done = |strings: &[&str]| Translation {
+        strings: strings.iter().map(|s| (*s).to_owned()).collect(),
+        fuzzy: false,
+    };
+    let expected: BTreeMap<Message, Translation> = [
+        ((None, "Open".to_owned(), None), done(&["Öffnen"])),
+        (
+            (None, "Close %d".to_owned(), None),
+            Translation {
+                strings: vec!["%d schließen".to_owned()],
+                fuzzy: true,
+            },
+        ),
+        (
+            (Some("menu".to_owned()), "Long".to_owned(), None),
+            done(&["Lang, länger"]),
+        ),
+        ((None, "Empty".to_owned(), None), done(&[""])),
+        (
+            (None, "{n} file".to_owned(), Some("{n} files".to_owned())),
+            done(&["{n} Datei", ""]),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(found, expected);
+    let done: Vec<_> = found
+        .iter()
+        .filter(|(_, t)| t.is_done())
+        .map(|((_, id, _), _)| id.as_str())
+        .collect();
+    assert_eq!(done, ["Open", "Long"]);
 }
