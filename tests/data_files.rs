@@ -110,6 +110,9 @@ fn meson_installs_an_app_that_runs_from_its_prefix() {
     {
         let mo = share.join(format!("locale/{lang}/LC_MESSAGES/reelcast.mo"));
         assert!(mo.is_file(), "{} is installed", mo.display());
+        // The desktop file is merged with the translations as it is installed.
+        let entry = std::fs::read_to_string(&desktop).unwrap();
+        assert!(entry.contains(&format!("Comment[{lang}]=")), "{entry}");
     }
 
     // The system's data folders only: none of them has Reelcast's schema, so the one found can
