@@ -5,6 +5,7 @@
 mod networks;
 mod options;
 mod turn_secrets;
+mod viewer_numbers;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ pub use turn_secrets::{
     has_passwords, turn_servers, FilledTurnServers, SavedTurnServers, TurnProblem, TurnSecrets,
     TurnSecretsError, TurnServer, LOOKUP_TIMEOUT, STORE_TIMEOUT,
 };
+pub use viewer_numbers::{viewer_label, ViewerNumbers};
 
 /// What a person (or a script) is told about a share.
 #[derive(Debug, Clone, PartialEq, Serialize)]

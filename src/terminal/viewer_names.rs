@@ -2,21 +2,24 @@
 
 use std::collections::HashMap;
 
-use crate::signalling::clean_display_name;
+use crate::sharing::{viewer_label, ViewerNumbers};
 
 /// A viewer's name for people, as the window's share panel gives it: the display name the
-/// viewer gave, or "Viewer N" with the smallest number no viewer present has.
+/// viewer gave, or "Viewer N" as the sharing layer numbers it.
 #[derive(Debug, Default)]
 pub struct ViewerNames {
     present: HashMap<String, Named>,
+    numbers: ViewerNumbers,
 }
 
 #[derive(Debug)]
 struct Named {
-    number: u32,
     name: String,
     bitrate: u64,
 }
+
+/// The terminal speaks English.
+const NUMBERED: &str = "Viewer {number}";
 
 impl ViewerNames {
     /// Names a viewer that joined (again the same name if it is already known).
@@ -24,14 +27,10 @@ impl ViewerNames {
         if let Some(known) = self.present.get(id) {
             return known.name.clone();
         }
-        let number = (1..)
-            .find(|n| self.present.values().all(|v| v.number != *n))
-            .unwrap_or(1);
-        let name = shown_name(display_name, number);
+        let name = viewer_label(display_name, self.numbers.number(id), NUMBERED);
         self.present.insert(
             id.to_owned(),
             Named {
-                number,
                 name: name.clone(),
                 bitrate: 0,
             },
@@ -43,7 +42,7 @@ impl ViewerNames {
     /// after, when that changed what people read.
     pub fn rename(&mut self, id: &str, display_name: Option<&str>) -> Option<(String, String)> {
         let viewer = self.present.get_mut(id)?;
-        let name = shown_name(display_name, viewer.number);
+        let name = viewer_label(display_name, self.numbers.get(id)?, NUMBERED);
         if name == viewer.name {
             return None;
         }
@@ -56,6 +55,7 @@ impl ViewerNames {
 
     /// Forgets a viewer that left, returning its name.
     pub fn leave(&mut self, id: &str) -> Option<String> {
+        self.numbers.release(id);
         self.present.remove(id).map(|v| v.name)
     }
 
@@ -72,15 +72,6 @@ impl ViewerNames {
     pub fn total_bitrate(&self) -> u64 {
         self.present.values().map(|v| v.bitrate).sum()
     }
-}
-
-/// The display name, cleaned again (the window and the terminal never show raw remote
-/// input), or "Viewer N".
-fn shown_name(display_name: Option<&str>, number: u32) -> String {
-    display_name
-        .map(clean_display_name)
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| format!("Viewer {number}"))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The share as the window shows it: a GObject with the share's state and a list model of
 //! its viewers, fed the sharing layer's events. The share panel binds to it; the rules of
-//! what a person sees (unique viewer labels, refused viewers) live here, testable without
-//! a display.
+//! what a person sees (refused viewers, labels numbered as the sharing layer's
+//! [`ViewerNumbers`] does for the terminal too) live here, testable without a display.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -12,7 +12,7 @@ use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
 use super::share_viewer::{ShareViewer, ViewerState};
-use crate::sharing::SharingEvent;
+use crate::sharing::{SharingEvent, ViewerNumbers};
 
 /// Where the share is, as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, glib::Enum)]
@@ -72,6 +72,8 @@ mod imp {
         pub max_viewers: Cell<u32>,
         /// Viewers gone or turned away: their late events must not bring them back.
         pub gone: RefCell<HashSet<String>>,
+        /// The "Viewer N" of those shown, numbered as the terminal numbers them.
+        pub numbers: RefCell<ViewerNumbers>,
     }
 
     impl Default for ShareModel {
@@ -83,6 +85,7 @@ mod imp {
                 viewers: gio::ListStore::new::<ShareViewer>(),
                 max_viewers: Cell::new(u32::MAX),
                 gone: RefCell::default(),
+                numbers: RefCell::default(),
             }
         }
     }
@@ -125,6 +128,7 @@ impl ShareModel {
         let imp = self.imp();
         imp.viewers.remove_all();
         imp.gone.borrow_mut().clear();
+        imp.numbers.borrow_mut().clear();
         self.set_link("");
     }
 
@@ -243,26 +247,16 @@ impl ShareModel {
     }
 
     fn add_viewer(&self, id: &str) -> ShareViewer {
-        let viewer = ShareViewer::new(id, self.free_number());
+        let number = self.imp().numbers.borrow_mut().number(id);
+        let viewer = ShareViewer::new(id, number);
         self.imp().viewers.append(&viewer);
         viewer
-    }
-
-    /// The smallest number no viewer on screen has: labels never repeat while shown.
-    fn free_number(&self) -> u32 {
-        let taken: HashSet<u32> = self
-            .imp()
-            .viewers
-            .iter::<ShareViewer>()
-            .filter_map(Result::ok)
-            .map(|v| v.number())
-            .collect();
-        (1..).find(|n| !taken.contains(n)).unwrap_or(1)
     }
 
     fn forget(&self, id: &str) {
         let imp = self.imp();
         imp.gone.borrow_mut().insert(id.to_owned());
+        imp.numbers.borrow_mut().release(id);
         let viewers = &imp.viewers;
         if let Some(position) = viewers
             .iter::<ShareViewer>()

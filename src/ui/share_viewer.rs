@@ -8,7 +8,7 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
 use crate::rtc::{ConnectionState, ViewerStats};
-use crate::signalling::clean_display_name;
+use crate::sharing::viewer_label;
 
 /// Where a viewer's connection is, as a person reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, glib::Enum)]
@@ -88,7 +88,7 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
-            self.label.replace(obj.numbered_label());
+            self.label.replace(obj.label_for(None));
             self.rtt.set(-1.0);
             self.loss.set(-1.0);
             obj.connect_state_notify(|viewer| viewer.refresh_summary());
@@ -112,18 +112,16 @@ impl ShareViewer {
     /// The viewer gave a display name (already cleaned by signalling), changed it or took it
     /// back: the label follows.
     pub fn set_display_name(&self, name: Option<&str>) {
-        let label = name
-            .map(clean_display_name)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| self.numbered_label());
+        let label = self.label_for(name);
         if *self.imp().label.borrow() != label {
             self.imp().label.replace(label);
             self.notify_label();
         }
     }
 
-    fn numbered_label(&self) -> String {
-        gettext("Viewer {number}").replace("{number}", &self.number().to_string())
+    /// The name it gave, or "Viewer N" with the number the share model gave it.
+    fn label_for(&self, name: Option<&str>) -> String {
+        viewer_label(name, self.number(), &gettext("Viewer {number}"))
     }
 
     /// The last second's numbers; the connection state comes with them.
