@@ -16,6 +16,7 @@ command -v xgettext >/dev/null || { echo "xgettext is needed (Debian: gettext)" 
 rust=()
 ui=()
 data=()
+js=()
 while read -r file; do
   case "$file" in
     '' | '#'*) ;;
@@ -23,6 +24,8 @@ while read -r file; do
     *.ui) ui+=("$file") ;;
     # xgettext knows these by their extension (its rules from glib and appstream)
     *.desktop | *.metainfo.xml | *.gschema.xml) data+=("$file") ;;
+    # The viewer page's script: its strings are _("…") calls
+    *.js) js+=("$file") ;;
     *) echo "po/POTFILES.in: $file: not a kind of file this script reads" >&2; exit 1 ;;
   esac
 done < po/POTFILES.in
@@ -34,6 +37,7 @@ xgettext "${common[@]}" --join-existing --output="$out" "${data[@]}"
 # Rust has no xgettext parser before gettext 0.24: C's lexer reads its calls and literals.
 xgettext "${common[@]}" --join-existing --language=C --keyword=gettext --keyword=ngettext:1,2 \
   --keyword=pgettext:1c,2 --output="$out" "${rust[@]}"
+xgettext "${common[@]}" --join-existing --language=JavaScript --keyword=_ --output="$out" "${js[@]}"
 # No date in the template: it changes only when the strings do.
 sed -i -e '/^"POT-Creation-Date: /d' -e 's/^"Content-Type: text\/plain; charset=CHARSET\\n"$/"Content-Type: text\/plain; charset=UTF-8\\n"/' "$out"
 $merge || exit 0

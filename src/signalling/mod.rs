@@ -15,6 +15,7 @@ mod gst;
 mod hub;
 mod janus;
 mod page;
+mod page_strings;
 mod publisher;
 mod relay;
 mod retry;

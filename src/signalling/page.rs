@@ -11,9 +11,16 @@ use tokio::net::TcpStream;
 
 use super::admission::Ticket;
 use super::capability::{host_is_served, origin_is_page, Access, Capabilities};
+use super::page_strings::{gettext, localize_page};
 
 const VIEWER_HTML: &str = include_str!("../../resources/viewer/index.html");
 const VIEWER_JS: &str = include_str!("../../resources/viewer/viewer.js");
+
+/// The page in the sharer's language, looked up once (the locale does not change).
+fn viewer_html() -> &'static str {
+    static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PAGE.get_or_init(|| localize_page(VIEWER_HTML, VIEWER_JS, gettext))
+}
 
 /// Largest HTTP request head we read.
 const MAX_REQUEST: usize = 8 * 1024;
@@ -152,7 +159,7 @@ async fn answer(
         Route::Page => (
             "200 OK",
             "text/html; charset=utf-8",
-            VIEWER_HTML
+            viewer_html()
                 .replace("{{SIGNALLING_PORT}}", &signalling_port.to_string())
                 .into_bytes(),
             None,

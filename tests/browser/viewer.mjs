@@ -28,8 +28,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const [mode, target, ...rest] = process.argv.slice(2);
 const option = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
 const viewers = Number(option("--viewers") || 1) || 1;
-// --screenshot PATH: viewer 0's page as a person sees it, once 30 frames have played.
+// --screenshot PATH: viewer 0's page as a person sees it, once 30 frames (or
+// --screenshot-frames N) have played; on a --phone, just after a tap on the video, which shows
+// its controls.
 const screenshot = option("--screenshot");
+const screenshotFrames = Number(option("--screenshot-frames") || 30) || 30;
 // --codec h264: answer with H.264 constrained baseline only (setCodecPreferences), as Safari
 // can; each stats line then names the video codec received ("videoCodec").
 const h264Only = option("--codec") === "h264";
@@ -42,6 +45,17 @@ const remembered = option("--remembered") ? JSON.parse(option("--remembered")) :
 // --bright-lower: each stats line counts the bright points in the lower third of the frame on
 // screen ("brightLower"), e.g. white subtitle text on a dark picture.
 const brightLower = rest.includes("--bright-lower");
+// --phone: each viewer is a phone-sized page (390x844 CSS px, mobile emulation: the page's
+// viewport meta counts, touch), as a person holding a phone upright sees it.
+const phone = rest.includes("--phone");
+// --layout: on Reelcast's page, each stats line tells where things are ("layout": the page's
+// scroll and client widths, the viewport, and the boxes of the video, the sound button, the name
+// field and the status) and what a screen reader is given ("a11y").
+const layout = rest.includes("--layout");
+// --ice: on Reelcast's page, each stats line has the ICE servers its connection was made with
+// ("iceServers"), and each signalling message the page receives is printed as {"viewer",
+// "received"} (up to 8 KiB of it).
+const ice = rest.includes("--ice");
 const substreams = option("--substreams") ? option("--substreams").split(",").map(Number) : [];
 const [switchViewer, switchTo, switchAfter] = option("--switch") ? option("--switch").split(":").map(Number) : [];
 
@@ -95,8 +109,44 @@ async function videoCodecOf(pc) {
   return codec;
 }
 
+// In the page: where things are on Reelcast's page, and what a screen reader is given.
+function pageLayout() {
+  const box = (el) => {
+    if (!el || el.classList.contains("hidden")) return null;
+    const r = el.getBoundingClientRect();
+    return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height };
+  };
+  const scroller = document.scrollingElement;
+  const status = document.getElementById("status");
+  const unnamed = [...document.querySelectorAll("button, input, video")].filter((el) => {
+    const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
+    return !(el.getAttribute("aria-label") || el.textContent.trim() || label.trim());
+  }).map((el) => el.id || el.tagName);
+  return {
+    layout: {
+      scrollWidth: scroller.scrollWidth, clientWidth: scroller.clientWidth,
+      innerWidth: window.innerWidth, innerHeight: window.innerHeight,
+      video: box(document.getElementById("video")), unmute: box(document.getElementById("unmute")),
+      name: box(document.getElementById("name")), status: box(status),
+      videoControls: document.getElementById("video").controls,
+    },
+    a11y: { statusRole: status.getAttribute("role"), statusLive: status.getAttribute("aria-live"), statusText: status.textContent, unnamed },
+  };
+}
+
+const PHONE = {
+  viewport: { width: 390, height: 844 }, screen: { width: 390, height: 844 },
+  deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+};
+
 async function openViewer(i) {
-  const page = await browser.newPage();
+  const page = phone ? await (await browser.newContext(PHONE)).newPage() : await browser.newPage();
+  if (ice) {
+    page.on("websocket", (ws) => ws.on("framereceived", (frame) => {
+      const received = String(frame.payload).slice(0, 8192);
+      process.stdout.write(JSON.stringify({ viewer: i, received }) + "\n");
+    }));
+  }
   page.on("console", (m) => process.stderr.write(`[viewer ${i}] ${m.text()}\n`));
   if (h264Only) await page.addInitScript(answerH264Only);
   if (typeof remembered[i] === "string") {
@@ -130,7 +180,11 @@ async function openViewer(i) {
     return async () => {
       const s = await page.evaluate(() => window.reelcastViewer.stats());
       const status = await page.evaluate(() => window.reelcastViewer.state.status);
-      return withCodec({ ...s, status }, "window.reelcastViewer.state.pc");
+      const extra = {
+        ...(layout ? await page.evaluate(pageLayout) : {}),
+        ...(ice ? { iceServers: await page.evaluate(() => window.reelcastViewer.iceServers()) } : {}),
+      };
+      return withCodec({ ...s, status, ...extra }, "window.reelcastViewer.state.pc");
     };
   }
   await page.setContent("<html><body><video id=v autoplay muted playsinline></video></body></html>");
@@ -335,9 +389,16 @@ for (;;) {
   for (let i = 0; i < probes.length; i++) {
     try {
       const s = await probes[i]();
-      if (!shot && i === 0 && s.framesDecoded >= 30) {
+      if (!shot && i === 0 && s.framesDecoded >= screenshotFrames) {
         shot = true;
-        await browser.contexts()[0].pages()[0].screenshot({ path: screenshot });
+        const page = browser.contexts()[0].pages()[0];
+        if (phone) {
+          await page.tap("#video");
+          // For the picture only (nothing waits on it): the browser's own controls fade in
+          // after a tap, and no event tells when they are drawn.
+          await page.waitForTimeout(600);
+        }
+        await page.screenshot({ path: screenshot });
         process.stdout.write(JSON.stringify({ screenshot }) + "\n");
       }
       process.stdout.write(JSON.stringify({ viewer: i, ...s }) + "\n");
