@@ -6,7 +6,9 @@
 
 pub mod capture;
 pub mod cli;
+mod data_dirs;
 pub mod headless;
+pub mod i18n;
 mod init;
 pub mod media;
 pub mod record;

@@ -68,6 +68,8 @@ fn main() {
         .with(wire_caps(&directives))
         .init();
     let cli = Cli::parse();
+    // The window's and the viewer page's strings, in the person's language.
+    reelcast::i18n::init();
     // The system's CA store is read once, off every thread that must not wait.
     std::thread::spawn(reelcast::signalling::preload_tls);
     let code = match cli.command {

@@ -8,7 +8,6 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use gtk::{gio, glib};
 
-use super::i18n;
 use super::preferences::ReelcastPreferences;
 use super::settings::{settings, APP_ID};
 use super::window::ReelcastWindow;
@@ -45,7 +44,9 @@ pub enum Outcome {
 
 /// Runs the application with a window until it is closed.
 pub fn run(start: Start) -> Outcome {
-    i18n::init();
+    // Idempotent: main binds the text domain for every command; a window run from
+    // elsewhere (tests) gets it too.
+    crate::i18n::init();
     if let Err(e) = crate::init() {
         return Outcome::SetupFailed(e.to_string());
     }

@@ -2,9 +2,7 @@
 //! command line (neither imports the other).
 
 mod app;
-mod data_dirs;
 mod goodbyes;
-mod i18n;
 mod player_controls;
 mod preferences;
 mod qr_texture;

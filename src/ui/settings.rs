@@ -30,7 +30,7 @@ fn schema() -> Option<gio::SettingsSchema> {
         return Some(schema);
     }
     // An installed binary reads only its own prefix's schema, never the build tree's.
-    let dir = super::data_dirs::installed("glib-2.0/schemas")
+    let dir = crate::data_dirs::installed("glib-2.0/schemas")
         .or_else(|| option_env!("REELCAST_SCHEMA_DIR").map(Into::into))?;
     let source = gio::SettingsSchemaSource::from_directory(&dir, default.as_ref(), false).ok()?;
     let schema = source.lookup(APP_ID, false);

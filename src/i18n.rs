@@ -1,4 +1,5 @@
-//! Translations: the window's strings come from the "reelcast" text domain.
+//! Translations: the window's and the viewer page's strings come from the "reelcast" text
+//! domain, bound once at start for every command.
 
 /// The text domain of every translatable string (po/reelcast.pot).
 pub const DOMAIN: &str = "reelcast";
@@ -10,7 +11,7 @@ pub fn init() {
     gettextrs::setlocale(gettextrs::LocaleCategory::LcAll, "");
     let dir = match option_env!("REELCAST_LOCALEDIR") {
         Some(dir) => std::path::PathBuf::from(dir),
-        None => super::data_dirs::installed("locale").unwrap_or_else(|| "/usr/share/locale".into()),
+        None => crate::data_dirs::installed("locale").unwrap_or_else(|| "/usr/share/locale".into()),
     };
     if let Err(e) = gettextrs::bindtextdomain(DOMAIN, dir) {
         tracing::warn!("translations are not available: {e}");
