@@ -338,3 +338,62 @@ fn the_checker_sees_a_cycle_and_an_import() {
         .collect();
     assert_eq!(targets, vec![vec!["rtc".to_string(), "share".to_string()]]);
 }
+
+/// The names of GStreamer's crates (gstreamer, glib and the `gst_*` family) that code uses.
+fn gstreamer_names(code: &str) -> Vec<String> {
+    code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .filter(|word| {
+            let first = word
+                .trim_start_matches(':')
+                .split("::")
+                .next()
+                .unwrap_or("");
+            ["gst", "gstreamer", "glib", "gobject"].contains(&first)
+                || first.starts_with("gst_")
+                || first.starts_with("gstreamer_")
+                || first.starts_with("glib_")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A viewer's controller decides without I/O, so that every decision can be driven and
+/// replayed in tests: nothing of GStreamer in any of its files, its tests included.
+#[test]
+fn the_controller_imports_nothing_of_gstreamer() {
+    let dir = root().join("src/rtc/controller");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    assert!(
+        files.len() >= 2,
+        "the controller was not found in {}",
+        dir.display()
+    );
+    let mut wrong = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        // Comments and strings may name GStreamer (what the estimator is); code may not.
+        let code: String = text
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let code = code_of(&code.replace("#[cfg(test)]\nmod tests", "mod tests"));
+        wrong.extend(
+            gstreamer_names(&code)
+                .into_iter()
+                .map(|n| format!("{}: {n}", file.display())),
+        );
+    }
+    assert!(wrong.is_empty(), "GStreamer in the controller: {wrong:?}");
+    let sample = code_of("use gst::prelude::*;\nfn f(e: &gstreamer::Element) { glib::idle_add(); gst_webrtc::X; }\n// gst here is a word\n");
+    assert_eq!(
+        gstreamer_names(&sample),
+        [
+            "gst::prelude::",
+            "gstreamer::Element",
+            "glib::idle_add",
+            "gst_webrtc::X"
+        ]
+    );
+}

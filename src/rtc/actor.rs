@@ -12,6 +12,7 @@ use super::candidate::{check_candidate, CandidateError, MAX_CANDIDATES};
 use super::codec::{Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
+use super::controller::{Action, Bitrate, Input};
 use super::encoder::EncoderChain;
 use super::error::ShareError;
 use super::events::{
@@ -19,9 +20,8 @@ use super::events::{
 };
 use super::input::Inputs;
 use super::ladder::Ladder;
-use super::policy::{kinds_to_send, next_target, offered_kinds};
+use super::policy::{kinds_to_send, offered_kinds};
 use super::reaper::{Job, Reaper};
-use super::rung_choice::{cost, RungChoice};
 use super::simulcast::{Simulcast, SimulcastPath};
 use super::stats::StatsSample;
 use super::taps::{Recording, RecordingShown};
@@ -69,6 +69,8 @@ pub(crate) struct Actor {
     /// Stopped recordings whose files are being finished.
     pub finishing: Vec<crate::record::Recorder>,
     pub recording_shown: RecordingShown,
+    /// The rung kept running for the first viewers ([`super::warm`]).
+    pub warm: super::warm::WarmRung,
 }
 
 impl Actor {
@@ -185,12 +187,17 @@ impl Actor {
             }
             Command::Stats { viewer, sample } => self.stats_arrived(&viewer, sample),
             Command::Estimate { viewer, bitrate } => {
-                if let Some(v) = self.current_mut(&viewer) {
-                    v.estimate = Some(bitrate);
-                    self.choose_rung(&viewer.id);
+                if self.is_current(&viewer) {
+                    let ladder = self.ladder_for(&viewer.id);
+                    let bitrate = Bitrate::bps(bitrate);
+                    self.control(&viewer.id, Input::Estimate { bitrate, ladder });
                 }
             }
-            Command::KeyframeWanted(viewer) => self.keyframe_wanted(&viewer),
+            Command::KeyframeWanted(viewer) => {
+                if self.is_current(&viewer) {
+                    self.control(&viewer.id, Input::KeyframeWanted);
+                }
+            }
             Command::RungKeyframeWanted { viewer, rung } => {
                 let codec = self
                     .current_mut(&viewer)
@@ -457,8 +464,8 @@ impl Actor {
         Ok(())
     }
 
-    /// The viewer's own video path, on the rung its link is likely to carry (see
-    /// [`RungChoice::start`]); it climbs from there as its estimate allows.
+    /// The viewer's own video path, on the rung its controller starts it on; it climbs from
+    /// there as its link allows.
     fn link_video(&mut self, id: &ViewerId, index: usize, codec: Codec) -> Result<(), ShareError> {
         self.ensure_ladder(codec)?;
         if self.viewers[id].simulcast_taken {
@@ -468,9 +475,12 @@ impl Actor {
         let now = Instant::now();
         let ssrc = self.ssrcs.of(MediaKind::Video);
         let viewer = self.viewers.get_mut(id).expect("checked");
-        // Probes need an estimator that counts what arrives: transport-wide feedback.
-        let probes = viewer.probes_link && viewer.estimator.is_some();
-        let choice = RungChoice::start(&costs, probes, now);
+        let actions = viewer.control.input(now, Input::VideoLinked { costs });
+        let first = actions.iter().find_map(|a| match a {
+            Action::MoveTo { rung, joined: true } => Some(*rung),
+            _ => None,
+        });
+        let first = first.expect("a joiner is given its first rung");
         // Video switched back on goes on with the same RTP stream where it stopped.
         let mut path = VideoPath::new(
             &self.pipeline,
@@ -479,7 +489,7 @@ impl Actor {
             &viewer.key,
             &self.commands,
         )?;
-        let rung = &self.ladders[&codec].rungs[choice.rung];
+        let rung = &self.ladders[&codec].rungs[first];
         if rung.is_parked() {
             rung.unpark();
             // Its encoder went on from where it was parked: only a keyframe can start anyone.
@@ -487,17 +497,13 @@ impl Actor {
         }
         let gone = path.move_to(&self.pipeline, rung)?;
         debug_assert!(gone.is_empty());
-        if let (Some(estimator), Some(cost)) = (&viewer.estimator, costs[choice.rung]) {
-            // Room to climb from the start, for a link that has it.
-            estimator.set_property("estimated-bitrate", cost + cost / 5);
-        }
         let connected = viewer.connection == ConnectionState::Connected;
         viewer.media[index].feed = Some(Feed::Ladder(path));
-        viewer.rung_choice = Some(choice.clone());
         if connected {
             // Video added to a running call: its first frame must be a keyframe.
-            self.ask_keyframe(codec, choice.rung, now);
+            self.ask_keyframe(codec, first, now);
         }
+        self.apply(id, actions, now);
         Ok(())
     }
 
@@ -523,6 +529,7 @@ impl Actor {
     /// from what it should be sent ([`kinds_to_send`]) renegotiates, on the same connection.
     fn renegotiate_changed_kinds(&mut self) {
         self.start_waiting_recording();
+        self.prepare_for_joins();
         let captured = self.inputs.captured_kinds();
         let ids: Vec<ViewerId> = self.viewers.keys().cloned().collect();
         for id in ids {
@@ -563,8 +570,13 @@ impl Actor {
                 encoder.park();
             }
         }
+        let warm = self.warm_rung(Instant::now());
         for ladder in self.ladders.values() {
-            ladder.park_idle((video == Some(ladder.codec)).then_some(0));
+            let keep = [
+                (video == Some(ladder.codec)).then_some(0),
+                warm.filter(|(codec, _)| *codec == ladder.codec).map(|(_, rung)| rung),
+            ];
+            ladder.park_idle(&keep);
         }
     }
 
@@ -655,10 +667,12 @@ impl Actor {
         for ladder in self.ladders.values() {
             ladder.measure(now);
         }
+        self.end_grace(now);
         // Branches to rungs a viewer has left, once its move is done; a move whose keyframe
         // never came is given up (the viewer stays where it is, and may try again).
         let mut settled = Vec::new();
         let mut keyframes = Vec::new();
+        let mut given_up = Vec::new();
         for viewer in self.viewers.values_mut() {
             let Some(path) = viewer.video_path_mut() else {
                 continue;
@@ -671,8 +685,8 @@ impl Actor {
             if path.give_up_stale_move(STALE_MOVE) {
                 let rung = path.rung();
                 tracing::info!(viewer = %viewer.key.id, ?rung, "a move got no keyframe: given up");
-                if let (Some(choice), Some(rung)) = (viewer.rung_choice.as_mut(), rung) {
-                    choice.rung = rung;
+                if let Some(rung) = rung {
+                    given_up.push((viewer.key.id.clone(), rung));
                 }
             }
             if let Some(path) = viewer.video_path_mut() {
@@ -684,6 +698,9 @@ impl Actor {
         }
         for (codec, rung) in keyframes {
             self.ask_keyframe(codec, rung, now);
+        }
+        for (id, rung) in given_up {
+            self.control(&id, Input::MoveGivenUp { rung });
         }
         for id in gone {
             self.remove_viewer(&id, "the viewer stopped responding", true);
@@ -699,10 +716,10 @@ impl Actor {
 
     fn stats_arrived(&mut self, key: &ViewerKey, sample: Option<StatsSample>) {
         // Disjoint borrows: the viewer is changed while the ladders and config are read.
+        let ladder = self.ladder_for(&key.id);
         let Self {
             viewers,
             ladders,
-            config,
             events,
             ..
         } = self;
@@ -725,15 +742,22 @@ impl Actor {
                 .filter_map(|index| ladder.rung_stats(index))
                 .collect()
         });
-        let mut stats = viewer_stats(config, viewer, rung, &sample, Instant::now());
+        let now = Instant::now();
+        let report = Input::Report {
+            loss: sample.fraction_lost,
+            rtt: sample.rtt,
+            nacks: sample.nack_count,
+            ladder,
+        };
+        let actions = viewer.control.input(now, report);
+        let mut stats = viewer_stats(viewer, rung, &sample, now);
         stats.published = published;
         events.send(ShareEvent::ViewerStats(stats));
-        self.choose_rung(&key.id);
+        self.apply(&key.id, actions, now);
     }
 }
 
 fn viewer_stats(
-    config: &ShareConfig,
     viewer: &mut Viewer,
     rung: Option<(RungStats, u64)>,
     sample: &StatsSample,
@@ -754,14 +778,6 @@ fn viewer_stats(
         _ => 0.0,
     };
     viewer.previous_frames = frames.map(|f| (f, now));
-    viewer.last_loss = sample.fraction_lost;
-    // The fallback estimate, for a viewer that gives no transport-wide feedback.
-    viewer.target_bitrate = next_target(
-        viewer.target_bitrate,
-        sample.fraction_lost,
-        config.min_video_bitrate,
-        cost(config.max_video_bitrate, config.audio_bitrate),
-    );
     ViewerStats {
         viewer: viewer.id().clone(),
         connection: viewer.connection,
@@ -772,7 +788,7 @@ fn viewer_stats(
         packet_loss: sample.fraction_lost,
         nack_count: sample.nack_count,
         keyframe_requests: viewer.keyframe_requests(),
-        target_bitrate: viewer.link_estimate(),
+        target_bitrate: viewer.control.controller().link_estimate().as_bps(),
         rung: rung.map(|(r, _)| r),
         published: Vec::new(),
     }

@@ -11,6 +11,7 @@ use gst::prelude::*;
 use super::codec::Ssrcs;
 use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
+use super::controller::{cost, Bitrate};
 use super::link_probe::LinkProbe;
 use super::retransmissions::{limit_retransmissions, RetransmissionBudget};
 use super::simulcast;
@@ -28,10 +29,14 @@ pub(crate) fn add_estimator(
 ) -> Option<gst::Element> {
     super::plugins::register();
     let estimator = gst::ElementFactory::make("rtpgccbwe").build().ok()?;
-    let max = super::rung_choice::cost(config.max_video_bitrate, config.audio_bitrate);
+    let max = cost(
+        Bitrate::bps(config.max_video_bitrate),
+        Bitrate::bps(config.audio_bitrate),
+    )
+    .as_bps();
     estimator.set_property("min-bitrate", config.min_video_bitrate / 2);
     estimator.set_property("max-bitrate", max + max / 2);
-    estimator.set_property("estimated-bitrate", config.start_video_bitrate);
+    // Its estimates are the controller's to set (`rtc::control`), the first one included.
     let estimate = Arc::new(AtomicU32::new(config.start_video_bitrate));
     watch_rtxsend(webrtcbin, &estimate, (ssrcs, simulcast), probe);
     let (viewer, commands) = (key.clone(), commands.clone());

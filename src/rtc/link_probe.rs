@@ -54,10 +54,6 @@ impl LinkProbe {
         self.extra.store(0, Ordering::Relaxed);
     }
 
-    pub(crate) fn is_on(&self) -> bool {
-        self.extra.load(Ordering::Relaxed) > 0
-    }
-
     pub(crate) fn sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
     }

@@ -1,19 +1,7 @@
-//! The share's decisions as pure functions: a loss-based target for viewers without
-//! transport-wide feedback, which kinds each viewer gets. No GStreamer here, so unit tests drive every case.
+//! The share's decisions as pure functions: which kinds each viewer gets (how much of the
+//! picture is [`super::controller`]'s). No GStreamer here, so unit tests drive every case.
 
 use crate::media::MediaKind;
-
-/// A viewer's next target bitrate from the loss in its last receiver report: back off in
-/// proportion to heavy loss, probe upwards slowly while loss is low (as loss-based congestion
-/// control does), hold in between.
-pub(crate) fn next_target(current: u32, fraction_lost: Option<f64>, min: u32, max: u32) -> u32 {
-    let next = match fraction_lost {
-        Some(loss) if loss > 0.10 => current as f64 * (1.0 - 0.5 * loss),
-        Some(loss) if loss < 0.02 => current as f64 * 1.05,
-        _ => current as f64,
-    };
-    (next as u32).clamp(min, max)
-}
 
 /// The kinds a new viewer is offered: what the source has, when the player has said (its
 /// tracks start a moment apart, and a viewer joining in between would otherwise be offered
@@ -63,28 +51,6 @@ pub(crate) fn kinds_to_send(
 mod tests {
     use super::*;
     use MediaKind::{Audio, Video};
-
-    #[test]
-    fn bitrate_backs_off_on_loss_and_probes_up_when_clean() {
-        assert_eq!(
-            next_target(1_000_000, Some(0.2), 100_000, 2_000_000),
-            900_000
-        );
-        assert_eq!(
-            next_target(1_000_000, Some(0.0), 100_000, 2_000_000),
-            1_050_000
-        );
-        assert_eq!(
-            next_target(1_000_000, Some(0.05), 100_000, 2_000_000),
-            1_000_000
-        );
-        assert_eq!(
-            next_target(1_990_000, Some(0.0), 100_000, 2_000_000),
-            2_000_000
-        );
-        assert_eq!(next_target(100_000, Some(0.5), 100_000, 2_000_000), 100_000);
-        assert_eq!(next_target(500_000, None, 100_000, 2_000_000), 500_000);
-    }
 
     #[test]
     fn a_viewer_is_offered_what_the_source_has() {

@@ -8,31 +8,93 @@ use gst::prelude::*;
 
 use super::actor::Actor;
 use super::codec::Codec;
-use super::command::ViewerKey;
+use super::controller::{cost, Action, Bitrate, Input, Ladder};
 use super::error::ShareError;
 use super::events::ConnectionState;
 use super::events::{ShareEvent, ViewerId};
 use super::ladder::Rung;
 use super::reaper::Job;
-use super::rung_choice::{cost, Move};
 use super::simulcast::SimulcastPath;
 use super::video_path::VideoPath;
 use super::viewer::Feed;
 
 impl Actor {
-    /// What a viewer on each rung of `codec`'s ladder receives, in bits/s (`None`: not usable).
-    pub(super) fn rung_costs(&self, codec: Codec) -> Vec<Option<u32>> {
+    /// What a viewer on each rung of `codec`'s ladder receives (`None`: not usable).
+    pub(super) fn rung_costs(&self, codec: Codec) -> Vec<Option<Bitrate>> {
+        let audio = Bitrate::bps(self.config.audio_bitrate);
         self.ladders.get(&codec).map_or_else(Vec::new, |ladder| {
             ladder
                 .video_rates()
                 .iter()
-                .map(|rate| rate.map(|bitrate| cost(bitrate, self.config.audio_bitrate)))
+                .map(|rate| rate.map(|bitrate| cost(Bitrate::bps(bitrate), audio)))
                 .collect()
         })
     }
 
-    /// Moves the viewer between rungs when its link says so (see [`RungChoice::decide`]).
-    pub(super) fn choose_rung(&mut self, id: &ViewerId) {
+    /// The ladder as applied for this viewer, when its video is fed from one: what each
+    /// rung costs and whether its last move still waits for its keyframe.
+    pub(super) fn ladder_for(&self, id: &ViewerId) -> Option<Ladder> {
+        let path = self.viewers.get(id)?.video_path()?;
+        Some(Ladder {
+            costs: self.rung_costs(path.codec()),
+            moving: path.moving_to().is_some(),
+        })
+    }
+
+    /// Hands the viewer's controller `input` and applies what it decides.
+    pub(super) fn control(&mut self, id: &ViewerId, input: Input) {
+        let now = Instant::now();
+        let Some(viewer) = self.viewers.get_mut(id) else {
+            return;
+        };
+        let actions = viewer.control.input(now, input);
+        self.apply(id, actions, now);
+    }
+
+    /// Does what a viewer's controller decided, in its order.
+    pub(super) fn apply(&mut self, id: &ViewerId, actions: Vec<Action>, now: Instant) {
+        for action in actions {
+            let Some(viewer) = self.viewers.get_mut(id) else {
+                return;
+            };
+            let estimate = viewer.control.controller().link_estimate();
+            match action {
+                Action::SetEstimate { bitrate, reason } => {
+                    tracing::debug!(viewer = %id, %bitrate, ?reason, "the estimator is told");
+                    viewer.set_estimate(bitrate);
+                }
+                Action::ProbeStart { extra, rung } => {
+                    tracing::info!(viewer = %id, rung, %extra, %estimate, "probing the link for a bigger rung");
+                    viewer.link_probe.start(extra.as_bps());
+                }
+                Action::ProbeStop => {
+                    viewer.link_probe.stop();
+                    tracing::info!(viewer = %id, %estimate, sent = viewer.link_probe.sent(), "the probe stops");
+                }
+                Action::Probes(true) => {
+                    tracing::info!(viewer = %id, "a plain trial failed as its probes did: the link is full, and it is probed again");
+                }
+                Action::Probes(false) => {
+                    tracing::info!(viewer = %id, "its feedback collapses under probes: it climbs by plain trials");
+                }
+                Action::Keyframe => self.keyframe_wanted(id),
+                Action::MoveTo {
+                    rung,
+                    joined: false,
+                } => {
+                    tracing::info!(viewer = %id, rung, %estimate, "viewer moves to another rung");
+                    self.move_to(id, rung, now);
+                }
+                // A joiner's first rung is linked by `link_video`, which asked for it.
+                Action::MoveTo { joined: true, .. } => {}
+                // Nothing applies forward error correction yet.
+                Action::Fec(_) => {}
+            }
+        }
+    }
+
+    /// Feeds the viewer from another rung of its ladder, from that rung's next keyframe.
+    fn move_to(&mut self, id: &ViewerId, to: usize, now: Instant) {
         let Some(codec) = self
             .viewers
             .get(id)
@@ -41,80 +103,11 @@ impl Actor {
         else {
             return;
         };
-        let costs = self.rung_costs(codec);
-        let now = Instant::now();
-        let viewer = self.viewers.get_mut(id).expect("checked");
-        if viewer.video_path().is_some_and(|p| p.moving_to().is_some()) {
-            return; // one move at a time: the last is waiting for its keyframe
-        }
-        let estimate = viewer.link_estimate();
-        let loss = viewer.last_loss;
-        let Some(step) = viewer
-            .rung_choice
-            .as_mut()
-            .and_then(|c| c.decide(&costs, estimate, loss, now))
-        else {
-            return;
-        };
-        if !viewer.probes_link && viewer.rung_choice.as_ref().is_some_and(|c| c.probes()) {
-            viewer.probes_link = true;
-            tracing::info!(viewer = %id, "a plain trial failed as its probes did: the link is full, and it is probed again");
-        }
-        let probed = viewer.link_probe.is_on();
-        viewer.link_probe.stop();
-        let to = match step {
-            Move::Up(to) | Move::Down(to) => to,
-            Move::Back { to, before } => {
-                if let (Some(estimator), true) = (&viewer.estimator, estimate < before) {
-                    estimator.set_property("estimated-bitrate", before);
-                }
-                to
-            }
-            Move::Probe(to) => {
-                let (Some(estimator), Some(wanted)) = (&viewer.estimator, costs[to]) else {
-                    return;
-                };
-                let now_on = viewer.rung_choice.as_ref().map(|c| c.rung);
-                let current = now_on.and_then(|r| costs.get(r).copied().flatten());
-                let extra = wanted.saturating_sub(current.unwrap_or(0));
-                // The estimator (and its pacer) assume the link carries the bigger rung, and
-                // the probe makes it carry as much: the estimate then says whether it can.
-                estimator.set_property("estimated-bitrate", wanted.max(estimate));
-                viewer.link_probe.start(extra);
-                tracing::info!(viewer = %id, rung = to, extra, estimate, "probing the link for a bigger rung");
-                return;
-            }
-            Move::Restore(bitrate) => {
-                if let Some(estimator) = &viewer.estimator {
-                    estimator.set_property("estimated-bitrate", bitrate);
-                }
-                tracing::info!(viewer = %id, bitrate, estimate, "the step up settled: the estimate its probe proved is restored");
-                return;
-            }
-            Move::ProbeFailed(before) => {
-                if let (Some(estimator), true) = (&viewer.estimator, estimate < before) {
-                    estimator.set_property("estimated-bitrate", before);
-                }
-                tracing::info!(viewer = %id, estimate, before, sent = viewer.link_probe.sent(), "the link has no room for a bigger rung");
-                if viewer.probes_link && viewer.rung_choice.as_ref().is_some_and(|c| !c.probes()) {
-                    viewer.probes_link = false;
-                    tracing::info!(viewer = %id, "its feedback collapses under probes: it climbs by plain trials");
-                }
-                return;
-            }
-        };
-        if let (Move::Up(_), false, Some(estimator), Some(cost)) =
-            (step, probed, &viewer.estimator, costs[to])
-        {
-            // A trial without a probe: the estimator (and its pacer) assume the link carries
-            // the new rung, and find out soon enough if it does not.
-            estimator.set_property("estimated-bitrate", cost);
-        }
-        tracing::info!(viewer = %id, ?step, estimate, "viewer moves to another rung");
         let rung = &self.ladders[&codec].rungs[to];
         rung.unpark();
         // Not through the throttle: the viewer waits on this keyframe (moves are rare).
         rung.force_keyframe(now);
+        let viewer = self.viewers.get_mut(id).expect("checked");
         let path = viewer.video_path_mut().expect("checked");
         match path.move_to(&self.pipeline, rung) {
             Ok(gone) if !gone.is_empty() => self.reaper.reap(Job::Links(gone)),
@@ -154,9 +147,9 @@ impl Actor {
         }
     }
 
-    /// A viewer's PLI or FIR: a keyframe of the rung it receives, or is moving to.
-    pub(super) fn keyframe_wanted(&mut self, key: &ViewerKey) {
-        let Some(path) = self.current_mut(key).and_then(|v| v.video_path()) else {
+    /// A keyframe of the rung a viewer receives, or is moving to.
+    fn keyframe_wanted(&mut self, id: &ViewerId) {
+        let Some(path) = self.viewers.get(id).and_then(|v| v.video_path()) else {
             return;
         };
         let (codec, rung) = (path.codec(), path.moving_to().or(path.rung()));
@@ -174,7 +167,7 @@ impl Actor {
         codec: Codec,
     ) -> Result<(), ShareError> {
         let now = Instant::now();
-        let total: u32 = self.rung_costs(codec).iter().flatten().sum();
+        let total: Bitrate = self.rung_costs(codec).into_iter().flatten().sum();
         let ladder = &self.ladders[&codec];
         // Rungs too small for this picture are left out; all of them while its size is not
         // known yet.
@@ -204,10 +197,7 @@ impl Actor {
             &self.commands,
         )?;
         tracing::info!(viewer = %id, rungs = ?path.rungs(), "publishing every rung (simulcast)");
-        if let (Some(estimator), true) = (&viewer.estimator, total > 0) {
-            // The pacer's rate: every rung, with room for their peaks.
-            estimator.set_property("estimated-bitrate", total + total / 5);
-        }
+        let actions = viewer.control.input(now, Input::Simulcast { total });
         viewer.media[index].feed = Some(Feed::Simulcast(path));
         let connected = viewer.connection == ConnectionState::Connected;
         let published: Vec<usize> = rungs.iter().map(|r| r.index).collect();
@@ -222,6 +212,7 @@ impl Actor {
                 self.ask_keyframe(codec, rung, now);
             }
         }
+        self.apply(id, actions, now);
         Ok(())
     }
 }

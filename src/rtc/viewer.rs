@@ -14,10 +14,11 @@ use super::certificate;
 use super::codec::{make, Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
+use super::control::Control;
+use super::controller::{cost, Action, Bitrate, Input, Limits};
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::link_probe::LinkProbe;
-use super::rung_choice::RungChoice;
 use super::simulcast::{self, SimulcastPath};
 use super::stats::request_stats;
 use super::video_path::{Continuity, VideoPath};
@@ -36,8 +37,6 @@ pub(crate) struct Viewer {
     /// When it was added: its connection must be up within the share's connect timeout.
     pub joined: Instant,
     pub connection: ConnectionState,
-    /// What this viewer's feedback says the video encoder may send.
-    pub target_bitrate: u32,
     /// Bytes sent and when, at the previous stats reply.
     pub previous_bytes: Option<(u64, Instant)>,
     pub previous_frames: Option<(u64, Instant)>,
@@ -49,19 +48,11 @@ pub(crate) struct Viewer {
     pub estimator: Option<gst::Element>,
     /// Sends packets again to find out whether the link has room for a bigger rung.
     pub link_probe: Arc<LinkProbe>,
-    /// The answer took transport-wide congestion control feedback: the estimator's word
-    /// counts. Without it, loss in receiver reports is all there is ([`Viewer::target_bitrate`]).
-    pub transport_cc: bool,
-    /// The estimator's latest estimate of what this viewer's link carries, in bits/s.
-    pub estimate: Option<u32>,
-    /// Its link can be probed before a step up ([`super::link_probe`]): see [`probes_work`].
-    pub probes_link: bool,
-    /// Fraction lost in its last receiver report.
-    pub last_loss: Option<f64>,
+    /// How much of the picture its link carries: every decision of its adaptation, which
+    /// the actor applies ([`super::controller`]).
+    pub control: Control,
     /// Where its video's RTP stream starts, or stood when its video was switched off.
     pub video_continuity: Continuity,
-    /// Its rung on the ladder, once its video is fed from one.
-    pub rung_choice: Option<RungChoice>,
     /// The codecs of an applied answer, not linked to the encoders until the viewer's media
     /// is up (ICE and DTLS connected): a join that never connects costs no encoding.
     pub awaiting_media: Option<Vec<Option<Codec>>>,
@@ -226,21 +217,42 @@ fn with_our_ssrcs(sdp: &str, ssrcs: Ssrcs, simulcast: bool) -> String {
     })
 }
 
-/// Whether an answer's peer can be probed with RTX: it must take RTX for its video, and it
-/// must not be Firefox, whose feedback on those packets made GCC back off within 50 ms on
-/// loopback every time (seen with Firefox 153; the cause is not known), so that a Firefox
-/// viewer never climbed. Peers that cannot be probed climb by plain trials.
-fn probes_work(answer: &str) -> bool {
-    let firefox = answer.lines().any(|l| l.starts_with("o=mozilla"));
-    let rtx = answer
+/// Whether an answer takes RTX for its video, which probes are sent as. Whether the peer's
+/// feedback can take them is the controller's to find out, whoever the peer is.
+fn takes_video_rtx(answer: &str) -> bool {
+    answer
         .split("\nm=")
         .filter(|section| section.starts_with("video"))
         .any(|section| {
             section
                 .lines()
                 .any(|l| l.starts_with("a=rtpmap:") && l.contains(" rtx/"))
-        });
-    rtx && !firefox
+        })
+}
+
+/// The viewer's controller, and its estimator told what to assume before any feedback.
+fn start_control(
+    config: &ShareConfig,
+    key: &ViewerKey,
+    estimator: Option<&gst::Element>,
+    now: Instant,
+) -> Control {
+    let limits = Limits {
+        start: Bitrate::bps(config.start_video_bitrate),
+        min: Bitrate::bps(config.min_video_bitrate),
+        max: cost(
+            Bitrate::bps(config.max_video_bitrate),
+            Bitrate::bps(config.audio_bitrate),
+        ),
+        estimator: estimator.is_some(),
+    };
+    let mut control = Control::new(limits, &format!("{}-{}", key.id, key.serial), now);
+    for action in control.actions() {
+        if let (Action::SetEstimate { bitrate, .. }, Some(estimator)) = (action, estimator) {
+            estimator.set_property("estimated-bitrate", bitrate.as_bps());
+        }
+    }
+    control
 }
 
 /// Element names allow only some characters; session ids are not ours to trust.
@@ -321,12 +333,13 @@ impl Viewer {
             commands,
             (ssrcs, simulcast, &link_probe),
         );
+        let now = Instant::now();
+        let control = start_control(config, &key, estimator.as_ref(), now);
         connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
             .map_err(BuildError::gst)?;
         create_offer(&webrtcbin, &key, (ssrcs, simulcast), events, commands);
-        let now = Instant::now();
         Ok(Self {
             key,
             ssrcs,
@@ -335,18 +348,13 @@ impl Viewer {
             last_heard: now,
             joined: now,
             connection: ConnectionState::New,
-            target_bitrate: config.start_video_bitrate,
             previous_bytes: None,
             previous_frames: None,
             stats_asked: None,
             pending_answer: None,
             estimator,
             link_probe,
-            transport_cc: false,
-            probes_link: false,
-            estimate: None,
-            last_loss: None,
-            rung_choice: None,
+            control,
             video_continuity: Continuity::random(),
             awaiting_media: None,
             candidates: 0,
@@ -434,10 +442,16 @@ impl Viewer {
         commands: &flume::Sender<Command>,
     ) -> Result<Vec<Option<Codec>>, AnswerError> {
         let message = parse_sdp(sdp)?;
-        self.transport_cc = sdp
+        let transport_cc = sdp
             .lines()
             .any(|l| l.starts_with("a=extmap:") && l.contains(super::codec::TWCC_URI));
-        self.probes_link = self.transport_cc && probes_work(sdp);
+        let feedback = Input::Answer {
+            transport_cc,
+            rtx: takes_video_rtx(sdp),
+        };
+        for action in self.control.input(Instant::now(), feedback) {
+            tracing::debug!(viewer = %self.key.id, ?action, "the answer's feedback");
+        }
         self.simulcast_taken = self.simulcast_offered && simulcast::answer_takes_simulcast(sdp);
         let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
         let chosen = codecs_in(&message, &kinds);
@@ -528,12 +542,10 @@ impl Viewer {
             })
     }
 
-    /// What the viewer's link carries, as best we know: the estimator's word where the viewer
-    /// gives transport-wide feedback, else the loss-based target.
-    pub(crate) fn link_estimate(&self) -> u32 {
-        match (self.transport_cc, self.estimate) {
-            (true, Some(estimate)) => estimate,
-            _ => self.target_bitrate,
+    /// Tells the viewer's estimator (and its pacer) what its link carries.
+    pub(crate) fn set_estimate(&self, bitrate: Bitrate) {
+        if let Some(estimator) = &self.estimator {
+            estimator.set_property("estimated-bitrate", bitrate.as_bps());
         }
     }
 
@@ -672,19 +684,19 @@ fn create_offer(
 
 #[cfg(test)]
 mod tests {
-    use super::probes_work;
+    use super::takes_video_rtx;
 
     #[test]
-    fn a_peer_is_probed_only_when_it_takes_rtx_for_video_and_is_not_firefox() {
+    fn a_peer_takes_rtx_when_its_video_section_does_whoever_it_is() {
         let video = "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\n";
         let rtx = "a=rtpmap:97 rtx/90000\r\n";
         let audio_rtx = "m=audio 9 UDP/TLS/RTP/SAVPF 111 98\r\na=rtpmap:98 rtx/48000\r\n";
         let chromium = format!("v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n{video}{rtx}");
-        assert!(probes_work(&chromium));
+        assert!(takes_video_rtx(&chromium));
         let firefox =
             format!("v=0\r\no=mozilla...THIS_IS_SDPARTA-153 1 0 IN IP4 0.0.0.0\r\n{video}{rtx}");
-        assert!(!probes_work(&firefox));
+        assert!(takes_video_rtx(&firefox));
         let without_rtx = format!("v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n{video}{audio_rtx}");
-        assert!(!probes_work(&without_rtx));
+        assert!(!takes_video_rtx(&without_rtx));
     }
 }

@@ -1,10 +1,11 @@
 //! Which rung of the ladder one viewer gets, from its own link's estimate: down at once when
 //! the link cannot carry the rung, up one step at a time, each step first probed (the link
-//! made to carry what the bigger rung costs, see [`super::link_probe`]) where the viewer's
-//! estimator can tell, then taken as a trial that backs off when it fails. Pure: no
-//! GStreamer, so unit tests drive every case.
+//! made to carry what the bigger rung costs, see `rtc::link_probe`) where the viewer's
+//! estimator can tell, then taken as a trial that backs off when it fails.
 
 use std::time::{Duration, Instant};
+
+use super::bitrate::Bitrate;
 
 /// Time on a rung before trying the one above.
 const HOLD: Duration = Duration::from_secs(3);
@@ -48,9 +49,9 @@ const COLLAPSES_TO_STOP_PROBING: u8 = 2;
 /// RTP, SRTP, UDP and IP headers on top of what the encoders make.
 const OVERHEAD: f64 = 1.05;
 
-/// The bits per second a viewer on a rung of `video` bits per second receives.
-pub(crate) fn cost(video: u32, audio: u32) -> u32 {
-    ((video as f64 + audio as f64) * OVERHEAD) as u32
+/// What a viewer on a rung of `video` receives, with `audio` beside it.
+pub(crate) fn cost(video: Bitrate, audio: Bitrate) -> Bitrate {
+    (video + audio).scale(OVERHEAD)
 }
 
 /// One viewer's rung and the history its next choice needs.
@@ -73,7 +74,7 @@ pub(crate) struct RungChoice {
     /// rung cost when it began (costs follow what the encoders make).
     probing: Option<Probing>,
     /// A probed step up settling until then, and the estimate its probe proved.
-    settling: Option<(Instant, u32)>,
+    settling: Option<(Instant, Bitrate)>,
 }
 
 /// A step up under way: since then, from this rung, with this estimate before it.
@@ -81,15 +82,15 @@ pub(crate) struct RungChoice {
 struct Trial {
     since: Instant,
     from: usize,
-    before: u32,
+    before: Bitrate,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Probing {
     since: Instant,
     rung: usize,
-    before: u32,
-    wanted: u32,
+    before: Bitrate,
+    wanted: Bitrate,
 }
 
 /// What the viewer should do now.
@@ -101,7 +102,7 @@ pub(crate) enum Move {
     /// given back the estimate from before the step, at most what that rung needs to climb
     /// (the congestion was the step's own, and the estimate it left would take the viewer
     /// further down than it came from).
-    Back { to: usize, before: u32 },
+    Back { to: usize, before: Bitrate },
     /// Up to this rung, as a trial: the estimator should assume it can (see
     /// [`RungChoice::decide`]).
     Up(usize),
@@ -111,16 +112,16 @@ pub(crate) enum Move {
     /// The probe failed: stop it; the viewer stays where it is, and the estimator is given
     /// back the estimate from before the probe (the congestion was the probe's own), when
     /// it fell below it.
-    ProbeFailed(u32),
+    ProbeFailed(Bitrate),
     /// The step up has settled: the estimator is given back this estimate, which its probe
     /// proved, in place of what the first keyframe's burst made it think.
-    Restore(u32),
+    Restore(Bitrate),
 }
 
 impl RungChoice {
     /// A joining viewer: on the middle rung (or the smallest there is), a keyframe small
     /// enough for most links, then up as its estimate allows.
-    pub(crate) fn start(costs: &[Option<u32>], probes: bool, now: Instant) -> Self {
+    pub(crate) fn start(costs: &[Option<Bitrate>], probes: bool, now: Instant) -> Self {
         let usable: Vec<usize> = (0..costs.len()).filter(|i| costs[*i].is_some()).collect();
         // Sizes not known yet (no picture has come): the middle of the ladder.
         let rung = usable
@@ -151,8 +152,8 @@ impl RungChoice {
     /// biggest), the viewer's estimate and its loss. The caller makes the move.
     pub(crate) fn decide(
         &mut self,
-        costs: &[Option<u32>],
-        estimate: u32,
+        costs: &[Option<Bitrate>],
+        estimate: Bitrate,
         loss: Option<f64>,
         now: Instant,
     ) -> Option<Move> {
@@ -169,8 +170,8 @@ impl RungChoice {
 
     fn step(
         &mut self,
-        costs: &[Option<u32>],
-        estimate: u32,
+        costs: &[Option<Bitrate>],
+        estimate: Bitrate,
         loss: Option<f64>,
         now: Instant,
     ) -> Option<Move> {
@@ -186,7 +187,7 @@ impl RungChoice {
         let current = cost_of(self.rung)?;
         if let Some((until, proved)) = self.settling {
             if now < until {
-                if (estimate as f64) >= current as f64 * COLLAPSE {
+                if estimate.as_f64() >= current.as_f64() * COLLAPSE {
                     return None;
                 }
                 self.settling = None;
@@ -215,7 +216,7 @@ impl RungChoice {
             let over = now.duration_since(since) >= PROBE_TIME;
             let bar = if over { PROBE_PASSES } else { PROBE_BACKED_OFF };
             let usable = cost_of(rung).is_some() && rung < self.rung;
-            match usable && estimate as f64 >= wanted as f64 * bar {
+            match usable && estimate.as_f64() >= wanted.as_f64() * bar {
                 true if !over => return None,
                 true => {
                     self.probing = None;
@@ -230,7 +231,8 @@ impl RungChoice {
                 false => {
                     self.probing = None;
                     self.back_off(now);
-                    if (estimate as f64) < before as f64 * PROBE_COLLAPSE {
+                    if estimate.as_f64() < before.as_f64() * PROBE_COLLAPSE {
+                        // Whoever the peer is: learnt from its feedback, never from its name.
                         self.probe_collapses += 1;
                         if self.probe_collapses >= COLLAPSES_TO_STOP_PROBING {
                             // This peer's feedback cannot take probes: trials from now on.
@@ -241,12 +243,12 @@ impl RungChoice {
                 }
             }
         }
-        if (estimate as f64) < current as f64 * TOO_LITTLE {
+        if estimate.as_f64() < current.as_f64() * TOO_LITTLE {
             // The biggest rung that fits, else the smallest there is.
             let below = (self.rung + 1..costs.len()).filter(|i| cost_of(*i).is_some());
-            let fits = below
-                .clone()
-                .find(|i| cost_of(*i).is_some_and(|c| c as f64 <= estimate as f64 * TOO_LITTLE));
+            let fits = below.clone().find(|i| {
+                cost_of(*i).is_some_and(|c| c.as_f64() <= estimate.as_f64() * TOO_LITTLE)
+            });
             if let Some(trial) = self.trial.take() {
                 self.back_off(now);
                 if self.can_probe && !self.probes {
@@ -258,11 +260,11 @@ impl RungChoice {
                 let from = cost_of(trial.from).filter(|_| trial.from > self.rung);
                 // The link carried the rung it left until the step, and the estimate the
                 // step's own burst left says little: back there unless the link collapsed.
-                if let Some(c) = from.filter(|c| estimate as f64 >= *c as f64 * COLLAPSE) {
+                if let Some(c) = from.filter(|c| estimate.as_f64() >= c.as_f64() * COLLAPSE) {
                     self.moved(trial.from, now, false);
                     // No more than that rung needs to climb again: the estimate before a
                     // plain trial can be far above what the link carries.
-                    let room = (c as f64 * ROOM_TO_CLIMB) as u32;
+                    let room = c.scale(ROOM_TO_CLIMB);
                     return Some(Move::Back {
                         to: trial.from,
                         before: trial.before.min(room),
@@ -278,7 +280,7 @@ impl RungChoice {
         if now.duration_since(self.moved_at) >= hold
             && now >= self.next_trial
             && clean
-            && estimate as f64 >= current as f64 * ROOM_TO_CLIMB
+            && estimate.as_f64() >= current.as_f64() * ROOM_TO_CLIMB
         {
             if self.probes {
                 self.probing = Some(Probing {
@@ -327,7 +329,15 @@ impl RungChoice {
 mod tests {
     use super::*;
 
-    const COSTS: [Option<u32>; 3] = [Some(2_600_000), Some(1_200_000), Some(500_000)];
+    const COSTS: [Option<Bitrate>; 3] = [
+        Some(bps(2_600_000)),
+        Some(bps(1_200_000)),
+        Some(bps(500_000)),
+    ];
+
+    const fn bps(b: u32) -> Bitrate {
+        Bitrate::bps(b)
+    }
 
     #[test]
     fn a_joiner_starts_in_the_middle_and_climbs_when_its_link_has_room() {
@@ -338,7 +348,7 @@ mod tests {
         assert_eq!(
             c.decide(
                 &COSTS,
-                1_700_000,
+                bps(1_700_000),
                 Some(0.0),
                 t0 + Duration::from_millis(500)
             ),
@@ -346,11 +356,21 @@ mod tests {
         );
         // Not enough room.
         assert_eq!(
-            c.decide(&COSTS, 1_300_000, Some(0.0), t0 + Duration::from_secs(2)),
+            c.decide(
+                &COSTS,
+                bps(1_300_000),
+                Some(0.0),
+                t0 + Duration::from_secs(2)
+            ),
             None
         );
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, Some(0.0), t0 + Duration::from_secs(2)),
+            c.decide(
+                &COSTS,
+                bps(1_700_000),
+                Some(0.0),
+                t0 + Duration::from_secs(2)
+            ),
             Some(Move::Up(0))
         );
         assert_eq!(c.rung, 0);
@@ -361,12 +381,18 @@ mod tests {
         let t0 = Instant::now();
         let mut c = RungChoice::start(&COSTS, false, t0);
         c.rung = 0;
-        assert_eq!(c.decide(&COSTS, 700_000, None, t0), Some(Move::Down(2)));
+        assert_eq!(
+            c.decide(&COSTS, bps(700_000), None, t0),
+            Some(Move::Down(2))
+        );
         // Nothing fits: the smallest.
         c.rung = 0;
-        assert_eq!(c.decide(&COSTS, 100_000, None, t0), Some(Move::Down(2)));
         assert_eq!(
-            c.decide(&COSTS, 100_000, None, t0),
+            c.decide(&COSTS, bps(100_000), None, t0),
+            Some(Move::Down(2))
+        );
+        assert_eq!(
+            c.decide(&COSTS, bps(100_000), None, t0),
             None,
             "nowhere lower to go"
         );
@@ -378,44 +404,44 @@ mod tests {
         let mut c = RungChoice::start(&COSTS, false, t0);
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            c.decide(&COSTS, bps(1_700_000), None, at(2.0)),
             Some(Move::Up(0))
         );
         // The link could not take it: back where it was, the estimator given back what it
         // said before, and no new trial for the backoff.
         assert_eq!(
-            c.decide(&COSTS, 1_500_000, None, at(3.0)),
+            c.decide(&COSTS, bps(1_500_000), None, at(3.0)),
             Some(Move::Back {
                 to: 1,
-                before: 1_620_000
+                before: bps(1_620_000)
             })
         );
-        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(7.0)), None);
+        assert_eq!(c.decide(&COSTS, bps(1_700_000), None, at(7.0)), None);
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(9.5)),
+            c.decide(&COSTS, bps(1_700_000), None, at(9.5)),
             Some(Move::Up(0))
         );
         assert_eq!(
-            c.decide(&COSTS, 1_500_000, None, at(10.0)),
+            c.decide(&COSTS, bps(1_500_000), None, at(10.0)),
             Some(Move::Back {
                 to: 1,
-                before: 1_620_000
+                before: bps(1_620_000)
             })
         );
         // Twice the wait now.
-        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(19.0)), None);
+        assert_eq!(c.decide(&COSTS, bps(1_700_000), None, at(19.0)), None);
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(22.5)),
+            c.decide(&COSTS, bps(1_700_000), None, at(22.5)),
             Some(Move::Up(0))
         );
         // Held: the next failure waits the first backoff again.
-        assert_eq!(c.decide(&COSTS, 2_600_000, None, at(28.0)), None);
+        assert_eq!(c.decide(&COSTS, bps(2_600_000), None, at(28.0)), None);
         assert_eq!(
-            c.decide(&COSTS, 2_000_000, None, at(30.0)),
+            c.decide(&COSTS, bps(2_000_000), None, at(30.0)),
             Some(Move::Down(1))
         );
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(33.5)),
+            c.decide(&COSTS, bps(1_700_000), None, at(33.5)),
             Some(Move::Up(0))
         );
     }
@@ -429,32 +455,32 @@ mod tests {
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         let mut c = RungChoice::start(&COSTS, false, t0);
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            c.decide(&COSTS, bps(1_700_000), None, at(2.0)),
             Some(Move::Up(0))
         );
         assert_eq!(
-            c.decide(&COSTS, 1_100_000, Some(0.05), at(2.2)),
+            c.decide(&COSTS, bps(1_100_000), Some(0.05), at(2.2)),
             Some(Move::Back {
                 to: 1,
-                before: 1_620_000
+                before: bps(1_620_000)
             })
         );
         assert_eq!(c.rung, 1);
         // Even with an estimate below what that rung costs: it carried it until the step.
         let mut c = RungChoice::start(&COSTS, false, t0);
-        c.decide(&COSTS, 1_700_000, None, at(2.0));
+        c.decide(&COSTS, bps(1_700_000), None, at(2.0));
         assert_eq!(
-            c.decide(&COSTS, 700_000, None, at(2.2)),
+            c.decide(&COSTS, bps(700_000), None, at(2.2)),
             Some(Move::Back {
                 to: 1,
-                before: 1_620_000
+                before: bps(1_620_000)
             })
         );
         // Where the link collapsed, down by the estimate as ever.
         let mut c = RungChoice::start(&COSTS, false, t0);
-        c.decide(&COSTS, 1_700_000, None, at(2.0));
+        c.decide(&COSTS, bps(1_700_000), None, at(2.0));
         assert_eq!(
-            c.decide(&COSTS, 500_000, None, at(2.2)),
+            c.decide(&COSTS, bps(500_000), None, at(2.2)),
             Some(Move::Down(2))
         );
     }
@@ -465,47 +491,47 @@ mod tests {
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         let mut c = RungChoice::start(&COSTS, true, t0);
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            c.decide(&COSTS, bps(1_700_000), None, at(2.0)),
             Some(Move::Probe(0))
         );
         assert_eq!((c.rung, c.probing()), (1, Some(0)), "still on its rung");
         // The estimator was told to expect the bigger rung, and it holds: a little below
         // that is its own wandering, not a back-off.
-        assert_eq!(c.decide(&COSTS, 2_450_000, None, at(2.1)), None);
-        assert_eq!(c.decide(&COSTS, 2_600_000, None, at(2.5)), None);
+        assert_eq!(c.decide(&COSTS, bps(2_450_000), None, at(2.1)), None);
+        assert_eq!(c.decide(&COSTS, bps(2_600_000), None, at(2.5)), None);
         assert_eq!(
-            c.decide(&COSTS, 2_650_000, None, at(3.0)),
+            c.decide(&COSTS, bps(2_650_000), None, at(3.0)),
             Some(Move::Up(0))
         );
         assert_eq!((c.rung, c.probing()), (0, None));
         // Its keyframe's burst: the estimator backs off, but the viewer stays, and once
         // settled the estimator gets back what the probe proved.
-        assert_eq!(c.decide(&COSTS, 1_600_000, None, at(3.3)), None);
+        assert_eq!(c.decide(&COSTS, bps(1_600_000), None, at(3.3)), None);
         assert_eq!(
-            c.decide(&COSTS, 1_600_000, None, at(4.6)),
-            Some(Move::Restore(2_600_000))
+            c.decide(&COSTS, bps(1_600_000), None, at(4.6)),
+            Some(Move::Restore(bps(2_600_000)))
         );
-        assert_eq!(c.decide(&COSTS, 2_600_000, None, at(5.0)), None);
+        assert_eq!(c.decide(&COSTS, bps(2_600_000), None, at(5.0)), None);
         // A collapse while settling moves it back at once.
         let mut c = RungChoice::start(&COSTS, true, t0);
-        c.decide(&COSTS, 1_700_000, None, at(2.0));
+        c.decide(&COSTS, bps(1_700_000), None, at(2.0));
         assert_eq!(
-            c.decide(&COSTS, 2_600_000, None, at(3.0)),
+            c.decide(&COSTS, bps(2_600_000), None, at(3.0)),
             Some(Move::Up(0))
         );
         assert_eq!(
-            c.decide(&COSTS, 900_000, None, at(3.2)),
+            c.decide(&COSTS, bps(900_000), None, at(3.2)),
             Some(Move::Back {
                 to: 1,
-                before: 1_620_000
+                before: bps(1_620_000)
             })
         );
         // And where the link collapsed below the rung it left, further down.
         let mut c = RungChoice::start(&COSTS, true, t0);
-        c.decide(&COSTS, 1_700_000, None, at(2.0));
-        c.decide(&COSTS, 2_600_000, None, at(3.0));
+        c.decide(&COSTS, bps(1_700_000), None, at(2.0));
+        c.decide(&COSTS, bps(2_600_000), None, at(3.0));
         assert_eq!(
-            c.decide(&COSTS, 500_000, None, at(3.2)),
+            c.decide(&COSTS, bps(500_000), None, at(3.2)),
             Some(Move::Down(2))
         );
     }
@@ -516,23 +542,27 @@ mod tests {
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         let mut c = RungChoice::start(&COSTS, true, t0);
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            c.decide(&COSTS, bps(1_700_000), None, at(2.0)),
             Some(Move::Probe(0))
         );
         // The full size now makes more than it did: the probe still tested 2.6 Mbit/s.
-        let dearer = [Some(3_000_000), Some(1_200_000), Some(500_000)];
-        assert_eq!(c.decide(&dearer, 2_520_000, None, at(2.5)), None);
+        let dearer = [
+            Some(bps(3_000_000)),
+            Some(bps(1_200_000)),
+            Some(bps(500_000)),
+        ];
+        assert_eq!(c.decide(&dearer, bps(2_520_000), None, at(2.5)), None);
         assert_eq!(
-            c.decide(&dearer, 2_520_000, None, at(3.0)),
+            c.decide(&dearer, bps(2_520_000), None, at(3.0)),
             Some(Move::Up(0))
         );
         // At its end, an estimate that wandered below what the rung costs fails it.
         let mut c = RungChoice::start(&COSTS, true, t0);
-        c.decide(&COSTS, 1_700_000, None, at(2.0));
-        assert_eq!(c.decide(&COSTS, 2_400_000, None, at(2.5)), None);
+        c.decide(&COSTS, bps(1_700_000), None, at(2.0));
+        assert_eq!(c.decide(&COSTS, bps(2_400_000), None, at(2.5)), None);
         assert_eq!(
-            c.decide(&COSTS, 2_400_000, None, at(3.0)),
-            Some(Move::ProbeFailed(1_700_000))
+            c.decide(&COSTS, bps(2_400_000), None, at(3.0)),
+            Some(Move::ProbeFailed(bps(1_700_000)))
         );
     }
 
@@ -542,30 +572,34 @@ mod tests {
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         let mut c = RungChoice::start(&COSTS, true, t0);
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(2.0)),
+            c.decide(&COSTS, bps(1_700_000), None, at(2.0)),
             Some(Move::Probe(0))
         );
         // The link could not carry 2.6 Mbit/s: the estimate fell, but the rung still fits.
         assert_eq!(
-            c.decide(&COSTS, 1_900_000, None, at(2.4)),
-            Some(Move::ProbeFailed(1_700_000))
+            c.decide(&COSTS, bps(1_900_000), None, at(2.4)),
+            Some(Move::ProbeFailed(bps(1_700_000)))
         );
         assert_eq!((c.rung, c.probing()), (1, None));
-        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(7.0)), None, "backoff");
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(8.5)),
+            c.decide(&COSTS, bps(1_700_000), None, at(7.0)),
+            None,
+            "backoff"
+        );
+        assert_eq!(
+            c.decide(&COSTS, bps(1_700_000), None, at(8.5)),
             Some(Move::Probe(0))
         );
         // The probe's congestion took the estimate below the viewer's own rung: the probe
         // ends and the estimate from before it is given back; the viewer stays.
         assert_eq!(
-            c.decide(&COSTS, 600_000, None, at(8.7)),
-            Some(Move::ProbeFailed(1_700_000))
+            c.decide(&COSTS, bps(600_000), None, at(8.7)),
+            Some(Move::ProbeFailed(bps(1_700_000)))
         );
         assert_eq!(c.probing(), None);
         // Still that low afterwards: the link itself fell, and the viewer goes down.
         assert_eq!(
-            c.decide(&COSTS, 600_000, None, at(9.0)),
+            c.decide(&COSTS, bps(600_000), None, at(9.0)),
             Some(Move::Down(2))
         );
     }
@@ -577,33 +611,37 @@ mod tests {
         let mut c = RungChoice::start(&COSTS, true, t0);
         for (probe, end) in [(2.0, 2.4), (8.5, 8.7)] {
             assert_eq!(
-                c.decide(&COSTS, 1_700_000, None, at(probe)),
+                c.decide(&COSTS, bps(1_700_000), None, at(probe)),
                 Some(Move::Probe(0))
             );
             // The estimate fell to 0.6 of what it was, within the probe: a collapse.
             assert_eq!(
-                c.decide(&COSTS, 1_000_000, None, at(end)),
-                Some(Move::ProbeFailed(1_700_000))
+                c.decide(&COSTS, bps(1_000_000), None, at(end)),
+                Some(Move::ProbeFailed(bps(1_700_000)))
             );
         }
         assert!(!c.probes());
         // After the backoff, the next step up is a plain trial.
-        assert_eq!(c.decide(&COSTS, 1_700_000, None, at(20.0)), None, "backoff");
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(21.5)),
+            c.decide(&COSTS, bps(1_700_000), None, at(20.0)),
+            None,
+            "backoff"
+        );
+        assert_eq!(
+            c.decide(&COSTS, bps(1_700_000), None, at(21.5)),
             Some(Move::Up(0))
         );
         // A trial that fails as well says the link is full: probes again from then on.
         assert_eq!(
-            c.decide(&COSTS, 1_000_000, None, at(21.7)),
+            c.decide(&COSTS, bps(1_000_000), None, at(21.7)),
             Some(Move::Back {
                 to: 1,
-                before: 1_620_000
+                before: bps(1_620_000)
             })
         );
         assert!(c.probes());
         assert_eq!(
-            c.decide(&COSTS, 1_700_000, None, at(60.0)),
+            c.decide(&COSTS, bps(1_700_000), None, at(60.0)),
             Some(Move::Probe(0))
         );
     }
@@ -613,15 +651,18 @@ mod tests {
         let t0 = Instant::now();
         let mut c = RungChoice::start(&COSTS, false, t0);
         let later = t0 + Duration::from_secs(5);
-        assert_eq!(c.decide(&COSTS, 1_700_000, Some(0.05), later), None);
+        assert_eq!(c.decide(&COSTS, bps(1_700_000), Some(0.05), later), None);
     }
 
     #[test]
     fn a_rung_that_went_away_moves_the_viewer_to_the_nearest_smaller() {
         let t0 = Instant::now();
         let mut c = RungChoice::start(&COSTS, false, t0);
-        let small = [Some(900_000), None, None];
-        assert_eq!(c.decide(&small, 2_000_000, None, t0), Some(Move::Down(0)));
+        let small = [Some(bps(900_000)), None, None];
+        assert_eq!(
+            c.decide(&small, bps(2_000_000), None, t0),
+            Some(Move::Down(0))
+        );
         assert_eq!(c.rung, 0);
     }
 }
