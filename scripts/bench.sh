@@ -21,6 +21,7 @@ file=${1:-$sample}
 exec scripts/private-net.sh bash -c '
   set -e
   target/release/reelcast-bench fanout "$1"
+  target/release/reelcast-bench first-join "$1"
   target/release/reelcast-bench churn "$1"
   target/release/reelcast-bench churn --resident "$1"
   cargo bench --offline --bench join -- "$1"

@@ -12,7 +12,7 @@ use common::{media, wait_for};
 use gst::prelude::*;
 use reelcast::capture::MediaStream;
 use reelcast::media::{Player, PlayerOptions};
-use reelcast::rtc::{Codec, Share, ShareConfig, ShareEvent};
+use reelcast::rtc::{Codec, Share, ShareConfig, ShareEvent, ShareSnapshot};
 use reelcast_testkit::{Receiver, VideoHandling};
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -451,9 +451,55 @@ fn receivers_process() {
     }
 }
 
-/// An answer does not start an encoder: the viewer's media must be up first (ICE and DTLS
-/// connected), so a join that never connects costs no encoding. Once candidates flow both
-/// ways it connects, and the encoders start for it.
+/// What a join needs is ready before anyone joins: the encoders are built once the source's
+/// media is captured, the rung a joiner starts on runs for the share's grace and is parked
+/// after it, and the first viewer is fed from them (nothing new is built for it).
+#[test]
+fn the_encoders_are_ready_before_the_first_viewer_and_idle_after_the_grace() {
+    let call = Call::start(ShareConfig {
+        first_viewers_grace: Duration::from_millis(1500),
+        ..ShareConfig::default()
+    });
+    let deadline = Instant::now() + DEADLINE;
+    let (_tx, pace) = flume::bounded::<()>(1);
+    let wait_snapshot = |what: &str, want: &dyn Fn(&ShareSnapshot) -> bool| loop {
+        let snapshot = call.share.snapshot();
+        if want(&snapshot) {
+            return snapshot;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} within {DEADLINE:?}: {snapshot:?}"
+        );
+        let _ = pace.recv_timeout(Duration::from_millis(20));
+    };
+    let warm = wait_snapshot("the start rung running for nobody", &|s| {
+        s.encoders == [(Codec::Vp8, 0)]
+    });
+    assert_eq!(
+        warm.parked.len(),
+        1,
+        "the audio encoder built, parked: {warm:?}"
+    );
+    assert_eq!(warm.parked[0].0, Codec::Opus);
+    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "vp8enc", "vp8enc"]);
+    wait_snapshot("every encoder parked after the grace", &|s| {
+        s.encoders.is_empty() && s.parked.len() == 2
+    });
+
+    let a = call.join("first", None);
+    wait_frames(&a, 20);
+    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "vp8enc", "vp8enc"]);
+    assert_eq!(
+        call.share.snapshot().encoders,
+        vec![(Codec::Opus, 1), (Codec::Vp8, 1)]
+    );
+}
+
+/// An answer does not feed the viewer from an encoder: its media must be up first (ICE and
+/// DTLS connected), so a join that never connects costs no encoding of its own (the encoders
+/// the share built for its first viewers feed nobody). Once candidates flow both ways it
+/// connects, and the encoders feed it.
 #[test]
 fn encoders_start_only_once_a_viewers_media_is_up() {
     use reelcast::rtc::{ConnectionState, SdpKind};
@@ -482,7 +528,11 @@ fn encoders_start_only_once_a_viewers_media_is_up() {
     call.share
         .set_remote_description("held", SdpKind::Answer, &answer)
         .unwrap();
-    assert_eq!(call.encoders(), Vec::<String>::new(), "nothing encodes yet");
+    let snapshot = call.share.snapshot();
+    assert!(
+        snapshot.encoders.iter().all(|(_, viewers)| *viewers == 0),
+        "no encoder feeds it yet: {snapshot:?}"
+    );
 
     for (mline, candidate) in theirs {
         receiver.add_candidate(mline, &candidate);

@@ -574,7 +574,8 @@ impl Actor {
         for ladder in self.ladders.values() {
             let keep = [
                 (video == Some(ladder.codec)).then_some(0),
-                warm.filter(|(codec, _)| *codec == ladder.codec).map(|(_, rung)| rung),
+                warm.filter(|(codec, _)| *codec == ladder.codec)
+                    .map(|(_, rung)| rung),
             ];
             ladder.park_idle(&keep);
         }

@@ -32,6 +32,10 @@ pub struct ShareConfig {
     pub limits: VideoLimits,
     /// Whether a publication to an SFU or media server offers every rung (simulcast).
     pub simulcast: Simulcast,
+    /// How long the video rung a joiner starts on runs with nobody watching, from when the
+    /// share's media is first captured, so that the first viewers get a keyframe from a
+    /// running encoder; zero leaves it parked. The encoders are built then either way.
+    pub first_viewers_grace: Duration,
 }
 
 impl Default for ShareConfig {
@@ -56,6 +60,9 @@ impl Default for ShareConfig {
                 max_frame_rate: Some(30),
             },
             simulcast: Simulcast::On,
+            // The moments when people open a link just sent to them; it costs one small
+            // encoder's CPU for that long (see rtc::warm).
+            first_viewers_grace: Duration::from_secs(20),
         }
     }
 }

@@ -521,10 +521,11 @@ impl Ladder {
         })
     }
 
-    /// Parks every rung that feeds nobody, but `keep` (the recording's).
-    pub(crate) fn park_idle(&self, keep: Option<usize>) {
+    /// Parks every rung that feeds nobody, but those in `keep` (the recording's, the one
+    /// kept running for the first viewers).
+    pub(crate) fn park_idle(&self, keep: &[Option<usize>]) {
         for rung in &self.rungs {
-            if rung.viewer_count() == 0 && keep != Some(rung.index) {
+            if rung.viewer_count() == 0 && !keep.contains(&Some(rung.index)) {
                 rung.park();
             }
         }

@@ -40,6 +40,8 @@ pub struct Share {
 impl Share {
     pub fn new(config: ShareConfig) -> Result<Self, ShareError> {
         crate::init().map_err(BuildError::gst)?;
+        // Plugins and the DTLS certificate a join needs, made while the share starts.
+        super::warm::in_background();
         let pipeline = gst::Pipeline::with_name("share");
         // The same monotonic clock as the player's, so capture timestamps are ours too.
         pipeline.use_clock(Some(&gst::SystemClock::obtain()));
@@ -71,6 +73,7 @@ impl Share {
             recording: Default::default(),
             finishing: Vec::new(),
             recording_shown: recording.clone(),
+            warm: Default::default(),
         };
         let actor = std::thread::Builder::new()
             .name("share".into())

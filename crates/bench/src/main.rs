@@ -3,6 +3,7 @@
 
 mod churn;
 mod fanout;
+mod first_join;
 mod network;
 mod network_metrics;
 mod network_table;
@@ -37,6 +38,25 @@ enum Command {
         /// Viewer counts to measure.
         #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
         viewers: Vec<usize>,
+    },
+    /// The first viewer of a fresh share of FILE (a new `reelcast share` each time), request to
+    /// first frame shown in Chromium, over SHARES shares, beside the last of VIEWERS viewers
+    /// joining one share in turn. Runs in scripts/private-net.sh.
+    FirstJoin {
+        file: PathBuf,
+        /// Fresh shares measured.
+        #[arg(long, default_value_t = 10)]
+        shares: usize,
+        /// Viewers joining the one share in turn.
+        #[arg(long, default_value_t = 10)]
+        viewers: usize,
+        /// Milliseconds each viewer waits before asking, after the share is up or the
+        /// previous viewer's first frame.
+        #[arg(long, default_value_t = 1000)]
+        after: u64,
+        /// The reelcast binary (default: the one beside this one).
+        #[arg(long)]
+        reelcast: Option<PathBuf>,
     },
     /// Viewers join and leave FILE's share again and again: memory, elements, threads and
     /// file descriptors before and after, and with 8 viewers.
@@ -121,6 +141,19 @@ fn main() {
             file,
             seconds,
             viewer_counts: viewers,
+        }),
+        Command::FirstJoin {
+            file,
+            shares,
+            viewers,
+            after,
+            reelcast,
+        } => first_join::run_first_join(&first_join::FirstJoinOptions {
+            file,
+            shares: shares.max(1),
+            viewers: viewers.max(1),
+            after: std::time::Duration::from_millis(after),
+            reelcast: reelcast.unwrap_or_else(beside_this),
         }),
         Command::Churn {
             file,

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,10 +47,23 @@ pub struct PeerProcess {
 
 impl PeerProcess {
     pub fn spawn(name: &str, mut command: Command) -> Result<Self, PeerError> {
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.stdin(Stdio::null());
+        Self::spawn_inner(name, command)
+    }
+
+    /// [`PeerProcess::spawn`], with the child's standard input piped: [`PeerProcess::take_stdin`].
+    pub fn spawn_with_stdin(name: &str, mut command: Command) -> Result<Self, PeerError> {
+        command.stdin(Stdio::piped());
+        Self::spawn_inner(name, command)
+    }
+
+    /// The child's standard input, once, when it was spawned with it piped.
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.child.stdin.take()
+    }
+
+    fn spawn_inner(name: &str, mut command: Command) -> Result<Self, PeerError> {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|source| PeerError::Spawn {
             peer: format!("{name} ({command:?})"),
             source,
