@@ -4,6 +4,7 @@
 //! [`Input`]s and applies the [`Action`]s it gives back, so every decision can be driven
 //! faster than real time and replayed from a trace (`rtc::control` records them).
 
+mod band;
 mod bitrate;
 #[cfg(test)]
 mod replay;
@@ -18,8 +19,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use band::{allowance, cost, rung_floors, rung_targets, worth_applying, RETARGET_EVERY};
 pub(crate) use bitrate::Bitrate;
-pub(crate) use rung_choice::cost;
 use rung_choice::{Move, RungChoice};
 
 /// What the share allows any viewer, fixed for the controller's life.
@@ -42,6 +43,10 @@ pub(crate) struct Limits {
 pub(crate) struct Ladder {
     pub costs: Vec<Option<Bitrate>>,
     pub moving: bool,
+    /// Where rungs' targets move within a band (see [`rung_floors`]): the least each rung
+    /// would cost with this viewer on it. Empty: each rung costs what it costs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub floors: Vec<Option<Bitrate>>,
 }
 
 /// What happened to the viewer, as the controller hears it.
@@ -251,9 +256,20 @@ impl Controller {
         }
     }
 
+    /// What the viewer's link leaves for video, with `audio` beside it (see
+    /// [`allowance`]): what the rung it watches should send at most.
+    pub(crate) fn allowance(&self, audio: Bitrate) -> Bitrate {
+        allowance(self.link_estimate(), audio)
+    }
+
     /// Moves the viewer between rungs when its link says so (see [`RungChoice::decide`]).
     fn decide(&mut self, ladder: Option<Ladder>, now: Instant) {
-        let Some(Ladder { costs, moving }) = ladder else {
+        let Some(Ladder {
+            costs,
+            moving,
+            floors,
+        }) = ladder
+        else {
             return;
         };
         if moving {
@@ -265,8 +281,17 @@ impl Controller {
             return;
         };
         let on = choice.rung;
-        let Some(step) = choice.decide(&costs, estimate, self.loss, now) else {
+        let banded = (!floors.is_empty()).then_some(floors.as_slice());
+        let Some(step) = choice.decide_in(&costs, banded, estimate, self.loss, now) else {
             return;
+        };
+        // What the viewer would cost on a rung: its floor where targets move in a band.
+        let entry = |i: usize| {
+            let cost = costs.get(i).copied().flatten();
+            match banded {
+                Some(f) => cost.and(f.get(i).copied().flatten()),
+                None => cost,
+            }
         };
         if choice.probes() != self.probes {
             self.probes = choice.probes();
@@ -283,8 +308,14 @@ impl Controller {
         };
         let to = match step {
             Move::Up(to) | Move::Down(to) => {
-                if let (Move::Up(_), false, Some(cost)) = (step, probed, costs[to]) {
-                    set(&mut self.out, cost, EstimateReason::Trial);
+                if let (Move::Up(_), false, Some(cost)) = (step, probed, entry(to)) {
+                    // In a band the viewer's target follows its estimate: never told less.
+                    let told = if banded.is_some() {
+                        cost.max(estimate)
+                    } else {
+                        cost
+                    };
+                    set(&mut self.out, told, EstimateReason::Trial);
                 }
                 to
             }
@@ -295,7 +326,7 @@ impl Controller {
                 to
             }
             Move::Probe(to) => {
-                let (true, Some(wanted)) = (estimator, costs[to]) else {
+                let (true, Some(wanted)) = (estimator, entry(to)) else {
                     return;
                 };
                 let current = costs.get(on).copied().flatten().unwrap_or_default();
