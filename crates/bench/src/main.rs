@@ -87,6 +87,16 @@ enum Command {
         /// Skip the run with a step down and back up.
         #[arg(long)]
         no_step: bool,
+        /// Skip the runs at fixed rates (--rates).
+        #[arg(long)]
+        no_rates: bool,
+        /// Runs with B behind a round trip of 150 ms losing 2 % of its media: "random",
+        /// "bursty" (Gilbert-Elliott, bursts of 4), both, or "none".
+        #[arg(long, default_value = "random,bursty", value_parser = network::loss_kinds)]
+        lossy: std::vec::Vec<network::LossKind>,
+        /// B in the lossy runs: "chromium", "firefox" or both.
+        #[arg(long, default_value = "chromium,firefox", value_parser = network::browsers)]
+        lossy_viewers: std::vec::Vec<network::Browser>,
         /// The reelcast binary (default: the one beside this one).
         #[arg(long)]
         reelcast: Option<PathBuf>,
@@ -166,6 +176,9 @@ fn main() {
             seconds,
             rates,
             no_step,
+            no_rates,
+            lossy,
+            lossy_viewers,
             reelcast,
             fps,
             json,
@@ -173,8 +186,14 @@ fn main() {
             file,
             cpu_file,
             seconds: seconds.max(1),
-            rates: rates.into_iter().map(|r| r.0).collect(),
+            rates: rates
+                .into_iter()
+                .filter(|_| !no_rates)
+                .map(|r| r.0)
+                .collect(),
             step: !no_step,
+            lossy,
+            lossy_viewers,
             reelcast: reelcast.unwrap_or_else(beside_this),
             fps,
             json,

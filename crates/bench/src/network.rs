@@ -1,18 +1,22 @@
 //! `reelcast-bench network FILE`: two Chromium viewers of `reelcast share --headless`, A on the
 //! clean network and B behind a shaped link in a child namespace (600, 1200, 2500 kbit/s,
-//! unshaped, and a step down to 1200 kbit/s and back up in the middle of a run), against the
-//! same share with one unshaped viewer; and glass-to-glass delay on loopback, with a 720p30
-//! file for the CPU.
+//! unshaped, and a step down to 1200 kbit/s and back up in the middle of a run), then B (Chromium,
+//! then Firefox) behind a lossy link with a round trip of 150 ms losing 2 % of the media at
+//! random or in bursts; against the same share with one unshaped viewer; and glass-to-glass
+//! delay on loopback, with a 720p30 file for the CPU.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reelcast_testkit::{BrowserViewer, ShapedLink, ShareProcess, SignallingServer, Timeline};
+use reelcast_testkit::{
+    BrowserViewer, FirefoxViewer, LinkConfig, LossyLink, ShapedLink, ShareProcess,
+    SignallingServer, Timeline,
+};
 use serde_json::{json, Value};
 
-use crate::network_metrics::{measure, Percentiles, ViewerResult, Window};
-use crate::network_table::{print_table, RunResult};
+use crate::network_metrics::{measure, measure_firefox, Percentiles, ViewerResult, Window};
+use crate::network_table::{print_table, LinkResult, RunResult};
 
 /// The step run: unshaped for this long, then down, then back up for the rest.
 const STEP_BEFORE: Duration = Duration::from_secs(10);
@@ -23,6 +27,12 @@ const STEP_RATE_KBIT: u32 = 1200;
 const SOLO_SECONDS: u64 = 15;
 /// A viewer's page asks for a session within this (Chromium's start on a busy machine).
 const JOIN_WITHIN: Duration = Duration::from_secs(45);
+/// The lossy runs' link: 75 ms ± 5 ms each way (a round trip of 150 ms), 2 % of the media
+/// towards B lost, at random or in bursts of 4 packets on average (Gilbert's model).
+const LOSSY_DELAY: Duration = Duration::from_millis(75);
+const LOSSY_JITTER: Duration = Duration::from_millis(5);
+const LOSSY_PERCENT: f64 = 2.0;
+const LOSSY_BURST: f64 = 4.0;
 
 pub struct NetworkOptions {
     /// The 480p30 file shared to both viewers.
@@ -34,6 +44,9 @@ pub struct NetworkOptions {
     /// B's link per step, kbit/s; None is unshaped.
     pub rates: Vec<Option<u32>>,
     pub step: bool,
+    /// The lossy runs (RTT 150 ms, 2 % loss), each with every browser of `lossy_viewers` as B.
+    pub lossy: Vec<LossKind>,
+    pub lossy_viewers: Vec<Browser>,
     /// The `reelcast` binary (release build).
     pub reelcast: PathBuf,
     pub fps: f64,
@@ -49,6 +62,22 @@ pub enum Plan {
     Fixed(Option<u32>),
     /// A and B, B's link unshaped, then at the step rate, then unshaped again.
     Step,
+    /// A and B, B (this browser) behind a round trip of 150 ms losing 2 % of its media.
+    Lossy(LossKind, Browser),
+}
+
+/// How the lossy runs lose packets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LossKind {
+    Random,
+    Bursty,
+}
+
+/// The browser viewer B is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Browser {
+    Chromium,
+    Firefox,
 }
 
 impl Plan {
@@ -58,8 +87,68 @@ impl Plan {
             Plan::Fixed(Some(k)) => format!("B at {k} kbit/s"),
             Plan::Fixed(None) => "B unshaped".into(),
             Plan::Step => format!("B step {STEP_RATE_KBIT}"),
+            Plan::Lossy(kind, browser) => format!(
+                "{}150ms {LOSSY_PERCENT:.0}% {}",
+                match browser {
+                    Browser::Chromium => "B ",
+                    Browser::Firefox => "FF ",
+                },
+                match kind {
+                    LossKind::Random => "rand",
+                    LossKind::Bursty => "burst",
+                }
+            ),
         }
     }
+
+    /// The lossy run's link.
+    fn link_config(kind: LossKind) -> LinkConfig {
+        let config = LinkConfig::new().delay(LOSSY_DELAY).jitter(LOSSY_JITTER);
+        match kind {
+            LossKind::Random => config.random_loss(LOSSY_PERCENT),
+            LossKind::Bursty => config.bursty_loss(LOSSY_PERCENT, LOSSY_BURST),
+        }
+    }
+}
+
+/// `--lossy`: "random", "bursty", or "none" (no lossy runs).
+pub fn loss_kinds(s: &str) -> Result<Vec<LossKind>, String> {
+    s.split(',')
+        .filter(|k| !k.is_empty() && *k != "none")
+        .map(|k| match k {
+            "random" => Ok(LossKind::Random),
+            "bursty" => Ok(LossKind::Bursty),
+            _ => Err(format!("{k:?}: a loss is random, bursty or none")),
+        })
+        .collect()
+}
+
+/// `--lossy-viewers`: "chromium", "firefox".
+pub fn browsers(s: &str) -> Result<Vec<Browser>, String> {
+    s.split(',')
+        .filter(|b| !b.is_empty())
+        .map(|b| match b {
+            "chromium" => Ok(Browser::Chromium),
+            "firefox" => Ok(Browser::Firefox),
+            _ => Err(format!("{b:?}: a viewer is chromium or firefox")),
+        })
+        .collect()
+}
+
+/// What the lossy link looked like over a run's window.
+fn link_result(link: &LossyLink, at_start: (u64, u64, u64), seconds: f64) -> LinkResult {
+    let (media, dropped, bytes) = at_start;
+    LinkResult {
+        media_packets: link.media_packets() - media,
+        dropped: link.dropped() - dropped,
+        kbps: (link.media_bytes_delivered() - bytes) as f64 * 8.0 / 1000.0 / seconds,
+    }
+}
+
+fn link_counters(link: Option<&LossyLink>) -> (u64, u64, u64) {
+    link.map_or((0, 0, 0), |l| {
+        (l.media_packets(), l.dropped(), l.media_bytes_delivered())
+    })
 }
 
 /// Runs the benchmark and prints its table; returns the exit code.
@@ -116,6 +205,11 @@ fn run_all(options: &NetworkOptions) -> Result<Vec<RunResult>, String> {
     if options.step {
         plans.push((Plan::Step, options.file.as_path()));
     }
+    for kind in &options.lossy {
+        for browser in &options.lossy_viewers {
+            plans.push((Plan::Lossy(*kind, *browser), options.file.as_path()));
+        }
+    }
     if let Some(cpu_file) = &options.cpu_file {
         plans.push((Plan::Solo, cpu_file.as_path()));
     }
@@ -141,22 +235,44 @@ fn run_one(
     if let Plan::Fixed(Some(kbit)) = plan {
         link.set_rate(kbit).map_err(|e| e.to_string())?;
     }
+    // B's lossy link, a new one per run (its counters, its seeded losses from the start).
+    let lossy = match plan {
+        Plan::Lossy(kind, _) => {
+            Some(LossyLink::with_config(Plan::link_config(kind)).map_err(|e| e.to_string())?)
+        }
+        _ => None,
+    };
     let share =
         ShareProcess::start(&options.reelcast, file, url, &[]).map_err(|e| e.to_string())?;
     // Both viewers start together, as two people opening the link at once.
     let a = BrowserViewer::start("viewer A", url, None).map_err(|e| e.to_string())?;
-    let b = match plan {
-        Plan::Solo => None,
-        _ => Some(BrowserViewer::start("viewer B", url, Some(&*link)).map_err(|e| e.to_string())?),
+    let (b, firefox) = match (plan, &lossy) {
+        (Plan::Solo, _) => (None, None),
+        (Plan::Lossy(_, Browser::Firefox), Some(lossy)) => (
+            None,
+            Some(FirefoxViewer::start_behind("viewer B", url, lossy).map_err(|e| e.to_string())?),
+        ),
+        (Plan::Lossy(_, Browser::Chromium), Some(lossy)) => (
+            Some(BrowserViewer::start_behind("viewer B", url, lossy).map_err(|e| e.to_string())?),
+            None,
+        ),
+        _ => (
+            Some(BrowserViewer::start("viewer B", url, Some(&*link)).map_err(|e| e.to_string())?),
+            None,
+        ),
     };
     let mut joined = a.wait_joined(JOIN_WITHIN).map_err(|e| e.to_string())?;
     if let Some(b) = &b {
+        joined = joined.max(b.wait_joined(JOIN_WITHIN).map_err(|e| e.to_string())?);
+    }
+    if let Some(b) = &firefox {
         joined = joined.max(b.wait_joined(JOIN_WITHIN).map_err(|e| e.to_string())?);
     }
     // The window opens at the later viewer's 3rd second.
     sleep_until(joined + 2000.0);
     let window_start = now_ms();
     let cpu0 = share.cpu_seconds();
+    let link0 = link_counters(lossy.as_ref());
     let (mut step_down_ms, mut step_up_ms) = (None, None);
     let mut queue = String::new();
     if plan == Plan::Step {
@@ -178,6 +294,9 @@ fn run_one(
     }
     let cpu1 = share.cpu_seconds();
     let end_ms = now_ms();
+    let link_window = lossy
+        .as_ref()
+        .map(|l| link_result(l, link0, (end_ms - window_start) / 1000.0));
     if link.rate_kbit().is_some() {
         queue = link.queue_stats().unwrap_or_default();
     }
@@ -190,14 +309,23 @@ fn run_one(
     let timelines: Vec<(char, Timeline)> = std::iter::once(('A', a.timeline()))
         .chain(b.iter().map(|b| ('B', b.timeline())))
         .collect();
+    let firefox_samples = firefox.as_ref().map(FirefoxViewer::samples);
+    drop(firefox);
     drop(b);
     drop(a);
     keep_share_output(&share, plan);
     drop(share);
-    let viewers = timelines
+    drop(lossy);
+    let mut viewers: Vec<(char, ViewerResult)> = timelines
         .iter()
         .map(|(name, t)| (*name, measure(t, &window)))
         .collect();
+    if let Some(samples) = &firefox_samples {
+        let mut b = measure_firefox(samples, &window);
+        // Firefox's stats line has no bytes: what the link delivered (all SRTP) stands in.
+        b.kbps = link_window.as_ref().map(|l| l.kbps);
+        viewers.push(('B', b));
+    }
     let metadata_keys = timelines
         .iter()
         .find(|(_, t)| !t.metadata_keys.is_empty())
@@ -212,6 +340,7 @@ fn run_one(
             .map(|(c0, c1)| (c1 - c0) / ((end_ms - window_start) / 1000.0)),
         metadata_keys,
         queue: (!queue.is_empty()).then(|| summary_of_queue(&queue)),
+        link: link_window,
     })
 }
 
@@ -284,9 +413,19 @@ fn results_json(options: &NetworkOptions, results: &[RunResult]) -> Value {
         "fps": options.fps,
         "runs": results.iter().map(|r| json!({
             "run": r.plan.label(),
+            "viewer_b": match r.plan {
+                Plan::Solo => Value::Null,
+                Plan::Lossy(_, Browser::Firefox) => json!("firefox"),
+                _ => json!("chromium"),
+            },
             "file": r.file,
             "sender_cpu": r.sender_cpu,
             "queue": r.queue,
+            "lossy_link": r.link.as_ref().map(|l| json!({
+                "media_packets": l.media_packets,
+                "dropped": l.dropped,
+                "srtp_kbps_delivered": l.kbps,
+            })),
             "metadata_keys": r.metadata_keys,
             "viewers": r.viewers.iter().map(|(n, v)| (n.to_string(), viewer_json(v)))
                 .collect::<serde_json::Map<_, _>>(),

@@ -2,7 +2,7 @@
 //! freezes, bitrate, height, first frame, recovery after a step, glass-to-glass delay. Pure
 //! functions of [`Timeline`], so they are tested without a browser.
 
-use reelcast_testkit::{Frame, Timeline};
+use reelcast_testkit::{FirefoxSample, Frame, Timeline};
 use serde_json::{json, Value};
 
 /// A gap between two frames shown longer than this is a freeze of our own count.
@@ -11,6 +11,9 @@ pub const FREEZE_GAP_MS: f64 = 300.0;
 /// gap is longer than [`FREEZE_GAP_MS`].
 pub const SMOOTH_WINDOW_MS: f64 = 2000.0;
 pub const SMOOTH_SHARE: f64 = 0.9;
+/// Firefox: a freeze is no new frame shown (mozPaintedFrames, read about every 250 ms) between
+/// two lines that saw one, over more than this; so a real gap of 350 ms to 600 ms at least.
+pub const FIREFOX_STALL_MS: f64 = 600.0;
 /// The step of the search for the start of smooth play.
 const RECOVERY_STEP_MS: f64 = 100.0;
 
@@ -151,6 +154,58 @@ pub fn measure(t: &Timeline, window: &Window) -> ViewerResult {
     if let Some(up) = window.step_up_ms {
         r.recover_up_ms = recovery(&t.frames, up, end_ms, window.fps);
     }
+    r
+}
+
+/// Firefox's numbers from its 3rd second on (2 s after its page first said it asked for a
+/// session) to the end of the window. Firefox gives no freezeCount, bytes or frames'
+/// timestamps: `freezes` and `gaps` are both stalls in mozPaintedFrames longer than
+/// [`FIREFOX_STALL_MS`] (`longest_gap_ms` the longest, to ±250 ms), and the bitrate is left to
+/// the caller (what the link delivered).
+pub fn measure_firefox(samples: &[FirefoxSample], window: &Window) -> ViewerResult {
+    let mut r = ViewerResult {
+        first_frame_ms: samples.iter().find_map(|s| s.join_ms),
+        ..ViewerResult::default()
+    };
+    let Some(join) = samples.iter().find(|s| s.status != "waiting") else {
+        return r;
+    };
+    let start_ms = join.t_ms + 2000.0;
+    let inside: Vec<&FirefoxSample> = samples
+        .iter()
+        .filter(|s| s.t_ms >= start_ms && s.t_ms <= window.end_ms)
+        .collect();
+    let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
+        return r;
+    };
+    let played = (last.clock_ms - first.clock_ms) / 1000.0 * window.fps;
+    if played > 0.0 {
+        r.decoded_share =
+            Some(last.frames_decoded.saturating_sub(first.frames_decoded) as f64 / played);
+    }
+    r.packets_lost = last.packets_lost - first.packets_lost;
+    r.height = last.height;
+    r.heights = inside
+        .iter()
+        .map(|s| s.height)
+        .filter(|h| *h > 0)
+        .fold(None, |acc, h| match acc {
+            None => Some((h, h)),
+            Some((lo, hi)) => Some((lo.min(h), hi.max(h))),
+        });
+    // The page's clock when a line saw a new frame, from the window's first line to its last.
+    let mut seen = vec![first.clock_ms];
+    seen.extend(
+        inside
+            .windows(2)
+            .filter(|w| w[1].painted > w[0].painted)
+            .map(|w| w[1].clock_ms),
+    );
+    seen.push(last.clock_ms);
+    let stalls: Vec<f64> = seen.windows(2).map(|w| w[1] - w[0]).collect();
+    r.gaps = stalls.iter().filter(|g| **g > FIREFOX_STALL_MS).count();
+    r.freezes = r.gaps as u64;
+    r.longest_gap_ms = stalls.iter().copied().fold(0.0, f64::max);
     r
 }
 
@@ -302,6 +357,56 @@ mod tests {
         assert!(r.capture_to_display.is_none());
         // 285 frames of 1000 bytes in 10 s.
         assert!((r.kbps.unwrap() - 228.0).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod firefox_tests {
+    use super::*;
+
+    #[test]
+    fn firefox_counts_decoded_frames_and_stalls_in_frames_shown() {
+        // Lines every 250 ms from wall 1000 (page clock 0), 30 frames a second, none shown
+        // from 6 s to 7 s, one frame in 10 not decoded.
+        let samples: Vec<FirefoxSample> = (0..=48)
+            .map(|i| {
+                let clock = f64::from(i) * 250.0;
+                let shown = if clock < 6_000.0 {
+                    clock * 0.03
+                } else if clock <= 7_000.0 {
+                    180.0
+                } else {
+                    180.0 + (clock - 7_000.0) * 0.03
+                };
+                FirefoxSample {
+                    t_ms: 1_000.0 + clock,
+                    clock_ms: clock,
+                    status: if i == 0 { "waiting" } else { "watching" }.into(),
+                    frames_decoded: (clock * 0.027) as u64,
+                    painted: shown as u64,
+                    height: if clock < 5_000.0 { 360 } else { 480 },
+                    packets_lost: i64::from(i / 4),
+                    join_ms: (i > 2).then_some(450.0),
+                    ..FirefoxSample::default()
+                }
+            })
+            .collect();
+        let r = measure_firefox(
+            &samples,
+            &Window {
+                end_ms: 1_000.0 + 12_000.0,
+                step_down_ms: None,
+                step_up_ms: None,
+                fps: 30.0,
+            },
+        );
+        // From the first line that asked (wall 1250) + 2 s to wall 13000.
+        assert!((r.decoded_share.unwrap() - 0.9).abs() < 0.01, "{r:?}");
+        assert_eq!((r.freezes, r.gaps), (1, 1));
+        assert!((1_000.0..=1_250.0).contains(&r.longest_gap_ms), "{r:?}");
+        assert_eq!((r.height, r.heights), (480, Some((360, 480))));
+        assert_eq!(r.first_frame_ms, Some(450.0));
+        assert_eq!(r.packets_lost, 12 - 2);
     }
 }
 

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use crate::network::{NetworkOptions, Plan};
-use crate::network_metrics::{Percentiles, ViewerResult, FREEZE_GAP_MS, SMOOTH_SHARE};
+use crate::network_metrics::{
+    Percentiles, ViewerResult, FIREFOX_STALL_MS, FREEZE_GAP_MS, SMOOTH_SHARE,
+};
 
 /// One run: its viewers' numbers and the sender's CPU share (1.0 = one core).
 pub struct RunResult {
@@ -15,18 +17,31 @@ pub struct RunResult {
     pub metadata_keys: Vec<String>,
     /// B's queue at the end of the run (`tc -s`: sent, dropped, overlimits).
     pub queue: Option<String>,
+    /// B's lossy link over the window, in the lossy runs.
+    pub link: Option<LinkResult>,
+}
+
+/// What B's lossy link did over a run's window.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkResult {
+    /// SRTP packets towards B, and of them those the link lost.
+    pub media_packets: u64,
+    pub dropped: u64,
+    /// SRTP delivered to B (audio, retransmissions and IP headers included), kbit/s.
+    pub kbps: f64,
 }
 
 pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
     println!(
         "Network benchmark of {} ({} fps): viewer B behind tbf (burst 16kbit, latency 200ms) in a \
-         child namespace; each viewer measured from its 3rd second, {} s a run",
+         child namespace, or behind a lossy link (see below); each viewer measured from its 3rd \
+         second, {} s a run",
         options.file.display(),
         options.fps,
         options.seconds
     );
     println!(
-        "{:<16} {:>1} {:>8} {:>7} {:>6} {:>8} {:>7} {:>15} {:>8} {:>6} {:>5} {:>13} {:>13}",
+        "{:<16} {:>1} {:>8} {:>7} {:>6} {:>8} {:>7} {:>6} {:>15} {:>8} {:>6} {:>5} {:>13} {:>13}",
         "run",
         "",
         "decoded",
@@ -34,6 +49,7 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
         "gaps",
         "longest",
         "kbit/s",
+        "link",
         "height (min-max)",
         "1st frame",
         "lost",
@@ -54,7 +70,7 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
                 String::new()
             };
             println!(
-                "{:<16} {:>1} {:>8} {:>7} {:>6} {:>8} {:>7} {:>16} {:>9} {:>6} {:>5} {:>13} {:>13}",
+                "{:<16} {:>1} {:>8} {:>7} {:>6} {:>8} {:>7} {:>6} {:>16} {:>9} {:>6} {:>5} {:>13} {:>13}",
                 if i == 0 {
                     r.plan.label()
                 } else {
@@ -67,6 +83,7 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
                 v.gaps,
                 format!("{:.0} ms", v.longest_gap_ms),
                 v.kbps.map_or("-".into(), |k| format!("{k:.0}")),
+                link_share(r.plan, *name, v),
                 heights(v),
                 v.first_frame_ms
                     .map_or("-".into(), |ms| format!("{ms:.0} ms")),
@@ -77,7 +94,7 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
             );
         }
     }
-    // A's bitrate against the run where B's link is clean.
+    // A's bitrate against the run where B's link is clean (or, without one, A alone).
     let a_kbps = |plan: Plan| {
         results
             .iter()
@@ -85,11 +102,15 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
             .and_then(|r| r.viewers.first())
             .and_then(|(_, v)| v.kbps)
     };
-    if let Some(clean) = a_kbps(Plan::Fixed(None)) {
+    let reference = a_kbps(Plan::Fixed(None))
+        .map(|k| (k, "B unshaped"))
+        .or_else(|| a_kbps(Plan::Solo).map(|k| (k, "A alone")));
+    if let Some((clean, against)) = reference {
         let others: Vec<String> = results
             .iter()
             .filter(|r| {
-                r.file == options.file && matches!(r.plan, Plan::Fixed(Some(_)) | Plan::Step)
+                r.file == options.file
+                    && matches!(r.plan, Plan::Fixed(Some(_)) | Plan::Step | Plan::Lossy(..))
             })
             .filter_map(|r| {
                 let a = a_kbps(r.plan)?;
@@ -97,7 +118,7 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
             })
             .collect();
         println!(
-            "Viewer A's bitrate against B unshaped ({clean:.0} kbit/s): {}",
+            "Viewer A's bitrate against {against} ({clean:.0} kbit/s): {}",
             others.join(", ")
         );
     }
@@ -159,12 +180,44 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
         options.fps,
         SMOOTH_SHARE * 100.0
     );
+    if results.iter().any(|r| r.link.is_some()) {
+        println!(
+            "Lossy runs: B behind a TUN link in a child namespace, 75 ± 5 ms each way (RTT \
+             150 ms, jitter without reordering), 2 % of the SRTP towards B lost at random \
+             (rand) or in bursts of 4 packets on average (burst, Gilbert-Elliott); B is \
+             Chromium, or Firefox ESR (FF). link = kbit/s against the link's rate (rate runs). \
+             Firefox gives no freezeCount, bytes or frame times: its freezes and gaps are \
+             stalls of mozPaintedFrames over {FIREFOX_STALL_MS:.0} ms between its 250 ms stats \
+             lines, its longest gap is to ±250 ms, its kbit/s is the SRTP the link delivered \
+             (audio and retransmissions included), and it gives no PLI count."
+        );
+    }
+    for r in results.iter() {
+        let Some(l) = &r.link else { continue };
+        println!(
+            "  lossy link of B, {}: {} of {} SRTP packets lost ({:.2} %), {:.0} kbit/s of SRTP \
+             delivered",
+            r.plan.label(),
+            l.dropped,
+            l.media_packets,
+            l.dropped as f64 / l.media_packets.max(1) as f64 * 100.0,
+            l.kbps
+        );
+    }
     for r in results.iter().filter(|r| r.queue.is_some()) {
         println!(
             "  queue of B's link, {}: {}",
             r.plan.label(),
             r.queue.as_deref().unwrap_or_default()
         );
+    }
+}
+
+/// B's video bitrate as a share of its link's rate, in the runs at a fixed rate.
+fn link_share(plan: Plan, name: char, v: &ViewerResult) -> String {
+    match (plan, name, v.kbps) {
+        (Plan::Fixed(Some(rate)), 'B', Some(k)) => format!("{:.0} %", k / f64::from(rate) * 100.0),
+        _ => String::new(),
     }
 }
 

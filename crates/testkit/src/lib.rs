@@ -6,8 +6,10 @@
 
 mod browser_viewer;
 mod churn;
+mod firefox_viewer;
 mod harness;
 mod janus;
+pub mod link_model;
 mod lossy_link;
 mod network;
 mod peer_process;
@@ -20,8 +22,10 @@ mod signalling_server;
 
 pub use browser_viewer::{BrowserViewer, Frame, Sample, Timeline, VideoStats};
 pub use churn::{churn, ChurnReport, Footprint};
+pub use firefox_viewer::{FirefoxSample, FirefoxViewer};
 pub use harness::Harness;
 pub use janus::Janus;
+pub use link_model::{GilbertElliott, LinkConfig, Loss};
 pub use lossy_link::LossyLink;
 pub use network::in_private_network;
 pub use peer_process::{free_port, PeerError, PeerProcess};

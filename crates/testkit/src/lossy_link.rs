@@ -1,9 +1,12 @@
-//! A link to a child network namespace that loses media packets at random, as a weak Wi-Fi
-//! does: this kernel has no netem, and a tbf queue ([`crate::ShapedLink`]) only loses what
-//! overflows it. Two TUN devices, one here and one moved into the child, and this process
-//! between them: it copies every IP packet across, except that each SRTP packet towards the
-//! child is dropped with the given probability (RTCP, STUN, DTLS and TCP always pass, so the
-//! call is set up as on any link). Only ever made inside scripts/private-net.sh's namespace.
+//! A link to a child network namespace that delays packets and loses media packets, as a far
+//! or weak network does: this kernel has no netem, and a tbf queue ([`crate::ShapedLink`]) only
+//! loses what overflows it. Two TUN devices, one here and one moved into the child, and this
+//! process between them: it copies every IP packet across, each after a one-way delay with
+//! jitter (both ways), except that SRTP packets towards the child are lost at random or in
+//! bursts (RTCP, STUN, DTLS and TCP always pass, so the call is set up as on any link). What
+//! happens to each packet is decided by [`crate::link_model`], without I/O; here the forwarders
+//! wait on their device with a timeout up to the next packet due. Only ever made inside
+//! scripts/private-net.sh's namespace.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -13,14 +16,29 @@ use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
+use crate::link_model::{wait_for, DelayLine, LinkConfig, LinkModel};
 use crate::shaped_link::{child_namespace, command_in, run, ShapedLinkError, DEVICE_PREFIX};
 
 /// The next link number tried in this process (10.97.N.0/30, devices rcsh1N0 and rcsh1N1).
 static NEXT: AtomicU8 = AtomicU8::new(0);
 
 /// How long a forwarder waits on its device before it looks at the stop flag again.
-const POLL_MS: i32 = 100;
+const IDLE: Duration = Duration::from_millis(100);
+/// Packets held back in one direction at most (over 10 s of a 10 Mbit/s flow at 150 ms).
+const HELD_AT_MOST: usize = 20_000;
+
+/// What went towards the child.
+#[derive(Debug, Default)]
+struct Counters {
+    /// SRTP packets that came to the link, lost, and bytes (IP) delivered.
+    media: AtomicU64,
+    dropped: AtomicU64,
+    media_bytes: AtomicU64,
+    /// Packets dropped because too many were held back.
+    overflow: AtomicU64,
+}
 
 /// A lossy point-to-point link to a child namespace; dropping it tears it down.
 pub struct LossyLink {
@@ -29,13 +47,21 @@ pub struct LossyLink {
     number: u8,
     stop: Arc<AtomicBool>,
     forwarders: Vec<JoinHandle<()>>,
-    dropped: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+    config: LinkConfig,
 }
 
 impl LossyLink {
     /// Makes the child namespace and the link, which drops `loss_percent` of the SRTP packets
-    /// towards the child.
+    /// towards the child at random, with no delay.
     pub fn create(loss_percent: u32) -> Result<Self, ShapedLinkError> {
+        Self::with_config(LinkConfig::new().random_loss(f64::from(loss_percent.min(100))))
+    }
+
+    /// Makes the child namespace and a link that does what `config` says: e.g.
+    /// `LinkConfig::new().delay(75 ms).jitter(5 ms).random_loss(2.0)` for a round trip of
+    /// 150 ms losing 2 % of the media towards the child.
+    pub fn with_config(config: LinkConfig) -> Result<Self, ShapedLinkError> {
         if !crate::in_private_network() {
             return Err(ShapedLinkError::NotPrivate);
         }
@@ -46,7 +72,8 @@ impl LossyLink {
             number,
             stop: Arc::new(AtomicBool::new(false)),
             forwarders: Vec::new(),
-            dropped: Arc::new(AtomicU64::new(0)),
+            counters: Arc::default(),
+            config,
         };
         let (near_dev, far_dev) = link.devices();
         let near = open_tun(&near_dev)?;
@@ -79,29 +106,16 @@ impl LossyLink {
         ])?;
         link.run_inside(&["link", "set", &far_dev, "up"])?;
         link.run_inside(&["route", "add", "default", "dev", &far_dev])?;
-        let threshold = (u64::from(loss_percent.min(100)) * u64::from(u32::MAX) / 100) as u32;
         let (near_w, far_w) = (clone(&near)?, clone(&far)?);
-        let (stop, dropped) = (link.stop.clone(), link.dropped.clone());
+        let (stop, counters) = (link.stop.clone(), link.counters.clone());
+        let towards = LinkModel::new(config, true);
         link.forwarders.push(std::thread::spawn(move || {
-            // A fixed seed: every run loses the same share the same way.
-            let mut seed = 0x9e37_79b9_u32 ^ u32::from(number);
-            forward(near, far_w, &stop, |packet| {
-                if !is_srtp(packet) {
-                    return true;
-                }
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                let keep = seed >= threshold;
-                if !keep {
-                    dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                keep
-            })
+            forward(near, far_w, &stop, towards, Some(&counters))
         }));
         let stop = link.stop.clone();
+        let back = LinkModel::new(config, false);
         link.forwarders.push(std::thread::spawn(move || {
-            forward(far, near_w, &stop, |_| true)
+            forward(far, near_w, &stop, back, None)
         }));
         Ok(link)
     }
@@ -116,14 +130,54 @@ impl LossyLink {
         Ipv4Addr::new(10, 97, self.number, 2)
     }
 
-    /// SRTP packets dropped so far.
+    /// What the link does.
+    pub fn config(&self) -> &LinkConfig {
+        &self.config
+    }
+
+    /// Packets towards the child lost so far (SRTP only, unless the config loses all).
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.counters.dropped.load(Ordering::Relaxed)
+    }
+
+    /// SRTP packets that came to the link towards the child so far (dropped or not).
+    pub fn media_packets(&self) -> u64 {
+        self.counters.media.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of SRTP (whole IP packets, audio and retransmissions included) delivered to the
+    /// child so far.
+    pub fn media_bytes_delivered(&self) -> u64 {
+        self.counters.media_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Packets dropped because the link held too many back (none unless a flow is huge).
+    pub fn overflowed(&self) -> u64 {
+        self.counters.overflow.load(Ordering::Relaxed)
     }
 
     /// `program` to be run inside the child namespace (through nsenter).
     pub fn command(&self, program: &str) -> Command {
         command_in(&self.holder, program)
+    }
+
+    /// Runs `f` on a thread inside the child namespace (setns, as nsenter does), e.g. to open
+    /// a socket there: sockets stay in the namespace they were made in.
+    pub fn in_child<R: Send>(&self, f: impl FnOnce() -> R + Send) -> std::io::Result<R> {
+        let namespace = File::open(format!("/proc/{}/ns/net", self.holder.id()))?;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    // SAFETY: setns on a namespace file descriptor, for this thread only.
+                    let entered = unsafe { libc::setns(namespace.as_raw_fd(), libc::CLONE_NEWNET) };
+                    if entered != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(f())
+                })
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
     }
 
     /// The near device's name, then the far one's: names the private-network guard accepts.
@@ -168,25 +222,63 @@ fn is_srtp(packet: &[u8]) -> bool {
     matches!(payload, [first, second, ..] if (128..=191).contains(first) && !(192..=223).contains(second))
 }
 
-/// Copies packets from `from` to `to` while `keep` says so, until `stop`.
-fn forward(mut from: File, mut to: File, stop: &AtomicBool, mut keep: impl FnMut(&[u8]) -> bool) {
+/// Copies packets from `from` to `to` as `model` says (each after its delay, or lost), until
+/// `stop`. It waits on `from` until a packet comes or the next one held is due, so a packet
+/// leaves on time (within the timer's slack) without a busy loop.
+fn forward(
+    mut from: File,
+    mut to: File,
+    stop: &AtomicBool,
+    mut model: LinkModel,
+    counters: Option<&Counters>,
+) {
     let mut buffer = vec![0u8; 65536];
+    let mut line: DelayLine<Vec<u8>> = DelayLine::new(HELD_AT_MOST);
     while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        while let Some(packet) = line.pop_due(now) {
+            let _ = to.write(&packet);
+        }
+        let wait = wait_for(line.next_due(), now, IDLE);
         let mut poll = libc::pollfd {
             fd: from.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
-        // SAFETY: one valid pollfd for the length given.
-        let ready = unsafe { libc::poll(&mut poll, 1, POLL_MS) };
-        if ready <= 0 {
+        let timeout = libc::timespec {
+            tv_sec: wait.as_secs() as libc::time_t,
+            tv_nsec: libc::c_long::from(wait.subsec_nanos() as i32),
+        };
+        // SAFETY: one valid pollfd for the length given, a valid timespec, no signal mask.
+        let ready = unsafe { libc::ppoll(&mut poll, 1, &timeout, std::ptr::null()) };
+        if ready <= 0 || poll.revents & libc::POLLIN == 0 {
             continue;
         }
         let Ok(n) = from.read(&mut buffer) else {
             return;
         };
-        if keep(&buffer[..n]) {
-            let _ = to.write(&buffer[..n]);
+        let packet = &buffer[..n];
+        let media = is_srtp(packet);
+        if let (Some(c), true) = (counters, media) {
+            c.media.fetch_add(1, Ordering::Relaxed);
+        }
+        let arrived = Instant::now();
+        let Some(due) = model.admit(arrived, media) else {
+            if let Some(c) = counters {
+                c.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            continue;
+        };
+        if let (Some(c), true) = (counters, media) {
+            c.media_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        if line.is_empty() && due <= arrived {
+            // No delay: straight through.
+            let _ = to.write(packet);
+        } else if !line.push(due, packet.to_vec()) {
+            if let Some(c) = counters {
+                c.overflow.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
