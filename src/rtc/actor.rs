@@ -70,7 +70,7 @@ pub(crate) struct Actor {
     pub finishing: Vec<crate::record::Recorder>,
     pub recording_shown: RecordingShown,
     /// The rung kept running for the first viewers ([`super::warm`]).
-    pub warm: super::warm::WarmRung,
+    pub warm: super::warm_rung::WarmRung,
 }
 
 impl Actor {

@@ -37,6 +37,7 @@ mod tracks;
 mod video_path;
 mod viewer;
 mod warm;
+mod warm_rung;
 
 pub use build_error::BuildError;
 pub use candidate::{CandidateError, MAX_CANDIDATES, MAX_CANDIDATE_LEN};

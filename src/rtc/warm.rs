@@ -77,12 +77,6 @@ fn start_rung<T>(rungs: &[Option<T>]) -> usize {
         .unwrap_or(rungs.len() / 2)
 }
 
-/// The ladder's rung kept running for the first viewers, and until when.
-#[derive(Debug, Default)]
-pub(crate) struct WarmRung {
-    pub rung: Option<(Codec, usize, Instant)>,
-}
-
 impl Actor {
     /// Builds the encoders for the kinds captured, parked, and runs the video rung a joiner
     /// starts on for the share's `first_viewers_grace`. Only the first time the source's media is known; a few ms of
