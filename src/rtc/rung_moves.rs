@@ -174,8 +174,13 @@ impl Actor {
                 }
                 // A joiner's first rung is linked by `link_video`, which asked for it.
                 Action::MoveTo { joined: true, .. } => {}
-                // Nothing applies forward error correction yet.
-                Action::Fec(_) => {}
+                Action::Fec(level) => {
+                    // None where the viewer was not offered FEC.
+                    let set = viewer.set_fec_percentage(level.percentage());
+                    if set > 0 {
+                        tracing::info!(viewer = %id, ?level, encoders = set, "forward error correction");
+                    }
+                }
             }
         }
         // What the viewer's controller heard may have changed what its link leaves.

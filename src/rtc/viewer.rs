@@ -188,6 +188,9 @@ fn add_media(
     }
     transceiver.set_property("codec-preferences", caps);
     transceiver.set_property("do-nack", true);
+    if kind == MediaKind::Video && !simulcast {
+        offer_fec(&transceiver);
+    }
     Ok(ViewerMedia {
         kind,
         sink_pad,
@@ -195,6 +198,41 @@ fn add_media(
         feed: None,
         active: true,
     })
+}
+
+/// RED + ULPFEC offered for a viewer's video (webrtcbin's `fec-type`, set before the offer:
+/// the offer then carries `red` and `ulpfec`, and RTX protects `red`). It starts at 0 %: RED
+/// carries the video, no FEC packets, until the controller turns FEC on
+/// ([`set_fec_percentage`]). A peer whose answer leaves them out gets plain video. Not for a
+/// simulcast publication: an SFU forwards each layer on its own and its FEC is its own.
+///
+/// Offered only with `REELCAST_FEC=on` for now: Chromium 156 takes red/ulpfec and decodes
+/// the RED, and rtpulpfecenc protects its packets, but its `fecPacketsReceived` stays 0 and
+/// its losses and retransmissions are the same with FEC on (`reelcast-bench network`, see
+/// the README): until FEC is seen to repair, it would only cost the viewer's link.
+fn offer_fec(transceiver: &gst_webrtc::WebRTCRTPTransceiver) {
+    if !std::env::var("REELCAST_FEC").is_ok_and(|v| v == "on") {
+        return;
+    }
+    if transceiver.has_property("fec-type") {
+        transceiver.set_property("fec-type", gst_webrtc::WebRTCFECType::UlpRed);
+        transceiver.set_property("fec-percentage", 0u32);
+    }
+}
+
+/// Whether an answer takes ULPFEC (in RED) for its video.
+fn takes_video_fec(answer: &str) -> bool {
+    answer
+        .split("\nm=")
+        .filter(|section| section.starts_with("video"))
+        .any(|section| {
+            let has = |name: &str| {
+                section
+                    .lines()
+                    .any(|l| l.starts_with("a=rtpmap:") && l.contains(name))
+            };
+            has(" ulpfec/") && has(" red/")
+        })
 }
 
 fn set_direction(sink_pad: &gst::Pad, direction: gst_webrtc::WebRTCRTPTransceiverDirection) {
@@ -452,6 +490,10 @@ impl Viewer {
         for action in self.control.input(Instant::now(), feedback) {
             tracing::debug!(viewer = %self.key.id, ?action, "the answer's feedback");
         }
+        if takes_video_fec(sdp) {
+            tracing::info!(viewer = %self.key.id, "its answer takes RED + ULPFEC");
+            let _ = self.control.input(Instant::now(), Input::FecTaken);
+        }
         self.simulcast_taken = self.simulcast_offered && simulcast::answer_takes_simulcast(sdp);
         let kinds: Vec<MediaKind> = self.media.iter().map(|m| m.kind).collect();
         let chosen = codecs_in(&message, &kinds);
@@ -543,6 +585,45 @@ impl Viewer {
     }
 
     /// Tells the viewer's estimator (and its pacer) what its link carries.
+    /// Sets the FEC percentage of the viewer's video: its transceiver's `fec-percentage`
+    /// (webrtcbin 1.22 binds its rtpulpfecenc's `percentage` to it and reads it again on each
+    /// negotiation) and the encoder itself. Gives how many encoders it set; none where the
+    /// viewer was not offered FEC.
+    pub(crate) fn set_fec_percentage(&self, percentage: u32) -> usize {
+        let with_fec: Vec<gst_webrtc::WebRTCRTPTransceiver> = self
+            .media
+            .iter()
+            .map(|m| {
+                m.sink_pad
+                    .property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver")
+            })
+            .filter(|t| {
+                t.has_property("fec-type")
+                    && t.property::<gst_webrtc::WebRTCFECType>("fec-type")
+                        == gst_webrtc::WebRTCFECType::UlpRed
+            })
+            .collect();
+        if with_fec.is_empty() {
+            return 0;
+        }
+        for transceiver in &with_fec {
+            transceiver.set_property("fec-percentage", percentage);
+        }
+        let Some(bin) = self.webrtcbin.dynamic_cast_ref::<gst::Bin>() else {
+            return 0;
+        };
+        let mut set = 0;
+        for element in bin.iterate_recurse().into_iter().flatten() {
+            let factory = element.factory().map(|f| f.name().to_string());
+            // pt 255: a transceiver without FEC (audio), whose encoder passes packets through.
+            if factory.as_deref() == Some("rtpulpfecenc") && element.property::<u32>("pt") != 255 {
+                element.set_property("percentage", percentage);
+                set += 1;
+            }
+        }
+        set
+    }
+
     pub(crate) fn set_estimate(&self, bitrate: Bitrate) {
         if let Some(estimator) = &self.estimator {
             estimator.set_property("estimated-bitrate", bitrate.as_bps());
@@ -684,7 +765,7 @@ fn create_offer(
 
 #[cfg(test)]
 mod tests {
-    use super::takes_video_rtx;
+    use super::{takes_video_fec, takes_video_rtx};
 
     #[test]
     fn a_peer_takes_rtx_when_its_video_section_does_whoever_it_is() {
@@ -698,5 +779,18 @@ mod tests {
         assert!(takes_video_rtx(&firefox));
         let without_rtx = format!("v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n{video}{audio_rtx}");
         assert!(!takes_video_rtx(&without_rtx));
+    }
+
+    #[test]
+    fn a_peer_takes_fec_when_its_video_section_keeps_red_and_ulpfec() {
+        let head = "v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n";
+        let video = "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98\r\na=rtpmap:96 VP8/90000\r\n";
+        let fec = "a=rtpmap:97 red/90000\r\na=rtpmap:98 ulpfec/90000\r\n";
+        assert!(takes_video_fec(&format!("{head}{video}{fec}")));
+        assert!(!takes_video_fec(&format!("{head}{video}")));
+        let red_only = "a=rtpmap:97 red/90000\r\n";
+        assert!(!takes_video_fec(&format!("{head}{video}{red_only}")));
+        let audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111 97 98\r\na=rtpmap:111 opus/48000/2\r\n";
+        assert!(!takes_video_fec(&format!("{head}{video}{audio}{fec}")));
     }
 }

@@ -36,6 +36,11 @@ pub struct ViewerResult {
     pub first_frame_ms: Option<f64>,
     pub packets_lost: i64,
     pub plis: u64,
+    /// Chromium's inbound-rtp fecPacketsReceived, fecPacketsDiscarded and
+    /// retransmittedPacketsReceived over the window.
+    pub fec_received: u64,
+    pub fec_discarded: u64,
+    pub retransmitted: u64,
     /// From a rate change to the start of smooth play; None if it never came back.
     pub recover_down_ms: Option<f64>,
     pub recover_up_ms: Option<f64>,
@@ -115,6 +120,15 @@ pub fn measure(t: &Timeline, window: &Window) -> ViewerResult {
         r.freezes = ev.freeze_count.saturating_sub(sv.freeze_count);
         r.packets_lost = ev.packets_lost - sv.packets_lost;
         r.plis = ev.pli_count.saturating_sub(sv.pli_count);
+        r.fec_received = ev
+            .fec_packets_received
+            .saturating_sub(sv.fec_packets_received);
+        r.fec_discarded = ev
+            .fec_packets_discarded
+            .saturating_sub(sv.fec_packets_discarded);
+        r.retransmitted = ev
+            .retransmitted_packets_received
+            .saturating_sub(sv.retransmitted_packets_received);
         r.height = ev.frame_height;
     }
     r.kbps = t.bitrate_kbps(start_ms, end_ms);

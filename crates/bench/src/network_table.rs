@@ -122,6 +122,21 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
             others.join(", ")
         );
     }
+    // B's repairs in the lossy runs (Chromium's inbound-rtp; Firefox gives no FEC counts).
+    for r in results
+        .iter()
+        .filter(|r| r.file == options.file && matches!(r.plan, Plan::Lossy(..)))
+    {
+        if let Some((_, v)) = r.viewers.get(1) {
+            println!(
+                "{}: B's FEC packets received {}, discarded {}; retransmissions received {}",
+                r.plan.label(),
+                v.fec_received,
+                v.fec_discarded,
+                v.retransmitted
+            );
+        }
+    }
     for r in results.iter().filter(|r| r.file != options.file) {
         println!(
             "{} with {}: sender CPU {}; viewer A {} kbit/s, height {}, first frame {}",

@@ -6,6 +6,7 @@
 
 mod band;
 mod bitrate;
+mod fec;
 #[cfg(test)]
 mod replay;
 mod rung_choice;
@@ -21,6 +22,8 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use band::{allowance, cost, rung_floors, rung_targets, worth_applying, RETARGET_EVERY};
 pub(crate) use bitrate::Bitrate;
+use fec::FecChoice;
+pub(crate) use fec::FecLevel;
 use rung_choice::{Move, RungChoice};
 
 /// What the share allows any viewer, fixed for the controller's life.
@@ -77,6 +80,8 @@ pub(crate) enum Input {
     KeyframeWanted,
     /// A move got no keyframe and was given up: the viewer stays on this rung.
     MoveGivenUp { rung: usize },
+    /// The viewer's answer took RED + ULPFEC for its video: FEC can be turned on.
+    FecTaken,
 }
 
 /// Why the estimator is told an estimate.
@@ -98,12 +103,6 @@ pub(crate) enum EstimateReason {
     StepBack,
     /// A probed step up settled: the estimate its probe proved.
     Settled,
-}
-
-/// How much forward error correction the viewer's stream should carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FecLevel {
-    Off,
 }
 
 /// What the actor should do for the viewer.
@@ -131,7 +130,7 @@ pub(crate) enum Action {
     /// Whether steps up are probed first: what the controller learnt of this peer's
     /// feedback. Nothing to apply; said for the log.
     Probes(bool),
-    /// Forward error correction: a stub that nothing applies yet (there is no FEC).
+    /// Forward error correction (RED + ULPFEC) at this level, on the viewer's video.
     Fec(FecLevel),
 }
 
@@ -155,6 +154,8 @@ pub(crate) struct Controller {
     /// Steps up are probed, as last said with [`Action::Probes`].
     probes: bool,
     out: VecDeque<Action>,
+    /// FEC where the answer took it (see [`FecChoice`]).
+    fec: Option<FecChoice>,
 }
 
 impl Controller {
@@ -181,6 +182,7 @@ impl Controller {
             probe_on: false,
             probes: false,
             out,
+            fec: None,
         }
     }
 
@@ -229,6 +231,9 @@ impl Controller {
                 self.rtt = rtt;
                 self.nacks = nacks;
                 self.target = next_target(self.target, loss, self.limits.min, self.limits.max);
+                if let Some(level) = self.fec.as_mut().and_then(|f| f.report(now, loss, rtt)) {
+                    self.out.push_back(Action::Fec(level));
+                }
                 self.decide(ladder, now);
             }
             Input::KeyframeWanted => {
@@ -239,6 +244,9 @@ impl Controller {
                 if let Some(choice) = self.choice.as_mut() {
                     choice.rung = rung;
                 }
+            }
+            Input::FecTaken => {
+                self.fec.get_or_insert_with(FecChoice::new);
             }
         }
     }
@@ -258,8 +266,14 @@ impl Controller {
 
     /// What the viewer's link leaves for video, with `audio` beside it (see
     /// [`allowance`]): what the rung it watches should send at most.
+    /// FEC's packets come out of it: the video gets the allowance less FEC's share.
     pub(crate) fn allowance(&self, audio: Bitrate) -> Bitrate {
-        allowance(self.link_estimate(), audio)
+        allowance(self.link_estimate(), audio).scale(1.0 / self.fec_level().overhead())
+    }
+
+    /// The FEC level the viewer's video carries now.
+    pub(crate) fn fec_level(&self) -> FecLevel {
+        self.fec.as_ref().map_or(FecLevel::Off, FecChoice::level)
     }
 
     /// Moves the viewer between rungs when its link says so (see [`RungChoice::decide`]).
@@ -276,13 +290,15 @@ impl Controller {
             return; // one move at a time: the last is waiting for its keyframe
         }
         let estimate = self.link_estimate();
+        // What the rungs may cost: FEC's packets beside the video come out of the link.
+        let for_video = estimate.scale(1.0 / self.fec_level().overhead());
         let estimator = self.limits.estimator;
         let Some(choice) = self.choice.as_mut() else {
             return;
         };
         let on = choice.rung;
         let banded = (!floors.is_empty()).then_some(floors.as_slice());
-        let Some(step) = choice.decide_in(&costs, banded, estimate, self.loss, now) else {
+        let Some(step) = choice.decide_in(&costs, banded, for_video, self.loss, now) else {
             return;
         };
         // What the viewer would cost on a rung: its floor where targets move in a band.
