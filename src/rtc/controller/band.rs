@@ -44,16 +44,14 @@ pub(crate) fn allowance(estimate: Bitrate, audio: Bitrate) -> Bitrate {
         .saturating_sub(audio)
 }
 
-/// The band of rung `index` whose nominal rate is `nominal`. The biggest rung is never raised
-/// above its nominal rate (itself within the share's `max`): raised for A on a clean link (to
-/// 1.4-1.7 Mbit/s at 480 lines, measured), it cost B behind 2.5 Mbit/s the full size, since
-/// a newcomer may not lower a rung below what its viewers' links carry (and A's 114-134 %
-/// cost CPU). The smaller rungs are raised for the viewers between rungs.
+/// The band of rung `index` whose nominal rate is `nominal`: the biggest rung never above the
+/// share's `max`.
 pub(crate) fn band(index: usize, nominal: Bitrate, max: Bitrate) -> (Bitrate, Bitrate) {
+    let hi = nominal.scale(BAND_HI);
     let hi = if index == 0 {
-        nominal.min(max).max(nominal.scale(BAND_LO))
+        hi.min(max.max(nominal))
     } else {
-        nominal.scale(BAND_HI)
+        hi
     };
     (nominal.scale(BAND_LO), hi)
 }
@@ -137,7 +135,7 @@ mod tests {
         );
         assert_eq!(
             targets,
-            vec![Some(bps(1_200_000)), Some(bps(800_000)), Some(bps(200_000))]
+            vec![Some(bps(1_800_000)), Some(bps(800_000)), Some(bps(200_000))]
         );
         // The least of its viewers, never below the band.
         let targets = rung_targets(
@@ -154,18 +152,17 @@ mod tests {
     }
 
     #[test]
-    fn the_biggest_rung_never_goes_above_its_nominal_rate() {
+    fn the_biggest_rung_never_goes_above_the_share_s_max() {
         let nominal = [Some(bps(2_000_000)), Some(bps(900_000))];
         let watchers = [vec![bps(9_000_000)], vec![bps(9_000_000)]];
         assert_eq!(
             rung_targets(&nominal, &watchers, MAX),
-            vec![Some(bps(2_000_000)), Some(bps(1_350_000))]
+            vec![Some(bps(2_500_000)), Some(bps(1_350_000))]
         );
-        // Below it, as far as its band's low end.
-        let watchers = [vec![bps(100_000)], vec![]];
+        // A share whose max is below a rung's nominal rate keeps the nominal.
         assert_eq!(
-            rung_targets(&nominal, &watchers, MAX)[0],
-            Some(bps(1_100_000))
+            rung_targets(&nominal, &watchers, bps(1_000_000))[0],
+            Some(bps(2_000_000))
         );
     }
 
@@ -176,7 +173,7 @@ mod tests {
         let floors = rung_floors(&NOMINAL, &[vec![bps(5_000_000)], vec![], vec![]], MAX);
         assert_eq!(
             floors,
-            vec![Some(bps(1_200_000)), Some(bps(330_000)), Some(bps(110_000))]
+            vec![Some(bps(1_800_000)), Some(bps(330_000)), Some(bps(110_000))]
         );
         let floors = rung_floors(&NOMINAL, &[vec![bps(1_000_000)], vec![], vec![]], MAX);
         assert_eq!(floors[0], Some(bps(1_000_000)));
