@@ -33,21 +33,11 @@ pub(crate) struct RungShape {
     width: AtomicU32,
     height: AtomicU32,
     bitrate: AtomicU32,
-    /// The encoder's target as last applied within the rung's band (0: its nominal bitrate).
-    target: AtomicU32,
 }
 
 impl RungShape {
-    /// (width, height, bitrate), once the picture's size is known and the rung is in use:
-    /// the bitrate its encoder targets now.
+    /// (width, height, bitrate), once the picture's size is known and the rung is in use.
     pub(crate) fn get(&self) -> Option<(u32, u32, u32)> {
-        let (width, height, nominal) = self.nominal()?;
-        let target = self.target.load(Ordering::Relaxed);
-        Some((width, height, if target > 0 { target } else { nominal }))
-    }
-
-    /// (width, height, bitrate) with the rung's nominal bitrate (from its size).
-    pub(crate) fn nominal(&self) -> Option<(u32, u32, u32)> {
         let height = self.height.load(Ordering::Relaxed);
         (height > 0).then(|| {
             (
@@ -101,8 +91,6 @@ pub(crate) struct Rung {
     /// Milliseconds since `epoch` of the last keyframe this rung's encoder gave.
     last_keyframe: Arc<AtomicU64>,
     last_request: Mutex<Option<Instant>>,
-    /// When the encoder's target was last changed within the band.
-    retargeted: Mutex<Option<Instant>>,
     codec: Codec,
 }
 
@@ -212,7 +200,6 @@ impl Rung {
             bytes,
             last_keyframe,
             last_request: Mutex::new(None),
-            retargeted: Mutex::new(None),
             codec,
         })
     }
@@ -223,21 +210,6 @@ impl Rung {
 
     pub(crate) fn frames(&self) -> u64 {
         self.frames.load(Ordering::Relaxed)
-    }
-
-    /// Sets the encoder's target within the rung's band, unless it was changed less than
-    /// `every` ago; whether it was set. [`RungShape`] (and so the rung's cost) follows.
-    pub(crate) fn retarget(&self, bitrate: u32, now: Instant, every: Duration) -> bool {
-        let mut last = self.retargeted.lock().unwrap();
-        if last.is_some_and(|at| now.saturating_duration_since(at) < every) {
-            return false;
-        }
-        *last = Some(now);
-        drop(last);
-        self.codec.set_bitrate(&self.encoder, bitrate);
-        self.shape.target.store(bitrate, Ordering::Relaxed);
-        tracing::debug!(codec = %self.codec, rung = self.index, bitrate, "rung retargeted");
-        true
     }
 
     pub(crate) fn bytes(&self) -> u64 {
@@ -419,8 +391,6 @@ fn size_rung(
         .height
         .store(if size.is_some() { h } else { 0 }, Ordering::Relaxed);
     shape.bitrate.store(bitrate, Ordering::Relaxed);
-    // A new size starts at its nominal bitrate; the actor moves it within its band again.
-    shape.target.store(0, Ordering::Relaxed);
     tracing::debug!(%codec, rung = index, w, h, bitrate, "rung sized");
 }
 

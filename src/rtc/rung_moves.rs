@@ -8,9 +8,7 @@ use gst::prelude::*;
 
 use super::actor::Actor;
 use super::codec::Codec;
-use super::controller::{
-    cost, rung_floors, rung_targets, worth_applying, Action, Bitrate, Input, Ladder, RETARGET_EVERY,
-};
+use super::controller::{cost, Action, Bitrate, Input, Ladder};
 use super::error::ShareError;
 use super::events::ConnectionState;
 use super::events::{ShareEvent, ViewerId};
@@ -37,95 +35,10 @@ impl Actor {
     /// rung costs and whether its last move still waits for its keyframe.
     pub(super) fn ladder_for(&self, id: &ViewerId) -> Option<Ladder> {
         let path = self.viewers.get(id)?.video_path()?;
-        let codec = path.codec();
-        let moving = path.moving_to().is_some();
-        let ladder = self.ladders.get(&codec)?;
-        let audio = Bitrate::bps(self.config.audio_bitrate);
-        let max = Bitrate::bps(self.config.max_video_bitrate);
-        let nominal = self.nominal(codec);
-        // What each rung really sends, as a share of its target (a simple picture makes
-        // less): the floors, in targets, scaled the same way.
-        let shares: Vec<f64> = ladder
-            .usable()
-            .iter()
-            .zip(ladder.video_rates())
-            .map(|(u, rate)| match (u, rate) {
-                (Some((_, _, target)), Some(rate)) => {
-                    (rate as f64 / (*target).max(1) as f64).min(1.0)
-                }
-                _ => 1.0,
-            })
-            .collect();
-        let floors = rung_floors(&nominal, &self.watchers(codec, Some(id)), max)
-            .into_iter()
-            .zip(shares)
-            .map(|(floor, share)| floor.map(|f| cost(f.scale(share), audio)))
-            .collect();
         Some(Ladder {
-            costs: self.rung_costs(codec),
-            moving,
-            floors,
+            costs: self.rung_costs(path.codec()),
+            moving: path.moving_to().is_some(),
         })
-    }
-
-    /// Each usable rung's nominal video bitrate (from its size).
-    fn nominal(&self, codec: Codec) -> Vec<Option<Bitrate>> {
-        self.ladders.get(&codec).map_or_else(Vec::new, |ladder| {
-            ladder
-                .rungs
-                .iter()
-                .map(|r| r.shape.nominal().map(|(_, _, b)| Bitrate::bps(b)))
-                .collect()
-        })
-    }
-
-    /// What the viewers on each rung of `codec`'s ladder (but `except`) leave for video: a
-    /// viewer on the rung it is moving to; a simulcast publication holds each rung it
-    /// publishes at its nominal bitrate (its estimate was given them all).
-    fn watchers(&self, codec: Codec, except: Option<&ViewerId>) -> Vec<Vec<Bitrate>> {
-        let nominal = self.nominal(codec);
-        let mut watchers = vec![Vec::new(); nominal.len()];
-        let audio = Bitrate::bps(self.config.audio_bitrate);
-        for (id, viewer) in &self.viewers {
-            if Some(id) == except {
-                continue;
-            }
-            if let Some(path) = viewer.video_path().filter(|p| p.codec() == codec) {
-                if let Some(rung) = path.moving_to().or(path.rung()) {
-                    if let Some(w) = watchers.get_mut(rung) {
-                        w.push(viewer.control.controller().allowance(audio));
-                    }
-                }
-            }
-            if let Some(path) = viewer.simulcast_path().filter(|p| p.codec() == codec) {
-                for rung in path.rungs() {
-                    if let (Some(w), Some(Some(n))) = (watchers.get_mut(rung), nominal.get(rung)) {
-                        w.push(*n);
-                    }
-                }
-            }
-        }
-        watchers
-    }
-
-    /// Moves each rung's encoder target within its band to fit the viewers on it (see
-    /// `controller::rung_targets`): at most every [`RETARGET_EVERY`] per rung, and only
-    /// for a change worth it.
-    pub(super) fn retarget_rungs(&self, now: Instant) {
-        let max = Bitrate::bps(self.config.max_video_bitrate);
-        for (codec, ladder) in &self.ladders {
-            let targets = rung_targets(&self.nominal(*codec), &self.watchers(*codec, None), max);
-            for (rung, target) in ladder.rungs.iter().zip(targets) {
-                let (Some(target), Some((_, _, applied))) = (target, rung.shape.get()) else {
-                    continue;
-                };
-                if worth_applying(Bitrate::bps(applied), target)
-                    && rung.retarget(target.as_bps(), now, RETARGET_EVERY)
-                {
-                    tracing::debug!(%codec, rung = rung.index, %target, "rung target");
-                }
-            }
-        }
     }
 
     /// Hands the viewer's controller `input` and applies what it decides.
@@ -183,8 +96,6 @@ impl Actor {
                 }
             }
         }
-        // What the viewer's controller heard may have changed what its link leaves.
-        self.retarget_rungs(now);
     }
 
     /// Feeds the viewer from another rung of its ladder, from that rung's next keyframe.

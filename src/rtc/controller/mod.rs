@@ -4,7 +4,6 @@
 //! [`Input`]s and applies the [`Action`]s it gives back, so every decision can be driven
 //! faster than real time and replayed from a trace (`rtc::control` records them).
 
-mod band;
 mod bitrate;
 mod fec;
 #[cfg(test)]
@@ -20,10 +19,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use band::{allowance, cost, rung_floors, rung_targets, worth_applying, RETARGET_EVERY};
 pub(crate) use bitrate::Bitrate;
 use fec::FecChoice;
 pub(crate) use fec::FecLevel;
+pub(crate) use rung_choice::cost;
 use rung_choice::{Move, RungChoice};
 
 /// What the share allows any viewer, fixed for the controller's life.
@@ -46,10 +45,6 @@ pub(crate) struct Limits {
 pub(crate) struct Ladder {
     pub costs: Vec<Option<Bitrate>>,
     pub moving: bool,
-    /// Where rungs' targets move within a band (see [`rung_floors`]): the least each rung
-    /// would cost with this viewer on it. Empty: each rung costs what it costs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub floors: Vec<Option<Bitrate>>,
 }
 
 /// What happened to the viewer, as the controller hears it.
@@ -264,13 +259,6 @@ impl Controller {
         }
     }
 
-    /// What the viewer's link leaves for video, with `audio` beside it (see
-    /// [`allowance`]): what the rung it watches should send at most.
-    /// FEC's packets come out of it: the video gets the allowance less FEC's share.
-    pub(crate) fn allowance(&self, audio: Bitrate) -> Bitrate {
-        allowance(self.link_estimate(), audio).scale(1.0 / self.fec_level().overhead())
-    }
-
     /// The FEC level the viewer's video carries now.
     pub(crate) fn fec_level(&self) -> FecLevel {
         self.fec.as_ref().map_or(FecLevel::Off, FecChoice::level)
@@ -278,12 +266,7 @@ impl Controller {
 
     /// Moves the viewer between rungs when its link says so (see [`RungChoice::decide`]).
     fn decide(&mut self, ladder: Option<Ladder>, now: Instant) {
-        let Some(Ladder {
-            costs,
-            moving,
-            floors,
-        }) = ladder
-        else {
+        let Some(Ladder { costs, moving }) = ladder else {
             return;
         };
         if moving {
@@ -297,17 +280,8 @@ impl Controller {
             return;
         };
         let on = choice.rung;
-        let banded = (!floors.is_empty()).then_some(floors.as_slice());
-        let Some(step) = choice.decide_in(&costs, banded, for_video, self.loss, now) else {
+        let Some(step) = choice.decide(&costs, for_video, self.loss, now) else {
             return;
-        };
-        // What the viewer would cost on a rung: its floor where targets move in a band.
-        let entry = |i: usize| {
-            let cost = costs.get(i).copied().flatten();
-            match banded {
-                Some(f) => cost.and(f.get(i).copied().flatten()),
-                None => cost,
-            }
         };
         if choice.probes() != self.probes {
             self.probes = choice.probes();
@@ -324,14 +298,8 @@ impl Controller {
         };
         let to = match step {
             Move::Up(to) | Move::Down(to) => {
-                if let (Move::Up(_), false, Some(cost)) = (step, probed, entry(to)) {
-                    // In a band the viewer's target follows its estimate: never told less.
-                    let told = if banded.is_some() {
-                        cost.max(estimate)
-                    } else {
-                        cost
-                    };
-                    set(&mut self.out, told, EstimateReason::Trial);
+                if let (Move::Up(_), false, Some(cost)) = (step, probed, costs[to]) {
+                    set(&mut self.out, cost, EstimateReason::Trial);
                 }
                 to
             }
@@ -342,7 +310,7 @@ impl Controller {
                 to
             }
             Move::Probe(to) => {
-                let (true, Some(wanted)) = (estimator, entry(to)) else {
+                let (true, Some(wanted)) = (estimator, costs[to]) else {
                     return;
                 };
                 let current = costs.get(on).copied().flatten().unwrap_or_default();

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::band::SHARE_OF_ESTIMATE;
 use super::bitrate::Bitrate;
 
 /// Time on a rung before trying the one above.
@@ -47,6 +46,14 @@ const COLLAPSE: f64 = 0.5;
 const PROBE_COLLAPSE: f64 = 0.7;
 /// After this many collapses a peer climbs by plain trials: its probes say nothing.
 const COLLAPSES_TO_STOP_PROBING: u8 = 2;
+/// RTP, SRTP, UDP and IP headers on top of what the encoders make.
+const OVERHEAD: f64 = 1.05;
+
+/// What a viewer on a rung of `video` receives, with `audio` beside it.
+pub(crate) fn cost(video: Bitrate, audio: Bitrate) -> Bitrate {
+    (video + audio).scale(OVERHEAD)
+}
+
 /// One viewer's rung and the history its next choice needs.
 #[derive(Debug, Clone)]
 pub(crate) struct RungChoice {
@@ -143,7 +150,6 @@ impl RungChoice {
 
     /// The next move, if any, given what each rung costs (`None`: not usable; index 0 is the
     /// biggest), the viewer's estimate and its loss. The caller makes the move.
-    #[cfg(test)]
     pub(crate) fn decide(
         &mut self,
         costs: &[Option<Bitrate>],
@@ -151,24 +157,8 @@ impl RungChoice {
         loss: Option<f64>,
         now: Instant,
     ) -> Option<Move> {
-        self.decide_in(costs, None, estimate, loss, now)
-    }
-
-    /// [`RungChoice::decide`] on a ladder whose rungs' targets move within a band: `floors`
-    /// is the least each rung would cost with this viewer on it (see `band::rung_floors`).
-    /// A rung fits when the viewer's share of its estimate covers its floor, the viewer
-    /// leaves its rung when even the floor is too much, and it climbs when the rung above's
-    /// floor fits as well as when its estimate shows room.
-    pub(crate) fn decide_in(
-        &mut self,
-        costs: &[Option<Bitrate>],
-        floors: Option<&[Option<Bitrate>]>,
-        estimate: Bitrate,
-        loss: Option<f64>,
-        now: Instant,
-    ) -> Option<Move> {
         let probing = self.probing;
-        let step = self.step(costs, floors, estimate, loss, now);
+        let step = self.step(costs, estimate, loss, now);
         match probing {
             // The probe ended with nowhere to move: it must stop all the same.
             Some(p) if self.probing.is_none() && step.is_none() => {
@@ -181,25 +171,11 @@ impl RungChoice {
     fn step(
         &mut self,
         costs: &[Option<Bitrate>],
-        floors: Option<&[Option<Bitrate>]>,
         estimate: Bitrate,
         loss: Option<f64>,
         now: Instant,
     ) -> Option<Move> {
         let cost_of = |i: usize| costs.get(i).copied().flatten();
-        // The least a rung costs with this viewer on it: what it costs now without a band.
-        // (Not the rung's cost now, which on the viewer's own rung is its own pull.)
-        let floor_of = |i: usize| match floors {
-            Some(f) => cost_of(i).and(f.get(i).copied().flatten()),
-            None => cost_of(i),
-        };
-        // A rung fits a link whose estimate leaves its floor room (as the band's targets
-        // take that share); without a band, room for the rung's peaks.
-        let fit = if floors.is_some() {
-            SHARE_OF_ESTIMATE
-        } else {
-            TOO_LITTLE
-        };
         if cost_of(self.rung).is_none() {
             self.probing = None;
             // The picture changed and this rung went away: the nearest smaller one, or any.
@@ -267,13 +243,12 @@ impl RungChoice {
                 }
             }
         }
-        let floor = floor_of(self.rung).unwrap_or(current);
-        if estimate.as_f64() < floor.as_f64() * TOO_LITTLE {
+        if estimate.as_f64() < current.as_f64() * TOO_LITTLE {
             // The biggest rung that fits, else the smallest there is.
             let below = (self.rung + 1..costs.len()).filter(|i| cost_of(*i).is_some());
-            let fits = below
-                .clone()
-                .find(|i| floor_of(*i).is_some_and(|c| c.as_f64() <= estimate.as_f64() * fit));
+            let fits = below.clone().find(|i| {
+                cost_of(*i).is_some_and(|c| c.as_f64() <= estimate.as_f64() * TOO_LITTLE)
+            });
             if let Some(trial) = self.trial.take() {
                 self.back_off(now);
                 if self.can_probe && !self.probes {
@@ -282,7 +257,7 @@ impl RungChoice {
                     self.probes = true;
                     self.probe_collapses = 0;
                 }
-                let from = floor_of(trial.from).filter(|_| trial.from > self.rung);
+                let from = cost_of(trial.from).filter(|_| trial.from > self.rung);
                 // The link carried the rung it left until the step, and the estimate the
                 // step's own burst left says little: back there unless the link collapsed.
                 if let Some(c) = from.filter(|c| estimate.as_f64() >= c.as_f64() * COLLAPSE) {
@@ -305,16 +280,14 @@ impl RungChoice {
         if now.duration_since(self.moved_at) >= hold
             && now >= self.next_trial
             && clean
-            && (estimate.as_f64() >= current.as_f64() * ROOM_TO_CLIMB
-                || (floors.is_some()
-                    && floor_of(up).is_some_and(|f| f.as_f64() <= estimate.as_f64() * fit)))
+            && estimate.as_f64() >= current.as_f64() * ROOM_TO_CLIMB
         {
             if self.probes {
                 self.probing = Some(Probing {
                     since: now,
                     rung: up,
                     before: estimate,
-                    wanted: floor_of(up)?,
+                    wanted: cost_of(up)?,
                 });
                 return Some(Move::Probe(up));
             }

@@ -8,8 +8,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::band::{rung_floors, rung_targets, worth_applying, RETARGET_EVERY};
-use super::{cost, Action, Bitrate, Controller, Input, Ladder, Limits};
+use super::{Action, Bitrate, Controller, Input, Ladder, Limits};
 
 /// Simulation step.
 pub(super) const STEP_MS: u64 = 50;
@@ -51,18 +50,12 @@ pub(super) struct Sample {
     pub rung: usize,
     pub cost: Bitrate,
     pub capacity: Bitrate,
-    /// The video bitrate of its rung (on a shared ladder, see [`Shared`]; else zero).
-    pub video: Bitrate,
 }
 
 pub(super) struct Sim {
     pub controller: Controller,
     plan: LinkPlan,
     costs: Vec<Option<Bitrate>>,
-    /// On a shared ladder: the least each rung would cost with this viewer on it, and each
-    /// rung's video target.
-    floors: Vec<Option<Bitrate>>,
-    videos: Vec<Option<Bitrate>>,
     t0: Instant,
     ms: u64,
     estimate: Bitrate,
@@ -102,8 +95,6 @@ impl Sim {
             controller: Controller::new(limits()),
             plan,
             costs: costs.clone(),
-            floors: Vec::new(),
-            videos: Vec::new(),
             t0,
             ms: 0,
             estimate: limits().start,
@@ -157,7 +148,6 @@ impl Sim {
         Some(Ladder {
             costs: self.costs.clone(),
             moving: self.moving_until.is_some_and(|until| self.ms < until),
-            floors: self.floors.clone(),
         })
     }
 
@@ -172,7 +162,7 @@ impl Sim {
         }
     }
 
-    pub(super) fn step(&mut self) {
+    fn step(&mut self) {
         self.ms += STEP_MS;
         let t = self.ms as f64 / 1000.0;
         let capacity = (self.plan.capacity)(t);
@@ -225,12 +215,6 @@ impl Sim {
             rung: self.rung,
             cost: self.cost(),
             capacity,
-            video: self
-                .videos
-                .get(self.rung)
-                .copied()
-                .flatten()
-                .unwrap_or_default(),
         });
     }
 
@@ -275,128 +259,5 @@ impl Sim {
             .iter()
             .filter(|(_, a)| matches!(a, Action::ProbeStart { .. }))
             .count()
-    }
-}
-
-/// A 480-line share's ladder, nominal video rates (full, 320 and 160 lines: as
-/// `rtc::ladder::rung_bitrate` gives them at 30 frames a second).
-pub(super) fn ladder_480() -> Vec<Option<Bitrate>> {
-    [1_229_760, 654_336, 204_480]
-        .into_iter()
-        .map(|b| Some(Bitrate::bps(b)))
-        .collect()
-}
-
-const AUDIO: Bitrate = Bitrate::bps(64_000);
-const MAX: Bitrate = Bitrate::bps(2_500_000);
-
-/// Viewers on one ladder, each with its own link and controller, the rungs' targets moved
-/// within their band as the actor does (`banded`), or kept nominal (as before the band).
-pub(super) struct Shared {
-    pub viewers: Vec<Sim>,
-    nominal: Vec<Option<Bitrate>>,
-    banded: bool,
-    /// The targets applied, and when each rung's last changed.
-    targets: Vec<Option<Bitrate>>,
-    changed: Vec<u64>,
-}
-
-impl Shared {
-    pub(super) fn new(plans: Vec<LinkPlan>, nominal: Vec<Option<Bitrate>>, banded: bool) -> Self {
-        let costs: Vec<Option<Bitrate>> =
-            nominal.iter().map(|n| n.map(|v| cost(v, AUDIO))).collect();
-        let viewers = plans
-            .into_iter()
-            .map(|plan| Sim::new(plan, costs.clone()))
-            .collect();
-        let mut shared = Self {
-            viewers,
-            targets: nominal.clone(),
-            changed: vec![0; nominal.len()],
-            nominal,
-            banded,
-        };
-        shared.retarget();
-        shared
-    }
-
-    /// The allowances of the viewers on each rung, but `except`'s.
-    fn watchers(&self, except: Option<usize>) -> Vec<Vec<Bitrate>> {
-        let mut watchers = vec![Vec::new(); self.nominal.len()];
-        for (i, v) in self.viewers.iter().enumerate() {
-            if Some(i) != except {
-                watchers[v.rung].push(v.controller.allowance(AUDIO));
-            }
-        }
-        watchers
-    }
-
-    /// Applies the targets (at most every [`RETARGET_EVERY`], when worth it) and gives each
-    /// viewer the ladder as it is now.
-    fn retarget(&mut self) {
-        let ms = self.viewers[0].ms;
-        if self.banded {
-            let wanted = rung_targets(&self.nominal, &self.watchers(None), MAX);
-            for (i, w) in wanted.into_iter().enumerate() {
-                let due = ms >= self.changed[i] + RETARGET_EVERY.as_millis() as u64;
-                if let (Some(w), Some(applied)) = (w, self.targets[i]) {
-                    if due && worth_applying(applied, w) {
-                        self.targets[i] = Some(w);
-                        self.changed[i] = ms;
-                    }
-                }
-            }
-        }
-        let costs: Vec<Option<Bitrate>> = self
-            .targets
-            .iter()
-            .map(|t| t.map(|v| cost(v, AUDIO)))
-            .collect();
-        for i in 0..self.viewers.len() {
-            let floors = if self.banded {
-                rung_floors(&self.nominal, &self.watchers(Some(i)), MAX)
-                    .into_iter()
-                    .map(|f| f.map(|v| cost(v, AUDIO)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let viewer = &mut self.viewers[i];
-            viewer.costs = costs.clone();
-            viewer.floors = floors;
-            viewer.videos = self.targets.clone();
-        }
-    }
-
-    pub(super) fn run_until(&mut self, seconds: f64) {
-        while (self.viewers[0].ms as f64) < seconds * 1000.0 {
-            self.retarget();
-            for viewer in &mut self.viewers {
-                viewer.step();
-            }
-        }
-    }
-}
-
-impl Sim {
-    /// The share of its link that came as video between `from` and `to` (seconds): video
-    /// sent while the link was over full counts as none (it was lost).
-    pub(super) fn video_share(&self, from: f64, to: f64) -> f64 {
-        let samples: Vec<&Sample> = self
-            .samples
-            .iter()
-            .filter(|s| s.seconds >= from && s.seconds <= to)
-            .collect();
-        let used: f64 = samples
-            .iter()
-            .map(|s| {
-                if s.cost > s.capacity {
-                    0.0
-                } else {
-                    s.video.as_f64() / s.capacity.as_f64()
-                }
-            })
-            .sum();
-        used / samples.len().max(1) as f64
     }
 }
