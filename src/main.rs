@@ -86,6 +86,8 @@ fn main() {
             subtitles: Default::default(),
         }),
     };
+    // A share that ended at once must not exit under its warm-up thread.
+    reelcast::rtc::settle_warm_up(std::time::Duration::from_secs(5));
     std::process::exit(code);
 }
 

@@ -50,6 +50,7 @@ pub use events::{
 pub use input::VideoLimits;
 pub use share::Share;
 pub use simulcast::Simulcast;
+pub use warm::settle as settle_warm_up;
 
 // How the share reads an answer, for tests/fuzz.rs only (`--features fuzzing`).
 #[cfg(feature = "fuzzing")]

@@ -19,7 +19,8 @@
 //! before. Memory: the encoders a first join built anyway (they stay built, parked, after
 //! viewers leave), and webrtcbin's plugins: resident 69 MB before any viewer became 129 MB.
 
-use std::time::Instant;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use super::actor::Actor;
 use super::codec::Codec;
@@ -45,10 +46,15 @@ const JOIN_ELEMENTS: &[&str] = &[
     "rtpopuspay",
 ];
 
+/// Whether the warm-up thread is still making elements (set before it starts, cleared when
+/// it ends), and the condition [`settle`] waits on.
+static BUSY: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
 /// Starts making what a join needs, on a thread of its own, once per process.
 pub(crate) fn in_background() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        *BUSY.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
         let spawned = std::thread::Builder::new()
             .name("share-warm-up".into())
             .spawn(|| {
@@ -60,11 +66,33 @@ pub(crate) fn in_background() {
                     let _ = gst::ElementFactory::make(name).build();
                 }
                 tracing::debug!(took = ?started.elapsed(), "what a join needs is ready");
+                *BUSY.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
+                BUSY.1.notify_all();
             });
         if let Err(e) = spawned {
+            *BUSY.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
             tracing::warn!("no warm-up thread; the first join makes everything: {e}");
         }
     });
+}
+
+/// Waits (at most `within`) for the warm-up thread to finish. The process calls it before it
+/// exits: exiting while that thread loads plugins crashed a share that ended at once (a
+/// broken file), killed by a signal instead of exiting with its code.
+pub fn settle(within: Duration) {
+    let deadline = Instant::now() + within;
+    let mut busy = BUSY.0.lock().unwrap_or_else(|e| e.into_inner());
+    while *busy {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            tracing::debug!("exiting while the warm-up thread still runs");
+            return;
+        }
+        busy = match BUSY.1.wait_timeout(busy, left) {
+            Ok((guard, _)) => guard,
+            Err(e) => e.into_inner().0,
+        };
+    }
 }
 
 /// The rung a joiner starts on, as the controller starts it (`RungChoice::start`): the middle
