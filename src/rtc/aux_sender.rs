@@ -2,9 +2,7 @@
 //! between the viewer's RTP session and its transport, and what is done to the
 //! `rtprtxsend` webrtcbin makes (our RTX SSRCs, a budget, the headroom probe).
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use gst::prelude::*;
 
@@ -13,7 +11,7 @@ use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
 use super::controller::{cost, Bitrate};
 use super::link_probe::LinkProbe;
-use super::retransmissions::{limit_retransmissions, RetransmissionBudget};
+use super::retransmissions::RetransmissionGate;
 use super::simulcast;
 
 /// The field's estimator and pacer for this viewer's link: rtpgccbwe (Google Congestion
@@ -25,7 +23,7 @@ pub(crate) fn add_estimator(
     key: &ViewerKey,
     config: &ShareConfig,
     commands: &flume::Sender<Command>,
-    (ssrcs, simulcast, probe): (Ssrcs, bool, &Arc<LinkProbe>),
+    (ssrcs, simulcast, probe, gate): (Ssrcs, bool, &Arc<LinkProbe>, &Arc<RetransmissionGate>),
 ) -> Option<gst::Element> {
     super::plugins::register();
     let estimator = gst::ElementFactory::make("rtpgccbwe").build().ok()?;
@@ -37,12 +35,10 @@ pub(crate) fn add_estimator(
     estimator.set_property("min-bitrate", config.min_video_bitrate / 2);
     estimator.set_property("max-bitrate", max + max / 2);
     // Its estimates are the controller's to set (`rtc::control`), the first one included.
-    let estimate = Arc::new(AtomicU32::new(config.start_video_bitrate));
-    watch_rtxsend(webrtcbin, &estimate, (ssrcs, simulcast), probe);
+    watch_rtxsend(webrtcbin, (ssrcs, simulcast), probe, gate);
     let (viewer, commands) = (key.clone(), commands.clone());
     estimator.connect_notify(Some("estimated-bitrate"), move |bwe, _| {
         let bitrate = bwe.property::<u32>("estimated-bitrate");
-        estimate.store(bitrate, Ordering::Relaxed);
         let _ = commands.send(Command::Estimate {
             viewer: viewer.clone(),
             bitrate,
@@ -57,17 +53,17 @@ pub(crate) fn add_estimator(
 }
 
 /// webrtcbin makes its `rtprtxsend` once the answer is in: its retransmissions are held to a
-/// budget of the link's estimate from then on, and the headroom probe sends through it.
+/// budget its controller sets from then on, and the headroom probe sends through it.
 fn watch_rtxsend(
     webrtcbin: &gst::Element,
-    estimate: &Arc<AtomicU32>,
     (ssrcs, simulcast): (Ssrcs, bool),
     probe: &Arc<LinkProbe>,
+    gate: &Arc<RetransmissionGate>,
 ) {
     let Some(bin) = webrtcbin.downcast_ref::<gst::Bin>() else {
         return;
     };
-    let (estimate, probe) = (estimate.clone(), probe.clone());
+    let (probe, gate) = (probe.clone(), gate.clone());
     bin.connect_deep_element_added(move |_, _, element| {
         if element.factory().is_some_and(|f| f.name() == "rtprtxsend") {
             keep_our_rtx_ssrcs(element, ssrcs);
@@ -78,12 +74,7 @@ fn watch_rtxsend(
                 );
             }
             super::link_probe::install(element, ssrcs.video, probe.clone());
-            let budget = RetransmissionBudget::new(Instant::now());
-            limit_retransmissions(
-                element,
-                estimate.clone(),
-                Arc::new(std::sync::Mutex::new(budget)),
-            );
+            gate.install(element);
         }
     });
 }

@@ -87,6 +87,10 @@ impl Actor {
                 }
                 // A joiner's first rung is linked by `link_video`, which asked for it.
                 Action::MoveTo { joined: true, .. } => {}
+                Action::Retransmissions(limit) => {
+                    tracing::debug!(viewer = %id, rate = %limit.rate, interval = ?limit.interval, "retransmission limit");
+                    viewer.retransmissions.set_limit(limit);
+                }
                 Action::Fec(level) => {
                     // None where the viewer was not offered FEC.
                     let set = viewer.set_fec_percentage(level.percentage());

@@ -15,10 +15,11 @@ use super::codec::{make, Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
 use super::control::Control;
-use super::controller::{cost, Action, Bitrate, Input, Limits};
+use super::controller::{cost, Action, Bitrate, Input, Limits, RetransmissionLimit};
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::link_probe::LinkProbe;
+use super::retransmissions::RetransmissionGate;
 use super::simulcast::{self, SimulcastPath};
 use super::stats::request_stats;
 use super::video_path::{Continuity, VideoPath};
@@ -48,6 +49,8 @@ pub(crate) struct Viewer {
     pub estimator: Option<gst::Element>,
     /// Sends packets again to find out whether the link has room for a bigger rung.
     pub link_probe: Arc<LinkProbe>,
+    /// Holds its retransmissions to the limit its controller sets.
+    pub retransmissions: Arc<RetransmissionGate>,
     /// How much of the picture its link carries: every decision of its adaptation, which
     /// the actor applies ([`super::controller`]).
     pub control: Control,
@@ -364,12 +367,16 @@ impl Viewer {
         }
 
         let link_probe = Arc::new(LinkProbe::default());
+        let start = Bitrate::bps(config.start_video_bitrate);
+        let retransmissions = Arc::new(RetransmissionGate::new(RetransmissionLimit::for_link(
+            start, None,
+        )));
         let estimator = add_estimator(
             &webrtcbin,
             &key,
             config,
             commands,
-            (ssrcs, simulcast, &link_probe),
+            (ssrcs, simulcast, &link_probe, &retransmissions),
         );
         let now = Instant::now();
         let control = start_control(config, &key, estimator.as_ref(), now);
@@ -392,6 +399,7 @@ impl Viewer {
             pending_answer: None,
             estimator,
             link_probe,
+            retransmissions,
             control,
             video_continuity: Continuity::random(),
             awaiting_media: None,

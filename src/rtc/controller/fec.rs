@@ -241,13 +241,19 @@ mod tests {
     #[test]
     fn the_controller_gives_fec_only_where_the_answer_took_it_and_leaves_it_room() {
         use super::super::Action;
+        let fec = |actions: Vec<Action>| -> Vec<Action> {
+            actions
+                .into_iter()
+                .filter(|a| matches!(a, Action::Fec(_)))
+                .collect()
+        };
         let (actions, c) = controller_actions(true);
         assert_eq!(
-            actions,
+            fec(actions),
             vec![Action::Fec(FecLevel::Off), Action::Fec(FecLevel::LIGHT)]
         );
         let (without, plain) = controller_actions(false);
-        assert_eq!(without, vec![Action::Fec(FecLevel::Off)]);
+        assert_eq!(fec(without), vec![Action::Fec(FecLevel::Off)]);
         // What the rungs may cost comes out of the estimate less FEC's 20 %.
         assert_eq!(c.fec_level(), FecLevel::LIGHT);
         assert_eq!(plain.fec_level(), FecLevel::Off);

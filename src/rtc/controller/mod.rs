@@ -8,6 +8,7 @@ mod bitrate;
 mod fec;
 #[cfg(test)]
 mod replay;
+mod retransmissions;
 mod rung_choice;
 #[cfg(test)]
 mod scenarios;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use bitrate::Bitrate;
 use fec::FecChoice;
 pub(crate) use fec::FecLevel;
+pub(crate) use retransmissions::{RetransmissionBudget, RetransmissionLimit};
 pub(crate) use rung_choice::cost;
 use rung_choice::{Move, RungChoice};
 
@@ -127,6 +129,8 @@ pub(crate) enum Action {
     Probes(bool),
     /// Forward error correction (RED + ULPFEC) at this level, on the viewer's video.
     Fec(FecLevel),
+    /// Hold the viewer's retransmissions to this.
+    Retransmissions(RetransmissionLimit),
 }
 
 /// One viewer's controller.
@@ -151,6 +155,8 @@ pub(crate) struct Controller {
     out: VecDeque<Action>,
     /// FEC where the answer took it (see [`FecChoice`]).
     fec: Option<FecChoice>,
+    /// The retransmission limit last given out.
+    retransmissions: RetransmissionLimit,
 }
 
 impl Controller {
@@ -163,6 +169,8 @@ impl Controller {
             });
         }
         out.push_back(Action::Fec(FecLevel::Off));
+        let retransmissions = RetransmissionLimit::for_link(limits.start, None);
+        out.push_back(Action::Retransmissions(retransmissions));
         Self {
             limits,
             transport_cc: false,
@@ -178,6 +186,7 @@ impl Controller {
             probes: false,
             out,
             fec: None,
+            retransmissions,
         }
     }
 
@@ -214,6 +223,7 @@ impl Controller {
             }
             Input::Estimate { bitrate, ladder } => {
                 self.estimate = Some(bitrate);
+                self.limit_retransmissions();
                 self.decide(ladder, now);
             }
             Input::Report {
@@ -229,6 +239,7 @@ impl Controller {
                 if let Some(level) = self.fec.as_mut().and_then(|f| f.report(now, loss, rtt)) {
                     self.out.push_back(Action::Fec(level));
                 }
+                self.limit_retransmissions();
                 self.decide(ladder, now);
             }
             Input::KeyframeWanted => {
@@ -262,6 +273,15 @@ impl Controller {
     /// The FEC level the viewer's video carries now.
     pub(crate) fn fec_level(&self) -> FecLevel {
         self.fec.as_ref().map_or(FecLevel::Off, FecChoice::level)
+    }
+
+    /// Gives out a new retransmission limit where the link's estimate or RTT moved enough.
+    fn limit_retransmissions(&mut self) {
+        let limit = RetransmissionLimit::for_link(self.link_estimate(), self.rtt);
+        if limit.differs_from(&self.retransmissions) {
+            self.retransmissions = limit;
+            self.out.push_back(Action::Retransmissions(limit));
+        }
     }
 
     /// Moves the viewer between rungs when its link says so (see [`RungChoice::decide`]).
@@ -405,6 +425,7 @@ mod tests {
             actions,
             vec![
                 Action::Fec(FecLevel::Off),
+                Action::Retransmissions(RetransmissionLimit::for_link(bps(1_000_000), None)),
                 Action::MoveTo {
                     rung: 1,
                     joined: true

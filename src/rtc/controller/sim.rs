@@ -134,7 +134,10 @@ impl Sim {
                 }
                 Action::ProbeStart { extra, .. } => self.probe = Some((extra, self.ms)),
                 Action::ProbeStop => self.probe = None,
-                Action::Keyframe | Action::Probes(_) | Action::Fec(_) => {}
+                Action::Keyframe
+                | Action::Probes(_)
+                | Action::Fec(_)
+                | Action::Retransmissions(_) => {}
             }
         }
         // rtpgccbwe says a set estimate at once, as any change of it.
