@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use gst::prelude::*;
 
-use super::answer::{codecs_in, parse_sdp, AnswerError};
+use super::answer::{codecs_in, parse_sdp, takes_video_fec, takes_video_rtx, AnswerError};
 use super::aux_sender::add_estimator;
 use super::build_error::BuildError;
 use super::candidate;
@@ -223,21 +223,6 @@ fn offer_fec(transceiver: &gst_webrtc::WebRTCRTPTransceiver) {
     }
 }
 
-/// Whether an answer takes ULPFEC (in RED) for its video.
-fn takes_video_fec(answer: &str) -> bool {
-    answer
-        .split("\nm=")
-        .filter(|section| section.starts_with("video"))
-        .any(|section| {
-            let has = |name: &str| {
-                section
-                    .lines()
-                    .any(|l| l.starts_with("a=rtpmap:") && l.contains(name))
-            };
-            has(" ulpfec/") && has(" red/")
-        })
-}
-
 fn set_direction(sink_pad: &gst::Pad, direction: gst_webrtc::WebRTCRTPTransceiverDirection) {
     sink_pad
         .property::<gst_webrtc::WebRTCRTPTransceiver>("transceiver")
@@ -256,19 +241,6 @@ fn with_our_ssrcs(sdp: &str, ssrcs: Ssrcs, simulcast: bool) -> String {
         "audio" => Some((ssrcs.audio, None)),
         _ => None,
     })
-}
-
-/// Whether an answer takes RTX for its video, which probes are sent as. Whether the peer's
-/// feedback can take them is the controller's to find out, whoever the peer is.
-fn takes_video_rtx(answer: &str) -> bool {
-    answer
-        .split("\nm=")
-        .filter(|section| section.starts_with("video"))
-        .any(|section| {
-            section
-                .lines()
-                .any(|l| l.starts_with("a=rtpmap:") && l.contains(" rtx/"))
-        })
 }
 
 /// The viewer's controller, and its estimator told what to assume before any feedback.
@@ -769,36 +741,4 @@ fn create_offer(
         bin.emit_by_name::<()>("set-local-description", &[&offer, &set]);
     });
     webrtcbin.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{takes_video_fec, takes_video_rtx};
-
-    #[test]
-    fn a_peer_takes_rtx_when_its_video_section_does_whoever_it_is() {
-        let video = "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\n";
-        let rtx = "a=rtpmap:97 rtx/90000\r\n";
-        let audio_rtx = "m=audio 9 UDP/TLS/RTP/SAVPF 111 98\r\na=rtpmap:98 rtx/48000\r\n";
-        let chromium = format!("v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n{video}{rtx}");
-        assert!(takes_video_rtx(&chromium));
-        let firefox =
-            format!("v=0\r\no=mozilla...THIS_IS_SDPARTA-153 1 0 IN IP4 0.0.0.0\r\n{video}{rtx}");
-        assert!(takes_video_rtx(&firefox));
-        let without_rtx = format!("v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n{video}{audio_rtx}");
-        assert!(!takes_video_rtx(&without_rtx));
-    }
-
-    #[test]
-    fn a_peer_takes_fec_when_its_video_section_keeps_red_and_ulpfec() {
-        let head = "v=0\r\no=- 42 2 IN IP4 127.0.0.1\r\n";
-        let video = "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98\r\na=rtpmap:96 VP8/90000\r\n";
-        let fec = "a=rtpmap:97 red/90000\r\na=rtpmap:98 ulpfec/90000\r\n";
-        assert!(takes_video_fec(&format!("{head}{video}{fec}")));
-        assert!(!takes_video_fec(&format!("{head}{video}")));
-        let red_only = "a=rtpmap:97 red/90000\r\n";
-        assert!(!takes_video_fec(&format!("{head}{video}{red_only}")));
-        let audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111 97 98\r\na=rtpmap:111 opus/48000/2\r\n";
-        assert!(!takes_video_fec(&format!("{head}{video}{audio}{fec}")));
-    }
 }

@@ -1,4 +1,4 @@
-//! `reelcast-bench fanout FILE`: the CPU cost of sharing to 1, 2, 4, 8 viewers, against the
+//! `reelcast-bench fanout FILE`: the CPU cost of sharing to 1, 2, 4, 8, 16 viewers, against the
 //! floor of decoding and encoding the file once with a bare gst-launch-1.0 pipeline, and how
 //! long each join waits for its offer.
 
@@ -78,8 +78,17 @@ pub fn run_fanout(options: &FanoutOptions) -> i32 {
         }
     }
     let cpu = |n: usize| rows.iter().find(|r| r.viewers == n).map(|r| r.cpu);
-    if let (Some(one), Some(max_row)) = (cpu(1), rows.last()) {
-        println!("CPU({})/CPU(1) = {:.2}", max_row.viewers, max_row.cpu / one);
+    if let Some(one) = rows.iter().find(|r| r.viewers == 1) {
+        // Each step against one viewer: what it costs, and what its worst-served viewer got
+        // of what the lone viewer got.
+        for row in rows.iter().filter(|r| r.viewers > 1) {
+            println!(
+                "CPU({n})/CPU(1) = {:.2}, least-served of {n} got {:.0} % of one viewer's frames",
+                row.cpu / one.cpu,
+                row.frames_min as f64 / (one.frames_min.max(1)) as f64 * 100.0,
+                n = row.viewers,
+            );
+        }
     }
     match floor(&options.file, seconds) {
         Ok((floor_cpu, wall)) => {

@@ -28,7 +28,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// CPU of sharing FILE to 1, 2, 4 and 8 viewers, against a bare decode + encode, and the
+    /// CPU of sharing FILE to 1, 2, 4, 8 and 16 viewers, against a bare decode + encode, and the
     /// time from each join to its offer.
     Fanout {
         file: String,
@@ -36,7 +36,7 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
         /// Viewer counts to measure.
-        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8, 16])]
         viewers: Vec<usize>,
     },
     /// The first viewer of a fresh share of FILE (a new `reelcast share` each time), request to

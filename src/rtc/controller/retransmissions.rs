@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::Bitrate;
+use super::bitrate::Bitrate;
 
 /// The share of the link's estimate that retransmissions may use.
 const SHARE_OF_ESTIMATE: f64 = 0.25;
