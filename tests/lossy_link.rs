@@ -82,14 +82,18 @@ fn a_viewer_losing_packets_at_random_gets_them_again_and_plays_on() {
 /// the rung's own retransmissions (named by the repaired-rid extension) give it back, and a
 /// subscriber to the full size plays on. Janus cannot invent a packet it never got: without
 /// them every loss would freeze its subscribers until the next keyframe.
+///
+/// It was flaky (2 runs in 7 here, and CI): a rung whose retransmissions went out under
+/// webrtcbin's RTX SSRC kept its rid, Janus took that stream for the rung, and its
+/// subscribers froze or never got the full size. Janus' log shows which stream it takes for
+/// each rid: each is taken once.
 #[test]
-#[ignore = "flaky: passed 6 runs here, but a clean-clone CI run saw 131 frames, 2 freezes and \
-            61 subscriber NACKs in 10 s; run with --ignored"]
 fn a_janus_room_losing_packets_of_the_publication_gets_them_again() {
     assert_private_network();
     let _serial = common::one_at_a_time();
     let link = LossyLink::create(3).unwrap();
     let janus = Janus::start_behind(18181, &link).unwrap_or_else(|e| panic!("{e}"));
+    let janus_log = janus.peer.lines.clone();
     let player = common::play_clip("lossy-janus-640x360.webm", (640, 360), 20, true);
     let url = janus.publish_url(1234, None);
     let sharing = common::share(&player, "Reelcast into Janus, lossy", Some(&url));
@@ -136,13 +140,29 @@ fn a_janus_room_losing_packets_of_the_publication_gets_them_again() {
         last.packets_lost,
         last.nacks
     );
+    // Janus says "-- Simulcasting #N: rid=R" (with " (rtx)" for a retransmission stream)
+    // each time it takes an SSRC for a rid.
+    let taken: Vec<String> = janus_log
+        .try_iter()
+        .filter(|l| l.contains("-- Simulcasting") && !l.ends_with("(rtx)"))
+        .collect();
+    for rid in ["h", "m", "l"] {
+        let times = taken
+            .iter()
+            .filter(|l| l.ends_with(&format!("rid={rid}")))
+            .count();
+        assert_eq!(
+            times, 1,
+            "Janus took {times} streams for rid {rid}: {taken:?}"
+        );
+    }
     assert!(link.dropped() > 10, "the link lost {}", link.dropped());
     assert!(nacks > 0, "Janus asked for nothing again");
-    // 30 fps for ten seconds: 80 % of 300 frames at least (17 without the retransmissions),
-    // and few freezes. Janus may move the subscriber down a substream for a while when the
-    // top one pauses (its own fallback), which is not what is tested here.
-    assert!(frames >= 240, "{last:?}");
-    assert!(freezes <= 2, "{last:?}");
+    // 30 fps for ten seconds: 90 % of 300 frames at least (17 without the retransmissions;
+    // 304-309 in 19 runs here), and few short stalls while a packet is asked for again (0-2
+    // in those runs; the broken rid mapping froze it for seconds).
+    assert!(frames >= 270, "{last:?}");
+    assert!(freezes <= 3, "{last:?}");
 }
 
 /// Firefox behind the same kind of link: our retransmissions reach it too, and it plays on.

@@ -70,7 +70,7 @@ fn watch_rtxsend(
             if simulcast {
                 simulcast::mark_retransmissions_repaired(
                     element,
-                    ssrcs.layers.iter().map(|(_, rtx)| *rtx).collect(),
+                    ssrcs.layers.iter().map(|(rung, _)| *rung).collect(),
                 );
             }
             super::link_probe::install(element, ssrcs.video, probe.clone());

@@ -153,7 +153,13 @@ fn fir_ssrcs(fci: &gst::Buffer) -> Vec<u32> {
 /// (RFC 8852), not the rid: `rtprtxsend` copies the original packet's extensions, and an SFU
 /// that learns SSRCs by rid (Janus) would take a retransmission stream for the rung itself.
 /// The rid element's id becomes the repaired rid's; its value (the rid) stays.
-pub(crate) fn mark_retransmissions_repaired(rtxsend: &gst::Element, rtx_ssrcs: Vec<u32>) {
+///
+/// A retransmission is any packet naming a rid under an SSRC that is not one of the rungs'
+/// (`rung_ssrcs`), whatever its own SSRC: webrtcbin sets `rtprtxsend`'s map of RTX SSRCs on
+/// its own as well, and a rung whose retransmissions started under webrtcbin's SSRC kept its
+/// rid: Janus then took that stream for the rung, and its subscribers froze or never got
+/// the full size (the lossy-link test, 2 runs in 7).
+pub(crate) fn mark_retransmissions_repaired(rtxsend: &gst::Element, rung_ssrcs: Vec<u32>) {
     let Some(pad) = rtxsend.static_pad("src") else {
         return;
     };
@@ -163,14 +169,14 @@ pub(crate) fn mark_retransmissions_repaired(rtxsend: &gst::Element, rtx_ssrcs: V
             match &mut info.data {
                 // Read first: the packets rtprtxsend keeps for retransmission are shared, and
                 // making one writable copies it. Only retransmissions are written.
-                Some(gst::PadProbeData::Buffer(buffer)) if is_rtx(buffer, &rtx_ssrcs) => {
+                Some(gst::PadProbeData::Buffer(buffer)) if needs_repair(buffer, &rung_ssrcs) => {
                     repair_buffer(buffer.make_mut());
                 }
                 Some(gst::PadProbeData::BufferList(list))
-                    if list.iter().any(|b| is_rtx(b, &rtx_ssrcs)) =>
+                    if list.iter().any(|b| needs_repair(b, &rung_ssrcs)) =>
                 {
                     list.make_mut().foreach_mut(|mut buffer, _| {
-                        if is_rtx(&buffer, &rtx_ssrcs) {
+                        if needs_repair(&buffer, &rung_ssrcs) {
                             repair_buffer(buffer.make_mut());
                         }
                         std::ops::ControlFlow::Continue(Some(buffer))
@@ -183,11 +189,19 @@ pub(crate) fn mark_retransmissions_repaired(rtxsend: &gst::Element, rtx_ssrcs: V
     );
 }
 
-fn is_rtx(buffer: &gst::BufferRef, rtx_ssrcs: &[u32]) -> bool {
-    buffer.map_readable().is_ok_and(|map| {
-        map.len() >= 12
-            && rtx_ssrcs.contains(&u32::from_be_bytes([map[8], map[9], map[10], map[11]]))
-    })
+fn needs_repair(buffer: &gst::BufferRef, rung_ssrcs: &[u32]) -> bool {
+    buffer
+        .map_readable()
+        .is_ok_and(|map| is_retransmission(&map, rung_ssrcs))
+}
+
+/// Whether `packet` names a rid under an SSRC that is none of the rungs'.
+fn is_retransmission(packet: &[u8], rung_ssrcs: &[u32]) -> bool {
+    packet.len() >= 12
+        && !rung_ssrcs.contains(&u32::from_be_bytes([
+            packet[8], packet[9], packet[10], packet[11],
+        ]))
+        && rid_element(packet).is_some()
 }
 
 fn repair_buffer(buffer: &mut gst::BufferRef) {
@@ -196,15 +210,14 @@ fn repair_buffer(buffer: &mut gst::BufferRef) {
     }
 }
 
-/// Rewrites, in an RTP packet's one-byte header extensions, the rid element's id to the
-/// repaired rid's.
-fn rid_to_repaired_rid(packet: &mut [u8]) {
+/// Where, in an RTP packet's one-byte header extensions, the rid element's header byte is.
+fn rid_element(packet: &[u8]) -> Option<usize> {
     if packet.len() < 12 || packet[0] >> 6 != 2 || packet[0] & 0x10 == 0 {
-        return;
+        return None;
     }
     let at = 12 + 4 * (packet[0] & 0x0f) as usize;
     if packet.len() < at + 4 || packet[at..at + 2] != [0xbe, 0xde] {
-        return;
+        return None;
     }
     let words = u16::from_be_bytes([packet[at + 2], packet[at + 3]]) as usize;
     let end = (at + 4 + 4 * words).min(packet.len());
@@ -217,12 +230,21 @@ fn rid_to_repaired_rid(packet: &mut [u8]) {
         }
         let id = (byte >> 4) as u32;
         if id == 15 {
-            break;
+            return None;
         }
         if id == RID_EXTENSION_ID {
-            packet[i] = ((RRID_EXTENSION_ID as u8) << 4) | (byte & 0x0f);
+            return Some(i);
         }
         i += 2 + (byte & 0x0f) as usize;
+    }
+    None
+}
+
+/// Rewrites, in an RTP packet's one-byte header extensions, the rid element's id to the
+/// repaired rid's.
+fn rid_to_repaired_rid(packet: &mut [u8]) {
+    if let Some(i) = rid_element(packet) {
+        packet[i] = ((RRID_EXTENSION_ID as u8) << 4) | (packet[i] & 0x0f);
     }
 }
 
@@ -424,6 +446,19 @@ mod tests {
         let before = plain.clone();
         rid_to_repaired_rid(&mut plain);
         assert_eq!(plain, before);
+    }
+
+    #[test]
+    fn a_retransmission_is_told_by_its_ssrc_whoever_chose_it() {
+        // SSRC 9 with a rid: a retransmission unless 9 is a rung's own stream.
+        let mut packet = vec![0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 9, 0xbe, 0xde, 0, 1];
+        packet.extend([0x50, b'h', 0x00, 0x00, 1, 2, 3]);
+        assert!(is_retransmission(&packet, &[1, 2, 3]));
+        assert!(!is_retransmission(&packet, &[1, 9, 3]));
+        // Audio, or anything without a rid, is left alone.
+        let audio = vec![0x80, 111, 0, 1, 0, 0, 0, 2, 0, 0, 0, 7, 1, 2];
+        assert!(!is_retransmission(&audio, &[1, 2, 3]));
+        assert!(!is_retransmission(&packet[..8], &[1, 2, 3]));
     }
 
     #[test]

@@ -112,7 +112,10 @@ loggers: {{
             .arg("-C")
             .arg(dir.join("janus.jcfg"))
             .arg("-F")
-            .arg(dir);
+            .arg(dir)
+            // Verbose: a test reads from its log which stream Janus takes for each rid.
+            .arg("-d")
+            .arg("5");
         let peer = PeerProcess::spawn("janus", command)?;
         peer.wait_line(Duration::from_secs(20), "its websocket API", |l| {
             l.contains("WebSockets thread started").then_some(())
