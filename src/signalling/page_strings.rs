@@ -3,8 +3,7 @@
 //! each one up in the "reelcast" text domain and puts the table in the page it serves. The
 //! functions here do no I/O: the lookup is an argument.
 
-/// The text domain of every translatable string (po/reelcast.pot).
-const DOMAIN: &str = "reelcast";
+use crate::i18n::DOMAIN;
 
 /// The messages of `script`: the string literal of each `_("…")` call, in order, once each.
 /// A literal that is not plain (JSON-compatible) JavaScript is left out.
