@@ -486,7 +486,7 @@ impl Actor {
             &self.pipeline,
             &viewer.media[index].sink_pad,
             (codec, ssrc, viewer.video_continuity),
-            &viewer.key,
+            (&viewer.key, &viewer.playout_delay),
             &self.commands,
         )?;
         let rung = &self.ladders[&codec].rungs[first];

@@ -6,6 +6,7 @@ use gst::prelude::*;
 use gst_rtp::prelude::*;
 
 use super::build_error::BuildError;
+use super::playout_delay::{PLAYOUT_DELAY_EXTENSION_ID, PLAYOUT_DELAY_URI};
 use crate::media::MediaKind;
 
 /// The transport-wide congestion control header extension, with the id our offers give it.
@@ -107,6 +108,11 @@ impl Codec {
                 // viewer's estimator (rtpgccbwe) turns into the rate its link carries.
                 s.set("rtcp-fb-transport-cc", true);
                 s.set(format!("extmap-{TWCC_EXTENSION_ID}").as_str(), TWCC_URI);
+                // How late to play, where the controller says so (`rtc::playout_delay`).
+                s.set(
+                    format!("extmap-{PLAYOUT_DELAY_EXTENSION_ID}").as_str(),
+                    PLAYOUT_DELAY_URI,
+                );
             }
         }
         if self == Codec::H264 {

@@ -91,6 +91,10 @@ impl Actor {
                     tracing::debug!(viewer = %id, rate = %limit.rate, interval = ?limit.interval, "retransmission limit");
                     viewer.retransmissions.set_limit(limit);
                 }
+                Action::PlayoutDelay(delay) => {
+                    tracing::info!(viewer = %id, ?delay, "the viewer is told to play later: its packets are lost over a long round trip");
+                    super::playout_delay::set(&viewer.playout_delay, delay);
+                }
                 Action::Fec(level) => {
                     // None where the viewer was not offered FEC.
                     let set = viewer.set_fec_percentage(level.percentage());

@@ -12,6 +12,7 @@ use super::codec::{make, Codec};
 use super::command::{Command, ViewerKey};
 use super::encoder::{add_chain_into, leaky_queue, ViewerLink};
 use super::ladder::{running_time, Rung};
+use super::playout_delay::{PlayoutDelayExtension, SharedDelay};
 
 /// Which rung's frames pass to the viewer. Written by the rungs' streaming threads (under the
 /// lock, never across a GStreamer call) and by the actor when it picks a new rung.
@@ -132,11 +133,12 @@ impl VideoPath {
         pipeline: &gst::Pipeline,
         sink_pad: &gst::Pad,
         (codec, ssrc, start): (Codec, u32, Continuity),
-        viewer: &ViewerKey,
+        (viewer, delay): (&ViewerKey, &SharedDelay),
         commands: &flume::Sender<Command>,
     ) -> Result<Self, BuildError> {
         let funnel = make("funnel")?;
         let payloader = codec.make_payloader(ssrc)?;
+        payloader.emit_by_name::<()>("add-extension", &[&PlayoutDelayExtension::new(delay)]);
         payloader.set_property("seqnum-offset", start.next_seqnum as i32);
         payloader.set_property("timestamp-offset", start.timestamp_offset);
         if payloader.has_property("picture-id-offset") {

@@ -19,6 +19,7 @@ use super::controller::{cost, Action, Bitrate, Input, Limits, RetransmissionLimi
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::link_probe::LinkProbe;
+use super::playout_delay::SharedDelay;
 use super::retransmissions::RetransmissionGate;
 use super::simulcast::{self, SimulcastPath};
 use super::stats::request_stats;
@@ -51,6 +52,8 @@ pub(crate) struct Viewer {
     pub link_probe: Arc<LinkProbe>,
     /// Holds its retransmissions to the limit its controller sets.
     pub retransmissions: Arc<RetransmissionGate>,
+    /// The least delay it is told to play at, written into its video ([`super::playout_delay`]).
+    pub playout_delay: SharedDelay,
     /// How much of the picture its link carries: every decision of its adaptation, which
     /// the actor applies ([`super::controller`]).
     pub control: Control,
@@ -372,6 +375,7 @@ impl Viewer {
             estimator,
             link_probe,
             retransmissions,
+            playout_delay: SharedDelay::default(),
             control,
             video_continuity: Continuity::random(),
             awaiting_media: None,

@@ -6,6 +6,7 @@
 
 mod bitrate;
 mod fec;
+mod playout_delay;
 #[cfg(test)]
 mod replay;
 mod retransmissions;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use bitrate::Bitrate;
 use fec::FecChoice;
 pub(crate) use fec::FecLevel;
+use playout_delay::PlayoutDelayChoice;
 pub(crate) use retransmissions::{RetransmissionBudget, RetransmissionLimit};
 pub(crate) use rung_choice::cost;
 use rung_choice::{Move, RungChoice};
@@ -131,6 +133,8 @@ pub(crate) enum Action {
     Fec(FecLevel),
     /// Hold the viewer's retransmissions to this.
     Retransmissions(RetransmissionLimit),
+    /// Tell the viewer to play at least this late (see [`PlayoutDelayChoice`]).
+    PlayoutDelay(std::time::Duration),
 }
 
 /// One viewer's controller.
@@ -157,6 +161,7 @@ pub(crate) struct Controller {
     fec: Option<FecChoice>,
     /// The retransmission limit last given out.
     retransmissions: RetransmissionLimit,
+    playout_delay: PlayoutDelayChoice,
 }
 
 impl Controller {
@@ -187,6 +192,7 @@ impl Controller {
             out,
             fec: None,
             retransmissions,
+            playout_delay: PlayoutDelayChoice::default(),
         }
     }
 
@@ -240,6 +246,9 @@ impl Controller {
                     self.out.push_back(Action::Fec(level));
                 }
                 self.limit_retransmissions();
+                if let Some(delay) = self.playout_delay.report(loss, rtt) {
+                    self.out.push_back(Action::PlayoutDelay(delay));
+                }
                 self.decide(ladder, now);
             }
             Input::KeyframeWanted => {

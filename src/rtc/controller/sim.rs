@@ -137,7 +137,8 @@ impl Sim {
                 Action::Keyframe
                 | Action::Probes(_)
                 | Action::Fec(_)
-                | Action::Retransmissions(_) => {}
+                | Action::Retransmissions(_)
+                | Action::PlayoutDelay(_) => {}
             }
         }
         // rtpgccbwe says a set estimate at once, as any change of it.
