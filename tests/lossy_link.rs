@@ -15,7 +15,9 @@ use common::net::assert_private_network;
 use common::peers::{browser_viewers_run_by, viewer_stats, wait_decoding, ViewerKind};
 use python_peers::{firefox_viewer_run_by, venv_python, wait_stats, FirefoxPage};
 use reelcast::sharing::SharingEvent;
-use reelcast_testkit::{BrowserViewer, Janus, LossyLink, ShareProcess, SignallingServer};
+use reelcast_testkit::{
+    BrowserViewer, Janus, LinkConfig, LossyLink, ShareProcess, SignallingServer,
+};
 
 /// An 854x480 30 fps A/V file, long enough that no test spans a loop.
 fn clip() -> &'static PathBuf {
@@ -76,6 +78,58 @@ fn a_viewer_losing_packets_at_random_gets_them_again_and_plays_on() {
     // 30 fps for ten seconds and the start: most of 300 frames, at most one freeze.
     assert!(video.frames_decoded >= 270, "{video:?}");
     assert!(video.freeze_count <= 1, "{video:?}");
+}
+
+/// A long round trip with loss: each lost packet comes again only after a round trip, and
+/// Chromium, playing as soon as it can, shows its frame late (15 freezes in 25 s before).
+/// The viewer's controller sees the loss and the RTT in its receiver reports and tells it,
+/// through the playout-delay extension, to play late enough for the retransmission.
+#[test]
+fn a_viewer_losing_packets_over_a_long_round_trip_is_told_to_wait_for_them() {
+    assert_private_network();
+    let _serial = common::one_at_a_time();
+    let config = LinkConfig::new()
+        .delay(Duration::from_millis(75))
+        .jitter(Duration::from_millis(5))
+        .random_loss(2.0);
+    let link = LossyLink::with_config(config).unwrap();
+    let (server, _share) = share_behind(&link);
+    let viewer = BrowserViewer::start_behind("far lossy viewer", server.url(), &link).unwrap();
+    let t = viewer
+        .wait(Duration::from_secs(20), "first frame", |t| {
+            !t.frames.is_empty()
+        })
+        .unwrap();
+    let first = t.last().unwrap().t_ms;
+    // The controller hears of the loss within a few receiver reports: ten seconds from the
+    // third second on.
+    let from = viewer
+        .wait(Duration::from_secs(20), "three seconds of play", |t| {
+            t.last().is_some_and(|s| s.t_ms - first >= 3_000.0)
+        })
+        .unwrap()
+        .video()
+        .cloned()
+        .unwrap();
+    let t = viewer
+        .wait(Duration::from_secs(20), "ten more seconds of play", |t| {
+            t.last().is_some_and(|s| s.t_ms - first >= 13_000.0)
+        })
+        .unwrap();
+    let to = t.video().cloned().unwrap();
+    let (frames, freezes) = (
+        to.frames_decoded - from.frames_decoded,
+        to.freeze_count - from.freeze_count,
+    );
+    eprintln!(
+        "RTT 150 ms, 2 % loss: {} dropped; viewer: {} retransmissions, {frames} frames and \
+         {freezes} freezes in 10 s",
+        link.dropped(),
+        to.retransmitted_packets_received - from.retransmitted_packets_received,
+    );
+    assert!(link.dropped() > 10, "the link lost {}", link.dropped());
+    assert!(frames >= 270, "{to:?}");
+    assert!(freezes <= 1, "{freezes} freezes: {to:?}");
 }
 
 /// Simulcast into a Janus room behind a lossy link: Janus asks for what it lost of each rung,
