@@ -16,9 +16,10 @@ const SHORT_RTT: f64 = 0.040;
 const MARGIN: Duration = Duration::from_millis(60);
 const LEAST: Duration = Duration::from_millis(150);
 const MOST: Duration = Duration::from_millis(600);
-/// A new delay is given only this much above the last (each change moves the viewer's
-/// playout).
-const STEP: Duration = Duration::from_millis(30);
+/// A new delay is given only at half as much again as the last: each rise pauses the
+/// viewer's picture by the difference (a congested link's round trip rises and falls with
+/// its queue, and followed closely it gave a viewer behind 600 kbit/s several pauses).
+const RISE: f64 = 1.5;
 
 #[derive(Debug, Default)]
 pub(crate) struct PlayoutDelayChoice {
@@ -38,7 +39,7 @@ impl PlayoutDelayChoice {
         let wanted = (Duration::from_secs_f64(rtt.min(1.0) * 2.0) + MARGIN).clamp(LEAST, MOST);
         // Whole 10 ms, the extension's unit.
         let wanted = Duration::from_millis(wanted.as_millis().div_ceil(10) as u64 * 10);
-        if self.given.is_some_and(|g| wanted < g + STEP) {
+        if self.given.is_some_and(|g| wanted < g.mul_f64(RISE)) {
             return None;
         }
         self.given = Some(wanted);
@@ -74,9 +75,14 @@ mod tests {
         // The same again, or a little more, or a cleaner report: nothing new.
         assert_eq!(c.report(Some(0.02), Some(0.160)), None);
         assert_eq!(c.report(Some(0.0), Some(0.050)), None);
-        // A much longer round trip: more, up to the bound.
-        assert_eq!(c.report(Some(0.03), Some(0.200)), Some(460 * MS));
-        assert_eq!(c.report(Some(0.03), Some(2.0)), Some(MOST));
+        // A longer round trip: more only at half as much again, up to the bound.
+        assert_eq!(c.report(Some(0.03), Some(0.200)), None);
+        assert_eq!(c.report(Some(0.03), Some(0.250)), Some(560 * MS));
+        assert_eq!(
+            c.report(Some(0.03), Some(2.0)),
+            None,
+            "600 ms is not half as much again"
+        );
         // A short lossy link still gets the least delay.
         let mut short = PlayoutDelayChoice::default();
         assert_eq!(short.report(Some(0.02), Some(0.045)), Some(LEAST));
