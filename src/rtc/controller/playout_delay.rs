@@ -1,10 +1,11 @@
 //! The least delay a viewer is told to play at (the playout-delay RTP header extension,
-//! written by `rtc::playout_delay`). A viewer on a clean link plays as soon as it can. Where its receiver reports show loss over a long
-//! round trip, a frame with a lost packet waits a round trip for the packet, or two when the
-//! retransmission is lost too, and is shown late: Chromium counts a freeze. A shared video
-//! has no conversation to keep quick, so the viewer is told to hold frames long enough for
-//! that, and it keeps the delay for the rest of its watch (a link that lost once may again;
-//! a delay that came and went would make it stall twice).
+//! written by `rtc::playout_delay`). A viewer on a clean link plays as soon as it can. Where
+//! its receiver reports show loss over a long round trip, a frame with a lost packet waits a
+//! round trip for the packet, or two when the retransmission is lost too, and is shown late:
+//! Chromium counts a freeze. A shared video has no conversation to keep quick, so the viewer
+//! is told to hold frames long enough for that, and it keeps the delay for the rest of its
+//! watch (a link that lost once may again; a delay that came and went would make it stall
+//! twice).
 
 use std::time::Duration;
 
