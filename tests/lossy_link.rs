@@ -16,7 +16,7 @@ use common::peers::{browser_viewers_run_by, viewer_stats, wait_decoding, ViewerK
 use python_peers::{firefox_viewer_run_by, venv_python, wait_stats, FirefoxPage};
 use reelcast::sharing::SharingEvent;
 use reelcast_testkit::{
-    BrowserViewer, Janus, LinkConfig, LossyLink, ShareProcess, SignallingServer,
+    BrowserViewer, Janus, LinkConfig, LossyLink, ShareProcess, SignallingServer, Timeline,
 };
 
 /// An 854x480 30 fps A/V file, long enough that no test spans a loop.
@@ -38,6 +38,25 @@ fn share_behind(link: &LossyLink) -> (SignallingServer, ShareProcess) {
     (server, share)
 }
 
+/// When the viewer showed its first frame (its page's clock, ms).
+fn first_frame_at(viewer: &BrowserViewer) -> f64 {
+    let t = viewer
+        .wait(Duration::from_secs(20), "first frame", |t| {
+            !t.frames.is_empty()
+        })
+        .unwrap();
+    t.last().unwrap().t_ms
+}
+
+/// The viewer's timeline once it has played `ms` from its first frame at `first`.
+fn played(viewer: &BrowserViewer, first: f64, ms: f64, what: &str) -> Timeline {
+    viewer
+        .wait(Duration::from_secs(20), what, |t| {
+            t.last().is_some_and(|s| s.t_ms - first >= ms)
+        })
+        .unwrap()
+}
+
 /// Lost packets are sent again (RTX) and the viewer places them: the picture plays on. Before
 /// the share kept its own RTX SSRCs in rtprtxsend's map, none arrived, and at 2 % loss the
 /// viewer froze 8 times in 40 s and decoded a third of the frames.
@@ -48,18 +67,9 @@ fn a_viewer_losing_packets_at_random_gets_them_again_and_plays_on() {
     let link = LossyLink::create(3).unwrap();
     let (server, _share) = share_behind(&link);
     let viewer = BrowserViewer::start_behind("lossy viewer", server.url(), &link).unwrap();
-    let t = viewer
-        .wait(Duration::from_secs(20), "first frame", |t| {
-            !t.frames.is_empty()
-        })
-        .unwrap();
-    let first = t.last().unwrap().t_ms;
+    let first = first_frame_at(&viewer);
     // Ten seconds of play from the first frame on.
-    let t = viewer
-        .wait(Duration::from_secs(20), "ten seconds of play", |t| {
-            t.last().is_some_and(|s| s.t_ms - first >= 10_000.0)
-        })
-        .unwrap();
+    let t = played(&viewer, first, 10_000.0, "ten seconds of play");
     let video = t.last().and_then(|s| s.video.clone()).unwrap();
     eprintln!(
         "lossy link: {} dropped; viewer: {} retransmissions, {} lost, {} NACKs, {} frames, {} freezes",
@@ -95,27 +105,14 @@ fn a_viewer_losing_packets_over_a_long_round_trip_is_told_to_wait_for_them() {
     let link = LossyLink::with_config(config).unwrap();
     let (server, _share) = share_behind(&link);
     let viewer = BrowserViewer::start_behind("far lossy viewer", server.url(), &link).unwrap();
-    let t = viewer
-        .wait(Duration::from_secs(20), "first frame", |t| {
-            !t.frames.is_empty()
-        })
-        .unwrap();
-    let first = t.last().unwrap().t_ms;
+    let first = first_frame_at(&viewer);
     // The controller hears of the loss within a few receiver reports: ten seconds from the
     // third second on.
-    let from = viewer
-        .wait(Duration::from_secs(20), "three seconds of play", |t| {
-            t.last().is_some_and(|s| s.t_ms - first >= 3_000.0)
-        })
-        .unwrap()
+    let from = played(&viewer, first, 3_000.0, "three seconds of play")
         .video()
         .cloned()
         .unwrap();
-    let t = viewer
-        .wait(Duration::from_secs(20), "ten more seconds of play", |t| {
-            t.last().is_some_and(|s| s.t_ms - first >= 13_000.0)
-        })
-        .unwrap();
+    let t = played(&viewer, first, 13_000.0, "ten more seconds of play");
     let to = t.video().cloned().unwrap();
     let (frames, freezes) = (
         to.frames_decoded - from.frames_decoded,
