@@ -15,6 +15,11 @@ use reelcast::media::{Player, PlayerOptions};
 use reelcast::rtc::{Codec, Share, ShareConfig, ShareEvent, ShareSnapshot};
 use reelcast_testkit::{Receiver, VideoHandling};
 
+/// The encoders of a share with sound and a VP8 ladder: Opus and one VP8 encoder per rung.
+const SOUND_AND_VP8: [&str; 7] = [
+    "opusenc", "vp8enc", "vp8enc", "vp8enc", "vp8enc", "vp8enc", "vp8enc",
+];
+
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Calls run one at a time: each runs real encoders and decoders in real time, and on a
@@ -187,9 +192,9 @@ fn one_then_three_viewers_get_the_frames_from_one_shared_encoder() {
     let ratio = delivery_ratios(&[&a], Duration::from_secs(2));
     assert!(ratio[0] >= 0.5, "one viewer got {ratio:?} of the frames");
     let encoders_for_one = call.encoders();
-    // One ladder: full size and two thirds (a third of 240 lines is too small to be a rung,
-    // yet it is built).
-    assert_eq!(encoders_for_one, ["opusenc", "vp8enc", "vp8enc", "vp8enc"]);
+    // One ladder of six rungs (a third of 240 lines is too small to be a rung, yet it is
+    // built).
+    assert_eq!(encoders_for_one, SOUND_AND_VP8);
 
     let b = call.join("b", None);
     let c = call.join("c", None);
@@ -220,9 +225,7 @@ fn an_h264_only_viewer_gets_h264_while_others_keep_vp8() {
     assert_eq!(a.codec.lock().unwrap().as_deref(), Some("VP8"));
     assert_eq!(b.codec.lock().unwrap().as_deref(), Some("H264"));
     wait_size(&b, (320, 240));
-    let ladders = [
-        "opusenc", "vp8enc", "vp8enc", "vp8enc", "x264enc", "x264enc", "x264enc",
-    ];
+    let ladders: Vec<&str> = SOUND_AND_VP8.into_iter().chain(["x264enc"; 6]).collect();
     assert_eq!(call.encoders(), ladders);
 
     call.share.remove_viewer("h264-viewer", "test");
@@ -482,14 +485,14 @@ fn the_encoders_are_ready_before_the_first_viewer_and_idle_after_the_grace() {
         "the audio encoder built, parked: {warm:?}"
     );
     assert_eq!(warm.parked[0].0, Codec::Opus);
-    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "vp8enc", "vp8enc"]);
+    assert_eq!(call.encoders(), SOUND_AND_VP8);
     wait_snapshot("every encoder parked after the grace", &|s| {
         s.encoders.is_empty() && s.parked.len() == 2
     });
 
     let a = call.join("first", None);
     wait_frames(&a, 20);
-    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "vp8enc", "vp8enc"]);
+    assert_eq!(call.encoders(), SOUND_AND_VP8);
     assert_eq!(
         call.share.snapshot().encoders,
         vec![(Codec::Opus, 1), (Codec::Vp8, 1)]
@@ -560,5 +563,5 @@ fn encoders_start_only_once_a_viewers_media_is_up() {
         _ => None,
     });
     wait_frames(&receiver, 10);
-    assert_eq!(call.encoders(), ["opusenc", "vp8enc", "vp8enc", "vp8enc"]);
+    assert_eq!(call.encoders(), SOUND_AND_VP8);
 }

@@ -279,7 +279,8 @@ pub(crate) struct Ssrcs {
     pub audio: u32,
     /// The video's retransmissions (RTX), named in offers and given to `rtprtxsend`.
     pub video_rtx: u32,
-    /// Each simulcast rung's SSRC and its retransmissions', by rung index.
+    /// Each simulcast layer's SSRC and its retransmissions', by layer
+    /// (`simulcast::LAYER_RUNGS`).
     pub layers: [(u32, u32); 3],
 }
 

@@ -11,10 +11,12 @@ use super::build_error::BuildError;
 use super::codec::{make, Codec};
 use super::events::RungStats;
 
-/// Each rung's height as a fraction of the picture's (numerator, denominator): full, two
-/// thirds and one third. Neighbours are about 2.2x apart in pixels and bitrate, so a step
-/// down always fits a link that could not carry the rung above.
-pub(crate) const RUNG_HEIGHTS: [(u32, u32); 3] = [(1, 1), (2, 3), (1, 3)];
+/// Each rung's height as a fraction of the picture's (numerator, denominator): full, five
+/// sixths, two thirds, a half, five twelfths and a third. Neighbours are 1.3-1.5x apart in
+/// bitrate: with thirds alone (2.2x apart) a viewer behind 1.2 Mbit/s of a 480p share got two
+/// thirds at 55 % of its link, since the full size did not fit. Simulcast publishes full, two
+/// thirds and a third (`simulcast::LAYER_RUNGS`). A rung costs nothing while nobody watches.
+pub(crate) const RUNG_HEIGHTS: [(u32, u32); 6] = [(1, 1), (5, 6), (2, 3), (1, 2), (5, 12), (1, 3)];
 
 /// The least a rung is taken to send, however still its picture.
 const MIN_RATE: u32 = 50_000;
@@ -542,14 +544,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rungs_are_two_thirds_and_one_third_of_the_picture_and_even() {
-        assert_eq!(rung_size(0, 1280, 720), Some((1280, 720)));
-        assert_eq!(rung_size(1, 1280, 720), Some((852, 480)));
-        assert_eq!(rung_size(2, 1280, 720), Some((426, 240)));
-        assert_eq!(rung_size(1, 854, 480), Some((568, 320)));
-        assert_eq!(rung_size(2, 854, 480), Some((284, 160)));
+    fn rungs_are_sixths_thirds_and_halves_of_the_picture_and_even() {
+        let sizes = |w, h| {
+            (0..RUNG_HEIGHTS.len())
+                .map(|i| rung_size(i, w, h))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sizes(1280, 720),
+            [
+                Some((1280, 720)),
+                Some((1066, 600)),
+                Some((852, 480)),
+                Some((640, 360)),
+                Some((532, 300)),
+                Some((426, 240))
+            ]
+        );
+        assert_eq!(
+            sizes(854, 480),
+            [
+                Some((854, 480)),
+                Some((710, 400)),
+                Some((568, 320)),
+                Some((426, 240)),
+                Some((354, 200)),
+                Some((284, 160))
+            ]
+        );
         // Too small to be worth a rung.
-        assert_eq!(rung_size(2, 320, 180), None);
+        assert_eq!(sizes(320, 180)[3], Some((160, 90)));
+        assert_eq!(sizes(320, 180)[4], None);
+        assert_eq!(sizes(320, 180)[5], None);
     }
 
     #[test]
@@ -598,16 +624,25 @@ mod tests {
             );
         }
         let mut seen = std::collections::BTreeMap::new();
-        while seen.len() < 3 {
+        while seen.len() < RUNG_HEIGHTS.len() {
             let (index, size) = rx.recv_timeout(Duration::from_secs(10)).expect("frames");
             seen.insert(index, size);
         }
         pipeline.set_state(gst::State::Null).unwrap();
-        assert_eq!(seen[&0], (640, 360));
-        assert_eq!(seen[&1], (426, 240));
-        assert_eq!(seen[&2], (212, 120));
+        let sizes: Vec<(i32, i32)> = seen.into_values().collect();
+        assert_eq!(
+            sizes,
+            [
+                (640, 360),
+                (532, 300),
+                (426, 240),
+                (320, 180),
+                (266, 150),
+                (212, 120)
+            ]
+        );
         let usable = ladder.usable();
-        assert_eq!(usable[1].map(|(w, h, _)| (w, h)), Some((426, 240)));
+        assert_eq!(usable[2].map(|(w, h, _)| (w, h)), Some((426, 240)));
     }
 
     /// Moves between rungs rely on these: a parked encoder starts with a keyframe, a running

@@ -14,7 +14,7 @@ use super::events::ConnectionState;
 use super::events::{ShareEvent, ViewerId};
 use super::ladder::Rung;
 use super::reaper::Job;
-use super::simulcast::SimulcastPath;
+use super::simulcast::{layer_of, SimulcastPath, LAYER_RUNGS};
 use super::video_path::VideoPath;
 use super::viewer::Feed;
 
@@ -180,21 +180,22 @@ impl Actor {
         codec: Codec,
     ) -> Result<(), ShareError> {
         let now = Instant::now();
-        let total: Bitrate = self.rung_costs(codec).into_iter().flatten().sum();
+        let costs = self.rung_costs(codec);
         let ladder = &self.ladders[&codec];
-        // Rungs too small for this picture are left out; all of them while its size is not
-        // known yet.
-        let sized: Vec<&Rung> = ladder
-            .rungs
+        // The layers' rungs; those too small for this picture are left out, all of them
+        // while its size is not known yet.
+        let layers: Vec<&Rung> = LAYER_RUNGS.iter().map(|i| &ladder.rungs[*i]).collect();
+        let sized: Vec<&Rung> = layers
             .iter()
+            .copied()
             .filter(|r| r.shape.get().is_some())
             .collect();
-        let rungs = if sized.is_empty() {
-            ladder.rungs.iter().collect()
-        } else {
-            sized
-        };
-        let ssrcs: Vec<u32> = rungs.iter().map(|r| self.ssrcs.layers[r.index].0).collect();
+        let rungs = if sized.is_empty() { layers } else { sized };
+        let total: Bitrate = rungs.iter().filter_map(|r| costs[r.index]).sum();
+        let ssrcs: Vec<u32> = rungs
+            .iter()
+            .filter_map(|r| layer_of(r.index).map(|layer| self.ssrcs.layers[layer].0))
+            .collect();
         let viewer = self.viewers.get_mut(id).expect("checked");
         let sink_pad = viewer.media[index].sink_pad.clone();
         let mid = sink_pad

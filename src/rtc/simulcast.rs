@@ -16,12 +16,22 @@ use super::build_error::BuildError;
 use super::codec::{make, Codec};
 use super::command::{Command, ViewerKey};
 use super::encoder::{add_chain_into, leaky_queue, ViewerLink};
-use super::ladder::{Rung, RUNG_HEIGHTS};
+use super::ladder::Rung;
 
-/// Each rung's `rid`, by rung index: full size first. Janus VideoRoom takes the first rid of
+/// Each published layer's `rid`, full size first. Janus VideoRoom takes the first rid of
 /// `a=simulcast` as the best one (its default `rid_order` is "hml"), so its substream 2 is
-/// rung 0 and its substream 0 the smallest.
-pub(crate) const RIDS: [&str; RUNG_HEIGHTS.len()] = ["h", "m", "l"];
+/// the full size and its substream 0 the smallest.
+pub(crate) const RIDS: [&str; 3] = ["h", "m", "l"];
+
+/// The rung each layer is, by layer: full size, two thirds and a third. An SFU picks among
+/// three layers for its subscribers; the ladder's rungs between them are for one viewer's
+/// own link.
+pub(crate) const LAYER_RUNGS: [usize; 3] = [0, 2, 5];
+
+/// The layer rung `index` is published as, if it is one.
+pub(crate) fn layer_of(index: usize) -> Option<usize> {
+    LAYER_RUNGS.iter().position(|r| *r == index)
+}
 
 const MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
 const RID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
@@ -268,8 +278,8 @@ pub(crate) struct SimulcastPath {
 }
 
 impl SimulcastPath {
-    /// Builds the path into `sink_pad`, one layer per rung in `rungs` with the SSRC
-    /// `ssrcs[rung]`; `mid` is the video transceiver's. Keyframe requests for one layer go
+    /// Builds the path into `sink_pad`, one layer per rung in `rungs` (each one of
+    /// [`LAYER_RUNGS`]) with the SSRC beside it in `ssrcs`; `mid` is the video transceiver's. Keyframe requests for one layer go
     /// to the actor as [`Command::RungKeyframeWanted`], throttled there per rung.
     pub(crate) fn new(
         pipeline: &gst::Pipeline,
@@ -292,8 +302,9 @@ impl SimulcastPath {
         let mut layers = Vec::new();
         for (rung, &ssrc) in rungs.iter().zip(ssrcs) {
             let payloader = codec.make_payloader(ssrc)?;
+            let rid = layer_of(rung.index).map(|layer| RIDS[layer]);
             for (uri, id, value) in [
-                (RID_URI, RID_EXTENSION_ID, Some(RIDS[rung.index])),
+                (RID_URI, RID_EXTENSION_ID, rid),
                 (MID_URI, MID_EXTENSION_ID, mid.as_deref()),
             ] {
                 let Some(value) = value else { continue };

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use super::actor::Actor;
 use super::codec::Codec;
+use super::controller::start_rung;
 use crate::media::MediaKind;
 
 /// Elements every join makes (webrtcbin's inside ones included); made once here, off the
@@ -95,16 +96,6 @@ pub fn settle(within: Duration) {
     }
 }
 
-/// The rung a joiner starts on, as the controller starts it (`RungChoice::start`): the middle
-/// one of those usable, or the middle of the ladder before the picture's size is known.
-fn start_rung<T>(rungs: &[Option<T>]) -> usize {
-    let usable: Vec<usize> = (0..rungs.len()).filter(|i| rungs[*i].is_some()).collect();
-    usable
-        .get(usable.len() / 2)
-        .copied()
-        .unwrap_or(rungs.len() / 2)
-}
-
 impl Actor {
     /// Builds the encoders for the kinds captured, parked, and runs the video rung a joiner
     /// starts on for the share's `first_viewers_grace`. Only the first time the source's media is known; a few ms of
@@ -148,18 +139,5 @@ impl Actor {
             self.warm.rung = None;
             self.park_idle_encoders();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::start_rung;
-
-    #[test]
-    fn the_warm_rung_is_the_middle_usable_one_as_a_joiner_starts() {
-        assert_eq!(start_rung(&[Some(1), Some(2), Some(3)]), 1);
-        assert_eq!(start_rung(&[Some(1), Some(2), None]), 1);
-        assert_eq!(start_rung(&[Some(1), None, None]), 0);
-        assert_eq!(start_rung::<u32>(&[None, None, None]), 1);
     }
 }

@@ -26,7 +26,7 @@ use fec::FecChoice;
 pub(crate) use fec::FecLevel;
 use playout_delay::PlayoutDelayChoice;
 pub(crate) use retransmissions::{RetransmissionBudget, RetransmissionLimit};
-pub(crate) use rung_choice::cost;
+pub(crate) use rung_choice::{cost, start_rung};
 use rung_choice::{Move, RungChoice};
 
 /// What the share allows any viewer, fixed for the controller's life.

@@ -164,3 +164,35 @@ fn a_viewer_on_a_bad_link_never_lowers_one_on_a_good_link() {
         .all(|s| s.rung == TOP));
     assert_eq!(bad.rung_at(59.9), BOTTOM);
 }
+
+/// The 480p ladder of six rungs, as the bench's sample costs it with sound: full, five
+/// sixths, two thirds, a half, five twelfths and a third.
+fn fine_ladder() -> Vec<Option<Bitrate>> {
+    [1_330_000, 940_000, 730_000, 525_000, 378_000, 255_000]
+        .into_iter()
+        .map(|b| Some(bps(b)))
+        .collect()
+}
+
+#[test]
+fn on_the_fine_ladder_each_link_gets_the_biggest_rung_it_carries() {
+    // (link, the rung it should settle on): 1.2 Mbit/s carries five sixths, 600 kbit/s a
+    // half, a clean link the full size, reached as fast as on a ladder of thirds.
+    for (capacity, rung) in [(1_200_000, 1), (600_000, 3), (5_000_000, TOP)] {
+        let mut sim = Sim::new(LinkPlan::steady(capacity), fine_ladder());
+        sim.run_until(60.0);
+        let reached = sim.reached(rung, 0.0);
+        assert!(
+            reached.is_some_and(|t| t < 20.0),
+            "{capacity} bit/s: rung {rung} at {reached:?}"
+        );
+        if rung == TOP {
+            assert!(reached.is_some_and(|t| t < 4.0), "the top at {reached:?}");
+        }
+        assert_eq!(sim.rung_at(59.9), rung, "{capacity} bit/s at the end");
+        assert!(
+            sim.longest_over_capacity(20.0, 60.0) <= 1.0,
+            "{capacity} bit/s: over the link for long"
+        );
+    }
+}
