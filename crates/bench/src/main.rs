@@ -94,6 +94,9 @@ enum Command {
         /// "bursty" (Gilbert-Elliott, bursts of 4), both, or "none".
         #[arg(long, default_value = "random,bursty", value_parser = network::loss_kinds)]
         lossy: std::vec::Vec<network::LossKind>,
+        /// B in the runs at fixed rates and the step: "chromium" or "firefox".
+        #[arg(long, default_value = "chromium", value_parser = network::browser)]
+        shaped_viewer: network::Browser,
         /// B in the lossy runs: "chromium", "firefox" or both.
         #[arg(long, default_value = "chromium,firefox", value_parser = network::browsers)]
         lossy_viewers: std::vec::Vec<network::Browser>,
@@ -177,6 +180,7 @@ fn main() {
             rates,
             no_step,
             no_rates,
+            shaped_viewer,
             lossy,
             lossy_viewers,
             reelcast,
@@ -192,6 +196,7 @@ fn main() {
                 .map(|r| r.0)
                 .collect(),
             step: !no_step,
+            shaped_viewer,
             lossy,
             lossy_viewers,
             reelcast: reelcast.unwrap_or_else(beside_this),

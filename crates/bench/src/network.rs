@@ -44,6 +44,8 @@ pub struct NetworkOptions {
     /// B's link per step, kbit/s; None is unshaped.
     pub rates: Vec<Option<u32>>,
     pub step: bool,
+    /// B in the runs at fixed rates and the step.
+    pub shaped_viewer: Browser,
     /// The lossy runs (RTT 150 ms, 2 % loss), each with every browser of `lossy_viewers` as B.
     pub lossy: Vec<LossKind>,
     pub lossy_viewers: Vec<Browser>,
@@ -58,10 +60,10 @@ pub struct NetworkOptions {
 pub enum Plan {
     /// Viewer A alone.
     Solo,
-    /// A and B, B's link at a fixed rate (None: unshaped).
-    Fixed(Option<u32>),
-    /// A and B, B's link unshaped, then at the step rate, then unshaped again.
-    Step,
+    /// A and B (this browser), B's link at a fixed rate (None: unshaped).
+    Fixed(Option<u32>, Browser),
+    /// A and B (this browser), B's link unshaped, then at the step rate, then unshaped again.
+    Step(Browser),
     /// A and B, B (this browser) behind a round trip of 150 ms losing 2 % of its media.
     Lossy(LossKind, Browser),
 }
@@ -84,15 +86,12 @@ impl Plan {
     pub fn label(&self) -> String {
         match self {
             Plan::Solo => "A alone".into(),
-            Plan::Fixed(Some(k)) => format!("B at {k} kbit/s"),
-            Plan::Fixed(None) => "B unshaped".into(),
-            Plan::Step => format!("B step {STEP_RATE_KBIT}"),
+            Plan::Fixed(Some(k), b) => format!("{}at {k} kbit/s", b.prefix()),
+            Plan::Fixed(None, b) => format!("{}unshaped", b.prefix()),
+            Plan::Step(b) => format!("{}step {STEP_RATE_KBIT}", b.prefix()),
             Plan::Lossy(kind, browser) => format!(
                 "{}150ms {LOSSY_PERCENT:.0}% {}",
-                match browser {
-                    Browser::Chromium => "B ",
-                    Browser::Firefox => "FF ",
-                },
+                browser.prefix(),
                 match kind {
                     LossKind::Random => "rand",
                     LossKind::Bursty => "burst",
@@ -107,6 +106,16 @@ impl Plan {
         match kind {
             LossKind::Random => config.random_loss(LOSSY_PERCENT),
             LossKind::Bursty => config.bursty_loss(LOSSY_PERCENT, LOSSY_BURST),
+        }
+    }
+}
+
+impl Browser {
+    /// The run label's start: who B is.
+    fn prefix(self) -> &'static str {
+        match self {
+            Browser::Chromium => "B ",
+            Browser::Firefox => "FF ",
         }
     }
 }
@@ -127,12 +136,17 @@ pub fn loss_kinds(s: &str) -> Result<Vec<LossKind>, String> {
 pub fn browsers(s: &str) -> Result<Vec<Browser>, String> {
     s.split(',')
         .filter(|b| !b.is_empty())
-        .map(|b| match b {
-            "chromium" => Ok(Browser::Chromium),
-            "firefox" => Ok(Browser::Firefox),
-            _ => Err(format!("{b:?}: a viewer is chromium or firefox")),
-        })
+        .map(browser)
         .collect()
+}
+
+/// `--shaped-viewer`: "chromium" or "firefox".
+pub fn browser(s: &str) -> Result<Browser, String> {
+    match s {
+        "chromium" => Ok(Browser::Chromium),
+        "firefox" => Ok(Browser::Firefox),
+        _ => Err(format!("{s:?}: a viewer is chromium or firefox")),
+    }
 }
 
 /// What the lossy link looked like over a run's window.
@@ -196,14 +210,14 @@ fn run_all(options: &NetworkOptions) -> Result<Vec<RunResult>, String> {
     let server =
         SignallingServer::start(IpAddr::V4(link.near_address())).map_err(|e| e.to_string())?;
     let mut plans: Vec<(Plan, &Path)> = vec![(Plan::Solo, options.file.as_path())];
-    plans.extend(
-        options
-            .rates
-            .iter()
-            .map(|r| (Plan::Fixed(*r), options.file.as_path())),
-    );
+    plans.extend(options.rates.iter().map(|r| {
+        (
+            Plan::Fixed(*r, options.shaped_viewer),
+            options.file.as_path(),
+        )
+    }));
     if options.step {
-        plans.push((Plan::Step, options.file.as_path()));
+        plans.push((Plan::Step(options.shaped_viewer), options.file.as_path()));
     }
     for kind in &options.lossy {
         for browser in &options.lossy_viewers {
@@ -232,7 +246,7 @@ fn run_one(
 ) -> Result<RunResult, String> {
     // A queue of its own per run, so that its counters are this run's.
     link.lift().map_err(|e| e.to_string())?;
-    if let Plan::Fixed(Some(kbit)) = plan {
+    if let Plan::Fixed(Some(kbit), _) = plan {
         link.set_rate(kbit).map_err(|e| e.to_string())?;
     }
     // B's lossy link, a new one per run (its counters, its seeded losses from the start).
@@ -256,6 +270,10 @@ fn run_one(
             Some(BrowserViewer::start_behind("viewer B", url, lossy).map_err(|e| e.to_string())?),
             None,
         ),
+        (Plan::Fixed(_, Browser::Firefox) | Plan::Step(Browser::Firefox), _) => (
+            None,
+            Some(FirefoxViewer::start_shaped("viewer B", url, link).map_err(|e| e.to_string())?),
+        ),
         _ => (
             Some(BrowserViewer::start("viewer B", url, Some(&*link)).map_err(|e| e.to_string())?),
             None,
@@ -273,9 +291,10 @@ fn run_one(
     let window_start = now_ms();
     let cpu0 = share.cpu_seconds();
     let link0 = link_counters(lossy.as_ref());
+    let shaped0 = link.sent_bytes();
     let (mut step_down_ms, mut step_up_ms) = (None, None);
     let mut queue = String::new();
-    if plan == Plan::Step {
+    if let Plan::Step(_) = plan {
         std::thread::sleep(STEP_BEFORE);
         link.set_rate(STEP_RATE_KBIT).map_err(|e| e.to_string())?;
         step_down_ms = Some(now_ms());
@@ -294,9 +313,12 @@ fn run_one(
     }
     let cpu1 = share.cpu_seconds();
     let end_ms = now_ms();
-    let link_window = lossy
-        .as_ref()
-        .map(|l| link_result(l, link0, (end_ms - window_start) / 1000.0));
+    let seconds = (end_ms - window_start) / 1000.0;
+    let link_window = lossy.as_ref().map(|l| link_result(l, link0, seconds));
+    // What the shaped link carried towards B: Firefox's bitrate, as the lossy link's is.
+    let shaped_kbps = shaped0
+        .zip(link.sent_bytes())
+        .map(|(a, b)| b.saturating_sub(a) as f64 * 8.0 / 1000.0 / seconds);
     if link.rate_kbit().is_some() {
         queue = link.queue_stats().unwrap_or_default();
     }
@@ -322,8 +344,9 @@ fn run_one(
         .collect();
     if let Some(samples) = &firefox_samples {
         let mut b = measure_firefox(samples, &window);
-        // Firefox's stats line has no bytes: what the link delivered (all SRTP) stands in.
-        b.kbps = link_window.as_ref().map(|l| l.kbps);
+        // Firefox's stats line has no bytes: what the link delivered stands in (all SRTP
+        // behind the lossy link, every packet behind the shaped one).
+        b.kbps = link_window.as_ref().map(|l| l.kbps).or(shaped_kbps);
         viewers.push(('B', b));
     }
     let metadata_keys = timelines
@@ -418,7 +441,9 @@ fn results_json(options: &NetworkOptions, results: &[RunResult]) -> Value {
             "run": r.plan.label(),
             "viewer_b": match r.plan {
                 Plan::Solo => Value::Null,
-                Plan::Lossy(_, Browser::Firefox) => json!("firefox"),
+                Plan::Lossy(_, Browser::Firefox)
+                | Plan::Fixed(_, Browser::Firefox)
+                | Plan::Step(Browser::Firefox) => json!("firefox"),
                 _ => json!("chromium"),
             },
             "file": r.file,

@@ -220,7 +220,43 @@ pub fn measure_firefox(samples: &[FirefoxSample], window: &Window) -> ViewerResu
     r.gaps = stalls.iter().filter(|g| **g > FIREFOX_STALL_MS).count();
     r.freezes = r.gaps as u64;
     r.longest_gap_ms = stalls.iter().copied().fold(0.0, f64::max);
+    if let (Some(down), Some(up)) = (window.step_down_ms, window.step_up_ms) {
+        r.recover_down_ms = firefox_recovery(samples, down, up, window.fps);
+        r.recover_up_ms = firefox_recovery(samples, up, window.end_ms, window.fps);
+    }
     r
+}
+
+/// [`recovery`] from Firefox's stats lines (every 250 ms): the first window of
+/// [`SMOOTH_WINDOW_MS`] whose painted frames are [`SMOOTH_SHARE`] of those played and whose
+/// stalls are none over [`FIREFOX_STALL_MS`].
+fn firefox_recovery(samples: &[FirefoxSample], from: f64, until: f64, fps: f64) -> Option<f64> {
+    let mut d = 0.0;
+    while from + d + SMOOTH_WINDOW_MS <= until {
+        let (start, end) = (from + d, from + d + SMOOTH_WINDOW_MS);
+        let inside: Vec<&FirefoxSample> = samples
+            .iter()
+            .filter(|s| s.t_ms >= start && s.t_ms <= end)
+            .collect();
+        if let (Some(first), Some(last)) = (inside.first(), inside.last()) {
+            let played = (last.clock_ms - first.clock_ms) / 1000.0 * fps;
+            let painted = last.painted.saturating_sub(first.painted) as f64;
+            let mut changes: Vec<f64> = vec![first.clock_ms];
+            changes.extend(
+                inside
+                    .windows(2)
+                    .filter(|w| w[1].painted > w[0].painted)
+                    .map(|w| w[1].clock_ms),
+            );
+            changes.push(last.clock_ms);
+            let stalled = changes.windows(2).any(|w| w[1] - w[0] > FIREFOX_STALL_MS);
+            if played > 0.0 && painted >= played * SMOOTH_SHARE && !stalled {
+                return Some(d);
+            }
+        }
+        d += RECOVERY_STEP_MS;
+    }
+    None
 }
 
 /// Each frame's delay from capture to expected display. The sender stamps a frame's RTP

@@ -102,7 +102,7 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
             .and_then(|r| r.viewers.first())
             .and_then(|(_, v)| v.kbps)
     };
-    let reference = a_kbps(Plan::Fixed(None))
+    let reference = a_kbps(Plan::Fixed(None, options.shaped_viewer))
         .map(|k| (k, "B unshaped"))
         .or_else(|| a_kbps(Plan::Solo).map(|k| (k, "A alone")));
     if let Some((clean, against)) = reference {
@@ -110,7 +110,10 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
             .iter()
             .filter(|r| {
                 r.file == options.file
-                    && matches!(r.plan, Plan::Fixed(Some(_)) | Plan::Step | Plan::Lossy(..))
+                    && matches!(
+                        r.plan,
+                        Plan::Fixed(Some(_), _) | Plan::Step(_) | Plan::Lossy(..)
+                    )
             })
             .filter_map(|r| {
                 let a = a_kbps(r.plan)?;
@@ -231,7 +234,9 @@ pub fn print_table(options: &NetworkOptions, results: &[RunResult]) {
 /// B's video bitrate as a share of its link's rate, in the runs at a fixed rate.
 fn link_share(plan: Plan, name: char, v: &ViewerResult) -> String {
     match (plan, name, v.kbps) {
-        (Plan::Fixed(Some(rate)), 'B', Some(k)) => format!("{:.0} %", k / f64::from(rate) * 100.0),
+        (Plan::Fixed(Some(rate), _), 'B', Some(k)) => {
+            format!("{:.0} %", k / f64::from(rate) * 100.0)
+        }
         _ => String::new(),
     }
 }
@@ -244,7 +249,7 @@ fn heights(v: &ViewerResult) -> String {
 }
 
 fn recovery(plan: Plan, v: &ViewerResult) -> String {
-    if plan != Plan::Step {
+    if !matches!(plan, Plan::Step(_)) {
         return String::new();
     }
     let s = |d: Option<f64>| d.map_or("never".into(), |ms| format!("{:.1}", ms / 1000.0));

@@ -1,16 +1,17 @@
 //! Headless Firefox ESR as a viewer, for the benchmark: the tests' own driver
 //! (tests/peers/firefox_viewer.py, Marionette, run by the venv `scripts/setup.sh --tests`
-//! makes) in a child process, inside a [`LossyLink`]'s child namespace. Its stats lines, each
+//! makes) in a child process, inside a [`LossyLink`]'s or a [`ShapedLink`]'s child namespace. Its stats lines, each
 //! stamped with the wall-clock time it came in.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use crate::peer_process::{PeerError, PeerProcess};
-use crate::LossyLink;
+use crate::{LossyLink, ShapedLink};
 
 /// One stats line of firefox_viewer.py.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,7 +45,16 @@ impl FirefoxViewer {
     /// signalling server at `url` through gstwebrtc-api.
     pub fn start_behind(name: &str, url: &str, link: &LossyLink) -> Result<Self, PeerError> {
         let python = venv_python()?;
-        let mut command = link.command(&python.to_string_lossy());
+        Self::spawn(name, url, link.command(&python.to_string_lossy()))
+    }
+
+    /// Starts Firefox as [`FirefoxViewer::start_behind`] does, behind a shaped link.
+    pub fn start_shaped(name: &str, url: &str, link: &ShapedLink) -> Result<Self, PeerError> {
+        let python = venv_python()?;
+        Self::spawn(name, url, link.command(&python.to_string_lossy()))
+    }
+
+    fn spawn(name: &str, url: &str, mut command: Command) -> Result<Self, PeerError> {
         command
             .arg(script()?)
             .args(["gstwebrtc-api", url])

@@ -164,6 +164,18 @@ impl ShapedLink {
     }
 
     /// The queue's statistics as `tc -s qdisc show` gives them (sent, dropped, backlog).
+    /// Bytes the near end has sent towards the child so far (every packet, of any kind).
+    /// From `/proc/net/dev`, which shows this namespace's devices (`/sys` shows the one it
+    /// was mounted in).
+    pub fn sent_bytes(&self) -> Option<u64> {
+        let table = std::fs::read_to_string("/proc/net/dev").ok()?;
+        let line = table
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(&format!("{}:", self.device)))?;
+        // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit.
+        line.split_whitespace().nth(8)?.parse().ok()
+    }
+
     pub fn queue_stats(&self) -> Result<String, ShapedLinkError> {
         output("tc", &["-s", "qdisc", "show", "dev", &self.device])
     }
