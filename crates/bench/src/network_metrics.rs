@@ -207,16 +207,7 @@ pub fn measure_firefox(samples: &[FirefoxSample], window: &Window) -> ViewerResu
             None => Some((h, h)),
             Some((lo, hi)) => Some((lo.min(h), hi.max(h))),
         });
-    // The page's clock when a line saw a new frame, from the window's first line to its last.
-    let mut seen = vec![first.clock_ms];
-    seen.extend(
-        inside
-            .windows(2)
-            .filter(|w| w[1].painted > w[0].painted)
-            .map(|w| w[1].clock_ms),
-    );
-    seen.push(last.clock_ms);
-    let stalls: Vec<f64> = seen.windows(2).map(|w| w[1] - w[0]).collect();
+    let stalls = firefox_stalls(&inside);
     r.gaps = stalls.iter().filter(|g| **g > FIREFOX_STALL_MS).count();
     r.freezes = r.gaps as u64;
     r.longest_gap_ms = stalls.iter().copied().fold(0.0, f64::max);
@@ -225,6 +216,23 @@ pub fn measure_firefox(samples: &[FirefoxSample], window: &Window) -> ViewerResu
         r.recover_up_ms = firefox_recovery(samples, up, window.end_ms, window.fps);
     }
     r
+}
+
+/// The times between new frames in Firefox's stats lines (the page's clock when a line saw
+/// one), from the first line to the last.
+fn firefox_stalls(lines: &[&FirefoxSample]) -> Vec<f64> {
+    let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
+        return Vec::new();
+    };
+    let mut seen = vec![first.clock_ms];
+    seen.extend(
+        lines
+            .windows(2)
+            .filter(|w| w[1].painted > w[0].painted)
+            .map(|w| w[1].clock_ms),
+    );
+    seen.push(last.clock_ms);
+    seen.windows(2).map(|w| w[1] - w[0]).collect()
 }
 
 /// [`recovery`] from Firefox's stats lines (every 250 ms): the first window of
@@ -241,15 +249,9 @@ fn firefox_recovery(samples: &[FirefoxSample], from: f64, until: f64, fps: f64) 
         if let (Some(first), Some(last)) = (inside.first(), inside.last()) {
             let played = (last.clock_ms - first.clock_ms) / 1000.0 * fps;
             let painted = last.painted.saturating_sub(first.painted) as f64;
-            let mut changes: Vec<f64> = vec![first.clock_ms];
-            changes.extend(
-                inside
-                    .windows(2)
-                    .filter(|w| w[1].painted > w[0].painted)
-                    .map(|w| w[1].clock_ms),
-            );
-            changes.push(last.clock_ms);
-            let stalled = changes.windows(2).any(|w| w[1] - w[0] > FIREFOX_STALL_MS);
+            let stalled = firefox_stalls(&inside)
+                .iter()
+                .any(|g| *g > FIREFOX_STALL_MS);
             if played > 0.0 && painted >= played * SMOOTH_SHARE && !stalled {
                 return Some(d);
             }
@@ -352,6 +354,33 @@ mod tests {
             .enumerate()
             .map(|(i, t)| frame(t, first + i as u64))
             .collect()
+    }
+
+    #[test]
+    fn firefox_recovers_when_its_painted_frames_flow_again() {
+        // A line every 250 ms; 30 frames a second painted, none from 10 to 11.5 s.
+        let lines: Vec<FirefoxSample> = (0..80)
+            .map(|i| {
+                let t = i as f64 * 250.0;
+                let frozen = (10_000.0..11_500.0).contains(&t);
+                let painted = if t < 10_000.0 {
+                    t
+                } else if frozen {
+                    10_000.0
+                } else {
+                    t - 1_500.0
+                };
+                FirefoxSample {
+                    t_ms: t,
+                    clock_ms: t,
+                    painted: (painted / 1000.0 * 30.0) as u64,
+                    ..FirefoxSample::default()
+                }
+            })
+            .collect();
+        assert_eq!(firefox_recovery(&lines, 0.0, 20_000.0, 30.0), Some(0.0));
+        let back = firefox_recovery(&lines, 9_000.0, 20_000.0, 30.0).unwrap();
+        assert!((2_000.0..=2_750.0).contains(&back), "{back}");
     }
 
     #[test]
