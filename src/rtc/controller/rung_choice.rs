@@ -329,13 +329,10 @@ impl RungChoice {
             .rev()
             .filter(|i| cost_of(*i).is_some());
         let nearest = above.clone().next()?;
+        let reach = (estimate.as_f64() * PROBE_REACH).min(current.as_f64() * RUNG_REACH);
         let up = match self.probes {
             true => above
-                .take_while(|i| {
-                    let reach =
-                        (estimate.as_f64() * PROBE_REACH).min(current.as_f64() * RUNG_REACH);
-                    cost_of(*i).is_some_and(|c| c.as_f64() <= reach)
-                })
+                .take_while(|i| cost_of(*i).is_some_and(|c| c.as_f64() <= reach))
                 .last()
                 .unwrap_or(nearest),
             false => nearest,
