@@ -12,7 +12,7 @@ use super::candidate::{check_candidate, CandidateError, MAX_CANDIDATES};
 use super::codec::{Codec, Ssrcs};
 use super::command::{Command, ViewerKey};
 use super::config::ShareConfig;
-use super::controller::{Action, Bitrate, Input};
+use super::controller::{start_step, Action, Bitrate, Input, Step};
 use super::encoder::EncoderChain;
 use super::error::ShareError;
 use super::events::{
@@ -471,13 +471,17 @@ impl Actor {
         if self.viewers[id].simulcast_taken {
             return self.link_simulcast(id, index, codec);
         }
-        let costs = self.rung_costs(codec);
+        let costs = self.step_costs(codec);
+        // The rung kept warm (see `warm`), at its nominal rate.
+        let start = Some(start_step(&self.ladders[&codec].usable()));
         let now = Instant::now();
         let ssrc = self.ssrcs.of(MediaKind::Video);
         let viewer = self.viewers.get_mut(id).expect("checked");
-        let actions = viewer.control.input(now, Input::VideoLinked { costs });
+        let actions = viewer
+            .control
+            .input(now, Input::VideoLinked { costs, start });
         let first = actions.iter().find_map(|a| match a {
-            Action::MoveTo { rung, joined: true } => Some(*rung),
+            Action::MoveTo { rung, joined: true } => Some(Step::at(*rung).rung),
             _ => None,
         });
         let first = first.expect("a joiner is given its first rung");
@@ -504,6 +508,7 @@ impl Actor {
             self.ask_keyframe(codec, first, now);
         }
         self.apply(id, actions, now);
+        self.raise_rungs(codec);
         Ok(())
     }
 
@@ -555,29 +560,6 @@ impl Actor {
                     message: format!("could not renegotiate: {cause}"),
                 });
             }
-        }
-    }
-
-    pub(super) fn park_idle_encoders(&self) {
-        // An encoder nobody receives costs CPU for nothing; it waits, built, for the next.
-        // The recording receives what it taps.
-        let (video, audio) = match &self.recording {
-            Recording::On(taps) => (taps.video, taps.audio),
-            _ => (None, None),
-        };
-        for encoder in self.encoders.values() {
-            if encoder.viewer_count() == 0 && audio != Some(encoder.codec()) {
-                encoder.park();
-            }
-        }
-        let warm = self.warm_rung(Instant::now());
-        for ladder in self.ladders.values() {
-            let keep = [
-                (video == Some(ladder.codec)).then_some(0),
-                warm.filter(|(codec, _)| *codec == ladder.codec)
-                    .map(|(_, rung)| rung),
-            ];
-            ladder.park_idle(&keep);
         }
     }
 
@@ -701,6 +683,7 @@ impl Actor {
             self.ask_keyframe(codec, rung, now);
         }
         for (id, rung) in given_up {
+            let rung = Step::nominal(rung).index();
             self.control(&id, Input::MoveGivenUp { rung });
         }
         for id in gone {

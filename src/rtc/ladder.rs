@@ -1,7 +1,7 @@
 //! The encode-once ladder: each video codec encoded at a few sizes (rungs), every rung once
 //! for all the viewers that use it, each viewer fed from the rung its own link carries.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use gst::prelude::*;
 
 use super::build_error::BuildError;
 use super::codec::{make, Codec};
+use super::controller::RAISE;
 use super::events::RungStats;
 
 /// Each rung's height as a fraction of the picture's (numerator, denominator): full, five
@@ -35,6 +36,19 @@ pub(crate) struct RungShape {
     width: AtomicU32,
     height: AtomicU32,
     bitrate: AtomicU32,
+    /// The encoder's target is raised over the nominal bitrate (see `controller::Step`).
+    raised: AtomicBool,
+}
+
+impl RungShape {
+    /// The encoder's target against the nominal bitrate.
+    fn factor(&self) -> f64 {
+        if self.raised.load(Ordering::Relaxed) {
+            RAISE
+        } else {
+            1.0
+        }
+    }
 }
 
 impl RungShape {
@@ -229,6 +243,20 @@ impl Rung {
         }
     }
 
+    /// Raises the encoder's target over the rung's nominal bitrate, or lowers it back; the
+    /// actor decides (see `controller::raise_rung`). Whether it changed.
+    pub(crate) fn raise(&self, on: bool) -> bool {
+        if self.shape.raised.swap(on, Ordering::Relaxed) == on {
+            return false;
+        }
+        if let Some((_, _, nominal)) = self.shape.get() {
+            let target = (nominal as f64 * self.shape.factor()) as u32;
+            self.codec.set_bitrate(&self.encoder, target);
+            tracing::debug!(codec = %self.codec, rung = self.index, target, "rung's target set");
+        }
+        true
+    }
+
     /// Encodes again; the caller asks for the keyframe the viewer moving onto it needs.
     pub(crate) fn unpark(&self) {
         if self.is_parked() {
@@ -386,7 +414,7 @@ fn size_rung(
         filter.set_property("caps", caps);
     }
     let bitrate = rung_bitrate(w, h, fps, min, max);
-    codec.set_bitrate(encoder, bitrate);
+    codec.set_bitrate(encoder, (bitrate as f64 * shape.factor()) as u32);
     codec.set_size(encoder, w, h);
     shape.width.store(w, Ordering::Relaxed);
     shape
@@ -417,12 +445,14 @@ struct Meter {
 impl Meter {
     const KEEP: usize = 3;
 
-    fn sample(&mut self, bytes: u64, now: Instant, running: bool) {
+    /// `factor`: the encoder's target against the nominal bitrate; what is kept is what the
+    /// rung sends at its nominal target.
+    fn sample(&mut self, bytes: u64, now: Instant, running: bool, factor: f64) {
         if let Some((before, at)) = self.last {
             let secs = now.duration_since(at).as_secs_f64();
             if running && bytes >= before && secs > 0.2 {
                 self.recent
-                    .push_back(((bytes - before) as f64 * 8.0 / secs) as u32);
+                    .push_back(((bytes - before) as f64 * 8.0 / secs / factor) as u32);
                 while self.recent.len() > Self::KEEP {
                     self.recent.pop_front();
                 }
@@ -473,12 +503,13 @@ impl Ladder {
     pub(crate) fn measure(&self, now: Instant) {
         let mut meters = self.meters.lock().unwrap();
         for (rung, meter) in self.rungs.iter().zip(meters.iter_mut()) {
-            meter.sample(rung.bytes(), now, !rung.is_parked());
+            meter.sample(rung.bytes(), now, !rung.is_parked(), rung.shape.factor());
         }
     }
 
-    /// The video bitrate a viewer on each rung receives (`None`: not usable): what the rung
-    /// really sends, with room for its peaks, never more than its nominal bitrate. A parked
+    /// The video bitrate a viewer on each rung receives at its nominal target (`None`: not
+    /// usable): what the rung really sends, with room for its peaks, never more than its
+    /// nominal bitrate. A parked
     /// rung is taken to send the same share of its nominal bitrate as the running ones do
     /// (the picture's complexity is the same at every size).
     pub(crate) fn video_rates(&self) -> Vec<Option<u32>> {
@@ -719,13 +750,22 @@ mod tests {
         let t0 = Instant::now();
         let s = |n: u64| t0 + Duration::from_secs(n);
         assert_eq!(m.peak(), None);
-        m.sample(0, s(0), true);
-        m.sample(25_000, s(1), true);
+        m.sample(0, s(0), true, 1.0);
+        m.sample(25_000, s(1), true, 1.0);
         assert_eq!(m.peak(), None, "one second is not enough");
-        m.sample(75_000, s(2), true);
+        m.sample(75_000, s(2), true, 1.0);
         assert_eq!(m.peak(), Some(400_000));
-        m.sample(80_000, s(3), false);
+        m.sample(80_000, s(3), false, 1.0);
         assert_eq!(m.peak(), None, "parked");
+        let mut raised = Meter::default();
+        for (second, bytes) in [(0, 0), (1, 56_000), (2, 112_000)] {
+            raised.sample(bytes, s(second), true, RAISE);
+        }
+        let peak = raised.peak().unwrap();
+        assert!(
+            peak.abs_diff(400_000) <= 1,
+            "counted at its nominal target: {peak}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The actor's side of the encoder ladder: which rung each viewer gets, every rung for a
-//! publication that takes simulcast, and the keyframes that moves and viewers' requests need,
-//! throttled per rung.
+//! The actor's side of the encoder ladder: which rung (and step) each viewer gets, which rungs
+//! run raised and which are parked, every rung for a publication that takes simulcast, and
+//! the keyframes that moves and viewers' requests need, throttled per rung.
 
 use std::time::Instant;
 
@@ -8,14 +8,14 @@ use gst::prelude::*;
 
 use super::actor::Actor;
 use super::codec::Codec;
-use super::controller::{cost, Action, Bitrate, Input, Ladder};
+use super::controller::{cost, raise_rung, step_costs, Action, Bitrate, Input, Ladder, Step};
 use super::error::ShareError;
 use super::events::ConnectionState;
 use super::events::{ShareEvent, ViewerId};
 use super::ladder::Rung;
 use super::reaper::Job;
 use super::simulcast::{layer_of, SimulcastPath, LAYER_RUNGS};
-use super::video_path::VideoPath;
+use super::taps::Recording;
 use super::viewer::Feed;
 
 impl Actor {
@@ -31,12 +31,25 @@ impl Actor {
         })
     }
 
+    /// What a viewer on each step of `codec`'s ladder receives (see [`Step`]).
+    pub(super) fn step_costs(&self, codec: Codec) -> Vec<Option<Bitrate>> {
+        let audio = Bitrate::bps(self.config.audio_bitrate);
+        self.ladders.get(&codec).map_or_else(Vec::new, |ladder| {
+            let video: Vec<Option<Bitrate>> = ladder
+                .video_rates()
+                .iter()
+                .map(|rate| rate.map(Bitrate::bps))
+                .collect();
+            step_costs(&video, audio)
+        })
+    }
+
     /// The ladder as applied for this viewer, when its video is fed from one: what each
-    /// rung costs and whether its last move still waits for its keyframe.
+    /// step costs and whether its last move still waits for its keyframe.
     pub(super) fn ladder_for(&self, id: &ViewerId) -> Option<Ladder> {
         let path = self.viewers.get(id)?.video_path()?;
         Some(Ladder {
-            costs: self.rung_costs(path.codec()),
+            costs: self.step_costs(path.codec()),
             moving: path.moving_to().is_some(),
         })
     }
@@ -82,7 +95,8 @@ impl Actor {
                     rung,
                     joined: false,
                 } => {
-                    tracing::info!(viewer = %id, rung, %estimate, "viewer moves to another rung");
+                    let Step { rung: to, raised } = Step::at(rung);
+                    tracing::info!(viewer = %id, rung = to, raised, %estimate, "viewer moves to another step");
                     self.move_to(id, rung, now);
                 }
                 // A joiner's first rung is linked by `link_video`, which asked for it.
@@ -106,16 +120,85 @@ impl Actor {
         }
     }
 
-    /// Feeds the viewer from another rung of its ladder, from that rung's next keyframe.
-    fn move_to(&mut self, id: &ViewerId, to: usize, now: Instant) {
-        let Some(codec) = self
+    /// Feeds the viewer from another step of its ladder: from another rung's next keyframe,
+    /// or on the same rung with its target raised or lowered.
+    fn move_to(&mut self, id: &ViewerId, step: usize, now: Instant) {
+        let Some((codec, on)) = self
             .viewers
             .get(id)
             .and_then(|v| v.video_path())
-            .map(VideoPath::codec)
+            .map(|p| (p.codec(), p.moving_to().or(p.rung())))
         else {
             return;
         };
+        let to = Step::at(step).rung;
+        if on != Some(to) {
+            self.move_to_rung(id, codec, to, now);
+        }
+        self.raise_rungs(codec);
+    }
+
+    pub(super) fn park_idle_encoders(&self) {
+        // An encoder nobody receives costs CPU for nothing; it waits, built, for the next.
+        // The recording receives what it taps.
+        let (video, audio) = match &self.recording {
+            Recording::On(taps) => (taps.video, taps.audio),
+            _ => (None, None),
+        };
+        for encoder in self.encoders.values() {
+            if encoder.viewer_count() == 0 && audio != Some(encoder.codec()) {
+                encoder.park();
+            }
+        }
+        let warm = self.warm_rung(Instant::now());
+        for ladder in self.ladders.values() {
+            let keep = [
+                (video == Some(ladder.codec)).then_some(0),
+                warm.filter(|(codec, _)| *codec == ladder.codec)
+                    .map(|(_, rung)| rung),
+            ];
+            ladder.park_idle(&keep);
+            // A viewer gone may have held its rung at the nominal rate for the others.
+            self.raise_rungs(ladder.codec);
+        }
+    }
+
+    /// Raises each rung of `codec`'s ladder whose viewers all stand on its raised step, and
+    /// lowers the others; never a rung a publication takes as a simulcast layer.
+    pub(super) fn raise_rungs(&self, codec: Codec) {
+        let Some(ladder) = self.ladders.get(&codec) else {
+            return;
+        };
+        let mut published = Vec::new();
+        let mut steps: Vec<Vec<usize>> = vec![Vec::new(); ladder.rungs.len()];
+        for viewer in self.viewers.values() {
+            if let Some(path) = viewer.simulcast_path().filter(|p| p.codec() == codec) {
+                published.extend(path.rungs());
+            }
+            let Some(path) = viewer.video_path().filter(|p| p.codec() == codec) else {
+                continue;
+            };
+            let rung = path.moving_to().or(path.rung());
+            if let (Some(rung), Some(step)) = (rung, viewer.control.controller().step()) {
+                if let Some(on) = steps.get_mut(rung) {
+                    // A step of another rung (a move under way) counts as its nominal one.
+                    on.push(if Step::at(step).rung == rung {
+                        step
+                    } else {
+                        Step::nominal(rung).index()
+                    });
+                }
+            }
+        }
+        for (rung, on) in ladder.rungs.iter().zip(steps) {
+            let raise = !published.contains(&rung.index) && raise_rung(rung.index, on);
+            if rung.raise(raise) {
+                tracing::info!(%codec, rung = rung.index, raised = raise, "rung's encoder target");
+            }
+        }
+    }
+
+    fn move_to_rung(&mut self, id: &ViewerId, codec: Codec, to: usize, now: Instant) {
         let rung = &self.ladders[&codec].rungs[to];
         rung.unpark();
         // Not through the throttle: the viewer waits on this keyframe (moves are rare).

@@ -15,6 +15,7 @@ mod rung_choice;
 mod scenarios;
 #[cfg(test)]
 mod sim;
+mod steps;
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -28,6 +29,7 @@ use playout_delay::PlayoutDelayChoice;
 pub(crate) use retransmissions::{RetransmissionBudget, RetransmissionLimit};
 pub(crate) use rung_choice::{cost, start_rung};
 use rung_choice::{Move, RungChoice};
+pub(crate) use steps::{raise_rung, start_step, step_costs, Step, RAISE};
 
 /// What the share allows any viewer, fixed for the controller's life.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -58,8 +60,14 @@ pub(crate) enum Input {
     /// The viewer's answer: whether it gives transport-wide feedback (the estimator's word
     /// counts) and takes RTX for its video (probes can be sent).
     Answer { transport_cc: bool, rtx: bool },
-    /// Its video is fed from the ladder from now on: the controller chooses the rung.
-    VideoLinked { costs: Vec<Option<Bitrate>> },
+    /// Its video is fed from the ladder from now on: the controller chooses the rung (the
+    /// step, see [`Step`]), starting on `start` where that is usable (the share keeps its
+    /// encoder warm), else in the middle.
+    VideoLinked {
+        costs: Vec<Option<Bitrate>>,
+        #[serde(default)]
+        start: Option<usize>,
+    },
     /// Its video is every rung at once (simulcast to an SFU), costing this much in all.
     Simulcast { total: Bitrate },
     /// The estimator's new estimate of what the link carries.
@@ -107,8 +115,9 @@ pub(crate) enum EstimateReason {
 /// What the actor should do for the viewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
-    /// Feed the viewer from this rung, starting with a keyframe of it. `joined`: its first
-    /// rung (the path is new; a keyframe only where the rung was parked or the viewer is up).
+    /// Feed the viewer from this rung (the step, see [`Step`]), starting with a keyframe of
+    /// it where the rung is another. `joined`: its first rung (the path is new; a keyframe
+    /// only where the rung was parked or the viewer is up).
     MoveTo {
         rung: usize,
         joined: bool,
@@ -205,8 +214,11 @@ impl Controller {
                 self.can_probe = transport_cc && rtx && self.limits.estimator;
                 self.probes = self.can_probe;
             }
-            Input::VideoLinked { costs } => {
-                let choice = RungChoice::start(&costs, self.can_probe, now);
+            Input::VideoLinked { costs, start } => {
+                let mut choice = RungChoice::start(&costs, self.can_probe, now);
+                if let Some(start) = start.filter(|s| costs.get(*s).is_some_and(Option::is_some)) {
+                    choice.rung = start;
+                }
                 self.out.push_back(Action::MoveTo {
                     rung: choice.rung,
                     joined: true,
@@ -277,6 +289,12 @@ impl Controller {
             (true, Some(estimate)) => estimate,
             _ => self.target,
         }
+    }
+
+    /// The rung (the step, see [`Step`]) the viewer is on or moving to, once its video is
+    /// fed from the ladder.
+    pub(crate) fn step(&self) -> Option<usize> {
+        self.choice.as_ref().map(|c| c.rung)
     }
 
     /// The FEC level the viewer's video carries now.
@@ -428,7 +446,7 @@ mod tests {
             Some(bps(1_200_000)),
             Some(bps(500_000)),
         ];
-        c.handle_input(now, Input::VideoLinked { costs });
+        c.handle_input(now, Input::VideoLinked { costs, start: None });
         let actions: Vec<Action> = std::iter::from_fn(|| c.poll_output()).collect();
         assert_eq!(
             actions,

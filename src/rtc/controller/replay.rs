@@ -71,7 +71,7 @@ impl Replay {
         let mut out = Vec::new();
         for (seconds, input, actions) in &self.steps {
             match input {
-                Input::VideoLinked { costs: c } => costs = c.clone(),
+                Input::VideoLinked { costs: c, .. } => costs = c.clone(),
                 Input::Estimate { bitrate, ladder } => {
                     estimate = Some(*bitrate);
                     if let Some(Ladder { costs: c, .. }) = ladder {
@@ -185,11 +185,12 @@ fn recorded_traces_are_replayed_and_their_decisions_hold() {
             last.cost,
             last.estimate
         );
-        // Down at once when the estimate falls below 0.8 of the rung's cost; a step up
-        // settles for 1.5 s and a move waits for its keyframe: 3 s at most.
-        let above = replay.longest_above_estimate(1.25);
+        // Down at once when the estimate falls below 0.75 of the rung's cost; a step up
+        // settles for 1.5 s, a failed probe holds the viewer for 3 s while GCC climbs back,
+        // and a move waits for its keyframe: 3.5 s at most.
+        let above = replay.longest_above_estimate(1.0 / 0.75);
         assert!(
-            above <= 3.0,
+            above <= 3.5,
             "{name}: {above:.1} s on a rung the link did not carry"
         );
         // Behind a link of a known rate (`-behind-<kbit/s>kbit` in its name), it ends on the
@@ -233,7 +234,7 @@ fn show() {
     eprintln!(
         "{} moves; longest above the estimate: {:.1} s; last: {:?}",
         replay.moves(),
-        replay.longest_above_estimate(1.25),
+        replay.longest_above_estimate(1.0 / 0.75),
         replay.last()
     );
 }

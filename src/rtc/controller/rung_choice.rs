@@ -22,7 +22,12 @@ const ROOM_TO_CLIMB: f64 = 1.35;
 /// Below this share of what its rung costs, the link does not carry the rung. A rung's cost
 /// already has room for its peaks, and right after a step up the bigger rung's keyframe
 /// makes the estimator back off to 0.85 of what arrived: at 0.9 that alone undid the step.
-const TOO_LITTLE: f64 = 0.8;
+const TOO_LITTLE: f64 = 0.75;
+/// A viewer moving down lands on the biggest rung that costs up to this share of its
+/// estimate. Below [`TOO_LITTLE`]: an overuse takes GCC's estimate to 0.85 of what arrives,
+/// and a rung whose encoder sends 0.9 of its cost was left at 0.8 at each such back-off,
+/// though the link carried it (five sixths raised behind 1.2 Mbit/s).
+const FITS: f64 = 0.8;
 /// How long the link carries a probe before the step up it tests is taken: a few rounds of
 /// the estimator's feedback, short enough that a link without room loses little.
 const PROBE_TIME: Duration = Duration::from_millis(1000);
@@ -37,6 +42,10 @@ const PROBE_BACKED_OFF: f64 = 0.9;
 /// estimator takes the delay for congestion; for this long only a collapse moves the viewer
 /// down, and then the estimate the probe proved is given back (see [`Move::Restore`]).
 const SETTLE: Duration = Duration::from_millis(1500);
+/// After a failed probe, for this long only a collapse moves the viewer down: GCC's estimate
+/// falls to 0.85 of what arrived in the probe's congestion and climbs back at about 8 % a
+/// second.
+const AFTER_PROBE: Duration = Duration::from_secs(3);
 /// During [`SETTLE`], the share of the rung's cost below which the link has truly failed.
 const COLLAPSE: f64 = 0.5;
 /// A failed probe during which the estimate fell below this share of what it was before (or
@@ -57,11 +66,19 @@ const COLLAPSES_TO_STOP_PROBING: u8 = 2;
 /// past what an uncongested link carries (1.33 Mbit/s on that link), 1.36 from 0.28.
 const PROBE_REACH: f64 = 1.35;
 const RUNG_REACH: f64 = 2.0;
+/// After the first step up, a probe reaches at most this far over the viewer's own rung: a
+/// viewer that has climbed is near what its link carries, and a probe far past it crashed
+/// GCC's estimate (behind 600 kbit/s, from a half at 0.55 Mbit/s for five sixths raised at
+/// 1.07: to 0.26 Mbit/s, and the viewer to the smallest rung).
+const CLIMBED_REACH: f64 = 1.25;
 /// A rung a probe reached for past a nearer one, and failed, is not probed for again (nor
 /// any above it) while the viewer stays on its rung, at most this long: the next probe is for
 /// a nearer one. Any move forgets it: on a real 1.2 Mbit/s link a viewer that failed to
 /// reach five sixths from a half, then reached two thirds, waited 20 s on it.
 const CEILING_TIME: Duration = Duration::from_secs(20);
+/// What the estimator is given back after the nearest rung up did not fit, over what the
+/// viewer's rung costs: the link is about full.
+const NEAR_FULL_ROOM: f64 = 1.1;
 /// RTP, SRTP, UDP and IP headers on top of what the encoders make.
 const OVERHEAD: f64 = 1.05;
 
@@ -103,7 +120,16 @@ pub(crate) struct RungChoice {
     /// A probed step up settling until then, and the estimate its probe proved.
     settling: Option<(Instant, Bitrate)>,
     /// The biggest rung probed for that the link did not carry, and since when.
-    ceiling: Option<(usize, Instant)>,
+    ceiling: Option<Ceiling>,
+}
+
+/// A rung a probe reached for past a nearer one and failed: since when, and the estimate
+/// from before that probe, which showed room for the nearer one, until the next probe.
+#[derive(Debug, Clone, Copy)]
+struct Ceiling {
+    rung: usize,
+    since: Instant,
+    room: Option<Bitrate>,
 }
 
 /// A step up under way: since then, from this rung, with this estimate before it.
@@ -120,6 +146,8 @@ struct Probing {
     rung: usize,
     before: Bitrate,
     wanted: Bitrate,
+    /// Started on the room a failed probe before it showed (see [`Ceiling`]).
+    on_room: bool,
 }
 
 /// What the viewer should do now.
@@ -140,7 +168,7 @@ pub(crate) enum Move {
     Probe(usize),
     /// The probe failed: stop it; the viewer stays where it is, and the estimator is given
     /// back the estimate from before the probe (the congestion was the probe's own), when
-    /// it fell below it.
+    /// it fell below it, at most what the viewer's rung needs to climb.
     ProbeFailed(Bitrate),
     /// The step up has settled: the estimator is given back this estimate, which its probe
     /// proved, in place of what the first keyframe's burst made it think.
@@ -210,12 +238,15 @@ impl RungChoice {
             return Some(self.moved(to, now, false));
         }
         let current = cost_of(self.rung)?;
+        // Settling: only a collapse moves the viewer down (a probe for a nearer rung may
+        // still start).
+        let mut held = false;
         if let Some((until, proved)) = self.settling {
             if now < until {
-                if estimate.as_f64() >= current.as_f64() * COLLAPSE {
-                    return None;
+                held = estimate.as_f64() >= current.as_f64() * COLLAPSE;
+                if !held {
+                    self.settling = None;
                 }
-                self.settling = None;
             } else {
                 self.settling = None;
                 if estimate < proved {
@@ -234,6 +265,7 @@ impl RungChoice {
             rung,
             before,
             wanted,
+            on_room,
         }) = self.probing
         {
             // Checked before the link's fit: a probe's own congestion says nothing of the
@@ -260,7 +292,13 @@ impl RungChoice {
                         self.back_off(now);
                     } else {
                         // Reached too far: the next probe, soon, is for a nearer rung.
-                        self.ceiling = Some((rung, now));
+                        // Once: a probe on that room that also failed leaves none (three
+                        // probes in 3 s behind 1.2 Mbit/s made GCC's estimate collapse).
+                        self.ceiling = Some(Ceiling {
+                            rung,
+                            since: now,
+                            room: (!on_room).then_some(before),
+                        });
                         self.next_trial = now + PROBE_TIME;
                     }
                     // A probe that reached past a nearer rung and collapsed found a full
@@ -275,20 +313,31 @@ impl RungChoice {
                             self.probes = false;
                         }
                     }
-                    // The rung is held while the probe's own congestion drains: behind
-                    // 600 kbit/s GCC's estimate fell to 0.7 of the rung's cost after a failed
-                    // probe and took the viewer a rung down. Nothing to restore.
-                    self.settling = Some((now + SETTLE, Bitrate::bps(0)));
-                    return Some(Move::ProbeFailed(before));
+                    // The rung is held while the probe's own congestion drains and GCC
+                    // climbs back: behind 600 kbit/s its estimate fell to 0.7 of the rung's
+                    // cost after a failed probe and took the viewer a rung down; behind 1.2
+                    // Mbit/s it was still below 0.8 of five sixths raised 1.6 s after one, and
+                    // took it two steps down. Nothing to restore.
+                    self.settling = Some((now + AFTER_PROBE, Bitrate::bps(0)));
+                    // No more than the rung needs to climb, as after a failed trial, or, where
+                    // even the nearest rung up did not fit, than it needs with a little room:
+                    // given back 1.44 Mbit/s behind 600 kbit/s, GCC paced the probe's queue
+                    // out at that and fell to half the rung's cost.
+                    let room = if nearest {
+                        NEAR_FULL_ROOM
+                    } else {
+                        ROOM_TO_CLIMB
+                    };
+                    return Some(Move::ProbeFailed(before.min(current.scale(room))));
                 }
             }
         }
-        if estimate.as_f64() < current.as_f64() * TOO_LITTLE {
+        if !held && estimate.as_f64() < current.as_f64() * TOO_LITTLE {
             // The biggest rung that fits, else the smallest there is.
             let below = (self.rung + 1..costs.len()).filter(|i| cost_of(*i).is_some());
-            let fits = below.clone().find(|i| {
-                cost_of(*i).is_some_and(|c| c.as_f64() <= estimate.as_f64() * TOO_LITTLE)
-            });
+            let fits = below
+                .clone()
+                .find(|i| cost_of(*i).is_some_and(|c| c.as_f64() <= estimate.as_f64() * FITS));
             if let Some(trial) = self.trial.take() {
                 self.back_off(now);
                 if self.can_probe && !self.probes {
@@ -320,16 +369,28 @@ impl RungChoice {
         }
         if self
             .ceiling
-            .is_some_and(|(_, since)| now.duration_since(since) >= CEILING_TIME)
+            .is_some_and(|c| now.duration_since(c.since) >= CEILING_TIME)
         {
             self.ceiling = None;
         }
-        let below_ceiling = self.ceiling.map_or(0, |(rung, _)| rung + 1);
+        let below_ceiling = self.ceiling.map_or(0, |c| c.rung + 1);
+        // The first probe after one that reached too far goes on the estimate from before
+        // it: GCC's fell in that probe's congestion and took 7 s to climb back behind 1.2
+        // Mbit/s, while the nearer rung fitted.
+        let room = self
+            .ceiling
+            .and_then(|c| c.room)
+            .map_or(estimate, |before| estimate.max(before));
         let above = (below_ceiling..self.rung)
             .rev()
             .filter(|i| cost_of(*i).is_some());
         let nearest = above.clone().next()?;
-        let reach = (estimate.as_f64() * PROBE_REACH).min(current.as_f64() * RUNG_REACH);
+        let rung_reach = if self.climbed {
+            CLIMBED_REACH
+        } else {
+            RUNG_REACH
+        };
+        let reach = (room.as_f64() * PROBE_REACH).min(current.as_f64() * rung_reach);
         let up = match self.probes {
             true => above
                 .take_while(|i| cost_of(*i).is_some_and(|c| c.as_f64() <= reach))
@@ -342,14 +403,23 @@ impl RungChoice {
         if now.duration_since(self.moved_at) >= hold
             && now >= self.next_trial
             && clean
-            && estimate.as_f64() >= current.as_f64() * ROOM_TO_CLIMB
+            && room.as_f64() >= current.as_f64() * ROOM_TO_CLIMB
         {
+            let on_room = room > estimate;
+            if let Some(c) = self.ceiling.as_mut() {
+                c.room = None;
+            }
             if self.probes {
+                // A step up on trial has held until now: the probe's own congestion must not
+                // be taken for its failure (behind 1.2 Mbit/s a probe for the full size, 3 s
+                // after a step to five sixths raised, sent the viewer back two steps).
+                self.trial = None;
                 self.probing = Some(Probing {
                     since: now,
                     rung: up,
-                    before: estimate,
+                    before: room,
                     wanted: cost_of(up)?,
+                    on_room,
                 });
                 return Some(Move::Probe(up));
             }

@@ -196,3 +196,36 @@ fn on_the_fine_ladder_each_link_gets_the_biggest_rung_it_carries() {
         );
     }
 }
+
+#[test]
+fn on_the_ladder_of_steps_each_link_gets_the_biggest_step_it_carries() {
+    // The fine ladder's video rates with sound beside them, each rung below the full size
+    // also raised (see `steps`): behind 1.2 Mbit/s five sixths raised fits where the full
+    // size does not.
+    let video = [1_230_000, 855_000, 655_000, 460_000, 320_000, 205_000].map(|b| Some(bps(b)));
+    let costs = super::step_costs(&video, bps(40_000));
+    assert_eq!(costs.len(), 11);
+    for capacity in [1_200_000, 600_000, 5_000_000] {
+        let carried = |s: &usize| costs[*s].is_some_and(|c| c.as_bps() <= capacity);
+        let best = (0..costs.len()).find(carried).unwrap();
+        let mut sim = Sim::new(LinkPlan::steady(capacity), costs.clone());
+        sim.run_until(60.0);
+        let reached = sim.reached(best, 0.0);
+        assert!(
+            reached.is_some_and(|t| t < 20.0),
+            "{capacity} bit/s: step {best} at {reached:?}"
+        );
+        assert_eq!(sim.rung_at(59.9), best, "{capacity} bit/s at the end");
+        assert!(
+            sim.longest_over_capacity(20.0, 60.0) <= 1.0,
+            "{capacity} bit/s: over the link for long"
+        );
+    }
+    assert_eq!(
+        super::Step::at(1),
+        super::Step {
+            rung: 1,
+            raised: true
+        }
+    );
+}

@@ -111,7 +111,7 @@ impl Sim {
             transport_cc: true,
             rtx: true,
         });
-        sim.input(Input::VideoLinked { costs });
+        sim.input(Input::VideoLinked { costs, start: None });
         sim
     }
 

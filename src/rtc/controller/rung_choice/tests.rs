@@ -110,7 +110,7 @@ fn a_failed_step_up_backs_off_and_doubles() {
     // Held: the next failure waits the first backoff again.
     assert_eq!(c.decide(&COSTS, bps(2_600_000), None, at(28.0)), None);
     assert_eq!(
-        c.decide(&COSTS, bps(2_000_000), None, at(30.0)),
+        c.decide(&COSTS, bps(1_900_000), None, at(30.0)),
         Some(Move::Down(1))
     );
     assert_eq!(
@@ -151,9 +151,9 @@ fn a_failed_step_up_goes_back_to_the_rung_it_left_not_below() {
     );
     // And held there while the step's burst drains: the estimate still below that
     // rung's cost a moment later moves nothing, after the settling time it does.
-    assert_eq!(c.decide(&COSTS, bps(900_000), None, at(2.4)), None);
+    assert_eq!(c.decide(&COSTS, bps(850_000), None, at(2.4)), None);
     assert_eq!(
-        c.decide(&COSTS, bps(900_000), None, at(2.2) + SETTLE),
+        c.decide(&COSTS, bps(850_000), None, at(2.2) + SETTLE),
         Some(Move::Down(2))
     );
     // Where the link collapsed, down by the estimate as ever.
@@ -242,7 +242,7 @@ fn a_probe_is_judged_by_what_the_rung_cost_when_it_began() {
     assert_eq!(c.decide(&COSTS, bps(2_400_000), None, at(2.5)), None);
     assert_eq!(
         c.decide(&COSTS, bps(2_400_000), None, at(3.0)),
-        Some(Move::ProbeFailed(bps(1_700_000)))
+        Some(Move::ProbeFailed(bps(1_320_000)))
     );
 }
 
@@ -276,7 +276,7 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
     c.decide(&fine, bps(1_050_000), None, at(2.0));
     assert_eq!(
         c.decide(&fine, bps(1_100_000), None, at(3.0)),
-        Some(Move::ProbeFailed(bps(1_050_000)))
+        Some(Move::ProbeFailed(bps(985_500)))
     );
     assert_eq!(c.decide(&fine, bps(1_050_000), None, at(3.5)), None);
     assert_eq!(
@@ -293,7 +293,7 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
     d.decide(&fine, bps(1_050_000), None, at(2.0));
     assert_eq!(
         d.decide(&fine, bps(600_000), None, at(2.2)),
-        Some(Move::ProbeFailed(bps(1_050_000)))
+        Some(Move::ProbeFailed(bps(985_500)))
     );
     assert_eq!(
         d.decide(&fine, bps(1_050_000), None, at(2.2) + SETTLE),
@@ -301,7 +301,7 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
     );
     assert_eq!(
         d.decide(&fine, bps(600_000), None, at(4.0)),
-        Some(Move::ProbeFailed(bps(1_050_000)))
+        Some(Move::ProbeFailed(bps(803_000)))
     );
     assert!(d.probes(), "one collapse of a near probe");
     assert_eq!(
@@ -316,10 +316,22 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
         e.decide(&fine, bps(1_330_000), None, at(2.0)),
         Some(Move::Probe(4))
     );
-    // Once on five sixths the full size is the nearest rung up, probed as any.
+    // Once on five sixths the full size is the nearest rung up, probed as any; the step
+    // there has held, and the probe's congestion is not taken for its failure.
     assert_eq!(
         c.decide(&fine, bps(1_300_000), None, at(5.5) + HOLD),
         Some(Move::Probe(0))
+    );
+    let failed = at(5.7) + HOLD;
+    assert!(matches!(
+        c.decide(&fine, bps(700_000), None, failed),
+        Some(Move::ProbeFailed(_))
+    ));
+    // Not a failed step up: held while GCC climbs back, then judged by the estimate.
+    assert_eq!(c.decide(&fine, bps(700_000), None, failed + SETTLE), None);
+    assert_eq!(
+        c.decide(&fine, bps(700_000), None, failed + AFTER_PROBE),
+        Some(Move::Down(3))
     );
     // While the viewer stays where a far probe failed, the rung it reached for waits.
     let mut f = RungChoice::start(&fine, true, t0);
@@ -328,7 +340,7 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
     f.decide(&fine, bps(1_050_000), None, at(4.5));
     assert_eq!(
         f.decide(&fine, bps(800_000), None, at(5.5)),
-        Some(Move::ProbeFailed(bps(1_050_000)))
+        Some(Move::ProbeFailed(bps(803_000)))
     );
     let after_backoff = at(5.5) + BACKOFF;
     assert_eq!(
@@ -356,7 +368,7 @@ fn a_failed_probe_leaves_the_viewer_where_it_is_and_backs_off() {
     // The link could not carry 2.6 Mbit/s: the estimate fell, but the rung still fits.
     assert_eq!(
         c.decide(&COSTS, bps(1_900_000), None, at(2.4)),
-        Some(Move::ProbeFailed(bps(1_700_000)))
+        Some(Move::ProbeFailed(bps(1_320_000)))
     );
     assert_eq!((c.rung, c.probing()), (1, None));
     assert_eq!(
@@ -369,17 +381,18 @@ fn a_failed_probe_leaves_the_viewer_where_it_is_and_backs_off() {
         Some(Move::Probe(0))
     );
     // The probe's congestion took the estimate below the viewer's own rung: the probe
-    // ends and the estimate from before it is given back; the viewer stays.
+    // ends and the estimate from before it is given back (at most what the rung needs to
+    // climb); the viewer stays.
     assert_eq!(
         c.decide(&COSTS, bps(600_000), None, at(8.7)),
-        Some(Move::ProbeFailed(bps(1_700_000)))
+        Some(Move::ProbeFailed(bps(1_320_000)))
     );
     assert_eq!(c.probing(), None);
     // Held while the probe's congestion drains; still that low afterwards, the link
     // itself fell, and the viewer goes down.
     assert_eq!(c.decide(&COSTS, bps(600_000), None, at(9.0)), None);
     assert_eq!(
-        c.decide(&COSTS, bps(600_000), None, at(8.7) + SETTLE),
+        c.decide(&COSTS, bps(600_000), None, at(8.7) + AFTER_PROBE),
         Some(Move::Down(2))
     );
 }
@@ -398,7 +411,7 @@ fn a_peer_whose_feedback_collapses_under_probes_climbs_by_trials() {
         // costs, within the probe: a collapse.
         assert_eq!(
             c.decide(&COSTS, bps(700_000), None, at(end)),
-            Some(Move::ProbeFailed(bps(1_700_000)))
+            Some(Move::ProbeFailed(bps(1_320_000)))
         );
     }
     assert!(!c.probes());
@@ -471,4 +484,57 @@ fn a_rung_that_went_away_moves_the_viewer_to_the_nearest_smaller() {
         Some(Move::Down(0))
     );
     assert_eq!(c.rung, 0);
+}
+
+#[test]
+fn after_a_probe_that_reached_too_far_the_nearer_rung_is_probed_on_the_estimate_before_it() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let fine = [1_330_000, 940_000, 730_000, 525_000].map(|b| Some(bps(b)));
+    let mut c = RungChoice::start(&fine, true, t0);
+    assert_eq!(c.rung, 1);
+    c.rung = 2;
+    assert_eq!(
+        c.decide(&fine, bps(1_050_000), None, at(2.0)),
+        Some(Move::Probe(0))
+    );
+    assert!(matches!(
+        c.decide(&fine, bps(600_000), None, at(2.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // GCC's estimate is still down in that probe's congestion: the nearer rung is probed
+    // all the same, once, as the estimate before the failed probe showed room for it.
+    assert_eq!(
+        c.decide(&fine, bps(650_000), None, at(2.2) + PROBE_TIME),
+        Some(Move::Probe(1))
+    );
+    assert!(matches!(
+        c.decide(&fine, bps(600_000), None, at(2.4) + PROBE_TIME),
+        Some(Move::ProbeFailed(_))
+    ));
+    let later = at(2.4) + PROBE_TIME + BACKOFF;
+    assert_eq!(c.decide(&fine, bps(700_000), None, later), None);
+    // Only once: a probe on that room that reached past a nearer rung and failed too
+    // leaves no room for the next.
+    let even = [1_000_000, 900_000, 800_000, 700_000, 600_000].map(|b| Some(bps(b)));
+    let mut d = RungChoice::start(&even, true, t0);
+    d.rung = 4;
+    assert_eq!(
+        d.decide(&even, bps(850_000), None, at(2.0)),
+        Some(Move::Probe(0))
+    );
+    assert!(matches!(
+        d.decide(&even, bps(400_000), None, at(2.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    assert_eq!(
+        d.decide(&even, bps(450_000), None, at(2.2) + PROBE_TIME),
+        Some(Move::Probe(1))
+    );
+    assert!(matches!(
+        d.decide(&even, bps(400_000), None, at(2.4) + PROBE_TIME),
+        Some(Move::ProbeFailed(_))
+    ));
+    let soon = at(2.4) + PROBE_TIME * 2;
+    assert_eq!(d.decide(&even, bps(450_000), None, soon), None);
 }
