@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use common::net::assert_private_network;
 use common::peers::{browser_viewers, wait_decoding, ViewerKind};
+use common::TestShare;
 use reelcast::media::{Player, PlayerEvent, PlayerOptions};
 use reelcast::rtc::ConnectionState;
-use reelcast::sharing::{Sharing, SharingEvent};
+use reelcast::sharing::SharingEvent;
 
 const STEP: Duration = Duration::from_secs(30);
 
-fn share_to(player: &Player, url: &str) -> Sharing {
+fn share_to(player: &Player, url: &str) -> TestShare {
     common::share(player, "Reelcast into Janus", Some(url))
 }
 

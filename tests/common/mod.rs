@@ -252,8 +252,29 @@ pub fn collect_for<T>(rx: &flume::Receiver<T>, window: Duration) -> Vec<T> {
 
 /// Shares what `player` plays under `name`: on `signalling`, or on the embedded default with
 /// ports of its own (0: any free one).
-pub fn share(player: &Player, name: &str, signalling: Option<&str>) -> Sharing {
+pub fn share(player: &Player, name: &str, signalling: Option<&str>) -> TestShare {
     share_with(player, name, signalling, ShareConfig::default())
+}
+
+/// A share started in the test process. Dropped, it stops the share and waits (5 s at most)
+/// for the process's warm-up thread, as `reelcast` does before it exits: a test process that
+/// ended under that thread died by SIGSEGV (OpenSSL, cleaned up at exit, while the thread
+/// made the DTLS certificate).
+pub struct TestShare(Option<Sharing>);
+
+impl std::ops::Deref for TestShare {
+    type Target = Sharing;
+
+    fn deref(&self) -> &Sharing {
+        self.0.as_ref().expect("dropped only once")
+    }
+}
+
+impl Drop for TestShare {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        reelcast::rtc::settle_warm_up(Duration::from_secs(5));
+    }
 }
 
 /// [`share`] with a share configuration of the test's own.
@@ -262,8 +283,8 @@ pub fn share_with(
     name: &str,
     signalling: Option<&str>,
     config: ShareConfig,
-) -> Sharing {
-    Sharing::start(
+) -> TestShare {
+    let sharing = Sharing::start(
         player,
         SharingOptions {
             signalling: signalling.map(str::to_owned),
@@ -278,7 +299,8 @@ pub fn share_with(
             secrets: Default::default(),
         },
     )
-    .unwrap()
+    .unwrap();
+    TestShare(Some(sharing))
 }
 
 /// `len` bytes of the same pseudo-random noise every run (xorshift): a file no demuxer reads.
