@@ -494,7 +494,7 @@ fn no_source_means_commands_are_refused_by_name() {
 /// go: the drop gives up on that thread after its deadline instead of hanging the app.
 #[test]
 fn a_player_stuck_in_gstreamer_is_dropped_after_a_deadline() {
-    let (player, _events, release_tx) = player_with_a_held_display();
+    let (player, events, release_tx) = player_with_a_held_display();
     let (dropped_tx, dropped_rx) = flume::bounded(1);
     std::thread::spawn(move || {
         drop(player);
@@ -503,4 +503,14 @@ fn a_player_stuck_in_gstreamer_is_dropped_after_a_deadline() {
     let dropped = dropped_rx.recv_timeout(Duration::from_secs(20));
     release_tx.send(()).unwrap();
     dropped.expect("the drop returned while the control thread was stuck");
+    // Released, the control thread left behind ends (its events with it): waited for, or the
+    // test process could exit under its teardown (SIGABRT in a clean-clone CI run).
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        match events.recv_deadline(deadline) {
+            Ok(_) => continue,
+            Err(flume::RecvTimeoutError::Disconnected) => break,
+            Err(flume::RecvTimeoutError::Timeout) => panic!("the control thread never ended"),
+        }
+    }
 }
