@@ -66,11 +66,6 @@ const COLLAPSES_TO_STOP_PROBING: u8 = 2;
 /// past what an uncongested link carries (1.33 Mbit/s on that link), 1.36 from 0.28.
 const PROBE_REACH: f64 = 1.35;
 const RUNG_REACH: f64 = 2.0;
-/// After the first step up, a probe reaches at most this far over the viewer's own rung: a
-/// viewer that has climbed is near what its link carries, and a probe far past it crashed
-/// GCC's estimate (behind 600 kbit/s, from a half at 0.55 Mbit/s for five sixths raised at
-/// 1.07: to 0.26 Mbit/s, and the viewer to the smallest rung).
-const CLIMBED_REACH: f64 = 1.25;
 /// A rung a probe reached for past a nearer one, and failed, is not probed for again (nor
 /// any above it) while the viewer stays on its rung, at most this long: the next probe is for
 /// a nearer one. Any move forgets it: on a real 1.2 Mbit/s link a viewer that failed to
@@ -385,12 +380,7 @@ impl RungChoice {
             .rev()
             .filter(|i| cost_of(*i).is_some());
         let nearest = above.clone().next()?;
-        let rung_reach = if self.climbed {
-            CLIMBED_REACH
-        } else {
-            RUNG_REACH
-        };
-        let reach = (room.as_f64() * PROBE_REACH).min(current.as_f64() * rung_reach);
+        let reach = (room.as_f64() * PROBE_REACH).min(current.as_f64() * RUNG_REACH);
         let up = match self.probes {
             true => above
                 .take_while(|i| cost_of(*i).is_some_and(|c| c.as_f64() <= reach))
