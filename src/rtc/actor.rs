@@ -23,7 +23,7 @@ use super::ladder::Ladder;
 use super::policy::{kinds_to_send, offered_kinds};
 use super::reaper::{Job, Reaper};
 use super::simulcast::{Simulcast, SimulcastPath};
-use super::stats::StatsSample;
+use super::stats::{fresh_loss, StatsSample};
 use super::taps::{Recording, RecordingShown};
 use super::video_path::VideoPath;
 use super::viewer::{Feed, PendingAnswer, Viewer, ViewerPlan};
@@ -728,7 +728,7 @@ impl Actor {
         });
         let now = Instant::now();
         let report = Input::Report {
-            loss: sample.fraction_lost,
+            loss: fresh_loss(&mut viewer.report_seqs, &sample.reports),
             rtt: sample.rtt,
             nacks: sample.nack_count,
             ladder,

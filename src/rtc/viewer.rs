@@ -1,6 +1,7 @@
 //! One remote viewer's connection: its webrtcbin, transceivers and offers. Everything here
 //! runs on the actor's thread or only sends the actor messages; nothing waits.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -42,6 +43,9 @@ pub(crate) struct Viewer {
     /// Bytes sent and when, at the previous stats reply.
     pub previous_bytes: Option<(u64, Instant)>,
     pub previous_frames: Option<(u64, Instant)>,
+    /// Each stream's last receiver report, by its highest sequence number
+    /// ([`super::stats::fresh_loss`]).
+    pub report_seqs: HashMap<u32, u32>,
     /// A stats request is out since then (webrtcbin answers on its own thread).
     pub stats_asked: Option<Instant>,
     /// The answer webrtcbin is applying: the codecs it takes, and who waits for the outcome.
@@ -369,6 +373,7 @@ impl Viewer {
             joined: now,
             connection: ConnectionState::New,
             previous_bytes: None,
+            report_seqs: HashMap::new(),
             previous_frames: None,
             stats_asked: None,
             pending_answer: None,
