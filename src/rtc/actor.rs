@@ -490,7 +490,7 @@ impl Actor {
             &self.pipeline,
             &viewer.media[index].sink_pad,
             (codec, ssrc, viewer.video_continuity),
-            (&viewer.key, &viewer.playout_delay),
+            (&viewer.key, &viewer.playout_delay, viewer.pacer.as_ref()),
             &self.commands,
         )?;
         let rung = &self.ladders[&codec].rungs[first];

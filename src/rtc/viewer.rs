@@ -20,6 +20,7 @@ use super::controller::{cost, Action, Bitrate, Input, Limits, RetransmissionLimi
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::link_probe::LinkProbe;
+use super::pacer::Pacer;
 use super::playout_delay::SharedDelay;
 use super::retransmissions::RetransmissionGate;
 use super::simulcast::{self, SimulcastPath};
@@ -54,6 +55,8 @@ pub(crate) struct Viewer {
     pub estimator: Option<gst::Element>,
     /// Sends packets again to find out whether the link has room for a bigger rung.
     pub link_probe: Arc<LinkProbe>,
+    /// Paces its video at the rate its controller sets, where it has an estimator.
+    pub pacer: Option<Arc<Pacer>>,
     /// Holds its retransmissions to the limit its controller sets.
     pub retransmissions: Arc<RetransmissionGate>,
     /// The least delay it is told to play at, written into its video ([`super::playout_delay`]).
@@ -359,6 +362,7 @@ impl Viewer {
         );
         let now = Instant::now();
         let control = start_control(config, &key, estimator.as_ref(), now);
+        let pacer = estimator.as_ref().and_then(|_| Pacer::for_viewer());
         connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
@@ -379,6 +383,7 @@ impl Viewer {
             pending_answer: None,
             estimator,
             link_probe,
+            pacer,
             retransmissions,
             playout_delay: SharedDelay::default(),
             control,
