@@ -308,12 +308,20 @@ impl RungChoice {
                         // Reached too far: the next probe, soon, is for a nearer rung.
                         // Once: a probe on that room that also failed leaves none (three
                         // probes in 3 s behind 1.2 Mbit/s made GCC's estimate collapse).
+                        let again = on_room || self.ceiling.is_some();
                         self.ceiling = Some(Ceiling {
                             rung,
                             since: now,
                             room: (!on_room).then_some(before),
                         });
-                        self.next_trial = now + PROBE_TIME;
+                        if again {
+                            // The second far probe in a row that failed: the link is about
+                            // full, and the next waits as after a near one (behind 600 kbit/s
+                            // four probes 1 s apart each failed).
+                            self.back_off(now);
+                        } else {
+                            self.next_trial = now + PROBE_TIME;
+                        }
                     }
                     // A probe that reached past a nearer rung and collapsed found a full
                     // link, not feedback that breaks under probes: on a real 1.2 Mbit/s

@@ -657,3 +657,35 @@ fn no_probe_on_the_room_from_before_while_the_estimate_is_under_the_viewers_step
         Some(Move::Probe(3))
     );
 }
+
+#[test]
+fn a_second_far_probe_that_fails_in_a_row_waits_as_after_a_near_one() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 9;
+    assert_eq!(
+        c.decide(&steps, bps(600_000), None, at(4.0)),
+        Some(Move::Probe(5))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(300_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // Soon, a nearer step on the room from before.
+    assert_eq!(
+        c.decide(&steps, bps(300_000), None, at(5.3)),
+        Some(Move::Probe(6))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(300_000), None, at(5.5)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // Failed too: no probe a second later, one after the backoff.
+    assert_eq!(c.decide(&steps, bps(600_000), None, at(6.6)), None);
+    assert_eq!(
+        c.decide(&steps, bps(600_000), None, at(5.5) + BACKOFF),
+        Some(Move::Probe(7))
+    );
+}
