@@ -769,7 +769,7 @@ fn viewer_stats(
         bitrate: bitrate as u64,
         frame_rate,
         rtt: sample.rtt,
-        packet_loss: sample.fraction_lost,
+        packet_loss: sample.fraction_lost(),
         nack_count: sample.nack_count,
         keyframe_requests: viewer.keyframe_requests(),
         target_bitrate: viewer.control.controller().link_estimate().as_bps(),

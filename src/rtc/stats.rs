@@ -9,11 +9,19 @@ use gst::prelude::*;
 pub(crate) struct StatsSample {
     pub bytes_sent: u64,
     pub nack_count: u64,
-    /// Worst fraction lost over the streams' last receiver reports.
-    pub fraction_lost: Option<f64>,
     pub rtt: Option<f64>,
     /// Each stream's last receiver report block.
     pub reports: Vec<ReportBlock>,
+}
+
+impl StatsSample {
+    /// Worst fraction lost over the streams' last receiver reports.
+    pub(crate) fn fraction_lost(&self) -> Option<f64> {
+        self.reports
+            .iter()
+            .filter_map(|r| r.fraction_lost)
+            .reduce(f64::max)
+    }
 }
 
 /// The last receiver report block webrtcbin holds for one stream we send.
@@ -72,9 +80,6 @@ pub(crate) fn parse_stats(report: &gst::StructureRef) -> StatsSample {
             }
             gst_webrtc::WebRTCStatsType::RemoteInboundRtp => {
                 let fraction_lost = stat.get::<f64>("fraction-lost").ok();
-                if let Some(loss) = fraction_lost {
-                    sample.fraction_lost = Some(sample.fraction_lost.unwrap_or(0.0).max(loss));
-                }
                 if let Ok(ssrc) = stat.get::<u32>("ssrc") {
                     let highest_seq = stat
                         .get::<gst::Structure>("gst-rtpsource-stats")

@@ -1,6 +1,6 @@
-//! One viewer's video: `rung tee(s) → funnel → queue → payloader → pacer → webrtcbin`. The viewer has
-//! its own payloader, so moving it between rungs keeps one RTP stream: same SSRC, continuous
-//! sequence numbers and timestamps, the new rung's frames starting at a keyframe.
+//! One viewer's video: `rung tee(s) → funnel → queue → payloader → pacer → webrtcbin`. The
+//! viewer has its own payloader, so moving it between rungs keeps one RTP stream: same SSRC,
+//! continuous sequence numbers and timestamps, the new rung's frames starting at a keyframe.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
