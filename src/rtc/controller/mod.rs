@@ -6,6 +6,7 @@
 
 mod bitrate;
 mod fec;
+mod pacing;
 mod playout_delay;
 #[cfg(test)]
 mod replay;
@@ -25,6 +26,8 @@ use serde::{Deserialize, Serialize};
 pub(crate) use bitrate::Bitrate;
 use fec::FecChoice;
 pub(crate) use fec::FecLevel;
+pub(crate) use pacing::PaceSchedule;
+use pacing::PACING_FACTOR;
 use playout_delay::PlayoutDelayChoice;
 pub(crate) use retransmissions::{RetransmissionBudget, RetransmissionLimit};
 pub(crate) use rung_choice::{cost, start_rung};
@@ -144,6 +147,8 @@ pub(crate) enum Action {
     Retransmissions(RetransmissionLimit),
     /// Tell the viewer to play at least this late (see [`PlayoutDelayChoice`]).
     PlayoutDelay(std::time::Duration),
+    /// Pace the viewer's video at this rate (see [`PaceSchedule`]).
+    PacingRate(Bitrate),
 }
 
 /// One viewer's controller.
@@ -171,7 +176,14 @@ pub(crate) struct Controller {
     /// The retransmission limit last given out.
     retransmissions: RetransmissionLimit,
     playout_delay: PlayoutDelayChoice,
+    /// The pacing rate last given out.
+    pacing: Option<Bitrate>,
+    /// A receiver report has come: the estimator has the viewer's feedback.
+    heard: bool,
 }
+
+/// A new pacing rate is given out when it moved by more than this share.
+const PACING_CHANGE: f64 = 0.05;
 
 impl Controller {
     pub(crate) fn new(limits: Limits) -> Self {
@@ -202,6 +214,8 @@ impl Controller {
             fec: None,
             retransmissions,
             playout_delay: PlayoutDelayChoice::default(),
+            pacing: None,
+            heard: false,
         }
     }
 
@@ -242,6 +256,7 @@ impl Controller {
             Input::Estimate { bitrate, ladder } => {
                 self.estimate = Some(bitrate);
                 self.limit_retransmissions();
+                self.pace();
                 self.decide(ladder, now);
             }
             Input::Report {
@@ -253,6 +268,8 @@ impl Controller {
                 self.loss = loss;
                 self.rtt = rtt;
                 self.nacks = nacks;
+                self.heard = true;
+                self.pace();
                 self.target = next_target(self.target, loss, self.limits.min, self.limits.max);
                 if let Some(level) = self.fec.as_mut().and_then(|f| f.report(now, loss, rtt)) {
                     self.out.push_back(Action::Fec(level));
@@ -308,6 +325,26 @@ impl Controller {
         if limit.differs_from(&self.retransmissions) {
             self.retransmissions = limit;
             self.out.push_back(Action::Retransmissions(limit));
+        }
+    }
+
+    /// Gives out a new pacing rate where the estimate moved enough, once the estimator has
+    /// the viewer's feedback: before that the link's rate is not known, and a joiner's first
+    /// keyframe goes unpaced (paced at the start estimate, a 720p one took 400 ms).
+    fn pace(&mut self) {
+        let Some(estimate) = self
+            .estimate
+            .filter(|_| self.heard && self.limits.estimator)
+        else {
+            return;
+        };
+        let rate = estimate.scale(PACING_FACTOR);
+        let moved = self
+            .pacing
+            .is_none_or(|p| (rate.as_f64() / p.as_f64() - 1.0).abs() > PACING_CHANGE);
+        if moved {
+            self.pacing = Some(rate);
+            self.out.push_back(Action::PacingRate(rate));
         }
     }
 
@@ -460,5 +497,47 @@ mod tests {
             ]
         );
         assert_eq!(c.link_estimate(), bps(1_000_000), "the loss-based target");
+    }
+
+    #[test]
+    fn the_video_is_paced_once_the_viewers_feedback_has_come_and_again_when_it_moves() {
+        let limits = Limits {
+            start: bps(1_000_000),
+            min: bps(100_000),
+            max: bps(3_000_000),
+            estimator: true,
+        };
+        let mut c = Controller::new(limits);
+        let now = Instant::now();
+        let estimate = |bitrate| Input::Estimate {
+            bitrate: bps(bitrate),
+            ladder: None,
+        };
+        let report = Input::Report {
+            loss: Some(0.0),
+            rtt: Some(0.02),
+            nacks: 0,
+            ladder: None,
+        };
+        let paced = |c: &mut Controller| -> Vec<Bitrate> {
+            std::iter::from_fn(|| c.poll_output())
+                .filter_map(|a| match a {
+                    Action::PacingRate(rate) => Some(rate),
+                    _ => None,
+                })
+                .collect()
+        };
+        c.handle_input(now, estimate(900_000));
+        assert_eq!(
+            paced(&mut c),
+            vec![],
+            "no feedback yet: the first keyframe goes as is"
+        );
+        c.handle_input(now, report.clone());
+        assert_eq!(paced(&mut c), vec![bps(1_125_000)]);
+        c.handle_input(now, estimate(920_000));
+        assert_eq!(paced(&mut c), vec![], "moved less than 5 %");
+        c.handle_input(now, estimate(1_200_000));
+        assert_eq!(paced(&mut c), vec![bps(1_500_000)]);
     }
 }
