@@ -79,8 +79,11 @@ const CEILING_TIME: Duration = Duration::from_secs(20);
 /// failed probes, and each new probe reached as far as the last had, each time collapsing the
 /// estimate and taking the viewer to the smallest step; behind 1.2 Mbit/s the full size,
 /// probed every few seconds, did the same to five sixths raised. A nearest step up that is
-/// not near ([`NEAR_STEP`]) is probed after the backoff as before. Only failed probes count: a
-/// viewer moved down by a link that was then lifted climbs as fast as ever.
+/// not near ([`NEAR_STEP`]) is probed after the backoff as before, and a near one waits only
+/// once a second probe failed in that time: one failure alone may be the estimator's
+/// wandering (a loopback viewer of a busy debug build failed one probe for the full size and
+/// waited 20 s a step below it). Only failed probes count: a viewer moved down by a link that
+/// was then lifted climbs as fast as ever.
 const CAREFUL_TIME: Duration = Duration::from_secs(20);
 /// Under the step that failed, above the next step down on a ladder of steps 1.1x apart.
 const UNDER_FAILED: f64 = 0.95;
@@ -131,9 +134,17 @@ pub(crate) struct RungChoice {
     settling: Option<(Instant, Bitrate)>,
     /// The biggest rung probed for that the link did not carry, and since when.
     ceiling: Option<Ceiling>,
-    /// The last failed probe, and the least a probe that failed wanted since
-    /// [`CAREFUL_TIME`] before it.
-    failed_probe: Option<(Instant, Bitrate)>,
+    /// The last failed probe, the least a probe that failed wanted since [`CAREFUL_TIME`]
+    /// before it, and how many failed in that time.
+    failed_probe: Option<FailedProbes>,
+}
+
+/// Probes that failed, each within [`CAREFUL_TIME`] of the one before.
+#[derive(Debug, Clone, Copy)]
+struct FailedProbes {
+    last: Instant,
+    least: Bitrate,
+    count: u8,
 }
 
 /// A rung a probe reached for past a nearer one and failed: since when, and the estimate
@@ -337,10 +348,12 @@ impl RungChoice {
                     } else {
                         // The link did not carry what the probe wanted (a collapse says only
                         // that the peer's feedback breaks under probes).
-                        let least = self
-                            .careful(now)
-                            .map_or(wanted, |failed| failed.min(wanted));
-                        self.failed_probe = Some((now, least));
+                        let before = self.careful(now);
+                        self.failed_probe = Some(FailedProbes {
+                            last: now,
+                            least: before.map_or(wanted, |f| f.least.min(wanted)),
+                            count: before.map_or(1, |f| f.count.saturating_add(1)),
+                        });
                     }
                     // The rung is held while the probe's own congestion drains and GCC
                     // climbs back: behind 600 kbit/s its estimate fell to 0.7 of the rung's
@@ -422,18 +435,21 @@ impl RungChoice {
             .and_then(|c| c.room)
             .filter(|_| estimate.as_f64() >= current.as_f64() * TOO_LITTLE)
             .map_or(estimate, |before| estimate.max(before));
-        let careful = self
-            .careful(now)
-            .map_or(f64::INFINITY, |failed| failed.as_f64() * UNDER_FAILED);
+        let careful = self.careful(now);
+        let under_failed =
+            careful.map_or(f64::INFINITY, |failed| failed.least.as_f64() * UNDER_FAILED);
+        let failed_again = careful.is_some_and(|failed| failed.count >= 2);
         let usable = (below_ceiling..self.rung)
             .rev()
             .filter(|i| cost_of(*i).is_some());
         let nearest_usable = usable.clone().next()?;
-        // The nearest step up waits only where it is near: on a coarse ladder the backoff
-        // alone paces its probes, as waiting there costs the viewer much of its picture.
+        // The nearest step up waits only where it is near and a second probe failed: on a
+        // coarse ladder the backoff alone paces its probes, as waiting there costs the viewer
+        // much of its picture.
         let waits = |i: usize, c: Bitrate| {
             let near = c.as_f64() <= current.as_f64() * NEAR_STEP;
-            self.probes && c.as_f64() >= careful && (near || i != nearest_usable)
+            let nearest_waits = near && failed_again;
+            self.probes && c.as_f64() >= under_failed && (nearest_waits || i != nearest_usable)
         };
         let above = usable.filter(|i| cost_of(*i).is_some_and(|c| !waits(*i, c)));
         let nearest = above.clone().next()?;
@@ -485,11 +501,10 @@ impl RungChoice {
         None
     }
 
-    /// The least a probe failed for within [`CAREFUL_TIME`] of the last failure.
-    fn careful(&self, now: Instant) -> Option<Bitrate> {
+    /// The probes that failed, the last within [`CAREFUL_TIME`].
+    fn careful(&self, now: Instant) -> Option<FailedProbes> {
         self.failed_probe
-            .filter(|(at, _)| now.duration_since(*at) < CAREFUL_TIME)
-            .map(|(_, least)| least)
+            .filter(|f| now.duration_since(f.last) < CAREFUL_TIME)
     }
 
     /// A step up failed: no new one for a while, longer each time in a row.

@@ -689,3 +689,42 @@ fn a_second_far_probe_that_fails_in_a_row_waits_as_after_a_near_one() {
         Some(Move::Probe(7))
     );
 }
+
+#[test]
+fn a_near_step_waits_after_its_second_failed_probe_not_its_first() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    // On five sixths raised (1069k); the full size (1358k) is near.
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 1;
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.0)),
+        Some(Move::Probe(0))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(1_200_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // One failure may be the estimator's wandering: probed again after the backoff.
+    let first = at(4.2) + BACKOFF;
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, first),
+        Some(Move::Probe(0))
+    );
+    let failed = first + Duration::from_millis(200);
+    assert!(matches!(
+        c.decide(&steps, bps(1_200_000), None, failed),
+        Some(Move::ProbeFailed(_))
+    ));
+    // The second failure: the link is about full, and the near step waits out the careful
+    // time, past the doubled backoff.
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, failed + BACKOFF * 2),
+        None
+    );
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, failed + CAREFUL_TIME),
+        Some(Move::Probe(0))
+    );
+}
