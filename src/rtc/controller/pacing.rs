@@ -10,10 +10,22 @@ use super::bitrate::Bitrate;
 
 /// The pacer sends at this many times the viewer's estimate: a keyframe is spread over
 /// several frames' time, and the steady stream, which costs under the estimate, passes.
-pub(crate) const PACING_FACTOR: f64 = 1.25;
-/// A packet waits at most this long: past it the pacer sends as fast as packets come, so an
-/// estimate far below what the encoder makes never stalls the picture (the viewer's queue
-/// before its payloader holds 16 frames, about 530 ms).
+const PACING_FACTOR: f64 = 1.25;
+/// And never under this many times what the viewer's step costs: the pacer holds its
+/// thread, so paced under what the encoder makes it would fill the leaky queue before the
+/// payloader and drop frames. Behind a lossy link at RTT 150 ms GCC's estimate fell under
+/// the step's cost, and a paced viewer froze twice in 3 of 8 runs (`tests/lossy_link.rs`).
+const STEP_FACTOR: f64 = 1.5;
+
+/// The rate to pace a viewer at, given its estimate and what its step costs (if known).
+pub(crate) fn pacing_rate(estimate: Bitrate, step_cost: Option<Bitrate>) -> Bitrate {
+    let floor = step_cost.map_or(Bitrate::ZERO, |c| c.scale(STEP_FACTOR));
+    estimate.scale(PACING_FACTOR).max(floor)
+}
+/// A packet waits at most this long: the schedule's debt is forgiven past it, so a keyframe
+/// far bigger than the rate carries in that time is late by no more (the viewer's queue
+/// before its payloader holds 16 frames, about 530 ms). The rate itself keeps up with the
+/// encoder ([`STEP_FACTOR`]): the pacer holds the queue's thread while it waits.
 const MAX_HOLD: Duration = Duration::from_millis(250);
 /// Packets due within this long go at once: a frame that costs under the rate passes
 /// without a wake-up (at 8 ms, 16 viewers' pacers woke several times a frame each and cost 9 %
@@ -64,6 +76,24 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(pace.wait(later, 1200, rate), Duration::ZERO);
         }
+    }
+
+    #[test]
+    fn the_pace_follows_the_estimate_and_never_falls_under_what_the_step_sends() {
+        let step = Some(Bitrate::bps(800_000));
+        assert_eq!(
+            pacing_rate(Bitrate::bps(1_200_000), step),
+            Bitrate::bps(1_500_000)
+        );
+        // An estimate lowered by loss under the step's cost: the step still leaves whole.
+        assert_eq!(
+            pacing_rate(Bitrate::bps(600_000), step),
+            Bitrate::bps(1_200_000)
+        );
+        assert_eq!(
+            pacing_rate(Bitrate::bps(600_000), None),
+            Bitrate::bps(750_000)
+        );
     }
 
     #[test]
