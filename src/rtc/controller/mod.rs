@@ -267,6 +267,9 @@ impl Controller {
             } => {
                 self.loss = loss;
                 self.rtt = rtt;
+                if let Some(choice) = self.choice.as_mut() {
+                    choice.report_rtt(rtt);
+                }
                 self.nacks = nacks;
                 self.heard = true;
                 self.pace(ladder.as_ref());

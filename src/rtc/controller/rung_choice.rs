@@ -80,13 +80,18 @@ const CEILING_TIME: Duration = Duration::from_secs(20);
 /// estimate and taking the viewer to the smallest step; behind 1.2 Mbit/s the full size,
 /// probed every few seconds, did the same to five sixths raised. A nearest step up that is
 /// not near ([`NEAR_STEP`]) is probed after the backoff as before, and a near one waits only
-/// once a second probe failed in that time: one failure alone may be the estimator's
+/// once a second probe failed in that time, or one failed while the link queued
+/// ([`QUEUED`]): one failure alone on a link that does not queue may be the estimator's
 /// wandering (a loopback viewer of a busy debug build failed one probe for the full size and
 /// waited 20 s a step below it). Only failed probes count: a viewer moved down by a link that
 /// was then lifted climbs as fast as ever.
 const CAREFUL_TIME: Duration = Duration::from_secs(20);
 /// Under the step that failed, above the next step down on a ladder of steps 1.1x apart.
 const UNDER_FAILED: f64 = 0.95;
+/// The link queues (is full) while its round trip is this much over the least seen, in
+/// seconds: behind 1.2 Mbit/s it was 50 ms over during a probe; the tests' lossy link
+/// jitters by 10 ms.
+const QUEUED: f64 = 0.03;
 /// A step up at most this much over the viewer's own is near (see [`CAREFUL_TIME`]).
 const NEAR_STEP: f64 = 1.3;
 /// What the estimator is given back after a probe failed, over what the viewer's rung costs:
@@ -125,6 +130,8 @@ pub(crate) struct RungChoice {
     probes: bool,
     /// The viewer could be probed when it joined.
     can_probe: bool,
+    /// The least round trip seen and the last one, in seconds (see [`QUEUED`]).
+    round_trip: Option<(f64, f64)>,
     /// Probes that ended with the estimate collapsed ([`PROBE_COLLAPSE`]).
     probe_collapses: u8,
     /// A probe under way: since then, for this rung, the estimate before it and what the
@@ -218,7 +225,22 @@ impl RungChoice {
             settling: None,
             ceiling: None,
             failed_probe: None,
+            round_trip: None,
         }
+    }
+
+    /// The round trip of the viewer's last receiver report, if it gave one.
+    pub(crate) fn report_rtt(&mut self, rtt: Option<f64>) {
+        if let Some(rtt) = rtt {
+            let least = self.round_trip.map_or(rtt, |(least, _)| least.min(rtt));
+            self.round_trip = Some((least, rtt));
+        }
+    }
+
+    /// The link queues now (see [`QUEUED`]).
+    fn queued(&self) -> bool {
+        self.round_trip
+            .is_some_and(|(least, last)| last >= least + QUEUED)
     }
 
     /// Whether steps up are still probed first.
@@ -352,7 +374,12 @@ impl RungChoice {
                         self.failed_probe = Some(FailedProbes {
                             last: now,
                             least: before.map_or(wanted, |f| f.least.min(wanted)),
-                            count: before.map_or(1, |f| f.count.saturating_add(1)),
+                            count: match (before, self.queued()) {
+                                (Some(f), _) => f.count.saturating_add(1),
+                                // Found a full link: as good as a second failure.
+                                (None, true) => 2,
+                                (None, false) => 1,
+                            },
                         });
                     }
                     // The rung is held while the probe's own congestion drains and GCC

@@ -728,3 +728,31 @@ fn a_near_step_waits_after_its_second_failed_probe_not_its_first() {
         Some(Move::Probe(0))
     );
 }
+
+#[test]
+fn a_near_step_waits_after_one_failed_probe_where_the_link_queued() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 1;
+    c.report_rtt(Some(0.002));
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.0)),
+        Some(Move::Probe(0))
+    );
+    // Behind a full link's queue the round trip grew 50 ms.
+    c.report_rtt(Some(0.052));
+    assert!(matches!(
+        c.decide(&steps, bps(1_200_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.2) + BACKOFF),
+        None
+    );
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.2) + CAREFUL_TIME),
+        Some(Move::Probe(0))
+    );
+}
