@@ -25,6 +25,7 @@ pub(crate) fn pacing_rate(estimate: Bitrate, step_cost: Option<Bitrate>) -> Bitr
     let floor = step_cost.map_or(Bitrate::ZERO, |c| c.scale(STEP_FACTOR));
     estimate.scale(PACING_FACTOR).max(floor)
 }
+
 /// A packet waits at most this long: the schedule's debt is forgiven past it, so a keyframe
 /// far bigger than the rate carries in that time is late by no more (the viewer's queue
 /// before its payloader holds 16 frames, about 530 ms). The rate itself keeps up with the

@@ -470,9 +470,9 @@ impl RungChoice {
             .rev()
             .filter(|i| cost_of(*i).is_some());
         let nearest_usable = usable.clone().next()?;
-        // The nearest step up waits only where it is near and a second probe failed: on a
-        // coarse ladder the backoff alone paces its probes, as waiting there costs the viewer
-        // much of its picture.
+        // The nearest step up waits only where it is near and the link was found full (two
+        // failed probes, or one while it queued): on a coarse ladder the backoff alone paces
+        // its probes, as waiting there costs the viewer much of its picture.
         let waits = |i: usize, c: Bitrate| {
             let near = c.as_f64() <= current.as_f64() * NEAR_STEP;
             let nearest_waits = near && failed_again;
