@@ -2,12 +2,22 @@
 
 use gst::prelude::*;
 
-/// Shuts `elements` down and removes them from `bin`.
+/// Shuts `elements` down and removes them from `bin`. Their state is locked first: a state
+/// change of the bin running on another thread (a capture attached, the player paused) could
+/// otherwise take them back to PLAYING between their shutdown and their removal, and they
+/// were then freed in PLAYING with a streaming thread still holding their lock (a
+/// `g_mutex_clear` abort in `tests/capture.rs`, after GStreamer's "dispose in PLAYING").
 pub fn remove_elements(bin: &gst::Bin, elements: &[&gst::Element]) {
     for element in elements {
+        element.set_locked_state(true);
         stop_fully(element);
     }
     let _ = bin.remove_many(elements.iter().copied());
+    for element in elements {
+        if element.current_state() != gst::State::Null {
+            stop_fully(element);
+        }
+    }
 }
 
 /// Sets an element to NULL, and every element inside it too: webrtcbin keeps some children
