@@ -22,7 +22,6 @@ mod events;
 mod input;
 mod ladder;
 mod link_probe;
-mod pacer;
 mod playout_delay;
 mod plugins;
 mod policy;

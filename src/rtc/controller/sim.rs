@@ -138,8 +138,7 @@ impl Sim {
                 | Action::Probes(_)
                 | Action::Fec(_)
                 | Action::Retransmissions(_)
-                | Action::PlayoutDelay(_)
-                | Action::PacingRate(_) => {}
+                | Action::PlayoutDelay(_) => {}
             }
         }
         // rtpgccbwe says a set estimate at once, as any change of it.
