@@ -271,8 +271,9 @@ fn removing_a_viewer_frees_its_elements_and_the_others_keep_receiving() {
     });
     assert_eq!(call.webrtcbins(), 1);
     assert!(call.share.pipeline().by_name("viewer-leaves").is_none());
-    // Its webrtcbin, its audio queue and its video path (funnel, payloader, queue) are gone.
-    assert_eq!(call.share.pipeline().children().len(), with_two - 5);
+    // Its webrtcbin, its audio queue and its video path (funnel, queue, payloader, pacer) are
+    // gone.
+    assert_eq!(call.share.pipeline().children().len(), with_two - 6);
     let before = a.frames();
     wait_frames(&a, before + 30);
 }

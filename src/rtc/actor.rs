@@ -23,7 +23,7 @@ use super::ladder::Ladder;
 use super::policy::{kinds_to_send, offered_kinds};
 use super::reaper::{Job, Reaper};
 use super::simulcast::{Simulcast, SimulcastPath};
-use super::stats::StatsSample;
+use super::stats::{fresh_loss, StatsSample};
 use super::taps::{Recording, RecordingShown};
 use super::video_path::VideoPath;
 use super::viewer::{Feed, PendingAnswer, Viewer, ViewerPlan};
@@ -490,7 +490,7 @@ impl Actor {
             &self.pipeline,
             &viewer.media[index].sink_pad,
             (codec, ssrc, viewer.video_continuity),
-            (&viewer.key, &viewer.playout_delay),
+            (&viewer.key, &viewer.playout_delay, viewer.pacer.as_ref()),
             &self.commands,
         )?;
         let rung = &self.ladders[&codec].rungs[first];
@@ -728,7 +728,7 @@ impl Actor {
         });
         let now = Instant::now();
         let report = Input::Report {
-            loss: sample.fraction_lost,
+            loss: fresh_loss(&mut viewer.report_seqs, &sample.reports),
             rtt: sample.rtt,
             nacks: sample.nack_count,
             ladder,
@@ -769,7 +769,7 @@ fn viewer_stats(
         bitrate: bitrate as u64,
         frame_rate,
         rtt: sample.rtt,
-        packet_loss: sample.fraction_lost,
+        packet_loss: sample.fraction_lost(),
         nack_count: sample.nack_count,
         keyframe_requests: viewer.keyframe_requests(),
         target_bitrate: viewer.control.controller().link_estimate().as_bps(),

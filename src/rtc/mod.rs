@@ -22,6 +22,7 @@ mod events;
 mod input;
 mod ladder;
 mod link_probe;
+mod pacer;
 mod playout_delay;
 mod plugins;
 mod policy;

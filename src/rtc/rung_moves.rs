@@ -109,6 +109,12 @@ impl Actor {
                     tracing::info!(viewer = %id, ?delay, "the viewer is told to play later: its packets are lost over a long round trip");
                     super::playout_delay::set(&viewer.playout_delay, delay);
                 }
+                Action::PacingRate(rate) => {
+                    if let Some(pacer) = &viewer.pacer {
+                        tracing::debug!(viewer = %id, %rate, "pacing rate");
+                        pacer.set_rate(rate);
+                    }
+                }
                 Action::Fec(level) => {
                     // None where the viewer was not offered FEC.
                     let set = viewer.set_fec_percentage(level.percentage());

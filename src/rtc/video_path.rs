@@ -1,6 +1,6 @@
-//! One viewer's video: `rung tee(s) → funnel → queue → payloader → webrtcbin`. The viewer has
-//! its own payloader, so moving it between rungs keeps one RTP stream: same SSRC, continuous
-//! sequence numbers and timestamps, the new rung's frames starting at a keyframe.
+//! One viewer's video: `rung tee(s) → funnel → queue → payloader → pacer → webrtcbin`. The
+//! viewer has its own payloader, so moving it between rungs keeps one RTP stream: same SSRC,
+//! continuous sequence numbers and timestamps, the new rung's frames starting at a keyframe.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +12,7 @@ use super::codec::{make, Codec};
 use super::command::{Command, ViewerKey};
 use super::encoder::{add_chain_into, leaky_queue, ViewerLink};
 use super::ladder::{running_time, Rung};
+use super::pacer::Pacer;
 use super::playout_delay::{PlayoutDelayExtension, SharedDelay};
 
 /// Frames a viewer's path holds before it drops its oldest: half a second at 30 fps, about
@@ -115,6 +116,8 @@ pub(crate) struct VideoPath {
     funnel: gst::Element,
     payloader: gst::Element,
     queue: gst::Element,
+    /// Between the payloader and webrtcbin, where the viewer's video is paced.
+    pacer: Option<gst::Element>,
     switch: Arc<Mutex<Switch>>,
     /// One branch per rung that feeds (or is about to feed) the viewer.
     branches: Vec<(usize, ViewerLink)>,
@@ -137,7 +140,7 @@ impl VideoPath {
         pipeline: &gst::Pipeline,
         sink_pad: &gst::Pad,
         (codec, ssrc, start): (Codec, u32, Continuity),
-        (viewer, delay): (&ViewerKey, &SharedDelay),
+        (viewer, delay, pacer): (&ViewerKey, &SharedDelay, Option<&Arc<Pacer>>),
         commands: &flume::Sender<Command>,
     ) -> Result<Self, BuildError> {
         let funnel = make("funnel")?;
@@ -153,9 +156,12 @@ impl VideoPath {
         // packets, and payloads it there rather than on the encoder's thread (16 viewers'
         // packet handoffs were a fifth of the sender's CPU).
         let queue = leaky_queue(FRAMES_QUEUED)?;
+        let pacer = pacer.map(|p| p.element()).transpose()?;
+        let mut chain = vec![&funnel, &queue, &payloader];
+        chain.extend(pacer.as_ref());
         add_chain_into(
             pipeline,
-            &[&funnel, &queue, &payloader],
+            &chain,
             sink_pad,
             &format!("{codec} to the viewer"),
         )?;
@@ -181,6 +187,7 @@ impl VideoPath {
             funnel,
             payloader,
             queue,
+            pacer,
             switch: Arc::default(),
             branches: Vec::new(),
             keyframe_requests,
@@ -343,11 +350,9 @@ impl VideoPath {
     /// the path's own elements.
     pub(crate) fn into_links(self) -> Vec<ViewerLink> {
         let mut links: Vec<ViewerLink> = self.branches.into_iter().map(|(_, l)| l).collect();
-        links.push(ViewerLink::elements(vec![
-            self.funnel,
-            self.queue,
-            self.payloader,
-        ]));
+        let mut elements = vec![self.funnel, self.queue, self.payloader];
+        elements.extend(self.pacer);
+        links.push(ViewerLink::elements(elements));
         links
     }
 }

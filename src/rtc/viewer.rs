@@ -1,6 +1,7 @@
 //! One remote viewer's connection: its webrtcbin, transceivers and offers. Everything here
 //! runs on the actor's thread or only sends the actor messages; nothing waits.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ use super::controller::{cost, Action, Bitrate, Input, Limits, RetransmissionLimi
 use super::encoder::ViewerLink;
 use super::events::{ConnectionState, SdpKind, ShareEvent, ViewerId};
 use super::link_probe::LinkProbe;
+use super::pacer::Pacer;
 use super::playout_delay::SharedDelay;
 use super::retransmissions::RetransmissionGate;
 use super::simulcast::{self, SimulcastPath};
@@ -42,6 +44,9 @@ pub(crate) struct Viewer {
     /// Bytes sent and when, at the previous stats reply.
     pub previous_bytes: Option<(u64, Instant)>,
     pub previous_frames: Option<(u64, Instant)>,
+    /// Each stream's last receiver report, by its highest sequence number
+    /// ([`super::stats::fresh_loss`]).
+    pub report_seqs: HashMap<u32, u32>,
     /// A stats request is out since then (webrtcbin answers on its own thread).
     pub stats_asked: Option<Instant>,
     /// The answer webrtcbin is applying: the codecs it takes, and who waits for the outcome.
@@ -50,6 +55,8 @@ pub(crate) struct Viewer {
     pub estimator: Option<gst::Element>,
     /// Sends packets again to find out whether the link has room for a bigger rung.
     pub link_probe: Arc<LinkProbe>,
+    /// Paces its video at the rate its controller sets, where it has an estimator.
+    pub pacer: Option<Arc<Pacer>>,
     /// Holds its retransmissions to the limit its controller sets.
     pub retransmissions: Arc<RetransmissionGate>,
     /// The least delay it is told to play at, written into its video ([`super::playout_delay`]).
@@ -355,6 +362,7 @@ impl Viewer {
         );
         let now = Instant::now();
         let control = start_control(config, &key, estimator.as_ref(), now);
+        let pacer = estimator.as_ref().and_then(|_| Pacer::for_viewer());
         connect_signals(&webrtcbin, &key, events, commands);
         webrtcbin
             .sync_state_with_parent()
@@ -369,11 +377,13 @@ impl Viewer {
             joined: now,
             connection: ConnectionState::New,
             previous_bytes: None,
+            report_seqs: HashMap::new(),
             previous_frames: None,
             stats_asked: None,
             pending_answer: None,
             estimator,
             link_probe,
+            pacer,
             retransmissions,
             playout_delay: SharedDelay::default(),
             control,

@@ -19,6 +19,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// The estimate must show this much room over what the viewer gets before it climbs: GCC
 /// never estimates more than 1.5x what arrives, so room is the sign of a link not yet full.
 const ROOM_TO_CLIMB: f64 = 1.35;
+/// Or this much over what the nearest step up costs, where that is less.
+const ROOM_FOR_NEAREST: f64 = 1.15;
 /// Below this share of what its rung costs, the link does not carry the rung. A rung's cost
 /// already has room for its peaks, and right after a step up the bigger rung's keyframe
 /// makes the estimator back off to 0.85 of what arrived: at 0.9 that alone undid the step.
@@ -71,8 +73,29 @@ const RUNG_REACH: f64 = 2.0;
 /// a nearer one. Any move forgets it: on a real 1.2 Mbit/s link a viewer that failed to
 /// reach five sixths from a half, then reached two thirds, waited 20 s on it.
 const CEILING_TIME: Duration = Duration::from_secs(20);
-/// What the estimator is given back after the nearest rung up did not fit, over what the
-/// viewer's rung costs: the link is about full.
+/// For this long after a probe failed, probes are only for steps that cost under
+/// [`UNDER_FAILED`] of the least a probe in that time wanted, the nearest step up too, wherever
+/// the viewer moved since: behind 600 kbit/s, GCC's estimate grew to 1.5x what arrived between
+/// failed probes, and each new probe reached as far as the last had, each time collapsing the
+/// estimate and taking the viewer to the smallest step; behind 1.2 Mbit/s the full size,
+/// probed every few seconds, did the same to five sixths raised. A nearest step up that is
+/// not near ([`NEAR_STEP`]) is probed after the backoff as before, and a near one waits only
+/// once a second probe failed in that time, or one failed while the link queued
+/// ([`QUEUED`]): one failure alone on a link that does not queue may be the estimator's
+/// wandering (a loopback viewer of a busy debug build failed one probe for the full size and
+/// waited 20 s a step below it). Only failed probes count: a viewer moved down by a link that
+/// was then lifted climbs as fast as ever.
+const CAREFUL_TIME: Duration = Duration::from_secs(20);
+/// Under the step that failed, above the next step down on a ladder of steps 1.1x apart.
+const UNDER_FAILED: f64 = 0.95;
+/// The link queues (is full) while its round trip is this much over the least seen, in
+/// seconds: behind 1.2 Mbit/s it was 50 ms over during a probe; the tests' lossy link
+/// jitters by 10 ms.
+const QUEUED: f64 = 0.03;
+/// A step up at most this much over the viewer's own is near (see [`CAREFUL_TIME`]).
+const NEAR_STEP: f64 = 1.3;
+/// What the estimator is given back after a probe failed, over what the viewer's rung costs:
+/// the link is about full.
 const NEAR_FULL_ROOM: f64 = 1.1;
 /// RTP, SRTP, UDP and IP headers on top of what the encoders make.
 const OVERHEAD: f64 = 1.05;
@@ -107,6 +130,8 @@ pub(crate) struct RungChoice {
     probes: bool,
     /// The viewer could be probed when it joined.
     can_probe: bool,
+    /// The least round trip seen and the last one, in seconds (see [`QUEUED`]).
+    round_trip: Option<(f64, f64)>,
     /// Probes that ended with the estimate collapsed ([`PROBE_COLLAPSE`]).
     probe_collapses: u8,
     /// A probe under way: since then, for this rung, the estimate before it and what the
@@ -116,6 +141,17 @@ pub(crate) struct RungChoice {
     settling: Option<(Instant, Bitrate)>,
     /// The biggest rung probed for that the link did not carry, and since when.
     ceiling: Option<Ceiling>,
+    /// The last failed probe, the least a probe that failed wanted since [`CAREFUL_TIME`]
+    /// before it, and how many failed in that time.
+    failed_probe: Option<FailedProbes>,
+}
+
+/// Probes that failed, each within [`CAREFUL_TIME`] of the one before.
+#[derive(Debug, Clone, Copy)]
+struct FailedProbes {
+    last: Instant,
+    least: Bitrate,
+    count: u8,
 }
 
 /// A rung a probe reached for past a nearer one and failed: since when, and the estimate
@@ -188,7 +224,23 @@ impl RungChoice {
             probing: None,
             settling: None,
             ceiling: None,
+            failed_probe: None,
+            round_trip: None,
         }
+    }
+
+    /// The round trip of the viewer's last receiver report, if it gave one.
+    pub(crate) fn report_rtt(&mut self, rtt: Option<f64>) {
+        if let Some(rtt) = rtt {
+            let least = self.round_trip.map_or(rtt, |(least, _)| least.min(rtt));
+            self.round_trip = Some((least, rtt));
+        }
+    }
+
+    /// The link queues now (see [`QUEUED`]).
+    fn queued(&self) -> bool {
+        self.round_trip
+            .is_some_and(|(least, last)| last >= least + QUEUED)
     }
 
     /// Whether steps up are still probed first.
@@ -289,12 +341,20 @@ impl RungChoice {
                         // Reached too far: the next probe, soon, is for a nearer rung.
                         // Once: a probe on that room that also failed leaves none (three
                         // probes in 3 s behind 1.2 Mbit/s made GCC's estimate collapse).
+                        let again = on_room || self.ceiling.is_some();
                         self.ceiling = Some(Ceiling {
                             rung,
                             since: now,
                             room: (!on_room).then_some(before),
                         });
-                        self.next_trial = now + PROBE_TIME;
+                        if again {
+                            // The second far probe in a row that failed: the link is about
+                            // full, and the next waits as after a near one (behind 600 kbit/s
+                            // four probes 1 s apart each failed).
+                            self.back_off(now);
+                        } else {
+                            self.next_trial = now + PROBE_TIME;
+                        }
                     }
                     // A probe that reached past a nearer rung and collapsed found a full
                     // link, not feedback that breaks under probes: on a real 1.2 Mbit/s
@@ -307,6 +367,20 @@ impl RungChoice {
                             // This peer's feedback cannot take probes: trials from now on.
                             self.probes = false;
                         }
+                    } else {
+                        // The link did not carry what the probe wanted (a collapse says only
+                        // that the peer's feedback breaks under probes).
+                        let before = self.careful(now);
+                        self.failed_probe = Some(FailedProbes {
+                            last: now,
+                            least: before.map_or(wanted, |f| f.least.min(wanted)),
+                            count: match (before, self.queued()) {
+                                (Some(f), _) => f.count.saturating_add(1),
+                                // Found a full link: as good as a second failure.
+                                (None, true) => 2,
+                                (None, false) => 1,
+                            },
+                        });
                     }
                     // The rung is held while the probe's own congestion drains and GCC
                     // climbs back: behind 600 kbit/s its estimate fell to 0.7 of the rung's
@@ -314,16 +388,13 @@ impl RungChoice {
                     // Mbit/s it was still below 0.8 of five sixths raised 1.6 s after one, and
                     // took it two steps down. Nothing to restore.
                     self.settling = Some((now + AFTER_PROBE, Bitrate::bps(0)));
-                    // No more than the rung needs to climb, as after a failed trial, or, where
-                    // even the nearest rung up did not fit, than it needs with a little room:
-                    // given back 1.44 Mbit/s behind 600 kbit/s, GCC paced the probe's queue
-                    // out at that and fell to half the rung's cost.
-                    let room = if nearest {
-                        NEAR_FULL_ROOM
-                    } else {
-                        ROOM_TO_CLIMB
-                    };
-                    return Some(Move::ProbeFailed(before.min(current.scale(room))));
+                    // No more than the viewer's rung needs with a little room, whether the
+                    // probe reached far or near: the link is about full (given back 1.44
+                    // Mbit/s, then 1.35x a half, behind 600 kbit/s, GCC paced the probe's
+                    // queue out at that and fell to half the rung's cost). A nearer step is
+                    // probed on the room from before all the same (see [`Ceiling`]).
+                    let room = current.scale(NEAR_FULL_ROOM);
+                    return Some(Move::ProbeFailed(before.min(room)));
                 }
             }
         }
@@ -359,7 +430,18 @@ impl RungChoice {
                     });
                 }
             }
-            let to = fits.or_else(|| below.clone().next_back())?;
+            // From a step held for a while, one step down where the estimate still clears
+            // that step's bar: on a fine ladder a single GCC back-off (to 0.85 of what
+            // arrives) takes a step that fills the link just under its bar, and landing by
+            // [`FITS`] dropped five sixths raised behind 1.2 Mbit/s to a half (a keyframe
+            // down and one back up, which froze). Not from a step just taken: a joiner behind
+            // 600 kbit/s went down three steps in 250 ms, each to another encoder.
+            let held_long = now.duration_since(self.moved_at) >= HOLD;
+            let next = below.clone().next().filter(|_| held_long);
+            let one_step = next.filter(|i| {
+                cost_of(*i).is_some_and(|c| estimate.as_f64() >= c.as_f64() * TOO_LITTLE)
+            });
+            let to = one_step.or(fits).or_else(|| below.clone().next_back())?;
             return Some(self.moved(to, now, false));
         }
         if self
@@ -372,13 +454,31 @@ impl RungChoice {
         // The first probe after one that reached too far goes on the estimate from before
         // it: GCC's fell in that probe's congestion and took 7 s to climb back behind 1.2
         // Mbit/s, while the nearer rung fitted.
+        // Not where the estimate has fallen under the viewer's own step: that probe's
+        // congestion has not drained (behind 600 kbit/s a probe on the room from before, with
+        // GCC at half the step's cost, took the viewer to the smallest step).
         let room = self
             .ceiling
             .and_then(|c| c.room)
+            .filter(|_| estimate.as_f64() >= current.as_f64() * TOO_LITTLE)
             .map_or(estimate, |before| estimate.max(before));
-        let above = (below_ceiling..self.rung)
+        let careful = self.careful(now);
+        let under_failed =
+            careful.map_or(f64::INFINITY, |failed| failed.least.as_f64() * UNDER_FAILED);
+        let failed_again = careful.is_some_and(|failed| failed.count >= 2);
+        let usable = (below_ceiling..self.rung)
             .rev()
             .filter(|i| cost_of(*i).is_some());
+        let nearest_usable = usable.clone().next()?;
+        // The nearest step up waits only where it is near and the link was found full (two
+        // failed probes, or one while it queued): on a coarse ladder the backoff alone paces
+        // its probes, as waiting there costs the viewer much of its picture.
+        let waits = |i: usize, c: Bitrate| {
+            let near = c.as_f64() <= current.as_f64() * NEAR_STEP;
+            let nearest_waits = near && failed_again;
+            self.probes && c.as_f64() >= under_failed && (nearest_waits || i != nearest_usable)
+        };
+        let above = usable.filter(|i| cost_of(*i).is_some_and(|c| !waits(*i, c)));
         let nearest = above.clone().next()?;
         let reach = (room.as_f64() * PROBE_REACH).min(current.as_f64() * RUNG_REACH);
         let up = match self.probes {
@@ -388,12 +488,17 @@ impl RungChoice {
                 .unwrap_or(nearest),
             false => nearest,
         };
+        // Where the nearest step up is near, room for it is enough: GCC, at most 1.5x what
+        // arrives, took 11 s to reach 1.35x five sixths behind 1.2 Mbit/s, where five sixths
+        // raised (1.11x) fitted.
+        let climb_bar =
+            (current.as_f64() * ROOM_TO_CLIMB).min(cost_of(nearest)?.as_f64() * ROOM_FOR_NEAREST);
         let hold = if self.climbed { HOLD } else { FIRST_HOLD };
         let clean = loss.is_none_or(|l| l < 0.02);
         if now.duration_since(self.moved_at) >= hold
             && now >= self.next_trial
             && clean
-            && room.as_f64() >= current.as_f64() * ROOM_TO_CLIMB
+            && room.as_f64() >= climb_bar
         {
             let on_room = room > estimate;
             if let Some(c) = self.ceiling.as_mut() {
@@ -421,6 +526,12 @@ impl RungChoice {
             return Some(self.moved(up, now, true));
         }
         None
+    }
+
+    /// The probes that failed, the last within [`CAREFUL_TIME`].
+    fn careful(&self, now: Instant) -> Option<FailedProbes> {
+        self.failed_probe
+            .filter(|f| now.duration_since(f.last) < CAREFUL_TIME)
     }
 
     /// A step up failed: no new one for a while, longer each time in a row.

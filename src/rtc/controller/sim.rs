@@ -138,7 +138,8 @@ impl Sim {
                 | Action::Probes(_)
                 | Action::Fec(_)
                 | Action::Retransmissions(_)
-                | Action::PlayoutDelay(_) => {}
+                | Action::PlayoutDelay(_)
+                | Action::PacingRate(_) => {}
             }
         }
         // rtpgccbwe says a set estimate at once, as any change of it.

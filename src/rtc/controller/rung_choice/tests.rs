@@ -276,7 +276,7 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
     c.decide(&fine, bps(1_050_000), None, at(2.0));
     assert_eq!(
         c.decide(&fine, bps(1_100_000), None, at(3.0)),
-        Some(Move::ProbeFailed(bps(985_500)))
+        Some(Move::ProbeFailed(bps(803_000)))
     );
     assert_eq!(c.decide(&fine, bps(1_050_000), None, at(3.5)), None);
     assert_eq!(
@@ -293,7 +293,7 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
     d.decide(&fine, bps(1_050_000), None, at(2.0));
     assert_eq!(
         d.decide(&fine, bps(600_000), None, at(2.2)),
-        Some(Move::ProbeFailed(bps(985_500)))
+        Some(Move::ProbeFailed(bps(803_000)))
     );
     assert_eq!(
         d.decide(&fine, bps(1_050_000), None, at(2.2) + SETTLE),
@@ -304,9 +304,14 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
         Some(Move::ProbeFailed(bps(803_000)))
     );
     assert!(d.probes(), "one collapse of a near probe");
+    // Probes go on, the near step that failed waiting longer than the backoff.
     assert_eq!(
         d.decide(&fine, bps(1_050_000), None, at(4.0) + BACKOFF),
-        Some(Move::Probe(1))
+        None
+    );
+    assert_eq!(
+        d.decide(&fine, bps(1_050_000), None, at(4.0) + CAREFUL_TIME),
+        Some(Move::Probe(0))
     );
     // On the smallest rung with an estimate grown far past what the link carries (as
     // rtpgccbwe's does when nothing congests it), the probe reaches one step.
@@ -327,11 +332,12 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
         c.decide(&fine, bps(700_000), None, failed),
         Some(Move::ProbeFailed(_))
     ));
-    // Not a failed step up: held while GCC climbs back, then judged by the estimate.
+    // Not a failed step up: held while GCC climbs back, then judged by the estimate, one
+    // step down as the estimate clears the next step's bar.
     assert_eq!(c.decide(&fine, bps(700_000), None, failed + SETTLE), None);
     assert_eq!(
         c.decide(&fine, bps(700_000), None, failed + AFTER_PROBE),
-        Some(Move::Down(3))
+        Some(Move::Down(2))
     );
     // While the viewer stays where a far probe failed, the rung it reached for waits.
     let mut f = RungChoice::start(&fine, true, t0);
@@ -342,10 +348,12 @@ fn on_a_fine_ladder_a_probe_reaches_past_a_step_and_then_for_the_nearer_one() {
         f.decide(&fine, bps(800_000), None, at(5.5)),
         Some(Move::ProbeFailed(bps(803_000)))
     );
+    // The near rung that failed then waits too, longer than the backoff.
     let after_backoff = at(5.5) + BACKOFF;
+    assert_eq!(f.decide(&fine, bps(1_050_000), None, after_backoff), None);
     assert_eq!(
-        f.decide(&fine, bps(1_050_000), None, after_backoff),
-        Some(Move::Probe(1))
+        f.decide(&fine, bps(1_050_000), None, at(5.5) + CAREFUL_TIME),
+        Some(Move::Probe(0))
     );
     let mut f = RungChoice::start(&fine, true, t0);
     f.decide(&fine, bps(1_050_000), None, at(2.0));
@@ -537,4 +545,214 @@ fn after_a_probe_that_reached_too_far_the_nearer_rung_is_probed_on_the_estimate_
     ));
     let soon = at(2.4) + PROBE_TIME * 2;
     assert_eq!(d.decide(&even, bps(450_000), None, soon), None);
+}
+
+/// The eleven steps of the bench's 480p sample with sound (full size, then each smaller rung
+/// raised and nominal).
+const STEPS: [u32; 11] = [
+    1_358_000, 1_069_000, 962_000, 837_000, 754_000, 608_000, 550_000, 442_000, 402_000, 308_000,
+    282_000,
+];
+
+#[test]
+fn after_a_failed_probe_probes_reach_only_under_what_it_wanted_for_a_while() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    // Behind 600 kbit/s on a half (550k), GCC's estimate grown to 1.5x what arrives.
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 6;
+    assert_eq!(
+        c.decide(&steps, bps(750_000), None, at(4.0)),
+        Some(Move::Probe(2))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(500_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // Down a step, and the estimate grown again: the next probe is for a step under 0.95
+    // of what failed, not as far as the estimate reaches.
+    c.rung = 7;
+    let later = at(4.2) + BACKOFF;
+    assert_eq!(
+        c.decide(&steps, bps(750_000), None, later),
+        Some(Move::Probe(3))
+    );
+    assert!(matches!(
+        c.decide(
+            &steps,
+            bps(500_000),
+            None,
+            later + Duration::from_millis(200)
+        ),
+        Some(Move::ProbeFailed(_))
+    ));
+    // The least that failed counts: 0.95 of 837k.
+    let again = later + Duration::from_millis(200) + BACKOFF * 2;
+    assert_eq!(
+        c.decide(&steps, bps(750_000), None, again),
+        Some(Move::Probe(4))
+    );
+    c.decide(
+        &steps,
+        bps(500_000),
+        None,
+        again + Duration::from_millis(200),
+    );
+    // Once no probe has failed for a while, a probe reaches as far as before.
+    let quiet = again + Duration::from_millis(200) + CAREFUL_TIME;
+    assert_eq!(
+        c.decide(&steps, bps(750_000), None, quiet),
+        Some(Move::Probe(3))
+    );
+}
+
+#[test]
+fn a_step_held_for_a_while_goes_down_one_step_where_the_estimate_clears_it() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    // On five sixths raised behind 1.2 Mbit/s, one GCC back-off to 0.74 of its cost: five
+    // sixths (the same rung, no keyframe), not a half as landing by 0.8 would.
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 1;
+    assert_eq!(
+        c.decide(&steps, bps(790_000), None, at(10.0)),
+        Some(Move::Down(2))
+    );
+    // Just after a move, down by what fits: the estimate of a joiner still falling.
+    assert_eq!(
+        c.decide(&steps, bps(700_000), None, at(10.5)),
+        Some(Move::Down(6))
+    );
+    // A link that fell far: by what fits.
+    let mut d = RungChoice::start(&steps, true, t0);
+    d.rung = 0;
+    assert_eq!(
+        d.decide(&steps, bps(510_000), None, at(10.0)),
+        Some(Move::Down(8))
+    );
+}
+
+#[test]
+fn no_probe_on_the_room_from_before_while_the_estimate_is_under_the_viewers_step() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 6;
+    assert_eq!(
+        c.decide(&steps, bps(750_000), None, at(4.0)),
+        Some(Move::Probe(2))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(500_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // The probe's congestion has not drained: GCC at half the step's cost.
+    assert_eq!(c.decide(&steps, bps(280_000), None, at(5.3)), None);
+    // Drained: a nearer step, on the room from before.
+    assert_eq!(
+        c.decide(&steps, bps(500_000), None, at(5.5)),
+        Some(Move::Probe(3))
+    );
+}
+
+#[test]
+fn a_second_far_probe_that_fails_in_a_row_waits_as_after_a_near_one() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 9;
+    assert_eq!(
+        c.decide(&steps, bps(600_000), None, at(4.0)),
+        Some(Move::Probe(5))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(300_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // Soon, a nearer step on the room from before.
+    assert_eq!(
+        c.decide(&steps, bps(300_000), None, at(5.3)),
+        Some(Move::Probe(6))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(300_000), None, at(5.5)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // Failed too: no probe a second later, one after the backoff.
+    assert_eq!(c.decide(&steps, bps(600_000), None, at(6.6)), None);
+    assert_eq!(
+        c.decide(&steps, bps(600_000), None, at(5.5) + BACKOFF),
+        Some(Move::Probe(7))
+    );
+}
+
+#[test]
+fn a_near_step_waits_after_its_second_failed_probe_not_its_first() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    // On five sixths raised (1069k); the full size (1358k) is near.
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 1;
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.0)),
+        Some(Move::Probe(0))
+    );
+    assert!(matches!(
+        c.decide(&steps, bps(1_200_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    // One failure may be the estimator's wandering: probed again after the backoff.
+    let first = at(4.2) + BACKOFF;
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, first),
+        Some(Move::Probe(0))
+    );
+    let failed = first + Duration::from_millis(200);
+    assert!(matches!(
+        c.decide(&steps, bps(1_200_000), None, failed),
+        Some(Move::ProbeFailed(_))
+    ));
+    // The second failure: the link is about full, and the near step waits out the careful
+    // time, past the doubled backoff.
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, failed + BACKOFF * 2),
+        None
+    );
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, failed + CAREFUL_TIME),
+        Some(Move::Probe(0))
+    );
+}
+
+#[test]
+fn a_near_step_waits_after_one_failed_probe_where_the_link_queued() {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let steps = STEPS.map(|b| Some(bps(b)));
+    let mut c = RungChoice::start(&steps, true, t0);
+    c.rung = 1;
+    c.report_rtt(Some(0.002));
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.0)),
+        Some(Move::Probe(0))
+    );
+    // Behind a full link's queue the round trip grew 50 ms.
+    c.report_rtt(Some(0.052));
+    assert!(matches!(
+        c.decide(&steps, bps(1_200_000), None, at(4.2)),
+        Some(Move::ProbeFailed(_))
+    ));
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.2) + BACKOFF),
+        None
+    );
+    assert_eq!(
+        c.decide(&steps, bps(1_500_000), None, at(4.2) + CAREFUL_TIME),
+        Some(Move::Probe(0))
+    );
 }
