@@ -31,12 +31,16 @@ struct Call {
     share: Arc<Share>,
     receivers: Receivers,
     events: flume::Receiver<ShareEvent>,
+    /// Each viewer's controller inputs, shown when a viewer does not reach its size.
+    traces: tempfile::TempDir,
 }
 
 impl Call {
-    fn start(config: ShareConfig) -> Self {
+    fn start(mut config: ShareConfig) -> Self {
         assert_private_network();
         let serial = common::one_at_a_time();
+        let traces = tempfile::tempdir().unwrap();
+        config.controller_trace = Some(traces.path().to_owned());
         let player = Player::new(PlayerOptions::headless()).unwrap();
         player.set_looping(true);
         let stream = player.capture_stream();
@@ -54,7 +58,43 @@ impl Call {
             share,
             receivers,
             events,
+            traces,
         }
+    }
+
+    /// Waits until `receiver` decodes pictures of `size`: a viewer joins on a smaller rung
+    /// of the ladder and climbs as its link allows (this one, without transport-wide
+    /// feedback, by plain trials one step per 3 s hold: about 11 s from two thirds to the
+    /// full size on a quiet machine). On failure its controller's inputs are shown.
+    fn wait_size(&self, receiver: &Receiver, size: (i32, i32)) {
+        let deadline = Instant::now() + Duration::from_secs(25);
+        loop {
+            let now = *receiver.size.lock().unwrap();
+            if now == Some(size) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                eprintln!(
+                    "{}'s controller inputs:\n{}",
+                    receiver.id,
+                    self.trace(&receiver.id)
+                );
+                panic!("{} still decodes {now:?}, not {size:?}", receiver.id);
+            }
+            wait_frames(receiver, receiver.frames() + 1);
+        }
+    }
+
+    /// The trace of viewer `id`'s controller (see `ShareConfig::controller_trace`).
+    fn trace(&self, id: &str) -> String {
+        let prefix = format!("{}-{id}-", std::process::id());
+        std::fs::read_dir(self.traces.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
     }
 
     /// Waits for `id`'s removal, which must be a failure and the only removal; its reason.
@@ -130,24 +170,6 @@ impl Call {
     }
 }
 
-/// Waits until `receiver` decodes pictures of `size`: a viewer joins on a smaller rung of
-/// the ladder and climbs as its link allows.
-fn wait_size(receiver: &Receiver, size: (i32, i32)) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let now = *receiver.size.lock().unwrap();
-        if now == Some(size) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{} still decodes {now:?}, not {size:?}",
-            receiver.id
-        );
-        wait_frames(receiver, receiver.frames() + 1);
-    }
-}
-
 fn wait_frames(receiver: &Receiver, n: u64) {
     let deadline = Instant::now() + DEADLINE;
     let (tx, rx) = flume::bounded::<()>(1);
@@ -184,7 +206,7 @@ fn one_then_three_viewers_get_the_frames_from_one_shared_encoder() {
     let call = Call::start(ShareConfig::default());
     let a = call.join("a", None);
     wait_frames(&a, 30);
-    wait_size(&a, (320, 240));
+    call.wait_size(&a, (320, 240));
     assert_eq!(a.codec.lock().unwrap().as_deref(), Some("VP8"));
     assert!(a.audio_packets.load(std::sync::atomic::Ordering::Relaxed) > 0);
     // Behaviour, not speed (`reelcast-bench fanout` measures that): each viewer gets the
@@ -211,7 +233,7 @@ fn one_then_three_viewers_get_the_frames_from_one_shared_encoder() {
     let ratios = delivery_ratios(&[&a, &b, &c], Duration::from_secs(3));
     for (r, ratio) in [&a, &b, &c].iter().zip(&ratios) {
         assert!(*ratio >= 0.5, "{} got {ratio:.2} of the frames", r.id);
-        wait_size(r, (320, 240));
+        call.wait_size(r, (320, 240));
     }
 }
 
@@ -224,7 +246,7 @@ fn an_h264_only_viewer_gets_h264_while_others_keep_vp8() {
     wait_frames(&b, 20);
     assert_eq!(a.codec.lock().unwrap().as_deref(), Some("VP8"));
     assert_eq!(b.codec.lock().unwrap().as_deref(), Some("H264"));
-    wait_size(&b, (320, 240));
+    call.wait_size(&b, (320, 240));
     let ladders: Vec<&str> = SOUND_AND_VP8.into_iter().chain(["x264enc"; 6]).collect();
     assert_eq!(call.encoders(), ladders);
 
@@ -334,8 +356,8 @@ fn a_pli_flood_from_one_viewer_gives_the_others_no_more_keyframes_than_the_throt
     let call = Call::start(ShareConfig::default());
     let calm = call.join("calm", None);
     let flood = call.join("flood", None);
-    wait_size(&calm, (320, 240));
-    wait_size(&flood, (320, 240));
+    call.wait_size(&calm, (320, 240));
+    call.wait_size(&flood, (320, 240));
     let (calm_before, flood_before) = (calm.keyframes(), flood.keyframes());
     let started = Instant::now();
     let (_tx, pace) = flume::bounded::<()>(1);
@@ -405,7 +427,7 @@ fn capture_limits_scale_and_drop_once_before_the_encoders() {
     });
     let viewer = call.join("small", None);
     wait_frames(&viewer, 20);
-    wait_size(&viewer, (160, 120));
+    call.wait_size(&viewer, (160, 120));
     let limits = call.share.pipeline().by_name("video-limits").unwrap();
     let caps = limits.static_pad("src").unwrap().current_caps().unwrap();
     let s = caps.structure(0).unwrap();

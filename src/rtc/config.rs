@@ -1,5 +1,6 @@
 //! What a share is asked to do: codecs, bitrates, ICE servers, limits and timeouts.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::codec::Codec;
@@ -36,6 +37,9 @@ pub struct ShareConfig {
     /// share's media is first captured, so that the first viewers get a keyframe from a
     /// running encoder; zero leaves it parked. The encoders are built then either way.
     pub first_viewers_grace: Duration,
+    /// A folder each viewer's controller writes its inputs to (see `rtc::control`); by
+    /// default the one `REELCAST_CONTROLLER_TRACE` names, if any.
+    pub controller_trace: Option<PathBuf>,
 }
 
 impl Default for ShareConfig {
@@ -63,6 +67,7 @@ impl Default for ShareConfig {
             // The moments when people open a link just sent to them; it costs one small
             // encoder's CPU for that long (see rtc::warm).
             first_viewers_grace: Duration::from_secs(20),
+            controller_trace: std::env::var_os(super::control::TRACE_VAR).map(PathBuf::from),
         }
     }
 }

@@ -3,13 +3,14 @@
 //! (one file per viewer) for `controller`'s replay tests.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use super::controller::{Action, Controller, Input, Limits};
 
-/// The folder that traces go to, when set.
+/// The folder that traces go to by default, when set (see `ShareConfig::controller_trace`).
 pub(crate) const TRACE_VAR: &str = "REELCAST_CONTROLLER_TRACE";
 
 /// One line of a trace: an input and when it came, in ms from the controller's start. The
@@ -28,9 +29,9 @@ pub(crate) struct Control {
 }
 
 impl Control {
-    /// A controller for viewer `name`, traced when the switch is on.
-    pub(crate) fn new(limits: Limits, name: &str, now: Instant) -> Self {
-        let trace = std::env::var_os(TRACE_VAR).and_then(|dir| open_trace(&dir, name));
+    /// A controller for viewer `name`, traced into `trace_dir` when there is one.
+    pub(crate) fn new(limits: Limits, name: &str, trace_dir: Option<&Path>, now: Instant) -> Self {
+        let trace = trace_dir.and_then(|dir| open_trace(dir, name));
         let mut control = Self {
             controller: Controller::new(limits),
             started: now,
@@ -77,13 +78,13 @@ impl Control {
     }
 }
 
-fn open_trace(dir: &std::ffi::OsStr, name: &str) -> Option<std::io::BufWriter<std::fs::File>> {
+fn open_trace(dir: &Path, name: &str) -> Option<std::io::BufWriter<std::fs::File>> {
     let safe: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .take(64)
         .collect();
-    let path = std::path::Path::new(dir).join(format!("{}-{safe}.jsonl", std::process::id()));
+    let path = dir.join(format!("{}-{safe}.jsonl", std::process::id()));
     match std::fs::File::create(&path) {
         Ok(file) => {
             tracing::info!(path = %path.display(), "tracing a viewer's controller");

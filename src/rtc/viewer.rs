@@ -269,7 +269,8 @@ fn start_control(
         ),
         estimator: estimator.is_some(),
     };
-    let mut control = Control::new(limits, &format!("{}-{}", key.id, key.serial), now);
+    let name = format!("{}-{}", key.id, key.serial);
+    let mut control = Control::new(limits, &name, config.controller_trace.as_deref(), now);
     for action in control.actions() {
         if let (Action::SetEstimate { bitrate, .. }, Some(estimator)) = (action, estimator) {
             estimator.set_property("estimated-bitrate", bitrate.as_bps());

@@ -282,7 +282,13 @@ impl RungChoice {
             let to = (self.rung..costs.len())
                 .chain((0..self.rung).rev())
                 .find(|i| cost_of(*i).is_some())?;
-            return Some(self.moved(to, now, false));
+            // The link said nothing: the hold runs on from the last move the viewer made
+            // (a loopback viewer stepped onto two thirds raised on the first guessed costs,
+            // saw it go away on measured ones, and waited another 3 s to climb again).
+            let since = self.moved_at;
+            let to = self.moved(to, now, false);
+            self.moved_at = since;
+            return Some(to);
         }
         let current = cost_of(self.rung)?;
         // Settling: only a collapse moves the viewer down (a probe for a nearer rung may

@@ -495,6 +495,44 @@ fn a_rung_that_went_away_moves_the_viewer_to_the_nearest_smaller() {
 }
 
 #[test]
+fn a_step_that_went_away_does_not_restart_the_hold() {
+    let t0 = Instant::now();
+    let mut c = RungChoice::start(&COSTS, false, t0);
+    let up = t0 + Duration::from_secs(2);
+    assert_eq!(
+        c.decide(&COSTS, bps(3_600_000), Some(0.0), up),
+        Some(Move::Up(0))
+    );
+    // Measured costs: the full size is gone, the viewer goes where its link said nothing.
+    let measured = [None, Some(bps(1_100_000)), Some(bps(450_000))];
+    let gone = up + Duration::from_secs(1);
+    assert_eq!(
+        c.decide(&measured, bps(3_600_000), Some(0.0), gone),
+        Some(Move::Down(1))
+    );
+    // The hold counts from the step up, not from the step that went away.
+    let bigger = [
+        Some(bps(1_400_000)),
+        Some(bps(1_100_000)),
+        Some(bps(450_000)),
+    ];
+    let held = up + HOLD;
+    assert_eq!(
+        c.decide(
+            &bigger,
+            bps(3_600_000),
+            Some(0.0),
+            held - Duration::from_millis(1)
+        ),
+        None
+    );
+    assert_eq!(
+        c.decide(&bigger, bps(3_600_000), Some(0.0), held),
+        Some(Move::Up(0))
+    );
+}
+
+#[test]
 fn after_a_probe_that_reached_too_far_the_nearer_rung_is_probed_on_the_estimate_before_it() {
     let t0 = Instant::now();
     let at = |s: f64| t0 + Duration::from_secs_f64(s);
