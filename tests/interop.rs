@@ -285,4 +285,20 @@ fn an_h264_only_viewer_is_sent_h264() {
             .flatten()
     });
     assert_eq!(sent, "h264", "the share sends H.264");
+    // Its keyframes decode: a viewer that cannot decode a frame asks for a keyframe, which
+    // every viewer on its rung then pays for (SPS and PPS aggregated into a frame of their
+    // own made Chromium ask every ~530 ms). The count ten of the share's stats later (one a
+    // second):
+    let mut seen = 0;
+    let requests = share.wait_json(Duration::from_secs(30), "ten more stats", |v| {
+        let n = event_is(v, "stats")
+            .then(|| v["stats"]["keyframe_requests"].as_u64())
+            .flatten()?;
+        seen += 1;
+        (seen >= 10).then_some(n)
+    });
+    assert!(
+        requests <= 3,
+        "{requests} keyframe requests from the H.264 viewer by the tenth stats"
+    );
 }

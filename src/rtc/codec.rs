@@ -198,7 +198,11 @@ impl Codec {
             Codec::H264 => {
                 let pay = make("rtph264pay")?;
                 pay.set_property("config-interval", -1i32);
-                pay.set_property_from_str("aggregate-mode", "zero-latency");
+                // Each NAL unit in its own packet: aggregated ("zero-latency"), the SPS and
+                // PPS before each IDR reached Chromium as a 40-byte frame of their own, which
+                // its decoder refused; it asked for a keyframe at once, and got the same again
+                // (a keyframe every ~530 ms for everyone on the rung).
+                pay.set_property_from_str("aggregate-mode", "none");
                 pay
             }
             Codec::Opus => make("rtpopuspay")?,
