@@ -26,6 +26,10 @@ const CLUSTER: Duration = Duration::from_secs(1);
 /// How long a stop waits for the muxer to write what players need to seek.
 const FINISH_WITHIN: Duration = Duration::from_secs(5);
 
+/// Sound held before the file has begun, at most (see [`Decision::Hold`]): two seconds of
+/// Opus, longer than a file waits for its sound to begin after a keyframe.
+const HELD: usize = 100;
+
 /// How often silent tracks are gapped and the size is read.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -137,6 +141,7 @@ impl Recorder {
             told_start: false,
             dropped: 0,
             pinned: [false; 2],
+            held: std::collections::VecDeque::new(),
         };
         let thread = std::thread::Builder::new()
             .name("recording".into())
@@ -398,6 +403,8 @@ struct Writer {
     /// once its header is written, and none is needed: VP8 and VP9 frames carry their size,
     /// H.264's parser sends its own from the stream, and an Opus decoder takes any packet.
     pinned: [bool; 2],
+    /// Sound that came before the file began, given to the timeline again once it has.
+    held: std::collections::VecDeque<(Track, gst::Buffer, u64, Option<gst::Caps>)>,
 }
 
 impl Writer {
@@ -504,10 +511,27 @@ impl Writer {
     fn write(&mut self, track: Track, buffer: gst::Buffer, running: u64, caps: Option<gst::Caps>) {
         let keyframe = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
         let duration = buffer.duration().map(gst::ClockTime::nseconds);
-        let Decision::Write { pts } = self.timeline.buffer(track, running, duration, keyframe)
-        else {
-            return;
+        let pts = match self.timeline.buffer(track, running, duration, keyframe) {
+            Decision::Write { pts } => pts,
+            Decision::Hold => {
+                if self.held.len() >= HELD {
+                    self.held.pop_front();
+                }
+                self.held.push_back((track, buffer, running, caps));
+                return;
+            }
+            Decision::Drop => return,
         };
+        self.push(track, buffer, pts, caps);
+        if self.timeline.started() {
+            // The file has begun: what was held goes in after its first keyframe, or not.
+            for (track, buffer, running, caps) in std::mem::take(&mut self.held) {
+                self.write(track, buffer, running, caps);
+            }
+        }
+    }
+
+    fn push(&mut self, track: Track, buffer: gst::Buffer, pts: u64, caps: Option<gst::Caps>) {
         if self.src(track).is_none() {
             return;
         }

@@ -1,6 +1,7 @@
 //! Where each encoded buffer goes in the file, decided without I/O: the file's time 0 is the
 //! first video keyframe (or the first audio, for a file without video), everything before
-//! it is dropped, each track's times only go forward, and a track that falls silent (a
+//! it is dropped (sound that comes before the keyframe is held until it is known whether it
+//! is before it), each track's times only go forward, and a track that falls silent (a
 //! source without that kind, a pause) is told to the muxer as a gap so the other one is
 //! written on. Times are nanoseconds of the share's running time, given by the caller.
 
@@ -28,6 +29,11 @@ impl Track {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Drop,
+    /// Keep it and give it again once the file has [`started`](Timeline::started): sound
+    /// that came before the keyframe that starts the file, which may still be of an instant
+    /// after it (a video encoder that takes longer gives its keyframe after the sound of the
+    /// same instant).
+    Hold,
     /// Write it at this time of the file (nanoseconds from its start).
     Write {
         pts: u64,
@@ -116,6 +122,9 @@ impl Timeline {
             Some(origin) => origin,
             None => match self.start(track, running, keyframe) {
                 Some(origin) => origin,
+                // Dropped, the sound of the file's first instants was lost and an MP4 muxer
+                // moved the sound after it to the start: 60 ms before its picture with H.264.
+                None if track == Track::Audio => return Decision::Hold,
                 None => return Decision::Drop,
             },
         };
@@ -224,7 +233,7 @@ mod tests {
         let mut t = Timeline::new(&[Track::Video, Track::Audio]);
         assert_eq!(
             t.buffer(Track::Audio, 1000 * MS, Some(20 * MS), true),
-            Decision::Drop
+            Decision::Hold
         );
         assert_eq!(
             t.buffer(Track::Video, 1010 * MS, None, false),
@@ -246,6 +255,42 @@ mod tests {
     }
 
     #[test]
+    fn sound_held_before_the_start_is_written_from_the_keyframe_on() {
+        // The sound of 1000-1080 ms comes before the keyframe of 1040 ms (a slower video
+        // encoder); given again once the file has begun, what is after the keyframe is
+        // written at its own time.
+        let mut t = Timeline::new(&[Track::Video, Track::Audio]);
+        let held: Vec<u64> = (0..5).map(|i| (1000 + 20 * i) * MS).collect();
+        for &running in &held {
+            assert_eq!(
+                t.buffer(Track::Audio, running, Some(20 * MS), true),
+                Decision::Hold
+            );
+        }
+        assert_eq!(
+            t.buffer(Track::Video, 1040 * MS, None, true),
+            Decision::Write { pts: 0 }
+        );
+        let again: Vec<Decision> = held
+            .iter()
+            .map(|&running| t.buffer(Track::Audio, running, Some(20 * MS), true))
+            .collect();
+        assert_eq!(
+            again,
+            [
+                Decision::Drop,
+                Decision::Drop,
+                Decision::Write { pts: 0 },
+                Decision::Write { pts: 20 * MS },
+                Decision::Write { pts: 40 * MS },
+            ]
+        );
+        // Video before the start is never held: a player needs its keyframe first.
+        let mut u = Timeline::new(&[Track::Video, Track::Audio]);
+        assert_eq!(u.buffer(Track::Video, 0, None, false), Decision::Drop);
+    }
+
+    #[test]
     fn a_file_with_sound_starts_at_a_keyframe_after_the_sound_began() {
         let mut t = Timeline::new(&[Track::Video, Track::Audio]);
         // The keyframe asked for comes before the sound: it cannot start the file.
@@ -253,7 +298,7 @@ mod tests {
         assert!(!t.keyframe_wanted());
         assert_eq!(
             t.buffer(Track::Audio, 60 * MS, Some(20 * MS), true),
-            Decision::Drop
+            Decision::Hold
         );
         assert!(t.keyframe_wanted(), "the next keyframe is asked for");
         assert!(!t.keyframe_wanted(), "once");
