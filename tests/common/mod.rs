@@ -205,22 +205,33 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Receives until `want` accepts an item, or fails the test at the deadline.
+/// Receives until `want` accepts an item, or fails the test at the deadline, showing how many
+/// items came and the last few (a timeout alone said nothing of what the peer did meanwhile).
 pub fn wait_for<T: std::fmt::Debug, R>(
     rx: &flume::Receiver<T>,
     within: Duration,
     what: &str,
     mut want: impl FnMut(&T) -> Option<R>,
 ) -> R {
+    const SHOWN: usize = 5;
     let deadline = Instant::now() + within;
+    let mut seen = 0usize;
+    let mut last = std::collections::VecDeque::with_capacity(SHOWN);
     loop {
         match rx.recv_deadline(deadline) {
             Ok(item) => {
                 if let Some(r) = want(&item) {
                     return r;
                 }
+                seen += 1;
+                if last.len() == SHOWN {
+                    last.pop_front();
+                }
+                last.push_back(format!("{item:?}"));
             }
-            Err(_) => panic!("timed out after {within:?} waiting for {what}"),
+            Err(_) => panic!(
+                "timed out after {within:?} waiting for {what}; {seen} other items came, the last: {last:#?}"
+            ),
         }
     }
 }
