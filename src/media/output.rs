@@ -66,6 +66,15 @@ impl OutputBranch {
             MediaKind::Video => {
                 if let Some(subtitles) = subtitles {
                     chain_in.push(subtitles.shared_overlay().clone());
+                    // The shared overlay draws into the picture itself. It would rather hand its
+                    // text on as an overlay-composition meta where everything downstream takes
+                    // that: so it did when it set up while no capture branch was linked to the
+                    // tee yet (the window's sink takes the meta), and a capture branch linked a
+                    // moment later refused those caps: not-negotiated, the whole video stopped
+                    // and the share ended with a false "file is damaged" (1 run in 80, under load).
+                    let plain = make("capsfilter", "subtitles-shared-blended")?;
+                    plain.set_property("caps", gst::Caps::new_empty_simple("video/x-raw"));
+                    chain_in.push(plain);
                     display_chain.push(subtitles.local_overlay().clone());
                 }
                 display_chain.push(make("videoconvert", "display-videoconvert")?);
@@ -240,4 +249,41 @@ pub(crate) fn audio_device_sink() -> Result<gst::Element, PlayerError> {
     }
     tracing::info!("no audio device answers; local audio goes to a fakesink");
     clocked_fakesink("audio-device")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn caps(features: &str) -> gst::Caps {
+        let caps = format!("video/x-raw{features}, format=I420, width=320, height=240");
+        gst::Caps::from_str(&caps).unwrap()
+    }
+
+    /// Whatever is linked to the tee yet (here the display alone, which takes anything), the
+    /// shared overlay is never offered to hand its text on as an overlay-composition meta:
+    /// a capture branch linked after it set up refused those caps, and the video stopped.
+    #[test]
+    fn the_shared_overlay_draws_into_the_picture_whatever_is_linked() {
+        crate::init::init().unwrap();
+        let subtitles = SubtitleOverlays::new().unwrap();
+        let display = gst::ElementFactory::make("fakesink").build().unwrap();
+        let playing = Arc::new(AtomicBool::new(false));
+        let video = OutputBranch::new(
+            MediaKind::Video,
+            display,
+            playing,
+            Weak::new(),
+            Some(&subtitles),
+        )
+        .unwrap();
+        video.bin().set_state(gst::State::Ready).unwrap();
+        let src = subtitles.shared_overlay().static_pad("src").unwrap();
+        assert!(src.peer_query_accept_caps(&caps("")));
+        let meta = "(memory:SystemMemory, meta:GstVideoOverlayComposition)";
+        assert!(!src.peer_query_accept_caps(&caps(meta)));
+        video.bin().set_state(gst::State::Null).unwrap();
+    }
 }
