@@ -227,7 +227,8 @@ pub fn wait_for<T: std::fmt::Debug, R>(
                 if last.len() == SHOWN {
                     last.pop_front();
                 }
-                last.push_back(format!("{item:?}"));
+                // Kept as it came: formatted only if the wait times out.
+                last.push_back(item);
             }
             Err(_) => panic!(
                 "timed out after {within:?} waiting for {what}; {seen} other items came, the last: {last:#?}"
